@@ -1,0 +1,5 @@
+// Public surface of the policy package.
+export * from "./schema";
+export * from "./catalogue";
+export * from "./resolve";
+export * from "./password";

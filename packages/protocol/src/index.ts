@@ -1,0 +1,3 @@
+// Public surface of the agent ↔ hub protocol.
+export * from "./messages";
+export * from "./framing";

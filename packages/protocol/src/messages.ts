@@ -1,0 +1,132 @@
+// Agent ↔ hub messages (see PROTOCOL.md beside this folder). One discriminated union per direction,
+// validated with zod at both edges; type names are prefixed by their sender.
+import { z } from "zod";
+import { policySchema } from "@mailwarden/policy";
+
+export const PROTOCOL_VERSION = 1;
+/** Largest frame either side accepts; a bigger one closes the socket with 1009. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+export const AGENT_PATH = "/agent";
+
+/** WebSocket close codes, each telling the agent what to do next. */
+export const CloseCode = {
+  /** Malformed or unknown frame: retry later (a bug, not a credential problem). */
+  badFrame: 4000,
+  /** Bad agent id or secret: stop and re-enroll. */
+  unauthorized: 4001,
+  /** Protocol version not spoken by this hub: give up until upgraded. */
+  protocolVersion: 4002,
+  /** The agent was revoked in the dashboard: give up. */
+  revoked: 4003,
+  /** Enrollment token unknown, used or expired: give up, ask for a new token. */
+  tokenInvalid: 4004,
+  /** No hello within the handshake timeout. */
+  handshakeTimeout: 4005,
+  /** A newer connection for the same agent replaced this one. */
+  replaced: 4009,
+  /** Two heartbeats missed. */
+  heartbeatTimeout: 4010,
+  /** Frame larger than MAX_FRAME_BYTES (standard code). */
+  tooBig: 1009,
+  /** Hub shutting down: reconnect with backoff. */
+  goingAway: 1001,
+} as const;
+
+/** What an agent should do after a close code. */
+export function closeAction(code: number): "retry" | "re-enroll" | "give-up" {
+  if (code === CloseCode.unauthorized) return "re-enroll";
+  if (code === CloseCode.protocolVersion || code === CloseCode.revoked || code === CloseCode.tokenInvalid)
+    return "give-up";
+  return "retry";
+}
+
+const mailboxSchema = z.object({
+  localPart: z.string().min(1).max(64),
+  /** argon2id hash; the agent never sees a password. */
+  passwordHash: z.string().min(1),
+});
+
+/** Everything an agent enforces, computed by the hub for one server. */
+export const agentConfigSchema = z.object({
+  /** Server-level effective policy (rows 1, 12, 13...). */
+  server: policySchema,
+  domains: z.array(
+    z.object({
+      name: z.string().min(1),
+      /** Domain-level effective policy (rows 2, 14...). */
+      policy: policySchema,
+      mailboxes: z.array(mailboxSchema),
+    }),
+  ),
+});
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export const postureSchema = z.object({
+  agentVersion: z.string(),
+  hostname: z.string(),
+  listeners: z.array(
+    z.object({
+      name: z.string(),
+      port: z.number().int(),
+      tls: z.enum(["none", "starttls", "implicit"]),
+      authAdvertisedBeforeTls: z.boolean(),
+    }),
+  ),
+  tlsVersions: z.array(z.string()),
+  certificate: z.object({
+    subject: z.string(),
+    selfSigned: z.boolean(),
+    notAfter: z.string(),
+    daysLeft: z.number(),
+  }),
+  queueSize: z.number().int().nonnegative(),
+  memory: z.object({ rssBytes: z.number(), heapUsedBytes: z.number() }),
+  appliedRevision: z.number().int().nullable(),
+  uptimeSeconds: z.number(),
+});
+export type Posture = z.infer<typeof postureSchema>;
+
+export const agentMessageSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("agent.enroll"),
+    protocolVersion: z.number().int(),
+    token: z.string().min(16).max(256),
+    hostname: z.string().max(253),
+    agentVersion: z.string().max(64),
+  }),
+  z.object({
+    type: z.literal("agent.hello"),
+    protocolVersion: z.number().int(),
+    agentId: z.string().min(1).max(64),
+    secret: z.string().min(16).max(256),
+    hostname: z.string().max(253),
+    agentVersion: z.string().max(64),
+    appliedRevision: z.number().int().nullable(),
+  }),
+  z.object({ type: z.literal("agent.heartbeat"), sentAt: z.string() }),
+  z.object({ type: z.literal("agent.config.applied"), revision: z.number().int() }),
+  z.object({
+    type: z.literal("agent.config.rejected"),
+    revision: z.number().int(),
+    errors: z.array(z.string()).max(50),
+  }),
+  z.object({ type: z.literal("agent.posture"), posture: postureSchema }),
+]);
+export type AgentMessage = z.infer<typeof agentMessageSchema>;
+
+export const hubMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("hub.enrolled"), agentId: z.string(), secret: z.string() }),
+  z.object({
+    type: z.literal("hub.welcome"),
+    agentId: z.string(),
+    heartbeatIntervalMs: z.number().int().positive(),
+  }),
+  z.object({ type: z.literal("hub.heartbeat.ack"), receivedAt: z.string() }),
+  z.object({
+    type: z.literal("hub.config.apply"),
+    revision: z.number().int(),
+    config: agentConfigSchema,
+  }),
+  z.object({ type: z.literal("hub.error"), code: z.number().int(), message: z.string() }),
+]);
+export type HubMessage = z.infer<typeof hubMessageSchema>;
