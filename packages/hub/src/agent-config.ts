@@ -1,0 +1,38 @@
+// What one server enforces, computed from the database: its own effective policy plus, for every domain
+// of its tenant, the domain's effective policy and mailboxes. Kept apart from the socket code so the
+// dashboard (preview) and tests can call it directly.
+import { loadPolicyLayers, type Db } from "@mailwarden/db";
+import { resolvePolicy } from "@mailwarden/policy";
+import { agentConfigSchema, type AgentConfig } from "@mailwarden/protocol";
+
+export async function buildAgentConfig(
+  prisma: Db,
+  serverId: string,
+): Promise<{ revision: number; config: AgentConfig }> {
+  // The revision is read before the content: a change committed in between makes the content newer than
+  // its label, never older, and that change's own notification pushes again with the right revision.
+  const server = await prisma.server.findUniqueOrThrow({
+    where: { id: serverId },
+    select: { tenantId: true, desiredRevision: true },
+  });
+  const { tenantId } = server;
+  const serverPolicy = resolvePolicy(await loadPolicyLayers(prisma, { tenantId, serverId }));
+  const domains = await prisma.domain.findMany({
+    where: { tenantId },
+    orderBy: { name: "asc" },
+    select: {
+      id: true,
+      name: true,
+      mailboxes: { orderBy: { localPart: "asc" }, select: { localPart: true, passwordHash: true } },
+    },
+  });
+  const domainConfigs: AgentConfig["domains"] = [];
+  // One domain at a time: a tenant with many domains must not take the whole connection pool.
+  for (const domain of domains) {
+    const policy = resolvePolicy(await loadPolicyLayers(prisma, { tenantId, domainId: domain.id }));
+    domainConfigs.push({ name: domain.name, policy, mailboxes: domain.mailboxes });
+  }
+  // Validated like the agent will: the hub never sends a frame the agent would reject as malformed.
+  const config = agentConfigSchema.parse({ server: serverPolicy, domains: domainConfigs });
+  return { revision: server.desiredRevision, config };
+}

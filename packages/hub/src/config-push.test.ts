@@ -1,0 +1,221 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AuditEventType, PolicyScope, ServerStatus, markConfigChanged } from "@mailwarden/db";
+import { createTestDatabase } from "@mailwarden/db/testing";
+import { defaultPolicy, type PolicyOverrides } from "@mailwarden/policy";
+import { CloseCode } from "@mailwarden/protocol";
+import { buildAgentConfig } from "./agent-config";
+import {
+  FakeAgent,
+  auditsOf,
+  createEnrolledServer,
+  createTenant,
+  eventually,
+  startHub,
+  type EnrolledServer,
+  type RunningHub,
+} from "./test-support";
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let running: RunningHub;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.stop();
+});
+beforeEach(async () => {
+  running = await startHub({ prisma: db.prisma, databaseUrl: db.url, heartbeatIntervalMs: 1000 });
+});
+afterEach(async () => {
+  await running.stop();
+});
+
+async function setPolicy(
+  scope: PolicyScope,
+  target: { tenantId?: string; domainId?: string; serverId?: string },
+  settings: PolicyOverrides,
+) {
+  const latest = await db.prisma.policyRevision.findFirst({
+    where: {
+      scope,
+      tenantId: target.tenantId ?? null,
+      domainId: target.domainId ?? null,
+      serverId: target.serverId ?? null,
+    },
+    orderBy: { revision: "desc" },
+  });
+  await db.prisma.policyRevision.create({
+    data: { scope, ...target, revision: (latest?.revision ?? 0) + 1, settings },
+  });
+}
+
+const serverRow = (id: string) => db.prisma.server.findUniqueOrThrow({ where: { id } });
+
+async function tenantWithDomains(): Promise<EnrolledServer & { domainIds: string[] }> {
+  const { tenantId } = await createTenant(db.prisma);
+  const server = await createEnrolledServer(db.prisma, tenantId);
+  const suffix = tenantId.slice(-8);
+  const b = await db.prisma.domain.create({ data: { tenantId, name: `b-${suffix}.test` } });
+  const a = await db.prisma.domain.create({ data: { tenantId, name: `a-${suffix}.test` } });
+  await db.prisma.mailbox.create({
+    data: {
+      tenantId,
+      domainId: a.id,
+      localPart: "info",
+      passwordHash: "$argon2id$v=19$m=65536,t=3,p=4$aW5mbw$aGFzaA",
+    },
+  });
+  await db.prisma.mailbox.create({
+    data: {
+      tenantId,
+      domainId: a.id,
+      localPart: "billing",
+      passwordHash: "$argon2id$v=19$m=65536,t=3,p=4$YmlsbA$aGFzaA",
+    },
+  });
+  return { ...server, domainIds: [a.id, b.id] };
+}
+
+describe("buildAgentConfig", () => {
+  it("resolves the server's policy and each domain's, with the domains' mailboxes", async () => {
+    const server = await tenantWithDomains();
+    const [domainA] = server.domainIds;
+    await setPolicy(PolicyScope.CUSTOMER, { tenantId: server.tenantId }, { requireSmtpAuth: false });
+    await setPolicy(
+      PolicyScope.DOMAIN,
+      { tenantId: server.tenantId, domainId: domainA },
+      { passwordPolicy: { ...defaultPolicy.passwordPolicy, minLength: 20 } },
+    );
+    await setPolicy(
+      PolicyScope.SERVER,
+      { tenantId: server.tenantId, serverId: server.serverId },
+      { tlsMinVersion: "TLSv1.3" },
+    );
+    // Another tenant's domains and overrides must not leak in.
+    const other = await tenantWithDomains();
+    await setPolicy(PolicyScope.CUSTOMER, { tenantId: other.tenantId }, { requireSmtpAuth: true });
+
+    const { revision, config } = await buildAgentConfig(db.prisma, server.serverId);
+    expect(revision).toBe(1);
+    expect(config.server).toEqual({ ...defaultPolicy, tlsMinVersion: "TLSv1.3", requireSmtpAuth: false });
+    expect(config.domains.map((d) => d.name)).toEqual([
+      `a-${server.tenantId.slice(-8)}.test`,
+      `b-${server.tenantId.slice(-8)}.test`,
+    ]);
+    const [a, b] = config.domains;
+    expect(a?.policy).toEqual({
+      ...defaultPolicy,
+      requireSmtpAuth: false,
+      passwordPolicy: { ...defaultPolicy.passwordPolicy, minLength: 20 },
+    });
+    expect(a?.mailboxes.map((m) => m.localPart)).toEqual(["billing", "info"]);
+    expect(a?.mailboxes[0]?.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(b?.policy).toEqual({ ...defaultPolicy, requireSmtpAuth: false });
+    expect(b?.mailboxes).toEqual([]);
+  });
+});
+
+describe("config push", () => {
+  it("pushes the config after welcome when the agent is behind, and not when it is current", async () => {
+    const server = await tenantWithDomains();
+    const behind = await FakeAgent.session(running.url, server, { appliedRevision: null });
+    const apply = await behind.next("hub.config.apply");
+    expect(apply.revision).toBe(1);
+    expect(apply.config.domains).toHaveLength(2);
+    await behind.close();
+
+    const current = await FakeAgent.session(running.url, server, { appliedRevision: 1 });
+    current.send({ type: "agent.heartbeat", sentAt: new Date().toISOString() });
+    await current.next("hub.heartbeat.ack");
+    expect(current.received.filter((m) => m.type === "hub.config.apply")).toEqual([]);
+    await current.close();
+  });
+
+  it("delivers a change made with markConfigChanged and records the agent's ack", async () => {
+    const server = await tenantWithDomains();
+    const agent = await FakeAgent.session(running.url, server, { appliedRevision: 1 });
+
+    await db.prisma.$transaction(async (tx) => {
+      await tx.domain.create({
+        data: { tenantId: server.tenantId, name: `c-${server.tenantId.slice(-8)}.test` },
+      });
+      await markConfigChanged(tx, { tenantId: server.tenantId });
+    });
+    const apply = await agent.next("hub.config.apply");
+    expect(apply.revision).toBe(2);
+    expect(apply.config.domains.map((d) => d.name)).toContain(`c-${server.tenantId.slice(-8)}.test`);
+
+    agent.send({ type: "agent.config.applied", revision: 2 });
+    await eventually(async () => (await serverRow(server.serverId)).appliedRevision === 2);
+    expect(await auditsOf(db.prisma, AuditEventType.POLICY_APPLIED, server.serverId)).toHaveLength(1);
+
+    // A late ack of an older revision, or one from the future, changes nothing.
+    agent.send({ type: "agent.config.applied", revision: 1 });
+    agent.send({ type: "agent.config.applied", revision: 99 });
+    agent.send({ type: "agent.heartbeat", sentAt: new Date().toISOString() });
+    await agent.next("hub.heartbeat.ack");
+    expect((await serverRow(server.serverId)).appliedRevision).toBe(2);
+    expect(await auditsOf(db.prisma, AuditEventType.POLICY_APPLIED, server.serverId)).toHaveLength(1);
+    await agent.close();
+  });
+
+  it("records a rejection and a posture report", async () => {
+    const server = await tenantWithDomains();
+    const agent = await FakeAgent.session(running.url, server, { appliedRevision: null });
+    const apply = await agent.next("hub.config.apply");
+    agent.send({
+      type: "agent.config.rejected",
+      revision: apply.revision,
+      errors: ["tls: certificate missing"],
+    });
+    const posture = {
+      agentVersion: "0.1.0-test",
+      hostname: "mx1.example.test",
+      listeners: [{ name: "submission", port: 587, tls: "starttls", authAdvertisedBeforeTls: false }],
+      tlsVersions: ["TLSv1.2", "TLSv1.3"],
+      certificate: { subject: "CN=mx1", selfSigned: true, notAfter: "2030-01-01T00:00:00Z", daysLeft: 1000 },
+      queueSize: 0,
+      memory: { rssBytes: 1, heapUsedBytes: 1 },
+      appliedRevision: null,
+      uptimeSeconds: 5,
+    };
+    agent.send({ type: "agent.posture", posture });
+
+    const row = await eventually(async () => {
+      const r = await serverRow(server.serverId);
+      return r.postureAt && r.lastRejectedRevision !== null && r;
+    });
+    expect(row.lastRejectedRevision).toBe(apply.revision);
+    expect(row.lastRejectReason).toBe("tls: certificate missing");
+    expect(row.posture).toEqual(posture);
+    const audits = await auditsOf(db.prisma, AuditEventType.POLICY_REJECTED, server.serverId);
+    expect(audits[0]?.summary).toContain("tls: certificate missing");
+    await agent.close();
+  });
+
+  it("closes a revoked agent's socket with 4003 when the dashboard signals the change", async () => {
+    const server = await tenantWithDomains();
+    const agent = await FakeAgent.session(running.url, server, { appliedRevision: 1 });
+    await db.prisma.$transaction(async (tx) => {
+      await tx.server.update({
+        where: { id: server.serverId },
+        data: { status: ServerStatus.REVOKED, revokedAt: new Date() },
+      });
+      await markConfigChanged(tx, { serverId: server.serverId });
+    });
+    expect(await agent.closed).toEqual({ code: CloseCode.revoked, reason: "agent revoked" });
+    expect(agent.received.filter((m) => m.type === "hub.config.apply")).toEqual([]);
+    await eventually(
+      async () =>
+        (await auditsOf(db.prisma, AuditEventType.AGENT_DISCONNECTED, server.serverId)).length === 1,
+    );
+    expect((await serverRow(server.serverId)).status).toBe(ServerStatus.REVOKED);
+    expect(running.hub.connectedAgentIds()).not.toContain(server.serverId);
+
+    // And it cannot come back.
+    const again = await FakeAgent.connect(running.url);
+    again.hello(server);
+    expect((await again.closed).code).toBe(CloseCode.revoked);
+  });
+});
