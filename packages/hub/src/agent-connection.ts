@@ -37,8 +37,6 @@ type AuditInput = Parameters<typeof writeAudit>[1];
 type AgentMessageOf<T extends AgentMessage["type"]> = Extract<AgentMessage, { type: T }>;
 type State = "handshake" | "enrolling" | "authenticating" | "session" | "closed";
 
-/** Close code for a failure of the hub itself (database down...): the agent retries with backoff. */
-const INTERNAL_ERROR = 1011;
 /** How long a socket that was told to close may take to answer before it is cut. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -473,6 +471,6 @@ export class AgentConnection {
 
   private onInternalError(error: unknown): void {
     this.log.error({ err: error }, "agent connection failed");
-    this.closeAndCut(INTERNAL_ERROR, "hub internal error");
+    this.closeAndCut(CloseCode.internalError, "hub internal error");
   }
 }

@@ -30,6 +30,8 @@ export const CloseCode = {
   tooBig: 1009,
   /** Hub shutting down: reconnect with backoff. */
   goingAway: 1001,
+  /** The hub failed (e.g. its database is unreachable): reconnect with backoff (standard code). */
+  internalError: 1011,
 } as const;
 
 /** What an agent should do after a close code. */
