@@ -205,9 +205,14 @@ export class AgentConnection {
     this.serverId = server.id;
     this.tenantId = server.tenantId;
     this.log = this.log.child({ agentId: server.id });
+    // Registered before the desired revision is read: a change notified from now on queues behind this
+    // hello on the work chain instead of slipping between the read and the registration.
+    const previous = this.ctx.sessions.get(server.id);
+    this.ctx.sessions.set(server.id, this);
+    if (previous && previous !== this) previous.replace();
 
     const now = new Date();
-    const isOnline = await this.ctx.prisma.$transaction(async (tx) => {
+    const desiredRevision = await this.ctx.prisma.$transaction(async (tx) => {
       // Conditional: a revocation committed since the credential check must not be overwritten.
       const updated = await tx.server.updateMany({
         where: { id: server.id, status: { not: ServerStatus.REVOKED } },
@@ -218,7 +223,7 @@ export class AgentConnection {
           agentVersion: message.agentVersion,
         },
       });
-      if (updated.count !== 1) return false;
+      if (updated.count !== 1) return null;
       await writeAudit(tx, {
         ...this.auditBase(),
         type: AuditEventType.AGENT_CONNECTED,
@@ -229,9 +234,14 @@ export class AgentConnection {
           appliedRevision: message.appliedRevision,
         },
       });
-      return true;
+      const row = await tx.server.findUniqueOrThrow({
+        where: { id: server.id },
+        select: { desiredRevision: true },
+      });
+      return row.desiredRevision;
     });
-    if (!isOnline) {
+    if (desiredRevision === null) {
+      this.unregister();
       return this.refuse(CloseCode.revoked, "agent revoked", AuditEventType.AGENT_AUTH_FAILED, {
         serverId: server.id,
         tenantId: server.tenantId,
@@ -242,13 +252,10 @@ export class AgentConnection {
     this.knownRevision = message.appliedRevision;
     this.state = "session";
     if (this.ws.readyState !== this.ws.OPEN) {
-      // The agent left while we wrote ONLINE; its close event already fired and saw no session.
+      // The agent left (or was replaced) while ONLINE was written; its close event saw no session yet.
       this.endSession("closed during the handshake");
       return;
     }
-    const previous = this.ctx.sessions.get(server.id);
-    this.ctx.sessions.set(server.id, this);
-    if (previous && previous !== this) previous.replace();
 
     this.log.info("agent connected");
     sendMessage(this.ws, {
@@ -256,7 +263,7 @@ export class AgentConnection {
       agentId: server.id,
       heartbeatIntervalMs: this.ctx.heartbeatIntervalMs,
     });
-    if (server.desiredRevision !== message.appliedRevision) await this.pushConfig();
+    if (desiredRevision !== message.appliedRevision) await this.pushConfig();
   }
 
   private async pushConfig(): Promise<void> {
@@ -364,7 +371,14 @@ export class AgentConnection {
   private onClose(code: number, reason: string): void {
     clearTimeout(this.handshakeTimer);
     if (this.state === "session") this.endSession(`closed with ${code}${reason ? ` (${reason})` : ""}`);
-    this.state = "closed";
+    else if (this.state !== "authenticating") this.unregister();
+    // While authenticating, hello() sees the socket is gone once its database write is done.
+    if (this.state !== "authenticating") this.state = "closed";
+  }
+
+  private unregister(): void {
+    if (this.serverId && this.ctx.sessions.get(this.serverId) === this)
+      this.ctx.sessions.delete(this.serverId);
   }
 
   /** Leaves the session once: out of the registry, then OFFLINE and audited. */
@@ -372,7 +386,7 @@ export class AgentConnection {
     if (this.state !== "session" || !this.serverId) return;
     this.state = "closed";
     const isCurrent = this.ctx.sessions.get(this.serverId) === this;
-    if (isCurrent) this.ctx.sessions.delete(this.serverId);
+    this.unregister();
     this.enqueue(() => this.markOffline(description, isCurrent));
   }
 
@@ -414,6 +428,8 @@ export class AgentConnection {
     audit: { detail?: string; serverId?: string; tenantId?: string } = {},
   ): void {
     clearTimeout(this.handshakeTimer);
+    // A session stays one until its close event, which marks the server offline.
+    if (this.state !== "session") this.state = "closed";
     this.log.info({ code, reason, detail: audit.detail }, "refusing agent");
     this.closeAndCut(code, reason);
     this.auditRefusal(type, audit.detail ?? reason, audit.serverId, audit.tenantId);
@@ -471,6 +487,10 @@ export class AgentConnection {
 
   private onInternalError(error: unknown): void {
     this.log.error({ err: error }, "agent connection failed");
+    if (this.state !== "session") {
+      this.unregister();
+      this.state = "closed";
+    }
     this.closeAndCut(CloseCode.internalError, "hub internal error");
   }
 }
