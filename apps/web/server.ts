@@ -1,0 +1,129 @@
+// The console's process: database (embedded unless DATABASE_URL), Next.js, and the agents' hub on
+// /agent — one port. `startConsole` is shared by `npm start`, `npm run dev` and the browser tests.
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import next from "next";
+import { createPrismaClient, startDatabase, hashToken } from "@mailwarden/db";
+import { createHub } from "@mailwarden/hub";
+import { env } from "./src/env";
+import { CLIENT_IP_HEADER } from "./src/server/client-ip";
+import { logger } from "./src/server/logger";
+import { setRuntime, type Runtime } from "./src/server/runtime";
+import { deriveAuthSecret, loadOrCreateSecretKey } from "./src/server/secrets";
+import { issueSetupToken, needsSetup } from "./src/server/auth/setup";
+
+const appDir = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(appDir, "../..");
+export const dataDir = path.resolve(env.MAILWARDEN_DATA_DIR ?? path.join(repoRoot, ".data"));
+
+export interface RunningConsole {
+  url: string;
+  runtime: Runtime;
+  setupUrl: string | null;
+  close(): Promise<void>;
+}
+
+export async function startConsole(options: { dev: boolean }): Promise<RunningConsole> {
+  const db = await startDatabase({ dataDir: path.join(dataDir, "postgres"), log: (line) => logger.debug({ postgres: line }) });
+  const prisma = createPrismaClient(db.url);
+  const secretKey = loadOrCreateSecretKey(env.MAILWARDEN_SECRET_KEY, dataDir);
+  const publicUrl = env.MAILWARDEN_PUBLIC_URL ?? `http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`;
+  const runtime: Runtime = {
+    prisma,
+    databaseUrl: db.url,
+    secretKey,
+    authSecret: deriveAuthSecret(secretKey),
+    publicUrl,
+    sessionMaxAgeSeconds: Math.round(env.MAILWARDEN_SESSION_HOURS * 3600),
+  };
+  setRuntime(runtime);
+
+  const app = next({ dev: options.dev, dir: appDir, hostname: env.HOST, port: env.PORT });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const nextUpgrade = options.dev ? app.getUpgradeHandler() : null;
+  const hub = createHub({
+    prisma,
+    databaseUrl: db.url,
+    logger: logger.child({ component: "hub" }),
+    heartbeatIntervalMs: env.MAILWARDEN_HEARTBEAT_SECONDS * 1000,
+  });
+
+  const server = http.createServer((req, res) => {
+    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
+    void handle(req, res);
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (hub.isAgentPath(req.url ?? "")) return hub.handleUpgrade(req, socket, head);
+    if (nextUpgrade) return void nextUpgrade(req, socket, head);
+    socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(env.PORT, env.HOST, () => resolve());
+  });
+
+  let setupUrl: string | null = null;
+  if (await needsSetup(prisma)) {
+    if (env.MAILWARDEN_SETUP_TOKEN) {
+      await prisma.setupToken.deleteMany({ where: { usedAt: null } });
+      await prisma.setupToken.create({
+        data: { tokenHash: hashToken(env.MAILWARDEN_SETUP_TOKEN), expiresAt: new Date(Date.now() + 86_400_000) },
+      });
+      setupUrl = `${publicUrl}/setup?token=${env.MAILWARDEN_SETUP_TOKEN}`;
+    } else {
+      const issued = await issueSetupToken(prisma);
+      if (issued) setupUrl = `${publicUrl}/setup?token=${issued.token}`;
+    }
+  }
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      const safety = setTimeout(() => process.exit(1), 15_000);
+      safety.unref();
+      await hub.close();
+      server.close();
+      server.closeAllConnections();
+      await app.close().catch(() => undefined);
+      await prisma.$disconnect();
+      await db.stop();
+      clearTimeout(safety);
+    })());
+
+  return { url: publicUrl, runtime, setupUrl, close };
+}
+
+export function printBanner(running: RunningConsole): void {
+  const lines = [`Mailwarden console and hub: ${running.url}`];
+  if (running.setupUrl) {
+    lines.push("", "No admin exists yet. Open this one-time link to create the first provider admin:", `  ${running.setupUrl}`);
+  }
+  console.log(`\n${lines.join("\n")}\n`);
+}
+
+export function stopOnSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\nStopping Mailwarden (${signal})...`);
+      stop().then(
+        () => process.exit(0),
+        (err) => {
+          console.error(err);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+// `tsx server.ts`: the console alone (dev unless NODE_ENV=production).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const running = await startConsole({ dev: env.NODE_ENV !== "production" });
+  printBanner(running);
+  stopOnSignals(running.close);
+}

@@ -1,0 +1,110 @@
+// One server: connection, policy sync and the posture its agent last reported.
+"use client";
+import * as React from "react";
+import Link from "next/link";
+import { useParams, useRouter } from "next/navigation";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { EnrollmentInstructions } from "~/components/console/enrollment-instructions";
+import { PolicySyncBadge, ServerStatusBadge } from "~/components/console/server-status";
+import { Alert } from "~/components/ui/alert";
+import { Badge } from "~/components/ui/badge";
+import { Button } from "~/components/ui/button";
+import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
+import { Table, Td, Th } from "~/components/ui/table";
+import { formatDateTime, timeAgo } from "~/lib/format";
+import { errorMessage, useTRPC } from "~/lib/trpc";
+
+function Item({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dd className="mt-0.5 text-sm text-slate-900">{children}</dd>
+    </div>
+  );
+}
+
+function mb(bytes: number) {
+  return `${Math.round(bytes / 1024 / 1024)} MB`;
+}
+
+export default function ServerPage() {
+  const { id } = useParams<{ id: string }>();
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const router = useRouter();
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const canManage = me.data?.providerRole === "PROVIDER_ADMIN";
+  const server = useQuery({ ...trpc.server.get.queryOptions({ serverId: id }), refetchInterval: 3_000 });
+  const refresh = () => void qc.invalidateQueries({ queryKey: trpc.server.get.queryKey({ serverId: id }) });
+  const newToken = useMutation(trpc.server.newToken.mutationOptions({ onSuccess: refresh }));
+  const revoke = useMutation(trpc.server.revoke.mutationOptions({ onSuccess: refresh }));
+  const remove = useMutation(trpc.server.delete.mutationOptions({ onSuccess: () => router.replace("/servers") }));
+  if (server.error) return <Alert tone="error">{errorMessage(server.error)}</Alert>;
+  if (!server.data) return <p className="text-sm text-slate-500">Loading…</p>;
+  const s = server.data;
+  const p = s.posture;
+  return (
+    <>
+      <PageHeader
+        title={s.name}
+        description={<><Link href="/servers" className="hover:underline">← Servers</Link> · {s.customer.name}</>}
+        action={
+          canManage && (
+            <div className="flex gap-2">
+              {s.status !== "REVOKED" && <Button variant="secondary" onClick={() => newToken.mutate({ serverId: s.id })} busy={newToken.isPending}>New enrollment token</Button>}
+              {s.status !== "REVOKED" && s.status !== "PENDING" && <Button variant="secondary" onClick={() => confirm(`Revoke the agent of ${s.name}? It is disconnected at once and must be enrolled again.`) && revoke.mutate({ serverId: s.id })}>Revoke agent</Button>}
+              <Button variant="danger" onClick={() => confirm(`Delete ${s.name}?`) && remove.mutate({ serverId: s.id })}>Delete</Button>
+            </div>
+          )
+        }
+      />
+      <div className="space-y-6">
+        {newToken.data && (
+          <Card className="p-5"><EnrollmentInstructions token={newToken.data.token} expiresAt={newToken.data.expiresAt} command={newToken.data.commands.enroll} /></Card>
+        )}
+        <Card className="p-5">
+          <dl className="grid grid-cols-2 gap-4 md:grid-cols-4">
+            <Item label="Status"><span data-testid="server-status"><ServerStatusBadge status={s.status} /></span></Item>
+            <Item label="Last seen">{timeAgo(s.lastSeenAt)}</Item>
+            <Item label="Agent version">{s.agentVersion ?? "—"}</Item>
+            <Item label="Policy"><PolicySyncBadge desired={s.desiredRevision} applied={s.appliedRevision} rejected={s.lastRejectReason} /></Item>
+            <Item label="Hostname">{s.hostname ?? "—"}</Item>
+            <Item label="Posture reported">{formatDateTime(s.postureAt)}</Item>
+            {s.pendingTokenExpiresAt && <Item label="Enrollment token expires">{formatDateTime(s.pendingTokenExpiresAt)}</Item>}
+          </dl>
+          {s.lastRejectReason && <Alert tone="error" className="mt-4">Revision r{s.lastRejectedRevision} was rejected by the agent: {s.lastRejectReason}. It keeps serving under its last good policy.</Alert>}
+        </Card>
+        <Card>
+          <CardHeader title="Posture" description="What the agent reports about itself." />
+          {!p ? (
+            <EmptyState title="Nothing reported yet">The agent reports its listeners, TLS and certificate once it is enrolled and running.</EmptyState>
+          ) : (
+            <div className="space-y-4 p-5">
+              <dl className="grid grid-cols-2 gap-4 md:grid-cols-4">
+                <Item label="TLS versions offered">{p.tlsVersions.join(", ")}</Item>
+                <Item label="Certificate">{p.certificate.subject} {p.certificate.selfSigned && <Badge tone="amber">self-signed</Badge>}</Item>
+                <Item label="Certificate expires">{formatDateTime(p.certificate.notAfter)} ({p.certificate.daysLeft} days)</Item>
+                <Item label="Queue">{p.queueSize} messages</Item>
+                <Item label="Memory">{mb(p.memory.rssBytes)} RSS</Item>
+                <Item label="Uptime">{Math.round(p.uptimeSeconds / 60)} min</Item>
+              </dl>
+              <Table>
+                <thead><tr><Th>Listener</Th><Th>Port</Th><Th>TLS</Th><Th>AUTH before TLS</Th></tr></thead>
+                <tbody>
+                  {p.listeners.map((l) => (
+                    <tr key={l.name}>
+                      <Td>{l.name}</Td>
+                      <Td>{l.port}</Td>
+                      <Td>{l.tls}</Td>
+                      <Td>{l.authAdvertisedBeforeTls ? <Badge tone="red">Advertised</Badge> : <Badge tone="green">Hidden</Badge>}</Td>
+                    </tr>
+                  ))}
+                </tbody>
+              </Table>
+            </div>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,26 @@
+// The web app's environment, parsed once. Nothing else in apps/web reads process.env.
+import { z } from "zod";
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default("localhost"),
+  /** Public address of the console, used in install commands and setup links. */
+  MAILWARDEN_PUBLIC_URL: z.string().url().optional(),
+  /** 32 random bytes, base64: encrypts TOTP secrets and signs sessions. Generated into the data dir if unset. */
+  MAILWARDEN_SECRET_KEY: z.string().optional(),
+  MAILWARDEN_DATA_DIR: z.string().optional(),
+  /** Optional first-run setup token (otherwise a random one is printed at start). Ignored once an admin exists. */
+  MAILWARDEN_SETUP_TOKEN: z.string().min(16).optional(),
+  /** Seconds between agent heartbeats (the hub marks a server offline after two missed). */
+  MAILWARDEN_HEARTBEAT_SECONDS: z.coerce.number().positive().default(15),
+  MAILWARDEN_SESSION_HOURS: z.coerce.number().positive().default(12),
+  /** npm start: also enroll and run a local demo agent (set to 0 to skip). */
+  MAILWARDEN_DEMO_AGENT: z.enum(["0", "1"]).default("1"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Base port of the demo agent SMTP listeners (inbound, +1 submission, +2 implicit TLS). */
+  MAILWARDEN_DEMO_SMTP_PORT: z.coerce.number().int().default(2525),
+});
+
+export const env = schema.parse(process.env);
+export type Env = typeof env;

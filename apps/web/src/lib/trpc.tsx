@@ -1,0 +1,45 @@
+// The browser's tRPC client with TanStack Query (tRPC 11's query-options API).
+"use client";
+import * as React from "react";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { createTRPCContext } from "@trpc/tanstack-react-query";
+import superjson from "superjson";
+import type { AppRouter } from "~/server/trpc/root";
+
+export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
+
+export function Providers({ children }: { children: React.ReactNode }) {
+  const [queryClient] = React.useState(
+    () =>
+      new QueryClient({
+        defaultOptions: {
+          queries: {
+            staleTime: 5_000,
+            retry: (count, error) => count < 2 && !(error instanceof TRPCClientError && error.data?.httpStatus < 500),
+          },
+        },
+      }),
+  );
+  const [trpcClient] = React.useState(() =>
+    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc", transformer: superjson })] }),
+  );
+  return (
+    <QueryClientProvider client={queryClient}>
+      <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
+        {children}
+      </TRPCProvider>
+    </QueryClientProvider>
+  );
+}
+
+/** The message to show a user for a failed call. */
+export function errorMessage(error: unknown): string | null {
+  if (!error) return null;
+  if (error instanceof TRPCClientError) {
+    const zodIssues = (error.data as { zodError?: unknown } | undefined)?.zodError;
+    if (zodIssues) return "Please check the form.";
+    return error.message;
+  }
+  return error instanceof Error ? error.message : "Something went wrong.";
+}

@@ -1,0 +1,135 @@
+// Tenant access is decided here and nowhere else: roles map to `resource.action` permissions, and one
+// where-builder per entity turns an actor into the rows it may touch. It fails closed — no membership,
+// no matching role, or no actor means an empty result — and callers answer NOT_FOUND, never FORBIDDEN,
+// for rows outside that scope.
+import type { Prisma, Role } from "@mailwarden/db";
+import { AppError } from "./errors";
+
+export const permissions = [
+  "customer.read",
+  "customer.write",
+  "user.read",
+  "user.write",
+  "domain.read",
+  "domain.write",
+  "mailbox.read",
+  "mailbox.write",
+  "server.read",
+  "server.write",
+  "policy.read",
+  "policy.writeProvider",
+  "policy.writeDomain",
+  "audit.read",
+] as const;
+export type Permission = (typeof permissions)[number];
+
+const readOnly = permissions.filter((p) => p.endsWith(".read"));
+
+export const rolePermissions: Record<Role, readonly Permission[]> = {
+  PROVIDER_ADMIN: permissions,
+  CUSTOMER_ADMIN: [
+    "customer.read",
+    "user.read",
+    "user.write",
+    "domain.read",
+    "domain.write",
+    "mailbox.read",
+    "mailbox.write",
+    "server.read",
+    "policy.read",
+    "policy.writeDomain",
+    "audit.read",
+  ],
+  DOMAIN_ADMIN: ["domain.read", "mailbox.read", "mailbox.write", "policy.read", "policy.writeDomain"],
+  AUDITOR: readOnly,
+};
+
+export interface ActorMembership {
+  tenantId: string;
+  role: Role;
+  /** For DOMAIN_ADMIN: the only domains this membership reaches. */
+  domainIds: string[];
+}
+
+export interface Actor {
+  userId: string;
+  email: string;
+  name: string;
+  /** PROVIDER_ADMIN or AUDITOR across every customer; null for customer users. */
+  providerRole: Role | null;
+  memberships: ActorMembership[];
+}
+
+export function isProviderStaff(actor: Actor): boolean {
+  return actor.providerRole !== null;
+}
+
+/** Whether the actor holds this permission anywhere (a first gate; rows are then scoped below). */
+export function can(actor: Actor, permission: Permission): boolean {
+  if (actor.providerRole && rolePermissions[actor.providerRole].includes(permission)) return true;
+  return actor.memberships.some((m) => rolePermissions[m.role].includes(permission));
+}
+
+export function assertCan(actor: Actor, permission: Permission): void {
+  if (!can(actor, permission)) throw new AppError("FORBIDDEN", "You do not have permission to do that.");
+}
+
+function providerHas(actor: Actor, permission: Permission): boolean {
+  return actor.providerRole !== null && rolePermissions[actor.providerRole].includes(permission);
+}
+
+/** Tenants where the actor holds `permission` for the whole tenant (not domain-limited). */
+function wholeTenantIds(actor: Actor, permission: Permission): string[] {
+  return actor.memberships
+    .filter((m) => m.role !== "DOMAIN_ADMIN" && rolePermissions[m.role].includes(permission))
+    .map((m) => m.tenantId);
+}
+
+function domainLimitedIds(actor: Actor, permission: Permission): string[] {
+  return actor.memberships
+    .filter((m) => m.role === "DOMAIN_ADMIN" && rolePermissions[m.role].includes(permission))
+    .flatMap((m) => m.domainIds);
+}
+
+const nothing = { id: { in: [] as string[] } };
+
+export const scope = {
+  tenant(actor: Actor, permission: Permission): Prisma.TenantWhereInput {
+    if (providerHas(actor, permission)) return {};
+    const ids = wholeTenantIds(actor, permission);
+    return ids.length ? { id: { in: ids } } : nothing;
+  },
+
+  domain(actor: Actor, permission: Permission): Prisma.DomainWhereInput {
+    if (providerHas(actor, permission)) return {};
+    const tenantIds = wholeTenantIds(actor, permission);
+    const domainIds = domainLimitedIds(actor, permission);
+    const or: Prisma.DomainWhereInput[] = [];
+    if (tenantIds.length) or.push({ tenantId: { in: tenantIds } });
+    if (domainIds.length) or.push({ id: { in: domainIds } });
+    return or.length ? { OR: or } : nothing;
+  },
+
+  mailbox(actor: Actor, permission: Permission): Prisma.MailboxWhereInput {
+    if (providerHas(actor, permission)) return {};
+    return { domain: scope.domain(actor, permission) };
+  },
+
+  server(actor: Actor, permission: Permission): Prisma.ServerWhereInput {
+    if (providerHas(actor, permission)) return {};
+    const ids = wholeTenantIds(actor, permission);
+    return ids.length ? { tenantId: { in: ids } } : nothing;
+  },
+
+  audit(actor: Actor): Prisma.AuditEventWhereInput {
+    if (providerHas(actor, "audit.read")) return {};
+    const ids = wholeTenantIds(actor, "audit.read");
+    return ids.length ? { tenantId: { in: ids } } : nothing;
+  },
+
+  user(actor: Actor, permission: Permission): Prisma.UserWhereInput {
+    if (providerHas(actor, permission)) return {};
+    const ids = wholeTenantIds(actor, permission);
+    return ids.length ? { memberships: { some: { tenantId: { in: ids } } }, providerRole: null } : nothing;
+  },
+};

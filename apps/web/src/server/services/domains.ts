@@ -1,0 +1,98 @@
+// Domains of a customer and their mailboxes. Creating or deleting one changes what the customer's
+// agents accept, so it marks their config changed in the same transaction.
+import { markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
+import { assertCan, scope, type Actor } from "../access";
+import { AppError } from "../errors";
+import { auditActor } from "./audit";
+
+export const domainNamePattern = /^(?=.{1,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$/;
+
+export async function listDomains(prisma: Db, actor: Actor, filter: { customerId?: string }) {
+  const rows = await prisma.domain.findMany({
+    where: { AND: [scope.domain(actor, "domain.read"), filter.customerId ? { tenantId: filter.customerId } : {}] },
+    orderBy: { name: "asc" },
+    include: { tenant: { select: { id: true, name: true } }, _count: { select: { mailboxes: true } } },
+  });
+  return rows.map((d) => ({
+    id: d.id,
+    name: d.name,
+    customer: d.tenant,
+    mailboxes: d._count.mailboxes,
+    createdAt: d.createdAt,
+  }));
+}
+
+export async function getDomain(prisma: Db, actor: Actor, domainId: string) {
+  const domain = await prisma.domain.findFirst({
+    where: { AND: [{ id: domainId }, scope.domain(actor, "domain.read")] },
+    include: {
+      tenant: { select: { id: true, name: true } },
+      mailboxes: {
+        where: scope.mailbox(actor, "mailbox.read"),
+        orderBy: { localPart: "asc" },
+        select: { id: true, localPart: true, displayName: true, createdAt: true, updatedAt: true },
+      },
+    },
+  });
+  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
+  return domain;
+}
+
+/** Customers the actor may add domains to: provider admins choose; customer admins use their own. */
+async function targetTenantId(prisma: Db, actor: Actor, customerId: string | undefined): Promise<string> {
+  if (customerId) {
+    const tenant = await prisma.tenant.findFirst({ where: { AND: [{ id: customerId }, scope.tenant(actor, "domain.write")] } });
+    if (!tenant) throw new AppError("NOT_FOUND", "Customer not found.");
+    return tenant.id;
+  }
+  const own = actor.memberships.filter((m) => m.role === "CUSTOMER_ADMIN");
+  if (own.length !== 1 || !own[0]) throw new AppError("BAD_REQUEST", "Choose the customer this domain belongs to.");
+  return own[0].tenantId;
+}
+
+export async function createDomain(
+  prisma: Db,
+  actor: Actor,
+  input: { name: string; customerId?: string },
+  ip: string | null,
+) {
+  assertCan(actor, "domain.write");
+  const name = input.name.trim().toLowerCase().replace(/\.$/, "");
+  if (!domainNamePattern.test(name)) throw new AppError("BAD_REQUEST", `"${input.name}" is not a valid domain name.`);
+  const tenantId = await targetTenantId(prisma, actor, input.customerId);
+  return prisma.$transaction(async (tx) => {
+    if (await tx.domain.findUnique({ where: { name } })) throw new AppError("CONFLICT", `${name} is already managed here.`);
+    const domain = await tx.domain.create({ data: { name, tenantId } });
+    await markConfigChanged(tx, { tenantId });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "DOMAIN_CREATED",
+      tenantId,
+      targetType: "domain",
+      targetId: domain.id,
+      summary: `Domain ${name} added`,
+      after: { name },
+    });
+    return { id: domain.id, name };
+  });
+}
+
+export async function deleteDomain(prisma: Db, actor: Actor, domainId: string, ip: string | null) {
+  assertCan(actor, "domain.write");
+  const domain = await prisma.domain.findFirst({ where: { AND: [{ id: domainId }, scope.domain(actor, "domain.write")] } });
+  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
+  await prisma.$transaction(async (tx) => {
+    await tx.domain.delete({ where: { id: domain.id } });
+    await markConfigChanged(tx, { tenantId: domain.tenantId });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "DOMAIN_DELETED",
+      tenantId: domain.tenantId,
+      targetType: "domain",
+      targetId: domain.id,
+      summary: `Domain ${domain.name} deleted with its mailboxes`,
+      before: { name: domain.name },
+    });
+  });
+  return { id: domain.id };
+}

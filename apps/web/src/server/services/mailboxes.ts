@@ -1,0 +1,114 @@
+// Mailboxes: passwords are checked against the domain's effective password policy (row 14) and stored
+// only as argon2id hashes, which are all the agents ever receive.
+import { loadPolicyLayers, markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
+import { describePasswordPolicy, resolvePolicy } from "@mailwarden/policy";
+import { assertCan, scope, type Actor } from "../access";
+import { AppError } from "../errors";
+import { assertPasswordAllowed, hashPassword } from "../passwords";
+import { auditActor } from "./audit";
+
+export const localPartPattern = /^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$/;
+
+async function passwordPolicyFor(prisma: Db, domain: { id: string; tenantId: string }) {
+  return resolvePolicy(await loadPolicyLayers(prisma, { tenantId: domain.tenantId, domainId: domain.id })).passwordPolicy;
+}
+
+export async function mailboxPasswordRules(prisma: Db, actor: Actor, domainId: string) {
+  const domain = await prisma.domain.findFirst({ where: { AND: [{ id: domainId }, scope.domain(actor, "domain.read")] } });
+  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
+  const policy = await passwordPolicyFor(prisma, domain);
+  return { policy, description: describePasswordPolicy(policy) };
+}
+
+export async function createMailbox(
+  prisma: Db,
+  actor: Actor,
+  input: { domainId: string; localPart: string; displayName: string; password: string },
+  ip: string | null,
+) {
+  assertCan(actor, "mailbox.write");
+  const domain = await prisma.domain.findFirst({ where: { AND: [{ id: input.domainId }, scope.domain(actor, "mailbox.write")] } });
+  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
+  const localPart = input.localPart.trim().toLowerCase();
+  if (!localPartPattern.test(localPart) || localPart.includes("..")) {
+    throw new AppError("BAD_REQUEST", `"${input.localPart}" is not a valid mailbox name (letters, digits, . _ + -).`);
+  }
+  assertPasswordAllowed(input.password, await passwordPolicyFor(prisma, domain), { userName: localPart, domainName: domain.name });
+  const passwordHash = await hashPassword(input.password);
+  return prisma.$transaction(async (tx) => {
+    const exists = await tx.mailbox.findUnique({ where: { domainId_localPart: { domainId: domain.id, localPart } } });
+    if (exists) throw new AppError("CONFLICT", `${localPart}@${domain.name} already exists.`);
+    const mailbox = await tx.mailbox.create({
+      data: { tenantId: domain.tenantId, domainId: domain.id, localPart, displayName: input.displayName.trim(), passwordHash },
+    });
+    await markConfigChanged(tx, { tenantId: domain.tenantId });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "MAILBOX_CREATED",
+      tenantId: domain.tenantId,
+      targetType: "mailbox",
+      targetId: mailbox.id,
+      summary: `Mailbox ${localPart}@${domain.name} created`,
+      after: { address: `${localPart}@${domain.name}`, displayName: mailbox.displayName },
+    });
+    return { id: mailbox.id, address: `${localPart}@${domain.name}` };
+  });
+}
+
+async function findMailbox(prisma: Db, actor: Actor, mailboxId: string) {
+  const mailbox = await prisma.mailbox.findFirst({
+    where: { AND: [{ id: mailboxId }, scope.mailbox(actor, "mailbox.write")] },
+    include: { domain: true },
+  });
+  if (!mailbox) throw new AppError("NOT_FOUND", "Mailbox not found.");
+  return mailbox;
+}
+
+export async function resetMailboxPassword(
+  prisma: Db,
+  actor: Actor,
+  input: { mailboxId: string; password: string },
+  ip: string | null,
+) {
+  assertCan(actor, "mailbox.write");
+  const mailbox = await findMailbox(prisma, actor, input.mailboxId);
+  assertPasswordAllowed(input.password, await passwordPolicyFor(prisma, mailbox.domain), {
+    userName: mailbox.localPart,
+    domainName: mailbox.domain.name,
+  });
+  const passwordHash = await hashPassword(input.password);
+  const address = `${mailbox.localPart}@${mailbox.domain.name}`;
+  await prisma.$transaction(async (tx) => {
+    await tx.mailbox.update({ where: { id: mailbox.id }, data: { passwordHash } });
+    await markConfigChanged(tx, { tenantId: mailbox.tenantId });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "MAILBOX_PASSWORD_RESET",
+      tenantId: mailbox.tenantId,
+      targetType: "mailbox",
+      targetId: mailbox.id,
+      summary: `Password of ${address} reset`,
+    });
+  });
+  return { id: mailbox.id };
+}
+
+export async function deleteMailbox(prisma: Db, actor: Actor, mailboxId: string, ip: string | null) {
+  assertCan(actor, "mailbox.write");
+  const mailbox = await findMailbox(prisma, actor, mailboxId);
+  const address = `${mailbox.localPart}@${mailbox.domain.name}`;
+  await prisma.$transaction(async (tx) => {
+    await tx.mailbox.delete({ where: { id: mailbox.id } });
+    await markConfigChanged(tx, { tenantId: mailbox.tenantId });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "MAILBOX_DELETED",
+      tenantId: mailbox.tenantId,
+      targetType: "mailbox",
+      targetId: mailbox.id,
+      summary: `Mailbox ${address} deleted`,
+      before: { address },
+    });
+  });
+  return { id: mailbox.id };
+}

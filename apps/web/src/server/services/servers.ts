@@ -1,0 +1,164 @@
+// Servers (customer hosts running the agent): creation issues a one-time enrollment token (shown once,
+// stored hashed, expiring), revocation closes the agent's socket through the hub.
+import { generateToken, hashToken, markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
+import { postureSchema } from "@mailwarden/protocol";
+import { assertCan, scope, type Actor } from "../access";
+import { AppError } from "../errors";
+import { auditActor } from "./audit";
+
+export const ENROLLMENT_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+
+export function hubUrlFor(publicUrl: string): string {
+  const url = new URL("/agent", publicUrl);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url.toString();
+}
+
+export function enrollCommands(publicUrl: string, token: string) {
+  return {
+    enroll: `mailwarden-agent enroll --url ${hubUrlFor(publicUrl)} --token ${token} && mailwarden-agent run`,
+  };
+}
+
+export async function listServers(prisma: Db, actor: Actor, filter: { customerId?: string }) {
+  const rows = await prisma.server.findMany({
+    where: { AND: [scope.server(actor, "server.read"), filter.customerId ? { tenantId: filter.customerId } : {}] },
+    orderBy: { name: "asc" },
+    include: { tenant: { select: { id: true, name: true } } },
+  });
+  return rows.map((s) => ({
+    id: s.id,
+    name: s.name,
+    customer: s.tenant,
+    status: s.status,
+    hostname: s.hostname,
+    agentVersion: s.agentVersion,
+    lastSeenAt: s.lastSeenAt,
+    desiredRevision: s.desiredRevision,
+    appliedRevision: s.appliedRevision,
+    lastRejectReason: s.lastRejectReason,
+  }));
+}
+
+export async function getServer(prisma: Db, actor: Actor, serverId: string) {
+  const s = await prisma.server.findFirst({
+    where: { AND: [{ id: serverId }, scope.server(actor, "server.read")] },
+    include: {
+      tenant: { select: { id: true, name: true } },
+      enrollmentTokens: { where: { usedAt: null, expiresAt: { gt: new Date() } }, select: { expiresAt: true } },
+    },
+  });
+  if (!s) throw new AppError("NOT_FOUND", "Server not found.");
+  const posture = postureSchema.safeParse(s.posture);
+  return {
+    id: s.id,
+    name: s.name,
+    customer: s.tenant,
+    status: s.status,
+    hostname: s.hostname,
+    agentVersion: s.agentVersion,
+    lastSeenAt: s.lastSeenAt,
+    desiredRevision: s.desiredRevision,
+    appliedRevision: s.appliedRevision,
+    lastRejectedRevision: s.lastRejectedRevision,
+    lastRejectReason: s.lastRejectReason,
+    posture: posture.success ? posture.data : null,
+    postureAt: s.postureAt,
+    pendingTokenExpiresAt: s.enrollmentTokens[0]?.expiresAt ?? null,
+    revokedAt: s.revokedAt,
+  };
+}
+
+async function issueToken(tx: Parameters<Parameters<Db["$transaction"]>[0]>[0], serverId: string, userId: string) {
+  const token = generateToken(24);
+  const expiresAt = new Date(Date.now() + ENROLLMENT_TOKEN_TTL_MS);
+  await tx.enrollmentToken.updateMany({ where: { serverId, usedAt: null }, data: { expiresAt: new Date() } });
+  await tx.enrollmentToken.create({ data: { serverId, tokenHash: hashToken(token), expiresAt, createdById: userId } });
+  return { token, expiresAt };
+}
+
+export async function createServer(
+  prisma: Db,
+  actor: Actor,
+  input: { name: string; customerId: string },
+  ip: string | null,
+) {
+  assertCan(actor, "server.write");
+  const tenant = await prisma.tenant.findFirst({ where: { AND: [{ id: input.customerId }, scope.tenant(actor, "server.write")] } });
+  if (!tenant) throw new AppError("NOT_FOUND", "Customer not found.");
+  return prisma.$transaction(async (tx) => {
+    const server = await tx.server.create({ data: { name: input.name.trim(), tenantId: tenant.id } });
+    const { token, expiresAt } = await issueToken(tx, server.id, actor.userId);
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "SERVER_CREATED",
+      tenantId: tenant.id,
+      targetType: "server",
+      targetId: server.id,
+      summary: `Server ${server.name} added for ${tenant.name}; enrollment token issued (expires ${expiresAt.toISOString()})`,
+      after: { name: server.name },
+    });
+    return { id: server.id, token, expiresAt };
+  });
+}
+
+export async function newEnrollmentToken(prisma: Db, actor: Actor, serverId: string, ip: string | null) {
+  assertCan(actor, "server.write");
+  const server = await prisma.server.findFirst({ where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] } });
+  if (!server) throw new AppError("NOT_FOUND", "Server not found.");
+  if (server.status === "REVOKED") throw new AppError("BAD_REQUEST", "This server was revoked; add it again instead.");
+  return prisma.$transaction(async (tx) => {
+    const { token, expiresAt } = await issueToken(tx, server.id, actor.userId);
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "ENROLLMENT_TOKEN_CREATED",
+      tenantId: server.tenantId,
+      targetType: "server",
+      targetId: server.id,
+      summary: `New enrollment token for ${server.name} (expires ${expiresAt.toISOString()})`,
+    });
+    return { id: server.id, token, expiresAt };
+  });
+}
+
+export async function revokeServer(prisma: Db, actor: Actor, serverId: string, ip: string | null) {
+  assertCan(actor, "server.write");
+  const server = await prisma.server.findFirst({ where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] } });
+  if (!server) throw new AppError("NOT_FOUND", "Server not found.");
+  await prisma.$transaction(async (tx) => {
+    await tx.server.update({ where: { id: server.id }, data: { status: "REVOKED", revokedAt: new Date() } });
+    await tx.agentCredential.updateMany({ where: { serverId: server.id }, data: { revokedAt: new Date() } });
+    await tx.enrollmentToken.updateMany({ where: { serverId: server.id, usedAt: null }, data: { expiresAt: new Date() } });
+    await markConfigChanged(tx, { serverId: server.id });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "SERVER_REVOKED",
+      tenantId: server.tenantId,
+      targetType: "server",
+      targetId: server.id,
+      summary: `Agent of ${server.name} revoked; its connection is closed`,
+    });
+  });
+  return { id: server.id };
+}
+
+export async function deleteServer(prisma: Db, actor: Actor, serverId: string, ip: string | null) {
+  assertCan(actor, "server.write");
+  const server = await prisma.server.findFirst({ where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] } });
+  if (!server) throw new AppError("NOT_FOUND", "Server not found.");
+  await prisma.$transaction(async (tx) => {
+    await tx.server.update({ where: { id: server.id }, data: { status: "REVOKED", revokedAt: new Date() } });
+    await markConfigChanged(tx, { serverId: server.id });
+    await tx.server.delete({ where: { id: server.id } });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "SERVER_DELETED",
+      tenantId: server.tenantId,
+      targetType: "server",
+      targetId: server.id,
+      summary: `Server ${server.name} deleted`,
+      before: { name: server.name },
+    });
+  });
+  return { id: server.id };
+}

@@ -1,0 +1,108 @@
+// Console users of a customer (customer admins, domain admins, auditors). The creating admin sets an
+// initial password, checked against the customer's password policy; 2FA follows the customer's rule.
+import { writeAudit, type Db, type Role } from "@mailwarden/db";
+import { resolvePolicy } from "@mailwarden/policy";
+import { loadPolicyLayers } from "@mailwarden/db";
+import { assertCan, scope, type Actor } from "../access";
+import { AppError } from "../errors";
+import { assertPasswordAllowed, hashPassword } from "../passwords";
+import { auditActor } from "./audit";
+
+export async function listCustomerUsers(prisma: Db, actor: Actor, customerId: string) {
+  assertCan(actor, "user.read");
+  const tenant = await prisma.tenant.findFirst({ where: { AND: [{ id: customerId }, scope.tenant(actor, "user.read")] } });
+  if (!tenant) throw new AppError("NOT_FOUND", "Customer not found.");
+  const memberships = await prisma.membership.findMany({
+    where: { tenantId: tenant.id },
+    include: {
+      user: { select: { id: true, email: true, name: true, lastLoginAt: true, totp: { select: { enabledAt: true } } } },
+      domains: { include: { domain: { select: { id: true, name: true } } } },
+    },
+    orderBy: { createdAt: "asc" },
+  });
+  return memberships.map((m) => ({
+    userId: m.user.id,
+    email: m.user.email,
+    name: m.user.name,
+    role: m.role,
+    lastLoginAt: m.user.lastLoginAt,
+    has2fa: Boolean(m.user.totp?.enabledAt),
+    domains: m.domains.map((d) => d.domain),
+  }));
+}
+
+export async function createCustomerUser(
+  prisma: Db,
+  actor: Actor,
+  input: { customerId: string; email: string; name: string; role: Role; domainIds: string[]; password: string },
+  ip: string | null,
+) {
+  assertCan(actor, "user.write");
+  if (input.role === "PROVIDER_ADMIN") throw new AppError("BAD_REQUEST", "Customer users cannot be provider admins.");
+  const tenant = await prisma.tenant.findFirst({ where: { AND: [{ id: input.customerId }, scope.tenant(actor, "user.write")] } });
+  if (!tenant) throw new AppError("NOT_FOUND", "Customer not found.");
+  const domains = await prisma.domain.findMany({ where: { id: { in: input.domainIds }, tenantId: tenant.id } });
+  if (domains.length !== input.domainIds.length) throw new AppError("NOT_FOUND", "Domain not found.");
+  if (input.role === "DOMAIN_ADMIN" && domains.length === 0) {
+    throw new AppError("BAD_REQUEST", "Choose at least one domain for a domain admin.");
+  }
+  const email = input.email.trim().toLowerCase();
+  const policy = resolvePolicy(await loadPolicyLayers(prisma, { tenantId: tenant.id }));
+  assertPasswordAllowed(input.password, policy.passwordPolicy, { userName: email.split("@")[0], domainName: email.split("@")[1] });
+  const hash = await hashPassword(input.password);
+  return prisma.$transaction(async (tx) => {
+    if (await tx.user.findUnique({ where: { email } })) throw new AppError("CONFLICT", "A user with that email already exists.");
+    const user = await tx.user.create({
+      data: {
+        email,
+        name: input.name.trim(),
+        password: { create: { hash } },
+        memberships: {
+          create: {
+            tenantId: tenant.id,
+            role: input.role,
+            domains: { create: input.role === "DOMAIN_ADMIN" ? domains.map((d) => ({ domainId: d.id })) : [] },
+          },
+        },
+      },
+    });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "USER_CREATED",
+      tenantId: tenant.id,
+      targetType: "user",
+      targetId: user.id,
+      summary: `User ${email} added to ${tenant.name} as ${input.role.toLowerCase().replace("_", " ")}`,
+      after: { email, role: input.role, domains: domains.map((d) => d.name) },
+    });
+    return { userId: user.id };
+  });
+}
+
+export async function removeCustomerUser(
+  prisma: Db,
+  actor: Actor,
+  input: { customerId: string; userId: string },
+  ip: string | null,
+) {
+  assertCan(actor, "user.write");
+  const membership = await prisma.membership.findFirst({
+    where: { userId: input.userId, tenantId: input.customerId, tenant: scope.tenant(actor, "user.write") },
+    include: { user: true, tenant: true },
+  });
+  if (!membership) throw new AppError("NOT_FOUND", "User not found.");
+  if (membership.userId === actor.userId) throw new AppError("BAD_REQUEST", "You cannot remove yourself.");
+  await prisma.$transaction(async (tx) => {
+    await tx.user.delete({ where: { id: membership.userId } });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "USER_DELETED",
+      tenantId: membership.tenantId,
+      targetType: "user",
+      targetId: membership.userId,
+      summary: `User ${membership.user.email} removed from ${membership.tenant.name}`,
+      before: { email: membership.user.email, role: membership.role },
+    });
+  });
+  return { userId: membership.userId };
+}

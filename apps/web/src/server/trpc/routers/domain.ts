@@ -1,0 +1,39 @@
+// Domains and their mailboxes.
+import { z } from "zod";
+import { createDomain, deleteDomain, getDomain, listDomains } from "../../services/domains";
+import { createMailbox, deleteMailbox, mailboxPasswordRules, resetMailboxPassword } from "../../services/mailboxes";
+import { protectedProcedure } from "../trpc";
+
+const id = z.string().min(1).max(64);
+
+export const domainRouter = {
+  list: protectedProcedure
+    .input(z.object({ customerId: id.optional() }).default({}))
+    .query(({ ctx, input }) => listDomains(ctx.prisma, ctx.actor, input)),
+  get: protectedProcedure.input(z.object({ domainId: id })).query(({ ctx, input }) => getDomain(ctx.prisma, ctx.actor, input.domainId)),
+  create: protectedProcedure
+    .input(z.object({ name: z.string().trim().min(1, "Enter a domain name.").max(253), customerId: id.optional() }))
+    .mutation(({ ctx, input }) => createDomain(ctx.prisma, ctx.actor, input, ctx.ip)),
+  delete: protectedProcedure
+    .input(z.object({ domainId: id }))
+    .mutation(({ ctx, input }) => deleteDomain(ctx.prisma, ctx.actor, input.domainId, ctx.ip)),
+  passwordRules: protectedProcedure
+    .input(z.object({ domainId: id }))
+    .query(({ ctx, input }) => mailboxPasswordRules(ctx.prisma, ctx.actor, input.domainId)),
+  createMailbox: protectedProcedure
+    .input(
+      z.object({
+        domainId: id,
+        localPart: z.string().trim().min(1, "Enter the part before @.").max(64),
+        displayName: z.string().trim().max(100).default(""),
+        password: z.string().min(1).max(256),
+      }),
+    )
+    .mutation(({ ctx, input }) => createMailbox(ctx.prisma, ctx.actor, input, ctx.ip)),
+  resetMailboxPassword: protectedProcedure
+    .input(z.object({ mailboxId: id, password: z.string().min(1).max(256) }))
+    .mutation(({ ctx, input }) => resetMailboxPassword(ctx.prisma, ctx.actor, input, ctx.ip)),
+  deleteMailbox: protectedProcedure
+    .input(z.object({ mailboxId: id }))
+    .mutation(({ ctx, input }) => deleteMailbox(ctx.prisma, ctx.actor, input.mailboxId, ctx.ip)),
+};

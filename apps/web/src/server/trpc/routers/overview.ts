@@ -1,0 +1,7 @@
+// Numbers for the overview page.
+import { getOverview } from "../../services/overview";
+import { protectedProcedure } from "../trpc";
+
+export const overviewRouter = {
+  get: protectedProcedure.query(({ ctx }) => getOverview(ctx.prisma, ctx.actor)),
+};

@@ -1,0 +1,37 @@
+// The policy editor: provider defaults, per-domain overrides and propagation.
+import { z } from "zod";
+import { policySchema, settings, type PolicyKey } from "@mailwarden/policy";
+import {
+  applyPropagation,
+  getDomainPolicy,
+  getProviderPolicy,
+  previewPropagation,
+  updateDomainPolicy,
+  updateProviderPolicy,
+} from "../../services/policy";
+import { protectedProcedure } from "../trpc";
+
+const id = z.string().min(1).max(64);
+const settingKey = z.enum(Object.keys(settings) as [PolicyKey, ...PolicyKey[]]);
+const domainPatch = policySchema
+  .pick({ requireSmtpAuth: true, passwordPolicy: true })
+  .extend({ requireSmtpAuth: policySchema.shape.requireSmtpAuth.nullable(), passwordPolicy: policySchema.shape.passwordPolicy.nullable() })
+  .partial()
+  .strict();
+
+export const policyRouter = {
+  provider: protectedProcedure.query(({ ctx }) => getProviderPolicy(ctx.prisma, ctx.actor)),
+  updateProvider: protectedProcedure
+    .input(z.object({ patch: policySchema.partial().strict(), confirmLoosening: z.boolean().default(false) }))
+    .mutation(({ ctx, input }) => updateProviderPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
+  domain: protectedProcedure.input(z.object({ domainId: id })).query(({ ctx, input }) => getDomainPolicy(ctx.prisma, ctx.actor, input.domainId)),
+  updateDomain: protectedProcedure
+    .input(z.object({ domainId: id, patch: domainPatch, confirmLoosening: z.boolean().default(false) }))
+    .mutation(({ ctx, input }) => updateDomainPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
+  previewPropagation: protectedProcedure
+    .input(z.object({ key: settingKey }))
+    .query(({ ctx, input }) => previewPropagation(ctx.prisma, ctx.actor, input.key)),
+  propagate: protectedProcedure
+    .input(z.object({ key: settingKey }))
+    .mutation(({ ctx, input }) => applyPropagation(ctx.prisma, ctx.actor, input.key, ctx.ip)),
+};

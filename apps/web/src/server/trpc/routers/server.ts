@@ -1,0 +1,38 @@
+// Servers (agents): list, detail with posture, add with an enrollment token, revoke, delete.
+import { z } from "zod";
+import { getRuntime } from "../../runtime";
+import {
+  createServer,
+  deleteServer,
+  enrollCommands,
+  getServer,
+  listServers,
+  newEnrollmentToken,
+  revokeServer,
+} from "../../services/servers";
+import { protectedProcedure } from "../trpc";
+
+const id = z.string().min(1).max(64);
+
+function withCommands<T extends { token: string }>(result: T) {
+  return { ...result, commands: enrollCommands(getRuntime().publicUrl, result.token) };
+}
+
+export const serverRouter = {
+  list: protectedProcedure
+    .input(z.object({ customerId: id.optional() }).default({}))
+    .query(({ ctx, input }) => listServers(ctx.prisma, ctx.actor, input)),
+  get: protectedProcedure.input(z.object({ serverId: id })).query(({ ctx, input }) => getServer(ctx.prisma, ctx.actor, input.serverId)),
+  create: protectedProcedure
+    .input(z.object({ name: z.string().trim().min(1, "Enter a name.").max(100), customerId: id }))
+    .mutation(async ({ ctx, input }) => withCommands(await createServer(ctx.prisma, ctx.actor, input, ctx.ip))),
+  newToken: protectedProcedure
+    .input(z.object({ serverId: id }))
+    .mutation(async ({ ctx, input }) => withCommands(await newEnrollmentToken(ctx.prisma, ctx.actor, input.serverId, ctx.ip))),
+  revoke: protectedProcedure
+    .input(z.object({ serverId: id }))
+    .mutation(({ ctx, input }) => revokeServer(ctx.prisma, ctx.actor, input.serverId, ctx.ip)),
+  delete: protectedProcedure
+    .input(z.object({ serverId: id }))
+    .mutation(({ ctx, input }) => deleteServer(ctx.prisma, ctx.actor, input.serverId, ctx.ip)),
+};
