@@ -1,0 +1,169 @@
+// Wires one agent together: settings → last applied config (or locked-down defaults) → certificate →
+// mail server → hub client. Config pushes from the hub and from embedders go through the same
+// applyConfig, which validates, swaps the mail server's snapshot and persists, or changes nothing.
+import type { Logger } from "pino";
+import type { Posture } from "@mailwarden/protocol";
+import { HubClient, type ApplyResult } from "./hub/hub-client";
+import { createLogger } from "./log";
+import { buildPosture } from "./posture/posture";
+import { queueSize } from "./queue/queue";
+import {
+  loadAgentSettings,
+  parseAgentSettings,
+  type AgentSettings,
+  type AgentSettingsInput,
+} from "./settings/agent-settings";
+import { compileConfig, lockedDownConfig, type ActiveConfig } from "./smtp/active-config";
+import { MailServer } from "./smtp/mail-server";
+import type { ListenerName } from "./smtp/rules";
+import { certificateFacts, loadTlsMaterial, offeredTlsVersions } from "./smtp/tls";
+import { mkdirDurable } from "./state/atomic-write";
+import { loadAppliedConfig, persistAppliedConfig } from "./state/applied-config";
+import { readCredential } from "./state/credential";
+import { AGENT_VERSION } from "./version";
+
+export type StartAgentOptions = ({ configPath: string } | { config: AgentSettingsInput }) & {
+  /** Defaults to a JSON logger on stdout at MAILWARDEN_LOG_LEVEL. */
+  logger?: Logger;
+  /** Connect to the hub when a credential file exists (default true). */
+  connectToHub?: boolean;
+};
+
+export interface RunningAgent {
+  /** Bound ports (useful with port 0 in tests). */
+  ports: Record<ListenerName, number>;
+  settings: AgentSettings;
+  /** null when the agent is not enrolled or connectToHub was false. */
+  hub: HubClient | null;
+  appliedRevision(): number | null;
+  /** Validates, applies atomically and persists a config; on failure the previous config stays. */
+  applyConfig(revision: number, config: unknown): Promise<ApplyResult>;
+  posture(): Promise<Posture>;
+  /** Closes the hub socket and the listeners (open sessions get shutdownGraceMs to finish). */
+  stop(): Promise<void>;
+}
+
+export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
+  const settings =
+    "configPath" in options ? await loadAgentSettings(options.configPath) : parseAgentSettings(options.config);
+  const logger = options.logger ?? createLogger();
+  const startedAt = Date.now();
+  await mkdirDurable(settings.stateDir, 0o700);
+
+  const initialConfig = await loadInitialConfig(settings.stateDir, logger);
+  const tls = await loadTlsMaterial({
+    stateDir: settings.stateDir,
+    hostname: settings.hostname,
+    configured: settings.tls,
+    logger: logger.child({ component: "tls" }),
+  });
+  const mailServer = await MailServer.start({
+    listeners: settings.listeners,
+    hostname: settings.hostname,
+    banner: settings.banner,
+    stateDir: settings.stateDir,
+    tls,
+    initialConfig,
+    logger: logger.child({ component: "smtp" }),
+    closeTimeoutMs: settings.shutdownGraceMs,
+  });
+
+  let applyChain: Promise<unknown> = Promise.resolve();
+  const applyConfig = (revision: number, config: unknown): Promise<ApplyResult> => {
+    const run = applyChain.then(() => applyNow(revision, config));
+    applyChain = run.catch(() => undefined);
+    return run;
+  };
+  const applyNow = async (revision: number, config: unknown): Promise<ApplyResult> => {
+    const compiled = compileConfig(revision, config);
+    if (!compiled.ok) {
+      logger.warn({ revision, errors: compiled.errors }, "config rejected; keeping the previous one");
+      return { ok: false, revision, errors: compiled.errors };
+    }
+    const previous = mailServer.config;
+    try {
+      mailServer.apply(compiled.active);
+      await persistAppliedConfig(settings.stateDir, { revision, config: compiled.active.raw });
+    } catch (error) {
+      mailServer.apply(previous);
+      logger.error({ revision, err: error }, "config could not be applied; keeping the previous one");
+      return { ok: false, revision, errors: [`could not apply: ${(error as Error).message}`] };
+    }
+    logger.info({ revision, domains: compiled.active.domains.size }, "config applied");
+    return { ok: true, revision };
+  };
+
+  const posture = async (): Promise<Posture> =>
+    buildPosture({
+      agentVersion: AGENT_VERSION,
+      hostname: settings.hostname,
+      listeners: mailServer.listenersPosture(),
+      tlsVersions: offeredTlsVersions(mailServer.config.server),
+      certificate: certificateFacts(tls.cert),
+      queueSize: await queueSize(settings.stateDir),
+      appliedRevision: mailServer.config.revision,
+      startedAt,
+    });
+
+  let hub: HubClient | null = null;
+  if (options.connectToHub !== false) {
+    const credential = await readCredential(settings.stateDir).catch((error: Error) => {
+      logger.error({ err: error.message }, "credential file unusable; not connecting to the hub");
+      return null;
+    });
+    if (credential) {
+      hub = new HubClient({
+        credential,
+        hostname: settings.hostname,
+        agentVersion: AGENT_VERSION,
+        logger: logger.child({ component: "hub" }),
+        reconnect: settings.reconnect,
+        postureEvery: settings.heartbeat.postureEvery,
+        getAppliedRevision: () => mailServer.config.revision,
+        applyConfig,
+        getPosture: posture,
+      });
+      void hub.start();
+    } else {
+      logger.warn("not enrolled: serving mail under the local config only (run `mailwarden-agent enroll`)");
+    }
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    ports: mailServer.ports,
+    settings,
+    hub,
+    appliedRevision: () => mailServer.config.revision,
+    applyConfig,
+    posture,
+    stop() {
+      stopping ??= (async () => {
+        await hub?.stop();
+        await mailServer.close();
+        logger.info("agent stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** The last config the hub got applied, or locked-down defaults. A broken file never loosens anything. */
+async function loadInitialConfig(stateDir: string, logger: Logger): Promise<ActiveConfig> {
+  try {
+    const applied = await loadAppliedConfig(stateDir);
+    if (!applied) {
+      logger.info("no config received yet: locked-down defaults, no local domains");
+      return lockedDownConfig();
+    }
+    const compiled = compileConfig(applied.revision, applied.config);
+    if (compiled.ok) {
+      logger.info({ revision: applied.revision }, "loaded the last applied config");
+      return compiled.active;
+    }
+    logger.error({ errors: compiled.errors }, "stored config is invalid; using locked-down defaults");
+  } catch (error) {
+    logger.error({ err: (error as Error).message }, "stored config unreadable; using locked-down defaults");
+  }
+  return lockedDownConfig();
+}

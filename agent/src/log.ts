@@ -1,0 +1,15 @@
+// One JSON logger (pino, stdout) for the daemon; modules take a child logger so every line says which
+// part of the agent wrote it.
+import { pino, type Logger } from "pino";
+import { agentEnv } from "./env";
+
+export type { Logger };
+
+export function createLogger(level: string = agentEnv().MAILWARDEN_LOG_LEVEL): Logger {
+  return pino({ level, base: { service: "mailwarden-agent" } });
+}
+
+/** For tests and embedders that do not want log output. */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}

@@ -1,0 +1,65 @@
+// Local delivery into Maildir (<stateDir>/mail/<domain>/<localpart>/Maildir). A message is written to
+// tmp/, fsynced, renamed into new/ and the directory fsynced — all before the client gets its 250 — so
+// an accepted message survives a crash. One file per mailbox, never a shared link, so deleting it in
+// one mailbox never touches another.
+import { randomBytes } from "node:crypto";
+import { open, rename, unlink } from "node:fs/promises";
+import path from "node:path";
+import { fsyncDirectory, mkdirDurable } from "../state/atomic-write";
+
+export interface MailboxRef {
+  /** Lower-cased domain, validated as a domain name by the config compiler. */
+  domain: string;
+  /** Lower-cased local part, validated as path-safe by the config compiler. */
+  localPart: string;
+}
+
+export function maildirPath(stateDir: string, mailbox: MailboxRef): string {
+  return path.join(stateDir, "mail", mailbox.domain, mailbox.localPart, "Maildir");
+}
+
+let deliveryCounter = 0;
+
+/** A Maildir unique name: time, microseconds, pid, counter, randomness and the host. */
+export function uniqueName(hostname: string): string {
+  const now = Date.now();
+  const seconds = Math.floor(now / 1000);
+  const micros = (now % 1000) * 1000 + Math.floor(Math.random() * 1000);
+  deliveryCounter = (deliveryCounter + 1) % 1_000_000_000;
+  // Maildir forbids "/" and ":" in the host part; the spec's octal escapes keep names unambiguous.
+  const host = hostname.replace(/\//g, "\\057").replace(/:/g, "\\072");
+  return `${seconds}.M${micros}P${process.pid}Q${deliveryCounter}R${randomBytes(8).toString("hex")}.${host}`;
+}
+
+export async function ensureMaildir(root: string): Promise<void> {
+  for (const sub of ["tmp", "new", "cur"]) await mkdirDurable(path.join(root, sub), 0o700);
+}
+
+/** Durably delivers one message to one mailbox; resolves with the file path in new/. */
+export async function deliverToMaildir(
+  stateDir: string,
+  mailbox: MailboxRef,
+  message: Buffer,
+  hostname: string,
+): Promise<string> {
+  const root = maildirPath(stateDir, mailbox);
+  await ensureMaildir(root);
+  const name = uniqueName(hostname);
+  const tmpFile = path.join(root, "tmp", name);
+  const newFile = path.join(root, "new", name);
+  const handle = await open(tmpFile, "wx", 0o600);
+  try {
+    try {
+      await handle.writeFile(message);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmpFile, newFile);
+  } catch (error) {
+    await unlink(tmpFile).catch(() => undefined);
+    throw error;
+  }
+  await fsyncDirectory(path.join(root, "new"));
+  return newFile;
+}

@@ -1,0 +1,32 @@
+// The posture snapshot sent to the hub: what this server actually does right now (listeners, TLS,
+// certificate, queue, memory, revision), which the dashboard scores. Built from live state, never from
+// what the config says should be true.
+import { postureSchema, type Posture } from "@mailwarden/protocol";
+import type { ListenerPosture } from "../smtp/mail-server";
+import type { CertificateFacts } from "../smtp/tls";
+
+export interface PostureInputs {
+  agentVersion: string;
+  hostname: string;
+  listeners: ListenerPosture[];
+  tlsVersions: string[];
+  certificate: CertificateFacts;
+  queueSize: number;
+  appliedRevision: number | null;
+  startedAt: number;
+}
+
+export function buildPosture(inputs: PostureInputs): Posture {
+  const memory = process.memoryUsage();
+  return postureSchema.parse({
+    agentVersion: inputs.agentVersion,
+    hostname: inputs.hostname,
+    listeners: inputs.listeners,
+    tlsVersions: inputs.tlsVersions,
+    certificate: inputs.certificate,
+    queueSize: inputs.queueSize,
+    memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+    appliedRevision: inputs.appliedRevision,
+    uptimeSeconds: Math.round((Date.now() - inputs.startedAt) / 1000),
+  });
+}

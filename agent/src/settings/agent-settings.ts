@@ -1,0 +1,97 @@
+// The agent's own settings file (default /etc/mailwarden/agent.json): where state lives, which ports to
+// listen on, which certificate to use. This is local, host-level configuration written by the install
+// script — not the policy, which only ever comes from the hub (see ../state/applied-config.ts).
+import { readFile } from "node:fs/promises";
+import os from "node:os";
+import { z } from "zod";
+
+const portSchema = z.number().int().min(0).max(65535);
+
+function listenerSchema(defaultPort: number) {
+  return z
+    .object({ port: portSchema.default(defaultPort), host: z.string().min(1).default("0.0.0.0") })
+    .strict()
+    .default({ port: defaultPort, host: "0.0.0.0" });
+}
+
+export const agentSettingsSchema = z
+  .object({
+    /** Credential, applied config, certificates, queue and mailboxes live here. */
+    stateDir: z.string().min(1),
+    /** Name in the SMTP greeting, EHLO reply, Received headers and the self-signed certificate. */
+    hostname: z.string().min(1).max(253).optional(),
+    /** Text after the hostname in the 220 greeting. */
+    banner: z.string().max(200).optional(),
+    listeners: z
+      .object({
+        inbound: listenerSchema(25),
+        submission: listenerSchema(587),
+        submissionTls: listenerSchema(465),
+      })
+      .strict()
+      .default({
+        inbound: { port: 25, host: "0.0.0.0" },
+        submission: { port: 587, host: "0.0.0.0" },
+        submissionTls: { port: 465, host: "0.0.0.0" },
+      }),
+    /** A real certificate; without it a self-signed one is generated into <stateDir>/tls/. */
+    tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
+    heartbeat: z
+      .object({
+        /** Send a posture snapshot every N heartbeats. */
+        postureEvery: z.number().int().min(1).max(1000).default(4),
+      })
+      .strict()
+      .default({ postureEvery: 4 }),
+    reconnect: z
+      .object({
+        initialDelayMs: z.number().int().min(1).default(1000),
+        maxDelayMs: z.number().int().min(1).default(30_000),
+      })
+      .strict()
+      .default({ initialDelayMs: 1000, maxDelayMs: 30_000 }),
+    /** How long open SMTP sessions may take to finish on shutdown before they get a 421. */
+    shutdownGraceMs: z.number().int().min(0).default(10_000),
+  })
+  .strict();
+
+export type AgentSettingsInput = z.input<typeof agentSettingsSchema>;
+export type AgentSettings = z.output<typeof agentSettingsSchema> & { hostname: string };
+
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+/** Validates settings already in memory; the message names the first bad field. */
+export function parseAgentSettings(input: unknown, source = "agent settings"): AgentSettings {
+  const parsed = agentSettingsSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const field = issue.path.join(".") || "(root)";
+      return `  ${field}: ${issue.message}`;
+    });
+    throw new SettingsError(`${source} is invalid:\n${lines.join("\n")}`);
+  }
+  return { ...parsed.data, hostname: parsed.data.hostname ?? os.hostname() };
+}
+
+export async function loadAgentSettings(file: string): Promise<AgentSettings> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SettingsError(
+      code === "ENOENT"
+        ? `config file ${file} does not exist (pass --config <path>)`
+        : `cannot read config file ${file}: ${(error as Error).message}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new SettingsError(`config file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseAgentSettings(json, `config file ${file}`);
+}

@@ -1,0 +1,107 @@
+// The config every SMTP decision reads: one immutable, pre-indexed snapshot. Applying a new config
+// builds a new snapshot and swaps a single reference, so a session in flight never sees half of one
+// config and half of another.
+import { defaultPolicy, type Policy } from "@mailwarden/policy";
+import { agentConfigSchema, type AgentConfig } from "@mailwarden/protocol";
+
+export interface LocalMailbox {
+  /** Lower-cased local part, also the folder name under the domain. */
+  localPart: string;
+  address: string;
+  passwordHash: string;
+}
+
+export interface LocalDomain {
+  /** Lower-cased domain name, also the folder name under <stateDir>/mail. */
+  name: string;
+  policy: Policy;
+  mailboxes: ReadonlyMap<string, LocalMailbox>;
+}
+
+export interface ActiveConfig {
+  /** null until the hub has pushed a config (locked-down defaults, no domains). */
+  revision: number | null;
+  server: Policy;
+  domains: ReadonlyMap<string, LocalDomain>;
+  raw: AgentConfig;
+}
+
+export type CompileResult = { ok: true; active: ActiveConfig } | { ok: false; errors: string[] };
+
+// Names become folder names under the state directory: refuse anything that could escape it.
+const domainNamePattern = /^(?!-)[a-z0-9-]{1,63}(?:\.(?!-)[a-z0-9-]{1,63})*$/;
+// eslint-disable-next-line no-control-regex
+const unsafeLocalPart = /[/\\\u0000-\u001f\u007f@\s]/;
+
+/** Validates a pushed config (schema and the agent's own safety checks) and indexes it. */
+export function compileConfig(revision: number | null, input: unknown): CompileResult {
+  const parsed = agentConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: parsed.error.issues
+        .slice(0, 50)
+        .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`),
+    };
+  }
+  const raw = parsed.data;
+  const errors: string[] = [];
+  const domains = new Map<string, LocalDomain>();
+  raw.domains.forEach((domain, index) => {
+    const name = domain.name.toLowerCase();
+    if (!domainNamePattern.test(name)) errors.push(`domains.${index}.name: "${domain.name}" is not a domain name`);
+    if (domains.has(name)) errors.push(`domains.${index}.name: "${domain.name}" is listed twice`);
+    const mailboxes = new Map<string, LocalMailbox>();
+    domain.mailboxes.forEach((mailbox, mailboxIndex) => {
+      const localPart = mailbox.localPart.toLowerCase();
+      const where = `domains.${index}.mailboxes.${mailboxIndex}.localPart`;
+      if (unsafeLocalPart.test(localPart) || localPart === "." || localPart === "..") {
+        errors.push(`${where}: "${mailbox.localPart}" is not a usable local part`);
+      }
+      if (mailboxes.has(localPart)) errors.push(`${where}: "${mailbox.localPart}" is listed twice`);
+      mailboxes.set(localPart, {
+        localPart,
+        address: `${localPart}@${name}`,
+        passwordHash: mailbox.passwordHash,
+      });
+    });
+    domains.set(name, { name, policy: domain.policy, mailboxes });
+  });
+  if (errors.length > 0) return { ok: false, errors: errors.slice(0, 50) };
+  return { ok: true, active: deepFreeze({ revision, server: raw.server, domains, raw }) };
+}
+
+/** What a fresh agent enforces before the hub ever spoke: POLICY.md defaults, no local domains. */
+export function lockedDownConfig(): ActiveConfig {
+  const compiled = compileConfig(null, { server: defaultPolicy, domains: [] });
+  if (!compiled.ok) throw new Error(`default policy does not validate: ${compiled.errors.join("; ")}`);
+  return compiled.active;
+}
+
+export function findDomain(config: ActiveConfig, domain: string): LocalDomain | undefined {
+  return config.domains.get(domain.toLowerCase());
+}
+
+export function findMailbox(config: ActiveConfig, address: string): LocalMailbox | undefined {
+  const { localPart, domain } = splitAddress(address);
+  return findDomain(config, domain)?.mailboxes.get(localPart.toLowerCase());
+}
+
+/** "a@b" → {localPart: "a", domain: "b"}; the domain is lower-cased, "" when there is none. */
+export function splitAddress(address: string): { localPart: string; domain: string } {
+  const at = address.lastIndexOf("@");
+  if (at < 0) return { localPart: address, domain: "" };
+  return { localPart: address.slice(0, at), domain: address.slice(at + 1).toLowerCase() };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    if (value instanceof Map) {
+      for (const entry of value.values()) deepFreeze(entry);
+    } else {
+      for (const entry of Object.values(value)) deepFreeze(entry);
+    }
+  }
+  return value;
+}

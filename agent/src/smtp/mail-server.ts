@@ -1,0 +1,376 @@
+// The agent's mail server: three smtp-server listeners (inbound 25 with STARTTLS, submission 587 with
+// STARTTLS, submissionTls 465 with implicit TLS) sharing one policy snapshot. Every decision is made by
+// the rules in ./rules and logged with the rule id; accepted mail is on disk (Maildir for local
+// mailboxes, the queue folder for remote recipients) before the client sees 250. Remote delivery of the
+// queue is not implemented yet.
+import type net from "node:net";
+import type { TLSSocket } from "node:tls";
+import type { Logger } from "pino";
+import type {
+  SMTPServerAddress,
+  SMTPServerAuthentication,
+  SMTPServerAuthenticationResponse,
+  SMTPServerDataStream,
+  SMTPServerSession,
+} from "smtp-server";
+import { deliverToMaildir } from "../maildir/maildir";
+import { enqueue, newMessageId } from "../queue/queue";
+import { findMailbox, type ActiveConfig, type LocalMailbox } from "./active-config";
+import { verifyMailboxPassword } from "./authenticate";
+import { hideAuth, PolicySmtpServer, unhideAuth, type Reply } from "./policy-smtp-server";
+import { receivedHeader } from "./received-header";
+import {
+  authRules,
+  isAuthOfferedBeforeTls,
+  mailFromRules,
+  phaseFallback,
+  rcptToRules,
+  runRules,
+  tempfailReply,
+  type ListenerName,
+  type RuleOutcome,
+  type SessionFacts,
+} from "./rules";
+import { tlsOptionsFor, type TlsMaterial } from "./tls";
+
+/** 25 MiB: larger messages are refused with 552. */
+export const MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
+
+export interface ListenerAddress {
+  port: number;
+  host: string;
+}
+
+export interface MailServerOptions {
+  listeners: Record<ListenerName, ListenerAddress>;
+  hostname: string;
+  banner?: string | undefined;
+  stateDir: string;
+  tls: TlsMaterial;
+  initialConfig: ActiveConfig;
+  logger: Logger;
+  /** How long open sessions may finish on close before they get a 421. */
+  closeTimeoutMs: number;
+}
+
+export interface ListenerPosture {
+  name: ListenerName;
+  port: number;
+  tls: "starttls" | "implicit";
+  authAdvertisedBeforeTls: boolean;
+}
+
+interface SessionState {
+  listener: ListenerName;
+  /** Config at connect: decides what this connection is offered (AUTH before TLS). */
+  connectionConfig: ActiveConfig;
+  /** Config pinned at MAIL FROM for the whole transaction, so RCPT and DATA agree with it. */
+  transactionConfig: ActiveConfig;
+  tlsProtocol: string | null;
+}
+
+const listenerNames: readonly ListenerName[] = ["inbound", "submission", "submissionTls"];
+
+export class MailServer {
+  #current: ActiveConfig;
+  readonly #options: MailServerOptions;
+  readonly #logger: Logger;
+  readonly #servers = new Map<ListenerName, PolicySmtpServer>();
+  readonly #sessions = new WeakMap<SMTPServerSession, SessionState>();
+  readonly #ports = new Map<ListenerName, number>();
+
+  private constructor(options: MailServerOptions) {
+    this.#options = options;
+    this.#current = options.initialConfig;
+    this.#logger = options.logger;
+  }
+
+  static async start(options: MailServerOptions): Promise<MailServer> {
+    const mailServer = new MailServer(options);
+    try {
+      for (const name of listenerNames) await mailServer.#listen(name);
+    } catch (error) {
+      await mailServer.close();
+      throw error;
+    }
+    return mailServer;
+  }
+
+  get config(): ActiveConfig {
+    return this.#current;
+  }
+
+  get ports(): Record<ListenerName, number> {
+    return {
+      inbound: this.#ports.get("inbound") ?? 0,
+      submission: this.#ports.get("submission") ?? 0,
+      submissionTls: this.#ports.get("submissionTls") ?? 0,
+    };
+  }
+
+  /**
+   * Swaps the policy snapshot. TLS contexts are rebuilt first (new connections get the new minimum
+   * version); if that fails nothing changes. Sessions already open keep the snapshot they started with.
+   */
+  apply(next: ActiveConfig): void {
+    const previous = this.#current;
+    try {
+      for (const server of this.#servers.values()) {
+        server.updateSecureContext(tlsOptionsFor(next.server, this.#options.tls));
+      }
+    } catch (error) {
+      for (const server of this.#servers.values()) {
+        server.updateSecureContext(tlsOptionsFor(previous.server, this.#options.tls));
+      }
+      throw error;
+    }
+    this.#current = next;
+  }
+
+  listenersPosture(): ListenerPosture[] {
+    return listenerNames.map((name) => ({
+      name,
+      port: this.#ports.get(name) ?? 0,
+      tls: name === "submissionTls" ? "implicit" : "starttls",
+      authAdvertisedBeforeTls: name !== "submissionTls" && isAuthOfferedBeforeTls(this.#current.server),
+    }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.#servers.values()].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
+    this.#servers.clear();
+  }
+
+  async #listen(name: ListenerName): Promise<void> {
+    const address = this.#options.listeners[name];
+    const server = new PolicySmtpServer({
+      ...tlsOptionsFor(this.#current.server, this.#options.tls),
+      secure: name === "submissionTls",
+      name: this.#options.hostname,
+      banner: this.#options.banner ?? "Mailwarden",
+      size: MAX_MESSAGE_BYTES,
+      rejectOversized: true,
+      authMethods: ["PLAIN", "LOGIN"],
+      // Relay and submission decisions are made by our rules, which know the listener and the policy.
+      authOptional: true,
+      // Reverse DNS goes through the agent's own resolver once row 16 lands; no ad-hoc lookups.
+      disableReverseLookup: true,
+      logger: false,
+      closeTimeout: this.#options.closeTimeoutMs,
+      onHiddenAuth: (session) => this.#onHiddenAuth(session),
+      onConnect: (session, callback) => this.#onConnect(name, session, callback),
+      onSecure: (socket, session, callback) => this.#onSecure(socket, session, callback),
+      onAuth: (auth, session, callback) => void this.#onAuth(auth, session, callback),
+      onMailFrom: (from, session, callback) => void this.#onMailFrom(from, session, callback),
+      onRcptTo: (to, session, callback) => void this.#onRcptTo(to, session, callback),
+      onData: (stream, session, callback) => void this.#onData(stream, session, callback),
+      onClose: (session) => this.#logger.debug({ session: session.id, listener: name }, "connection closed"),
+    });
+    server.on("error", (error: Error) => {
+      this.#logger.debug({ listener: name, err: error }, "smtp connection error");
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error) => reject(new Error(`cannot listen on ${address.host}:${address.port} (${name}): ${error.message}`));
+      server.server.once("error", onError);
+      server.listen(address.port, address.host, () => {
+        server.server.off("error", onError);
+        resolve();
+      });
+    });
+    this.#servers.set(name, server);
+    const bound = server.server.address() as net.AddressInfo;
+    this.#ports.set(name, bound.port);
+    this.#logger.info({ listener: name, host: address.host, port: bound.port }, "smtp listener ready");
+  }
+
+  #state(session: SMTPServerSession): SessionState {
+    let state = this.#sessions.get(session);
+    if (!state) {
+      // onConnect always runs first; this only guards against a library change.
+      state = { listener: "inbound", connectionConfig: this.#current, transactionConfig: this.#current, tlsProtocol: null };
+      this.#sessions.set(session, state);
+    }
+    return state;
+  }
+
+  #facts(session: SMTPServerSession, config: ActiveConfig): SessionFacts {
+    return {
+      sessionId: session.id,
+      listener: this.#state(session).listener,
+      remoteAddress: session.remoteAddress,
+      isSecure: session.secure,
+      authenticatedUser: typeof session.user === "string" ? session.user : null,
+      config,
+    };
+  }
+
+  #onConnect(listener: ListenerName, session: SMTPServerSession, callback: (error?: Error | null) => void): void {
+    const config = this.#current;
+    this.#sessions.set(session, { listener, connectionConfig: config, transactionConfig: config, tlsProtocol: null });
+    if (!session.secure && !isAuthOfferedBeforeTls(config.server)) hideAuth(session);
+    this.#logger.debug({ session: session.id, listener, remoteAddress: session.remoteAddress }, "connection");
+    callback();
+  }
+
+  #onSecure(socket: net.Socket | TLSSocket, session: SMTPServerSession, callback: (error?: Error | null) => void): void {
+    const protocol = "getProtocol" in socket ? socket.getProtocol() : null;
+    this.#state(session).tlsProtocol = protocol;
+    unhideAuth(session);
+    this.#logger.debug({ session: session.id, tlsProtocol: protocol }, "tls established");
+    callback();
+  }
+
+  async #onHiddenAuth(session: SMTPServerSession): Promise<Reply | null> {
+    const { outcome } = await runRules(
+      "auth",
+      authRules,
+      this.#facts(session, this.#state(session).connectionConfig),
+      phaseFallback.auth,
+      this.#logger,
+    );
+    return outcome.action === "reject" || outcome.action === "tempfail" ? outcome : null;
+  }
+
+  async #onAuth(
+    auth: SMTPServerAuthentication,
+    session: SMTPServerSession,
+    callback: (error: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
+  ): Promise<void> {
+    try {
+      // The same rule that answers hidden AUTH also guards the normal path (defence in depth).
+      const { outcome } = await runRules(
+        "auth",
+        authRules,
+        this.#facts(session, this.#state(session).connectionConfig),
+        phaseFallback.auth,
+        this.#logger,
+      );
+      if (outcome.action === "reject" || outcome.action === "tempfail") return callback(smtpError(outcome));
+      const username = auth.username ?? "";
+      const result = await verifyMailboxPassword(this.#current, username, auth.password ?? "");
+      const base = { phase: "auth", session: session.id, listener: this.#state(session).listener, rule: "smtp-auth" };
+      if (!result.ok) {
+        this.#logger.info({ ...base, outcome: "reject", code: 535, user: username, reason: result.reason }, "authentication failed");
+        return callback(smtpError({ code: 535, message: "5.7.8 Authentication credentials invalid" }));
+      }
+      this.#logger.info({ ...base, outcome: "accept", user: result.address, method: auth.method }, "authenticated");
+      callback(null, { user: result.address });
+    } catch (error) {
+      this.#logger.error({ session: session.id, err: error }, "authentication check failed");
+      callback(smtpError({ code: 454, message: "4.7.0 Temporary authentication failure" }));
+    }
+  }
+
+  async #onMailFrom(
+    address: SMTPServerAddress,
+    session: SMTPServerSession,
+    callback: (error?: Error | null) => void,
+  ): Promise<void> {
+    try {
+      const state = this.#state(session);
+      state.transactionConfig = this.#current;
+      const facts = { ...this.#facts(session, state.transactionConfig), sender: address.address };
+      const { outcome } = await runRules("mail", mailFromRules, facts, phaseFallback.mail, this.#logger, {
+        from: address.address,
+      });
+      callback(toCallbackError(outcome));
+    } catch (error) {
+      this.#logger.error({ phase: "mail", session: session.id, err: error }, "MAIL FROM check failed");
+      callback(smtpError(tempfailReply));
+    }
+  }
+
+  async #onRcptTo(
+    address: SMTPServerAddress,
+    session: SMTPServerSession,
+    callback: (error?: Error | null) => void,
+  ): Promise<void> {
+    try {
+      const state = this.#state(session);
+      const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+      const facts = { ...this.#facts(session, state.transactionConfig), sender, recipient: address.address };
+      const { outcome } = await runRules("rcpt", rcptToRules, facts, phaseFallback.rcpt, this.#logger, {
+        from: sender,
+        to: address.address,
+      });
+      callback(toCallbackError(outcome));
+    } catch (error) {
+      this.#logger.error({ phase: "rcpt", session: session.id, err: error }, "RCPT TO check failed");
+      callback(smtpError(tempfailReply));
+    }
+  }
+
+  async #onData(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    callback: (error?: Error | null, message?: string) => void,
+  ): Promise<void> {
+    const id = newMessageId();
+    const logBase = { phase: "data", session: session.id, listener: this.#state(session).listener, id };
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      if (stream.sizeExceeded) {
+        this.#logger.info({ ...logBase, outcome: "reject", code: 552, bytes: stream.byteLength }, "message too big");
+        return callback(smtpError({ code: 552, message: "5.3.4 Message size exceeds fixed maximum message size" }));
+      }
+      const body = Buffer.concat(chunks);
+      const state = this.#state(session);
+      const config = state.transactionConfig;
+      const local = new Map<string, LocalMailbox>();
+      const remote: string[] = [];
+      for (const recipient of session.envelope.rcptTo) {
+        const mailbox = findMailbox(config, recipient.address);
+        if (mailbox) local.set(mailbox.address, mailbox);
+        else remote.push(recipient.address);
+      }
+      const header = (recipient?: string) =>
+        Buffer.from(
+          receivedHeader({ session, hostname: this.#options.hostname, id, tlsProtocol: state.tlsProtocol, recipient }),
+        );
+      const files: string[] = [];
+      for (const mailbox of local.values()) {
+        const domain = mailbox.address.slice(mailbox.localPart.length + 1);
+        const message = Buffer.concat([header(mailbox.address), body]);
+        files.push(
+          await deliverToMaildir(
+            this.#options.stateDir,
+            { domain, localPart: mailbox.localPart },
+            message,
+            this.#options.hostname,
+          ),
+        );
+      }
+      if (remote.length > 0) {
+        const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+        await enqueue(this.#options.stateDir, { id, mailFrom, rcptTo: remote }, Buffer.concat([header(), body]));
+      }
+      this.#logger.info(
+        {
+          ...logBase,
+          outcome: "accept",
+          bytes: body.length,
+          user: typeof session.user === "string" ? session.user : undefined,
+          delivered: [...local.keys()],
+          queued: remote,
+        },
+        "message accepted",
+      );
+      callback(null, `2.0.0 Ok: queued as ${id}`);
+    } catch (error) {
+      this.#logger.error({ ...logBase, outcome: "tempfail", err: error }, "could not store message");
+      stream.resume();
+      callback(smtpError(tempfailReply));
+    }
+  }
+}
+
+function smtpError(reply: Reply): Error {
+  return Object.assign(new Error(reply.message), { responseCode: reply.code });
+}
+
+function toCallbackError(outcome: RuleOutcome): Error | null {
+  return outcome.action === "reject" || outcome.action === "tempfail" ? smtpError(outcome) : null;
+}

@@ -1,0 +1,24 @@
+// POLICY.md row 1: only authenticated users may send to remote domains, so the server is never an open
+// relay (554 5.7.1). "authenticated-or-whitelist" behaves like "nobody" until the IP whitelist (row 19)
+// exists; "local-networks" additionally trusts loopback clients (127.0.0.0/8, ::1) — there is no
+// configurable network list yet, and trusting anything wider by default would be an open relay.
+import net from "node:net";
+import { findDomain, splitAddress } from "../active-config";
+import { accept, proceed, reject, type RcptToContext, type Rule } from "./types";
+
+export const relay: Rule<RcptToContext> = {
+  id: "relay",
+  evaluate(context) {
+    const { domain } = splitAddress(context.recipient);
+    if (domain && findDomain(context.config, domain)) return proceed;
+    if (context.authenticatedUser) return accept;
+    if (context.config.server.relay === "local-networks" && isLoopback(context.remoteAddress)) return accept;
+    return reject(554, "5.7.1 Relay access denied");
+  },
+};
+
+function isLoopback(address: string): boolean {
+  const plain = address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
+  if (net.isIPv4(plain)) return plain.startsWith("127.");
+  return plain === "::1";
+}
