@@ -117,7 +117,8 @@ export function certificateFacts(certPem: string, now = new Date()): Certificate
   const notAfter = new Date(cert.validTo);
   return {
     subject: cert.subject.replace(/\n/g, ", "),
-    selfSigned: cert.checkIssued(cert) && cert.verify(cert.publicKey),
+    // Not checkIssued(): OpenSSL also wants keyCertSign there, which a leaf certificate rightly lacks.
+    selfSigned: cert.issuer === cert.subject && cert.verify(cert.publicKey),
     notAfter: notAfter.toISOString(),
     daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000),
   };

@@ -34,8 +34,8 @@ export class FakeHub {
     server.on("connection", (socket) => this.#onConnection(socket));
   }
 
-  static async start(options: FakeHubOptions = {}): Promise<FakeHub> {
-    const server = new WebSocketServer({ host: "127.0.0.1", port: 0, path: AGENT_PATH });
+  static async start(options: FakeHubOptions = {}, port = 0): Promise<FakeHub> {
+    const server = new WebSocketServer({ host: "127.0.0.1", port, path: AGENT_PATH });
     await new Promise<void>((resolve) => server.once("listening", () => resolve()));
     return new FakeHub(server, options);
   }

@@ -1,0 +1,131 @@
+// Config lifecycle as an operator sees it: a bad push changes nothing, a good one survives a restart,
+// a damaged state file never loosens the server, and a session already in flight is not disturbed.
+import { stat, writeFile } from "node:fs/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import type { RunningAgent } from "./agent";
+import { appliedConfigPath } from "./state/applied-config";
+import { agentConfig, hashPassword, startTestAgent, tempDir } from "./test-support/fixtures";
+import { SmtpDialog } from "./test-support/smtp-dialog";
+import { swaks } from "./test-support/swaks";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function freshAgent(): Promise<{ agent: RunningAgent; stateDir: string }> {
+  const state = await tempDir();
+  const agent = await startTestAgent(state.dir);
+  cleanups.push(state.remove, () => agent.stop());
+  return { agent, stateDir: state.dir };
+}
+
+async function rcptReply(port: number, recipient: string): Promise<number> {
+  const { dialog } = await SmtpDialog.connect(port);
+  try {
+    await dialog.command("EHLO client.test");
+    await dialog.command("MAIL FROM:<friend@remote.test>");
+    return (await dialog.command(`RCPT TO:<${recipient}>`)).code;
+  } finally {
+    dialog.close();
+  }
+}
+
+describe("applying configs", () => {
+  it("starts locked down with no config: no local domains, AUTH hidden before TLS, TLS 1.2+", async () => {
+    const { agent } = await freshAgent();
+    expect(agent.appliedRevision()).toBeNull();
+    expect(await rcptReply(agent.ports.inbound, "anyone@example.test")).toBe(554);
+    const posture = await agent.posture();
+    expect(posture.appliedRevision).toBeNull();
+    expect(posture.tlsVersions).toEqual(["TLSv1.2", "TLSv1.3"]);
+    expect(posture.listeners).toEqual([
+      { name: "inbound", port: agent.ports.inbound, tls: "starttls", authAdvertisedBeforeTls: false },
+      { name: "submission", port: agent.ports.submission, tls: "starttls", authAdvertisedBeforeTls: false },
+      { name: "submissionTls", port: agent.ports.submissionTls, tls: "implicit", authAdvertisedBeforeTls: false },
+    ]);
+    expect(posture.queueSize).toBe(0);
+  });
+
+  it("rejects an invalid config with reasons and keeps serving under the previous one", async () => {
+    const { agent, stateDir } = await freshAgent();
+    const good = agentConfig([{ name: "example.test", mailboxes: { bob: await hashPassword("bob-Password-123") } }]);
+    expect(await agent.applyConfig(1, good)).toEqual({ ok: true, revision: 1 });
+
+    const badSchema = { ...good, server: { ...good.server, relay: "everyone" } };
+    const badSchemaResult = await agent.applyConfig(2, badSchema);
+    expect(badSchemaResult).toMatchObject({ ok: false, revision: 2 });
+    expect(!badSchemaResult.ok && badSchemaResult.errors[0]).toMatch(/^server\.relay: /);
+
+    const pathEscape = agentConfig([{ name: "../../etc", mailboxes: { bob: "x" } }]);
+    const escapeResult = await agent.applyConfig(3, pathEscape);
+    expect(!escapeResult.ok && escapeResult.errors).toEqual(['domains.0.name: "../../etc" is not a domain name']);
+
+    expect(agent.appliedRevision()).toBe(1);
+    expect(await rcptReply(agent.ports.inbound, "bob@example.test")).toBe(250);
+    expect(await rcptReply(agent.ports.inbound, "nobody@example.test")).toBe(550);
+    const result = await swaks([
+      "--server",
+      "127.0.0.1",
+      "--port",
+      String(agent.ports.inbound),
+      "--from",
+      "friend@remote.test",
+      "--to",
+      "bob@example.test",
+    ]);
+    expect(result.exitCode).toBe(0);
+    expect((await stat(appliedConfigPath(stateDir))).mode & 0o777).toBe(0o600);
+  });
+
+  it("serves the last applied config after a restart", async () => {
+    const state = await tempDir();
+    cleanups.push(state.remove);
+    const first = await startTestAgent(state.dir);
+    await first.applyConfig(
+      41,
+      agentConfig([{ name: "example.test", mailboxes: { bob: await hashPassword("bob-Password-123") } }], {
+        authOnlyOverTls: false,
+      }),
+    );
+    await first.stop();
+
+    const second = await startTestAgent(state.dir);
+    cleanups.push(() => second.stop());
+    expect(second.appliedRevision()).toBe(41);
+    expect(await rcptReply(second.ports.inbound, "bob@example.test")).toBe(250);
+    expect((await second.posture()).listeners[0]!.authAdvertisedBeforeTls).toBe(true);
+  });
+
+  it("falls back to locked-down defaults when the stored config is damaged", async () => {
+    const state = await tempDir();
+    cleanups.push(state.remove);
+    const first = await startTestAgent(state.dir);
+    await first.applyConfig(5, agentConfig([{ name: "example.test", mailboxes: { bob: "x" } }], { relay: "local-networks" }));
+    await first.stop();
+    await writeFile(appliedConfigPath(state.dir), '{"revision": 5, "config": {"server": "oops"}}');
+
+    const second = await startTestAgent(state.dir);
+    cleanups.push(() => second.stop());
+    expect(second.appliedRevision()).toBeNull();
+    expect(await rcptReply(second.ports.inbound, "someone@elsewhere.test")).toBe(554);
+  });
+
+  it("a transaction in flight finishes under the config it started with", async () => {
+    const { agent } = await freshAgent();
+    const hash = await hashPassword("bob-Password-123");
+    await agent.applyConfig(1, agentConfig([{ name: "example.test", mailboxes: { bob: hash } }]));
+    const { dialog } = await SmtpDialog.connect(agent.ports.inbound);
+    try {
+      await dialog.command("EHLO client.test");
+      expect((await dialog.command("MAIL FROM:<friend@remote.test>")).code).toBe(250);
+      await agent.applyConfig(2, agentConfig([{ name: "other.test", mailboxes: { bob: hash } }]));
+      expect((await dialog.command("RCPT TO:<bob@example.test>")).code).toBe(250);
+      expect((await dialog.command("DATA")).code).toBe(354);
+      expect((await dialog.command("Subject: in flight\r\n\r\nstill here\r\n.")).code).toBe(250);
+    } finally {
+      dialog.close();
+    }
+    expect(await rcptReply(agent.ports.inbound, "bob@example.test")).toBe(554);
+  });
+});
