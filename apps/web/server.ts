@@ -25,7 +25,11 @@ export interface RunningConsole {
 }
 
 export async function startConsole(options: { dev: boolean }): Promise<RunningConsole> {
-  const db = await startDatabase({ dataDir: path.join(dataDir, "postgres"), log: (line) => logger.debug({ postgres: line }) });
+  const db = await startDatabase({
+    dataDir: path.join(dataDir, "postgres"),
+    port: env.MAILWARDEN_DB_PORT,
+    log: (line) => logger.debug({ postgres: line }),
+  });
   const prisma = createPrismaClient(db.url);
   const secretKey = loadOrCreateSecretKey(env.MAILWARDEN_SECRET_KEY, dataDir);
   const publicUrl = env.MAILWARDEN_PUBLIC_URL ?? `http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`;

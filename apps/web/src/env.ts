@@ -10,6 +10,8 @@ const schema = z.object({
   /** 32 random bytes, base64: encrypts TOTP secrets and signs sessions. Generated into the data dir if unset. */
   MAILWARDEN_SECRET_KEY: z.string().optional(),
   MAILWARDEN_DATA_DIR: z.string().optional(),
+  /** Port of the embedded PostgreSQL (ignored with DATABASE_URL). */
+  MAILWARDEN_DB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** Optional first-run setup token (otherwise a random one is printed at start). Ignored once an admin exists. */
   MAILWARDEN_SETUP_TOKEN: z.string().min(16).optional(),
   /** Seconds between agent heartbeats (the hub marks a server offline after two missed). */

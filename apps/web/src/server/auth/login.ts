@@ -20,7 +20,7 @@ export const LoginError = {
   invalidRecoveryCode: "That recovery code is not valid or was already used.",
 } as const;
 
-const ipLimiter = new RateLimiter(30, 15 * 60 * 1000);
+const ipLimiter = new RateLimiter(60, 15 * 60 * 1000);
 
 // A real hash to compare against when the email is unknown, so timing does not reveal accounts.
 const DUMMY_HASH =

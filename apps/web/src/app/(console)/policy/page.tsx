@@ -13,7 +13,7 @@ import { Card, CardHeader, PageHeader } from "~/components/ui/card";
 import { Dialog } from "~/components/ui/dialog";
 import { Select } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
-import { errorMessage, useTRPC } from "~/lib/trpc";
+import { errorMessage, useTRPC, type RouterOutputs } from "~/lib/trpc";
 
 type Patch = { relay?: (typeof relayModes)[number]; requireSmtpAuth?: boolean; tlsMinVersion?: (typeof tlsVersions)[number]; authOnlyOverTls?: boolean };
 
@@ -30,6 +30,8 @@ const editors: Record<string, { options: { value: string; label: string }[]; toV
   tlsMinVersion: { options: tlsVersions.map((v) => ({ value: v, label: v })), toValue: (v) => v },
   authOnlyOverTls: { options: [{ value: "true", label: "On" }, { value: "false", label: "Off" }], toValue: (v) => v === "true" },
 };
+
+type Setting = RouterOutputs["policy"]["provider"]["settings"][number];
 
 export default function PolicyPage() {
   const trpc = useTRPC();
@@ -51,7 +53,7 @@ export default function PolicyPage() {
   if (!policy.data) return <p className="text-sm text-slate-500">Loading…</p>;
   const groups = [...new Set(policy.data.settings.map((s) => s.group))];
 
-  function change(setting: (typeof policy.data.settings)[number], raw: string) {
+  function change(setting: Setting, raw: string) {
     setNotice(null);
     const value = editors[setting.key]!.toValue(raw);
     const patch = { [setting.key]: value } as Patch;

@@ -1,0 +1,200 @@
+// Every tRPC procedure, found by walking the router (so one added later is covered too), is called by
+// users of customer B with inputs naming customer A's objects. Nothing of A may come back and nothing
+// of A may change.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { z } from "zod";
+import type { Db } from "@mailwarden/db";
+import { TRPCError } from "@trpc/server";
+import { appRouter } from "./root";
+import { callerFor, createTestRuntime, createUser } from "../testing";
+
+let stop: () => Promise<void>;
+let prisma: Db;
+const a = {} as { tenantId: string; domainId: string; mailboxId: string; serverId: string; userId: string; secrets: string[] };
+const b = {} as { domainAdminId: string; customerAdminId: string; auditorId: string };
+
+async function snapshotOfA() {
+  return {
+    tenant: await prisma.tenant.findUnique({ where: { id: a.tenantId } }),
+    domains: await prisma.domain.findMany({ where: { tenantId: a.tenantId }, orderBy: { id: "asc" } }),
+    mailboxes: await prisma.mailbox.findMany({ where: { tenantId: a.tenantId }, orderBy: { id: "asc" } }),
+    servers: await prisma.server.findMany({ where: { tenantId: a.tenantId }, select: { id: true, status: true, desiredRevision: true, name: true } }),
+    memberships: await prisma.membership.findMany({ where: { tenantId: a.tenantId }, orderBy: { id: "asc" } }),
+    policies: await prisma.policyRevision.count({ where: { OR: [{ tenantId: a.tenantId }, { scope: "PROVIDER" }] } }),
+    tokens: await prisma.enrollmentToken.findMany({ where: { serverId: a.serverId }, orderBy: { id: "asc" } }),
+  };
+}
+
+beforeAll(async () => {
+  const db = await createTestRuntime();
+  prisma = db.prisma;
+  stop = db.stop;
+  const tenantA = await prisma.tenant.create({ data: { name: "Acme Alpha", slug: "acme-alpha" } });
+  const domainA = await prisma.domain.create({ data: { name: "alpha-secret.test", tenantId: tenantA.id } });
+  const mailboxA = await prisma.mailbox.create({
+    data: { tenantId: tenantA.id, domainId: domainA.id, localPart: "ceo-alpha", passwordHash: "$argon2id$hash-alpha" },
+  });
+  const serverA = await prisma.server.create({ data: { name: "mx-alpha-01", tenantId: tenantA.id } });
+  await prisma.enrollmentToken.create({ data: { serverId: serverA.id, tokenHash: "alpha-token-hash", expiresAt: new Date(Date.now() + 3600_000) } });
+  await prisma.policyRevision.create({
+    data: { scope: "DOMAIN", tenantId: tenantA.id, domainId: domainA.id, revision: 1, settings: { requireSmtpAuth: false } },
+  });
+  const userA = await createUser(prisma, { email: "admin@alpha-secret.test", membership: { tenantId: tenantA.id, role: "CUSTOMER_ADMIN" } });
+  await prisma.auditEvent.create({
+    data: { type: "DOMAIN_CREATED", actorType: "USER", actorLabel: "admin@alpha-secret.test", tenantId: tenantA.id, summary: "Domain alpha-secret.test added" },
+  });
+  Object.assign(a, {
+    tenantId: tenantA.id,
+    domainId: domainA.id,
+    mailboxId: mailboxA.id,
+    serverId: serverA.id,
+    userId: userA.id,
+    secrets: [tenantA.id, "Acme Alpha", domainA.id, "alpha-secret", mailboxA.id, "ceo-alpha", serverA.id, "mx-alpha-01", userA.id, "hash-alpha"],
+  });
+
+  const tenantB = await prisma.tenant.create({ data: { name: "Beta Corp", slug: "beta-corp" } });
+  const domainB = await prisma.domain.create({ data: { name: "beta.test", tenantId: tenantB.id } });
+  b.domainAdminId = (await createUser(prisma, { email: "da@beta.test", membership: { tenantId: tenantB.id, role: "DOMAIN_ADMIN", domainIds: [domainB.id] } })).id;
+  b.customerAdminId = (await createUser(prisma, { email: "ca@beta.test", membership: { tenantId: tenantB.id, role: "CUSTOMER_ADMIN" } })).id;
+  b.auditorId = (await createUser(prisma, { email: "au@beta.test", membership: { tenantId: tenantB.id, role: "AUDITOR" } })).id;
+});
+
+afterAll(async () => stop?.());
+
+/** An input for any zod schema: ids point at customer A, other fields get plausible values. */
+function sampleInput(schema: z.ZodType, key?: string): unknown {
+  const probes: Record<string, unknown> = {
+    customerId: a.tenantId,
+    tenantId: a.tenantId,
+    domainId: a.domainId,
+    mailboxId: a.mailboxId,
+    serverId: a.serverId,
+    userId: a.userId,
+    email: "probe@beta.test",
+    password: "Probe-Password-123!x",
+    name: "alpha-secret.test",
+    localPart: "probe",
+    code: "123456",
+    token: "not-a-real-token-but-long-enough",
+    key: "requireSmtpAuth",
+  };
+  const def = (schema as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
+  switch (def.type) {
+    case "object": {
+      const shape = def.shape as Record<string, z.ZodType>;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(shape)) {
+        const value = k in probes ? probes[k] : isOptional(v) ? undefined : sampleInput(v, k);
+        if (value !== undefined) out[k] = value;
+      }
+      return out;
+    }
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "readonly":
+    case "catch":
+      return sampleInput(def.innerType as z.ZodType, key);
+    case "pipe":
+      return sampleInput(def.in as z.ZodType, key);
+    case "string":
+      return key && key in probes ? probes[key] : "probe";
+    case "number":
+      return 12;
+    case "boolean":
+      return true;
+    case "enum":
+      return Object.values(def.entries as Record<string, string>)[0];
+    case "literal":
+      return (def.values as unknown[])[0];
+    case "array":
+      return [];
+    case "date":
+      return new Date();
+    default:
+      return undefined;
+  }
+}
+
+function isOptional(schema: z.ZodType): boolean {
+  const type = (schema as unknown as { _zod: { def: { type: string } } })._zod.def.type;
+  return type === "optional" || type === "default" || type === "prefault";
+}
+
+interface ProcedureInfo {
+  path: string;
+  type: "query" | "mutation" | "subscription";
+  input: unknown;
+}
+
+type ProcedureDef = { _def: { procedure?: boolean; type: ProcedureInfo["type"]; inputs: z.ZodType[] } };
+
+/** Flattens the router into "a.b" paths, whatever nesting a future router adds. */
+function flatten(record: Record<string, unknown>, prefix = ""): [string, ProcedureDef][] {
+  return Object.entries(record).flatMap(([key, value]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    const def = (value as { _def?: { procedure?: boolean; record?: Record<string, unknown> } })?._def;
+    if (def?.procedure) return [[path, value as ProcedureDef]] as [string, ProcedureDef][];
+    if (def?.record) return flatten(def.record, path);
+    return value && typeof value === "object" ? flatten(value as Record<string, unknown>, path) : [];
+  });
+}
+
+function allProcedures(): ProcedureInfo[] {
+  return flatten(appRouter._def.record as unknown as Record<string, unknown>).map(([path, proc]) => ({
+    path,
+    type: proc._def.type,
+    input: proc._def.inputs[0] ? sampleInput(proc._def.inputs[0]) : undefined,
+  }));
+}
+
+async function call(userId: string, path: string, input: unknown): Promise<{ ok: true; data: unknown } | { ok: false; code: string }> {
+  let target: unknown = callerFor(prisma, userId);
+  for (const part of path.split(".")) target = (target as Record<string, unknown>)[part];
+  try {
+    return { ok: true, data: await (target as (i: unknown) => Promise<unknown>)(input) };
+  } catch (error) {
+    if (error instanceof TRPCError) return { ok: false, code: error.code };
+    throw error;
+  }
+}
+
+describe("tenant isolation across every procedure", () => {
+  it("finds the procedures to check", () => {
+    const paths = allProcedures().map((p) => p.path);
+    expect(paths.length).toBeGreaterThan(20);
+    expect(paths).toContain("domain.get");
+    expect(paths).toContain("server.revoke");
+  });
+
+  for (const role of ["domainAdminId", "customerAdminId", "auditorId"] as const) {
+    it(`a ${role.replace("Id", "")} of customer B gets nothing of customer A and changes nothing`, async () => {
+      const before = await snapshotOfA();
+      const leaks: string[] = [];
+      for (const proc of allProcedures()) {
+        const result = await call(b[role], proc.path, proc.input);
+        if (!result.ok) {
+          expect(result.code, `${proc.path} failed unexpectedly`).not.toBe("INTERNAL_SERVER_ERROR");
+          continue;
+        }
+        const json = JSON.stringify(result.data ?? null);
+        for (const secret of a.secrets) if (json.includes(secret)) leaks.push(`${proc.path} returned ${secret}`);
+      }
+      expect(leaks).toEqual([]);
+      expect(await snapshotOfA()).toEqual(before);
+    });
+  }
+
+  it("a user of customer B asking for A's domain gets NOT_FOUND, not FORBIDDEN", async () => {
+    const result = await call(b.customerAdminId, "domain.get", { domainId: a.domainId });
+    expect(result).toEqual({ ok: false, code: "NOT_FOUND" });
+  });
+
+  it("the provider admin does see customer A (the probe inputs really reach A)", async () => {
+    const provider = await createUser(prisma, { email: "root@provider.test", providerRole: "PROVIDER_ADMIN" });
+    await prisma.totpSecret.create({ data: { userId: provider.id, encryptedSecret: "x", enabledAt: new Date() } });
+    const result = await call(provider.id, "domain.get", { domainId: a.domainId });
+    expect(result.ok && JSON.stringify(result.data)).toContain("alpha-secret.test");
+  });
+});

@@ -1,0 +1,63 @@
+// Browser tests drive the real console (production build) with its real hub, a real embedded Postgres
+// in a throwaway directory, and real agent processes, in Debian's Chromium.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { defineConfig } from "@playwright/test";
+
+// Computed once in the runner and inherited by workers through the environment.
+process.env.MW_E2E_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), "mailwarden-e2e-"));
+process.env.MW_E2E_SETUP_TOKEN ??= randomBytes(24).toString("base64url");
+process.env.MW_E2E_PORT ??= "3107";
+
+const repoRoot = path.resolve(import.meta.dirname, "..");
+export const baseURL = `http://localhost:${process.env.MW_E2E_PORT}`;
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 180_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+  },
+  webServer: {
+    command: "npm run build -w @mailwarden/web && npm run serve -w @mailwarden/web",
+    cwd: repoRoot,
+    url: `${baseURL}/login`,
+    timeout: 240_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    gracefulShutdown: { signal: "SIGTERM", timeout: 15_000 },
+    env: {
+      PORT: process.env.MW_E2E_PORT,
+      HOST: "localhost",
+      MAILWARDEN_DATA_DIR: path.join(process.env.MW_E2E_DIR, "console"),
+      MAILWARDEN_DB_PORT: String(Number(process.env.MW_E2E_PORT) + 51000),
+      MAILWARDEN_SETUP_TOKEN: process.env.MW_E2E_SETUP_TOKEN,
+      MAILWARDEN_HEARTBEAT_SECONDS: "1",
+      MAILWARDEN_DEMO_AGENT: "0",
+      NEXT_TELEMETRY_DISABLED: "1",
+      LOG_LEVEL: "warn",
+    },
+  },
+});
