@@ -1,6 +1,7 @@
-// Public surface of @mailwarden/db: the Prisma client and its types, start-up (embedded PostgreSQL or
-// DATABASE_URL) with migrations, and the small helpers every writer shares (tokens, audit events,
-// config-change signals, policy revisions). Test helpers live in "@mailwarden/db/testing".
+// Public surface of @mailwarden/db: the Prisma client and its types, and the small helpers every writer
+// shares (tokens, audit events, config-change signals, policy revisions). Start-up (embedded PostgreSQL
+// or DATABASE_URL, migrations) is "@mailwarden/db/start", kept out of what Next.js bundles; test
+// helpers are "@mailwarden/db/testing".
 export * from "./generated/prisma/enums";
 export { Prisma, PrismaClient } from "./generated/prisma/client";
 export type {
@@ -21,13 +22,6 @@ export type {
   User,
 } from "./generated/prisma/client";
 export { createPrismaClient, type Db, type Tx } from "./client";
-export {
-  startDatabase,
-  defaultEmbeddedPort,
-  type StartDatabaseOptions,
-  type StartedDatabase,
-} from "./start-database";
-export { applyMigrations, MigrationError } from "./migrations/apply";
 export { generateToken, hashToken, safeEqualHex } from "./tokens";
 export { writeAudit, type AuditEntry } from "./audit";
 export {
