@@ -42,14 +42,21 @@ describe("applying configs", () => {
     expect(posture.listeners).toEqual([
       { name: "inbound", port: agent.ports.inbound, tls: "starttls", authAdvertisedBeforeTls: false },
       { name: "submission", port: agent.ports.submission, tls: "starttls", authAdvertisedBeforeTls: false },
-      { name: "submissionTls", port: agent.ports.submissionTls, tls: "implicit", authAdvertisedBeforeTls: false },
+      {
+        name: "submissionTls",
+        port: agent.ports.submissionTls,
+        tls: "implicit",
+        authAdvertisedBeforeTls: false,
+      },
     ]);
     expect(posture.queueSize).toBe(0);
   });
 
   it("rejects an invalid config with reasons and keeps serving under the previous one", async () => {
     const { agent, stateDir } = await freshAgent();
-    const good = agentConfig([{ name: "example.test", mailboxes: { bob: await hashPassword("bob-Password-123") } }]);
+    const good = agentConfig([
+      { name: "example.test", mailboxes: { bob: await hashPassword("bob-Password-123") } },
+    ]);
     expect(await agent.applyConfig(1, good)).toEqual({ ok: true, revision: 1 });
 
     const badSchema = { ...good, server: { ...good.server, relay: "everyone" } };
@@ -59,7 +66,9 @@ describe("applying configs", () => {
 
     const pathEscape = agentConfig([{ name: "../../etc", mailboxes: { bob: "x" } }]);
     const escapeResult = await agent.applyConfig(3, pathEscape);
-    expect(!escapeResult.ok && escapeResult.errors).toEqual(['domains.0.name: "../../etc" is not a domain name']);
+    expect(!escapeResult.ok && escapeResult.errors).toEqual([
+      'domains.0.name: "../../etc" is not a domain name',
+    ]);
 
     expect(agent.appliedRevision()).toBe(1);
     expect(await rcptReply(agent.ports.inbound, "bob@example.test")).toBe(250);
@@ -101,7 +110,10 @@ describe("applying configs", () => {
     const state = await tempDir();
     cleanups.push(state.remove);
     const first = await startTestAgent(state.dir);
-    await first.applyConfig(5, agentConfig([{ name: "example.test", mailboxes: { bob: "x" } }], { relay: "local-networks" }));
+    await first.applyConfig(
+      5,
+      agentConfig([{ name: "example.test", mailboxes: { bob: "x" } }], { relay: "local-networks" }),
+    );
     await first.stop();
     await writeFile(appliedConfigPath(state.dir), '{"revision": 5, "config": {"server": "oops"}}');
 

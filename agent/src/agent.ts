@@ -45,7 +45,9 @@ export interface RunningAgent {
 
 export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
   const settings =
-    "configPath" in options ? await loadAgentSettings(options.configPath) : parseAgentSettings(options.config);
+    "configPath" in options
+      ? await loadAgentSettings(options.configPath)
+      : parseAgentSettings(options.config);
   const logger = options.logger ?? createLogger();
   const startedAt = Date.now();
   await mkdirDurable(settings.stateDir, 0o700);

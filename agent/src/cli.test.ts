@@ -70,7 +70,11 @@ describe("mailwarden-agent run", () => {
   it("serves SMTP until SIGTERM, then exits 0 and frees its ports", async () => {
     const state = await tempDir();
     cleanups.push(state.remove);
-    const ports = { inbound: await freePort(), submission: await freePort(), submissionTls: await freePort() };
+    const ports = {
+      inbound: await freePort(),
+      submission: await freePort(),
+      submissionTls: await freePort(),
+    };
     const configPath = await writeSettings(state.dir, {
       stateDir: path.join(state.dir, "state"),
       hostname: "mx.cli.test",
@@ -130,7 +134,9 @@ describe("mailwarden-agent enroll", () => {
     const cli = runCli(["enroll", "--url", hub.url, "--token", VALID_TOKEN, "--config", configPath]);
     expect(await cli.exited).toBe(0);
     const file = credentialPath(path.join(state.dir, "state"));
-    expect(cli.output()).toContain(`Enrolled as agent agent-test-1 with hub ${hub.url}; credential written to ${file}`);
+    expect(cli.output()).toContain(
+      `Enrolled as agent agent-test-1 with hub ${hub.url}; credential written to ${file}`,
+    );
     expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 
@@ -139,7 +145,15 @@ describe("mailwarden-agent enroll", () => {
     const state = await tempDir();
     cleanups.push(state.remove, () => hub.close());
     const configPath = await writeSettings(state.dir, { stateDir: state.dir });
-    const cli = runCli(["enroll", "--url", hub.url, "--token", "used-token-000000000000", "--config", configPath]);
+    const cli = runCli([
+      "enroll",
+      "--url",
+      hub.url,
+      "--token",
+      "used-token-000000000000",
+      "--config",
+      configPath,
+    ]);
     expect(await cli.exited).toBe(1);
     expect(cli.output()).toContain("enrollment token is invalid, used or expired");
   });

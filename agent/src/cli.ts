@@ -71,7 +71,9 @@ async function runEnroll(configPath: string, url: string, token: string): Promis
       agentVersion: AGENT_VERSION,
       stateDir: settings.stateDir,
     });
-    console.log(`Enrolled as agent ${credential.agentId} with hub ${credential.hubUrl}; credential written to ${file}`);
+    console.log(
+      `Enrolled as agent ${credential.agentId} with hub ${credential.hubUrl}; credential written to ${file}`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof EnrollmentError) {

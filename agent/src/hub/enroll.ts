@@ -49,7 +49,10 @@ export async function enroll(options: EnrollOptions): Promise<{ credential: Cred
       settle(() => reject(new EnrollmentError(message, kind)));
       ws.terminate();
     };
-    const timer = setTimeout(() => fail(`the hub at ${hubUrl} did not answer within ${timeoutMs} ms`), timeoutMs);
+    const timer = setTimeout(
+      () => fail(`the hub at ${hubUrl} did not answer within ${timeoutMs} ms`),
+      timeoutMs,
+    );
 
     ws.on("open", () => {
       const message: AgentMessage = {
@@ -66,7 +69,8 @@ export async function enroll(options: EnrollOptions): Promise<{ credential: Cred
       if (!parsed.ok) return fail(`the hub sent an unexpected frame: ${parsed.reason}`);
       const message = parsed.message;
       if (message.type === "hub.error") return fail(`the hub refused enrollment: ${message.message}`);
-      if (message.type !== "hub.enrolled") return fail(`the hub sent ${message.type} instead of hub.enrolled`);
+      if (message.type !== "hub.enrolled")
+        return fail(`the hub sent ${message.type} instead of hub.enrolled`);
       hasEnrolled = true;
       const credential: Credential = { hubUrl, agentId: message.agentId, secret: message.secret };
       writeCredential(options.stateDir, credential).then(
@@ -79,7 +83,8 @@ export async function enroll(options: EnrollOptions): Promise<{ credential: Cred
     });
     ws.on("close", (code, reason) => {
       if (hasEnrolled) return;
-      if (code === CloseCode.tokenInvalid) return fail("enrollment token is invalid, used or expired", "token-invalid");
+      if (code === CloseCode.tokenInvalid)
+        return fail("enrollment token is invalid, used or expired", "token-invalid");
       const why = reason.toString() || "no reason given";
       fail(`the hub closed the connection before enrolling (code ${code}: ${why})`);
     });

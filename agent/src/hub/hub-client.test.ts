@@ -23,7 +23,13 @@ async function setup(hubOptions: FakeHubOptions = {}) {
   const hub = await FakeHub.start(hubOptions);
   const state = await tempDir();
   cleanups.push(state.remove, () => hub.close());
-  await enroll({ url: hub.url, token: VALID_TOKEN, hostname: "mx.agent.test", agentVersion: "0.1.0", stateDir: state.dir });
+  await enroll({
+    url: hub.url,
+    token: VALID_TOKEN,
+    hostname: "mx.agent.test",
+    agentVersion: "0.1.0",
+    stateDir: state.dir,
+  });
   const start = async (): Promise<RunningAgent> => {
     const agent = await startTestAgent(state.dir, fastReconnect, true);
     cleanups.push(() => agent.stop());
@@ -63,7 +69,9 @@ describe("enrollment", () => {
       agentVersion: "0.1.0",
       stateDir: state.dir,
     });
-    await expect(attempt).rejects.toThrow(new EnrollmentError("enrollment token is invalid, used or expired", "token-invalid"));
+    await expect(attempt).rejects.toThrow(
+      new EnrollmentError("enrollment token is invalid, used or expired", "token-invalid"),
+    );
     await expect(stat(credentialPath(state.dir))).rejects.toThrow();
   });
 });
@@ -81,11 +89,15 @@ describe("session", () => {
       hostname: "mx.agent.test",
     });
 
-    const config = agentConfig([{ name: "example.test", mailboxes: { bob: await hashPassword("bob-Password-123") } }]);
+    const config = agentConfig([
+      { name: "example.test", mailboxes: { bob: await hashPassword("bob-Password-123") } },
+    ]);
     hub.send({ type: "hub.config.apply", revision: 7, config });
     await waitFor(() => hub.messages("agent.config.applied").length > 0, 5000, "applied ack");
     expect(hub.messages("agent.config.applied")).toEqual([{ type: "agent.config.applied", revision: 7 }]);
-    const posture = await waitFor(() => hub.messages("agent.posture").find((m) => m.posture.appliedRevision === 7));
+    const posture = await waitFor(() =>
+      hub.messages("agent.posture").find((m) => m.posture.appliedRevision === 7),
+    );
     expect(posture.posture).toMatchObject({ agentVersion: "0.1.0", hostname: "mx.agent.test", queueSize: 0 });
     expect(JSON.parse(await readFile(appliedConfigPath(stateDir), "utf8")).revision).toBe(7);
     expect(agent.appliedRevision()).toBe(7);
@@ -99,11 +111,19 @@ describe("session", () => {
     const { hub, start } = await setup();
     const agent = await start();
     await waitFor(() => hub.current);
-    hub.send({ type: "hub.config.apply", revision: 1, config: agentConfig([{ name: "example.test", mailboxes: {} }]) });
+    hub.send({
+      type: "hub.config.apply",
+      revision: 1,
+      config: agentConfig([{ name: "example.test", mailboxes: {} }]),
+    });
     await waitFor(() => hub.messages("agent.config.applied").length === 1);
 
     const invalid = agentConfig([]);
-    hub.send({ type: "hub.config.apply", revision: 2, config: { ...invalid, server: { ...invalid.server, tlsMinVersion: "TLSv1" } } });
+    hub.send({
+      type: "hub.config.apply",
+      revision: 2,
+      config: { ...invalid, server: { ...invalid.server, tlsMinVersion: "TLSv1" } },
+    });
     const rejected = await waitFor(() => hub.messages("agent.config.rejected")[0]);
     expect(rejected.revision).toBe(2);
     expect(rejected.errors[0]).toMatch(/^server\.tlsMinVersion: /);

@@ -23,7 +23,8 @@ import { backoffDelay, type BackoffOptions } from "./backoff";
 
 export type ApplyResult = { ok: true; revision: number } | { ok: false; revision: number; errors: string[] };
 
-export type HubClientState = "connecting" | "connected" | "waiting" | "stopped" | "gave-up" | "needs-enrollment";
+export type HubClientState =
+  "connecting" | "connected" | "waiting" | "stopped" | "gave-up" | "needs-enrollment";
 
 export interface HubClientOptions {
   credential: Credential;
@@ -128,7 +129,10 @@ export class HubClient {
       failures = end.wasWelcomed ? 0 : failures + 1;
       const delayMs = backoffDelay(failures, this.#options.reconnect);
       this.#state = "waiting";
-      this.#logger.warn({ code: end.code, reason: end.reason, delayMs }, "hub connection closed; reconnecting");
+      this.#logger.warn(
+        { code: end.code, reason: end.reason, delayMs },
+        "hub connection closed; reconnecting",
+      );
       try {
         await sleep(delayMs, undefined, { signal });
       } catch {
@@ -144,7 +148,10 @@ export class HubClient {
     const { credential } = this.#options;
     const handshakeTimeoutMs = this.#options.handshakeTimeoutMs ?? 15_000;
     this.#connections += 1;
-    const ws = new WebSocket(credential.hubUrl, { handshakeTimeout: handshakeTimeoutMs, maxPayload: MAX_FRAME_BYTES });
+    const ws = new WebSocket(credential.hubUrl, {
+      handshakeTimeout: handshakeTimeoutMs,
+      maxPayload: MAX_FRAME_BYTES,
+    });
     this.#socket = ws;
     return new Promise<SessionEnd>((resolve) => {
       let wasWelcomed = false;
@@ -172,7 +179,10 @@ export class HubClient {
         watchdogTimer = setInterval(
           () => {
             if (Date.now() - lastFrameAt <= 2 * interval) return;
-            this.#logger.warn({ silentForMs: Date.now() - lastFrameAt }, "hub missed two heartbeats; reconnecting");
+            this.#logger.warn(
+              { silentForMs: Date.now() - lastFrameAt },
+              "hub missed two heartbeats; reconnecting",
+            );
             ws.terminate();
           },
           Math.max(10, Math.floor(interval / 4)),

@@ -35,7 +35,10 @@ export const agentSettingsSchema = z
         submissionTls: { port: 465, host: "0.0.0.0" },
       }),
     /** A real certificate; without it a self-signed one is generated into <stateDir>/tls/. */
-    tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
+    tls: z
+      .object({ certFile: z.string().min(1), keyFile: z.string().min(1) })
+      .strict()
+      .optional(),
     heartbeat: z
       .object({
         /** Send a posture snapshot every N heartbeats. */

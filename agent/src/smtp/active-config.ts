@@ -30,7 +30,6 @@ export type CompileResult = { ok: true; active: ActiveConfig } | { ok: false; er
 
 // Names become folder names under the state directory: refuse anything that could escape it.
 const domainNamePattern = /^(?!-)[a-z0-9-]{1,63}(?:\.(?!-)[a-z0-9-]{1,63})*$/;
-// eslint-disable-next-line no-control-regex
 const unsafeLocalPart = /[/\\\u0000-\u001f\u007f@\s]/;
 
 /** Validates a pushed config (schema and the agent's own safety checks) and indexes it. */
@@ -49,7 +48,8 @@ export function compileConfig(revision: number | null, input: unknown): CompileR
   const domains = new Map<string, LocalDomain>();
   raw.domains.forEach((domain, index) => {
     const name = domain.name.toLowerCase();
-    if (!domainNamePattern.test(name)) errors.push(`domains.${index}.name: "${domain.name}" is not a domain name`);
+    if (!domainNamePattern.test(name))
+      errors.push(`domains.${index}.name: "${domain.name}" is not a domain name`);
     if (domains.has(name)) errors.push(`domains.${index}.name: "${domain.name}" is listed twice`);
     const mailboxes = new Map<string, LocalMailbox>();
     domain.mailboxes.forEach((mailbox, mailboxIndex) => {

@@ -11,7 +11,8 @@ function timingDummy(): Promise<string> {
   return dummyHash;
 }
 
-export type AuthResult = { ok: true; address: string } | { ok: false; reason: "unknown-user" | "bad-password" };
+export type AuthResult =
+  { ok: true; address: string } | { ok: false; reason: "unknown-user" | "bad-password" };
 
 export async function verifyMailboxPassword(
   config: ActiveConfig,

@@ -25,9 +25,16 @@ beforeAll(async () => {
     {
       name: "example.test",
       policy: { requireSmtpAuth: true },
-      mailboxes: { alice: await hashPassword(ALICE_PASSWORD), bob: await hashPassword("bob-unused-Password-3") },
+      mailboxes: {
+        alice: await hashPassword(ALICE_PASSWORD),
+        bob: await hashPassword("bob-unused-Password-3"),
+      },
     },
-    { name: "open.test", policy: { requireSmtpAuth: false }, mailboxes: { carol: await hashPassword(CAROL_PASSWORD) } },
+    {
+      name: "open.test",
+      policy: { requireSmtpAuth: false },
+      mailboxes: { carol: await hashPassword(CAROL_PASSWORD) },
+    },
   ]);
   expect(await agent.applyConfig(1, config)).toEqual({ ok: true, revision: 1 });
 });
@@ -49,13 +56,25 @@ function server(port: number): string[] {
 
 describe("relay and recipients on the inbound port", () => {
   it("refuses to relay for an unauthenticated client (554)", async () => {
-    const result = await swaks([...server(agent.ports.inbound), "--from", "a@remote.test", "--to", "x@elsewhere.test"]);
+    const result = await swaks([
+      ...server(agent.ports.inbound),
+      "--from",
+      "a@remote.test",
+      "--to",
+      "x@elsewhere.test",
+    ]);
     expect(result.exitCode).toBe(24);
     expect(result.output).toContain("554 5.7.1 Relay access denied");
   });
 
   it("refuses an unknown local recipient at RCPT (550)", async () => {
-    const result = await swaks([...server(agent.ports.inbound), "--from", "a@remote.test", "--to", "nobody@example.test"]);
+    const result = await swaks([
+      ...server(agent.ports.inbound),
+      "--from",
+      "a@remote.test",
+      "--to",
+      "nobody@example.test",
+    ]);
     expect(result.exitCode).toBe(24);
     expect(result.output).toContain("550 5.1.1 Mailbox unavailable");
   });
@@ -78,7 +97,13 @@ describe("relay and recipients on the inbound port", () => {
 
 describe("require SMTP authentication (row 2)", () => {
   it("refuses an unauthenticated local sender when the domain requires auth (530)", async () => {
-    const result = await swaks([...server(agent.ports.inbound), "--from", "alice@example.test", "--to", "bob@example.test"]);
+    const result = await swaks([
+      ...server(agent.ports.inbound),
+      "--from",
+      "alice@example.test",
+      "--to",
+      "bob@example.test",
+    ]);
     expect(result.exitCode).toBe(23);
     expect(result.output).toContain("530 5.7.0 Authentication required");
   });
@@ -94,7 +119,9 @@ describe("require SMTP authentication (row 2)", () => {
       "Subject: note to self",
     ]);
     expect(result.exitCode).toBe(0);
-    expect((await mailboxFiles("open.test", "carol")).some((m) => m.includes("Subject: note to self"))).toBe(true);
+    expect((await mailboxFiles("open.test", "carol")).some((m) => m.includes("Subject: note to self"))).toBe(
+      true,
+    );
   });
 
   it("refuses unauthenticated submission on 587 unless the sender's domain turned auth off", async () => {
@@ -129,7 +156,9 @@ describe("AUTH only over TLS (row 13)", () => {
         expect(before).toContain("STARTTLS");
         expect(before.some((capability) => capability.startsWith("AUTH"))).toBe(false);
 
-        const attempt = await dialog.command("AUTH PLAIN " + Buffer.from(`\0alice@example.test\0${ALICE_PASSWORD}`).toString("base64"));
+        const attempt = await dialog.command(
+          "AUTH PLAIN " + Buffer.from(`\0alice@example.test\0${ALICE_PASSWORD}`).toString("base64"),
+        );
         expect(attempt.text).toBe("538 5.7.11 Encryption required for requested authentication mechanism");
 
         expect((await dialog.startTls()).code).toBe(220);
@@ -212,9 +241,13 @@ describe("authenticated submission lands in Maildir", () => {
       ["example.test", "bob"],
       ["open.test", "carol"],
     ] as const) {
-      const message = (await mailboxFiles(domain, localPart)).find((m) => m.includes("Subject: Quarterly numbers"));
+      const message = (await mailboxFiles(domain, localPart)).find((m) =>
+        m.includes("Subject: Quarterly numbers"),
+      );
       expect(message).toBeDefined();
-      expect(message).toMatch(/^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby mx\.agent\.test \(Mailwarden\) with ESMTPSA id /);
+      expect(message).toMatch(
+        /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby mx\.agent\.test \(Mailwarden\) with ESMTPSA id /,
+      );
       expect(message).toContain(`for <${localPart}@${domain}>`);
       expect(message).toMatch(/using TLSv1\.[23] with cipher/);
       expect(message).toContain("Numbers attached in spirit.");
@@ -222,7 +255,9 @@ describe("authenticated submission lands in Maildir", () => {
     const dir = path.join(maildirPath(state.dir, { domain: "example.test", localPart: "bob" }), "new");
     const [first] = await readdir(dir);
     expect((await stat(path.join(dir, first!))).mode & 0o777).toBe(0o600);
-    expect(await readdir(path.join(maildirPath(state.dir, { domain: "example.test", localPart: "bob" }), "tmp"))).toEqual([]);
+    expect(
+      await readdir(path.join(maildirPath(state.dir, { domain: "example.test", localPart: "bob" }), "tmp")),
+    ).toEqual([]);
   });
 
   it("465 with implicit TLS", async () => {
@@ -233,9 +268,16 @@ describe("authenticated submission lands in Maildir", () => {
       auth: { user: "carol@open.test", pass: CAROL_PASSWORD },
       tls: { rejectUnauthorized: false },
     });
-    await transport.sendMail({ from: "carol@open.test", to: "alice@example.test", subject: "Over 465", text: "implicit" });
+    await transport.sendMail({
+      from: "carol@open.test",
+      to: "alice@example.test",
+      subject: "Over 465",
+      text: "implicit",
+    });
     transport.close();
-    const message = (await mailboxFiles("example.test", "alice")).find((m) => m.includes("Subject: Over 465"));
+    const message = (await mailboxFiles("example.test", "alice")).find((m) =>
+      m.includes("Subject: Over 465"),
+    );
     expect(message).toContain("implicit");
     expect(message).toContain("for <alice@example.test>");
   });
@@ -261,7 +303,11 @@ describe("authenticated submission lands in Maildir", () => {
     const entries = await readdir(queueDir(state.dir));
     const envelopeFile = entries.find((name) => name.endsWith(".json"))!;
     const envelope = JSON.parse(await readFile(path.join(queueDir(state.dir), envelopeFile), "utf8"));
-    expect(envelope).toMatchObject({ mailFrom: "alice@example.test", rcptTo: ["partner@remote.test"], attempts: 0 });
+    expect(envelope).toMatchObject({
+      mailFrom: "alice@example.test",
+      rcptTo: ["partner@remote.test"],
+      attempts: 0,
+    });
     expect(entries).toContain(envelopeFile.replace(/\.json$/, ".eml"));
   });
 });

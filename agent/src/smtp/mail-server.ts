@@ -138,7 +138,9 @@ export class MailServer {
 
   async close(): Promise<void> {
     await Promise.all(
-      [...this.#servers.values()].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+      [...this.#servers.values()].map(
+        (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+      ),
     );
     this.#servers.clear();
   }
@@ -172,7 +174,8 @@ export class MailServer {
       this.#logger.debug({ listener: name, err: error }, "smtp connection error");
     });
     await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error) => reject(new Error(`cannot listen on ${address.host}:${address.port} (${name}): ${error.message}`));
+      const onError = (error: Error) =>
+        reject(new Error(`cannot listen on ${address.host}:${address.port} (${name}): ${error.message}`));
       server.server.once("error", onError);
       server.listen(address.port, address.host, () => {
         server.server.off("error", onError);
@@ -189,7 +192,12 @@ export class MailServer {
     let state = this.#sessions.get(session);
     if (!state) {
       // onConnect always runs first; this only guards against a library change.
-      state = { listener: "inbound", connectionConfig: this.#current, transactionConfig: this.#current, tlsProtocol: null };
+      state = {
+        listener: "inbound",
+        connectionConfig: this.#current,
+        transactionConfig: this.#current,
+        tlsProtocol: null,
+      };
       this.#sessions.set(session, state);
     }
     return state;
@@ -206,15 +214,28 @@ export class MailServer {
     };
   }
 
-  #onConnect(listener: ListenerName, session: SMTPServerSession, callback: (error?: Error | null) => void): void {
+  #onConnect(
+    listener: ListenerName,
+    session: SMTPServerSession,
+    callback: (error?: Error | null) => void,
+  ): void {
     const config = this.#current;
-    this.#sessions.set(session, { listener, connectionConfig: config, transactionConfig: config, tlsProtocol: null });
+    this.#sessions.set(session, {
+      listener,
+      connectionConfig: config,
+      transactionConfig: config,
+      tlsProtocol: null,
+    });
     if (!session.secure && !isAuthOfferedBeforeTls(config.server)) hideAuth(session);
     this.#logger.debug({ session: session.id, listener, remoteAddress: session.remoteAddress }, "connection");
     callback();
   }
 
-  #onSecure(socket: net.Socket | TLSSocket, session: SMTPServerSession, callback: (error?: Error | null) => void): void {
+  #onSecure(
+    socket: net.Socket | TLSSocket,
+    session: SMTPServerSession,
+    callback: (error?: Error | null) => void,
+  ): void {
     const protocol = "getProtocol" in socket ? socket.getProtocol() : null;
     this.#state(session).tlsProtocol = protocol;
     unhideAuth(session);
@@ -250,12 +271,23 @@ export class MailServer {
       if (outcome.action === "reject" || outcome.action === "tempfail") return callback(smtpError(outcome));
       const username = auth.username ?? "";
       const result = await verifyMailboxPassword(this.#current, username, auth.password ?? "");
-      const base = { phase: "auth", session: session.id, listener: this.#state(session).listener, rule: "smtp-auth" };
+      const base = {
+        phase: "auth",
+        session: session.id,
+        listener: this.#state(session).listener,
+        rule: "smtp-auth",
+      };
       if (!result.ok) {
-        this.#logger.info({ ...base, outcome: "reject", code: 535, user: username, reason: result.reason }, "authentication failed");
+        this.#logger.info(
+          { ...base, outcome: "reject", code: 535, user: username, reason: result.reason },
+          "authentication failed",
+        );
         return callback(smtpError({ code: 535, message: "5.7.8 Authentication credentials invalid" }));
       }
-      this.#logger.info({ ...base, outcome: "accept", user: result.address, method: auth.method }, "authenticated");
+      this.#logger.info(
+        { ...base, outcome: "accept", user: result.address, method: auth.method },
+        "authenticated",
+      );
       callback(null, { user: result.address });
     } catch (error) {
       this.#logger.error({ session: session.id, err: error }, "authentication check failed");
@@ -313,8 +345,13 @@ export class MailServer {
       const chunks: Buffer[] = [];
       for await (const chunk of stream) chunks.push(chunk as Buffer);
       if (stream.sizeExceeded) {
-        this.#logger.info({ ...logBase, outcome: "reject", code: 552, bytes: stream.byteLength }, "message too big");
-        return callback(smtpError({ code: 552, message: "5.3.4 Message size exceeds fixed maximum message size" }));
+        this.#logger.info(
+          { ...logBase, outcome: "reject", code: 552, bytes: stream.byteLength },
+          "message too big",
+        );
+        return callback(
+          smtpError({ code: 552, message: "5.3.4 Message size exceeds fixed maximum message size" }),
+        );
       }
       const body = Buffer.concat(chunks);
       const state = this.#state(session);
@@ -328,7 +365,13 @@ export class MailServer {
       }
       const header = (recipient?: string) =>
         Buffer.from(
-          receivedHeader({ session, hostname: this.#options.hostname, id, tlsProtocol: state.tlsProtocol, recipient }),
+          receivedHeader({
+            session,
+            hostname: this.#options.hostname,
+            id,
+            tlsProtocol: state.tlsProtocol,
+            recipient,
+          }),
         );
       const files: string[] = [];
       for (const mailbox of local.values()) {
@@ -345,7 +388,11 @@ export class MailServer {
       }
       if (remote.length > 0) {
         const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
-        await enqueue(this.#options.stateDir, { id, mailFrom, rcptTo: remote }, Buffer.concat([header(), body]));
+        await enqueue(
+          this.#options.stateDir,
+          { id, mailFrom, rcptTo: remote },
+          Buffer.concat([header(), body]),
+        );
       }
       this.#logger.info(
         {

@@ -84,7 +84,9 @@ export class PolicySmtpServer extends SMTPServer {
     const connection = new PolicySmtpConnection(this, socket, socketOptions, this.#onHiddenAuth);
     this.connections.add(connection);
     connection.on("error", (error: Error) => this._onError(error));
-    connection.on("connect", (data: Parameters<SMTPServer["_onClientConnect"]>[0]) => this._onClientConnect(data));
+    connection.on("connect", (data: Parameters<SMTPServer["_onClientConnect"]>[0]) =>
+      this._onClientConnect(data),
+    );
     connection.init();
   }
 }

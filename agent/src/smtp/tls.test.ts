@@ -76,7 +76,10 @@ describe("TLS versions and ciphers", () => {
       ciphers: "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES128-SHA",
     });
     expect(cbc.ok).toBe(false);
-    const aead = await handshake(agent.ports.submissionTls, { maxVersion: "TLSv1.2", ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256" });
+    const aead = await handshake(agent.ports.submissionTls, {
+      maxVersion: "TLSv1.2",
+      ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256",
+    });
     expect(aead.ok).toBe(true);
   });
 

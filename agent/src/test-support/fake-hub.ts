@@ -54,7 +54,9 @@ export class FakeHub {
   }
 
   messages<T extends AgentMessage["type"]>(type: T): Extract<AgentMessage, { type: T }>[] {
-    return this.received.filter((message): message is Extract<AgentMessage, { type: T }> => message.type === type);
+    return this.received.filter(
+      (message): message is Extract<AgentMessage, { type: T }> => message.type === type,
+    );
   }
 
   send(message: HubMessage | Record<string, unknown>, socket = this.current): void {

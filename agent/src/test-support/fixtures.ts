@@ -32,12 +32,18 @@ export function agentConfig(domains: DomainSpec[], server: Partial<Policy> = {})
     domains: domains.map((domain) => ({
       name: domain.name,
       policy: { ...defaultPolicy, ...domain.policy },
-      mailboxes: Object.entries(domain.mailboxes ?? {}).map(([localPart, passwordHash]) => ({ localPart, passwordHash })),
+      mailboxes: Object.entries(domain.mailboxes ?? {}).map(([localPart, passwordHash]) => ({
+        localPart,
+        passwordHash,
+      })),
     })),
   };
 }
 
-export function loopbackSettings(stateDir: string, extra: Partial<AgentSettingsInput> = {}): AgentSettingsInput {
+export function loopbackSettings(
+  stateDir: string,
+  extra: Partial<AgentSettingsInput> = {},
+): AgentSettingsInput {
   return {
     stateDir,
     hostname: "mx.agent.test",
@@ -60,11 +66,15 @@ export async function startTestAgent(
 }
 
 /** Polls until `check` returns a truthy value, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = "condition"): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 5000,
+  what = "condition",
+): Promise<Exclude<T, undefined | null | false>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as Exclude<T, undefined | null | false>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

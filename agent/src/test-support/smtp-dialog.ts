@@ -23,7 +23,10 @@ export class SmtpDialog {
   }
 
   /** Connects and returns the dialog with the greeting already read. */
-  static async connect(port: number, options: { implicitTls?: boolean } = {}): Promise<{ dialog: SmtpDialog; greeting: SmtpReply }> {
+  static async connect(
+    port: number,
+    options: { implicitTls?: boolean } = {},
+  ): Promise<{ dialog: SmtpDialog; greeting: SmtpReply }> {
     const socket = options.implicitTls
       ? tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false })
       : net.connect({ port, host: "127.0.0.1" });

@@ -9,9 +9,14 @@ export interface SwaksResult {
 
 export function swaks(args: string[]): Promise<SwaksResult> {
   return new Promise((resolve) => {
-    execFile("/usr/bin/swaks", ["--hide-informational", ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
-      const exitCode = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      resolve({ exitCode, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      "/usr/bin/swaks",
+      ["--hide-informational", ...args],
+      { timeout: 20_000 },
+      (error, stdout, stderr) => {
+        const exitCode = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ exitCode, output: `${stdout}${stderr}` });
+      },
+    );
   });
 }

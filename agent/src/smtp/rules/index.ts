@@ -5,7 +5,14 @@ import { authOnlyOverTls } from "./auth-only-over-tls";
 import { localRecipient } from "./local-recipient";
 import { relay } from "./relay";
 import { requireSmtpAuth } from "./require-smtp-auth";
-import { accept, reject, type AuthContext, type MailFromContext, type RcptToContext, type Rule } from "./types";
+import {
+  accept,
+  reject,
+  type AuthContext,
+  type MailFromContext,
+  type RcptToContext,
+  type Rule,
+} from "./types";
 
 export const authRules: readonly Rule<AuthContext>[] = [authOnlyOverTls];
 export const mailFromRules: readonly Rule<MailFromContext>[] = [requireSmtpAuth];

@@ -10,7 +10,9 @@ export const requireSmtpAuth: Rule<MailFromContext> = {
   id: "require-smtp-auth",
   evaluate(context) {
     if (context.authenticatedUser) return proceed;
-    const domain = context.sender ? findDomain(context.config, splitAddress(context.sender).domain) : undefined;
+    const domain = context.sender
+      ? findDomain(context.config, splitAddress(context.sender).domain)
+      : undefined;
     if (domain?.policy.requireSmtpAuth) return authRequired;
     if (context.listener !== "inbound" && !(domain && !domain.policy.requireSmtpAuth)) return authRequired;
     return proceed;

@@ -12,7 +12,10 @@ export interface PhaseResult {
 }
 
 const RULE_TIMEOUT_MS = 10_000;
-export const tempfailReply = { code: 451, message: "4.3.0 Temporary local problem, try again later" } as const;
+export const tempfailReply = {
+  code: 451,
+  message: "4.3.0 Temporary local problem, try again later",
+} as const;
 export const tempfailOutcome: RuleOutcome = { action: "tempfail", ...tempfailReply };
 
 export async function runRules<Context extends SessionFacts>(
@@ -41,7 +44,10 @@ export async function runRules<Context extends SessionFacts>(
   }
   // A default accept is the normal path (e.g. on to the password check): debug, not a decision line.
   const level = fallback.action === "accept" ? "debug" : "info";
-  logger[level]({ ...base, rule: "default", outcome: fallback.action, ...codeOf(fallback) }, "no rule decided");
+  logger[level](
+    { ...base, rule: "default", outcome: fallback.action, ...codeOf(fallback) },
+    "no rule decided",
+  );
   return { outcome: fallback, ruleId: "default" };
 }
 
