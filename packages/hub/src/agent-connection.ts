@@ -4,7 +4,14 @@
 // close code the agent can act on and, for refusals, one audit row.
 import type { Logger } from "pino";
 import type WebSocket from "ws";
-import { ActorType, AuditEventType, ServerStatus, writeAudit, type Db } from "@mailwarden/db";
+import {
+  ActorType,
+  AuditEventType,
+  ServerStatus,
+  writeAudit,
+  type AuditEntry,
+  type Db,
+} from "@mailwarden/db";
 import {
   CloseCode,
   PROTOCOL_VERSION,
@@ -33,7 +40,6 @@ export interface HubContext {
   isClosing(): boolean;
 }
 
-type AuditInput = Parameters<typeof writeAudit>[1];
 type AgentMessageOf<T extends AgentMessage["type"]> = Extract<AgentMessage, { type: T }>;
 type State = "handshake" | "enrolling" | "authenticating" | "session" | "closed";
 
@@ -104,18 +110,26 @@ export class AgentConnection {
         where: { id: this.serverId },
         select: { status: true, desiredRevision: true, credential: { select: { revokedAt: true } } },
       });
-      if (!server || !server.credential) {
-        this.log.info("server or credential deleted: closing");
-        closeSocket(this.ws, CloseCode.unauthorized, "unknown agent");
-        return;
-      }
-      if (server.status === ServerStatus.REVOKED || server.credential.revokedAt) {
-        this.log.info("agent revoked: closing");
-        closeSocket(this.ws, CloseCode.revoked, "agent revoked");
-        return;
-      }
+      if (!this.isInGoodStanding(server)) return;
       if (server.desiredRevision !== this.knownRevision) await this.pushConfig();
     });
+  }
+
+  /** Closes the socket of a server that was revoked or deleted since its hello. */
+  private isInGoodStanding<T extends { status: ServerStatus; credential: { revokedAt: Date | null } | null }>(
+    server: T | null,
+  ): server is T {
+    if (!server || !server.credential) {
+      this.log.info("server or credential deleted: closing");
+      closeSocket(this.ws, CloseCode.unauthorized, "unknown agent");
+      return false;
+    }
+    if (server.status === ServerStatus.REVOKED || server.credential.revokedAt) {
+      this.log.info("agent revoked: closing");
+      closeSocket(this.ws, CloseCode.revoked, "agent revoked");
+      return false;
+    }
+    return true;
   }
 
   private onFrame(data: WebSocket.RawData, isBinary: boolean): void {
@@ -145,6 +159,7 @@ export class AgentConnection {
     }
     if (this.state !== "session") return; // enrollment finished or closing: late frames are dropped
     await this.touchLastSeen();
+    if (this.ws.readyState !== this.ws.OPEN) return;
     switch (message.type) {
       case "agent.heartbeat":
         sendMessage(this.ws, { type: "hub.heartbeat.ack", receivedAt: new Date().toISOString() });
@@ -284,16 +299,28 @@ export class AgentConnection {
   }
 
   private async touchLastSeen(): Promise<void> {
+    const serverId = this.serverId;
     const now = Date.now();
-    if (!this.serverId || now - this.lastSeenWrittenAt < this.ctx.heartbeatIntervalMs) return;
+    if (!serverId || now - this.lastSeenWrittenAt < this.ctx.heartbeatIntervalMs) return;
     this.lastSeenWrittenAt = now;
     const at = new Date(now);
     // Also heals a status another hub's start-up sweep may have flipped while this socket was alive.
-    await this.ctx.prisma.server.updateMany({
-      where: { id: this.serverId, status: { not: ServerStatus.REVOKED } },
+    const updated = await this.ctx.prisma.server.updateMany({
+      where: {
+        id: serverId,
+        status: { not: ServerStatus.REVOKED },
+        credential: { is: { revokedAt: null } },
+      },
       data: { lastSeenAt: at, status: ServerStatus.ONLINE },
     });
     this.lastSeenWritten = at;
+    if (updated.count === 1) return;
+    // Revoked or deleted without a notification reaching this process: the periodic write notices.
+    const server = await this.ctx.prisma.server.findUnique({
+      where: { id: serverId },
+      select: { status: true, credential: { select: { revokedAt: true } } },
+    });
+    this.isInGoodStanding(server);
   }
 
   private async configApplied(revision: number): Promise<void> {
@@ -424,7 +451,7 @@ export class AgentConnection {
   private refuse(
     code: number,
     reason: string,
-    type: AuditInput["type"],
+    type: AuditEntry["type"],
     audit: { detail?: string; serverId?: string; tenantId?: string } = {},
   ): void {
     clearTimeout(this.handshakeTimer);
@@ -435,7 +462,7 @@ export class AgentConnection {
     this.auditRefusal(type, audit.detail ?? reason, audit.serverId, audit.tenantId);
   }
 
-  private auditRefusal(type: AuditInput["type"], reason: string, serverId?: string, tenantId?: string): void {
+  private auditRefusal(type: AuditEntry["type"], reason: string, serverId?: string, tenantId?: string): void {
     if (this.isRefusalAudited) return;
     this.isRefusalAudited = true;
     if (!this.ctx.refusalAudits.allow(this.ip)) {
@@ -448,7 +475,7 @@ export class AgentConnection {
         : type === AuditEventType.AGENT_AUTH_FAILED
           ? "Agent authentication refused"
           : "Agent protocol error";
-    const input: AuditInput = {
+    const input: AuditEntry = {
       ...this.auditBase(),
       type,
       tenantId: tenantId ?? this.tenantId ?? undefined,
@@ -456,13 +483,13 @@ export class AgentConnection {
       targetType: (serverId ?? this.serverId) ? "Server" : undefined,
       summary: `${what} from ${this.ip}: ${reason}`,
     };
-    const write = this.ctx.prisma
-      .$transaction((tx) => writeAudit(tx, input))
-      .catch((error: unknown) => this.log.error({ err: error }, "could not write the refusal audit"));
+    const write = writeAudit(this.ctx.prisma, input).catch((error: unknown) =>
+      this.log.error({ err: error }, "could not write the refusal audit"),
+    );
     this.ctx.track(write);
   }
 
-  private auditBase(): Omit<AuditInput, "type" | "summary"> {
+  private auditBase(): Omit<AuditEntry, "type" | "summary"> {
     return {
       actorType: ActorType.AGENT,
       actorLabel: `agent ${this.hostname || "unknown host"} (${this.ip})`,

@@ -1,5 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AuditEventType, PolicyScope, ServerStatus, markConfigChanged } from "@mailwarden/db";
+import {
+  AuditEventType,
+  PolicyScope,
+  ServerStatus,
+  markConfigChanged,
+  savePolicyOverrides,
+} from "@mailwarden/db";
 import { createTestDatabase } from "@mailwarden/db/testing";
 import { defaultPolicy, type PolicyOverrides } from "@mailwarden/policy";
 import { CloseCode } from "@mailwarden/protocol";
@@ -36,18 +42,7 @@ async function setPolicy(
   target: { tenantId?: string; domainId?: string; serverId?: string },
   settings: PolicyOverrides,
 ) {
-  const latest = await db.prisma.policyRevision.findFirst({
-    where: {
-      scope,
-      tenantId: target.tenantId ?? null,
-      domainId: target.domainId ?? null,
-      serverId: target.serverId ?? null,
-    },
-    orderBy: { revision: "desc" },
-  });
-  await db.prisma.policyRevision.create({
-    data: { scope, ...target, revision: (latest?.revision ?? 0) + 1, settings },
-  });
+  await db.prisma.$transaction((tx) => savePolicyOverrides(tx, { scope, ...target, settings }));
 }
 
 const serverRow = (id: string) => db.prisma.server.findUniqueOrThrow({ where: { id } });
@@ -97,7 +92,8 @@ describe("buildAgentConfig", () => {
     await setPolicy(PolicyScope.CUSTOMER, { tenantId: other.tenantId }, { requireSmtpAuth: true });
 
     const { revision, config } = await buildAgentConfig(db.prisma, server.serverId);
-    expect(revision).toBe(1);
+    // Three saves touched this server (customer, domain, server level): each bumped its revision.
+    expect(revision).toBe(4);
     expect(config.server).toEqual({ ...defaultPolicy, tlsMinVersion: "TLSv1.3", requireSmtpAuth: false });
     expect(config.domains.map((d) => d.name)).toEqual([
       `a-${server.tenantId.slice(-8)}.test`,
@@ -128,7 +124,7 @@ describe("config push", () => {
     const current = await FakeAgent.session(running.url, server, { appliedRevision: 1 });
     current.send({ type: "agent.heartbeat", sentAt: new Date().toISOString() });
     await current.next("hub.heartbeat.ack");
-    expect(current.received.filter((m) => m.type === "hub.config.apply")).toEqual([]);
+    expect(current.sent("hub.config.apply")).toEqual([]);
     await current.close();
   });
 
@@ -198,14 +194,20 @@ describe("config push", () => {
     const server = await tenantWithDomains();
     const agent = await FakeAgent.session(running.url, server, { appliedRevision: 1 });
     await db.prisma.$transaction(async (tx) => {
+      // markConfigChanged skips servers already REVOKED, so it is called before the status flips; the
+      // notification goes out at commit, when the hub can read REVOKED.
+      await markConfigChanged(tx, { serverId: server.serverId });
       await tx.server.update({
         where: { id: server.serverId },
         data: { status: ServerStatus.REVOKED, revokedAt: new Date() },
       });
-      await markConfigChanged(tx, { serverId: server.serverId });
+      await tx.agentCredential.update({
+        where: { serverId: server.serverId },
+        data: { revokedAt: new Date() },
+      });
     });
     expect(await agent.closed).toEqual({ code: CloseCode.revoked, reason: "agent revoked" });
-    expect(agent.received.filter((m) => m.type === "hub.config.apply")).toEqual([]);
+    expect(agent.sent("hub.config.apply")).toEqual([]);
     await eventually(
       async () =>
         (await auditsOf(db.prisma, AuditEventType.AGENT_DISCONNECTED, server.serverId)).length === 1,
@@ -217,5 +219,17 @@ describe("config push", () => {
     const again = await FakeAgent.connect(running.url);
     again.hello(server);
     expect((await again.closed).code).toBe(CloseCode.revoked);
+  });
+
+  it("notices a revocation whose notification never came at the next lastSeenAt write", async () => {
+    const server = await tenantWithDomains();
+    const agent = await FakeAgent.session(running.url, server, { appliedRevision: 1 });
+    // In this order markConfigChanged notifies nobody (the server is already REVOKED).
+    await db.prisma.$transaction(async (tx) => {
+      await tx.server.update({ where: { id: server.serverId }, data: { status: ServerStatus.REVOKED } });
+      await markConfigChanged(tx, { serverId: server.serverId });
+    });
+    const closed = await agent.closed;
+    expect(closed).toEqual({ code: CloseCode.revoked, reason: "agent revoked" });
   });
 });

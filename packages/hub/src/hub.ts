@@ -96,7 +96,11 @@ export function createHub(options: HubOptions): Hub {
 
   const ready = (async () => {
     await markAbandonedServersOffline(prisma, 2 * heartbeatIntervalMs, logger);
-    const subscription = await listenConfigChanges(databaseUrl, onConfigChanged);
+    const subscription = await listenConfigChanges(databaseUrl, onConfigChanged, {
+      // Notifications sent while the LISTEN connection was down are lost: re-check every held agent.
+      onReconnect: () => onConfigChanged([...sessions.keys()]),
+      log: (line) => logger.warn(line),
+    });
     if (isClosing) await subscription.close();
     else listener = subscription;
   })();

@@ -178,7 +178,7 @@ describe("heartbeats", () => {
   it("keeps a beating agent online and marks a silent one offline with 4010 after two intervals", async () => {
     const { url } = await hub();
     const server = await createEnrolledServer(db.prisma);
-    const agent = await FakeAgent.session(url, server);
+    const agent = await FakeAgent.session(url, server, {}, { isBeating: false });
     const connectedAt = (await serverRow(server.serverId)).lastSeenAt!.getTime();
 
     // Beating for three intervals keeps it online and moves lastSeenAt (throttled, so not every beat).
@@ -205,7 +205,7 @@ describe("heartbeats", () => {
   it("writes lastSeenAt at most once per interval however fast frames arrive", async () => {
     const { url } = await hub();
     const server = await createEnrolledServer(db.prisma);
-    const agent = await FakeAgent.session(url, server);
+    const agent = await FakeAgent.session(url, server, {}, { isBeating: false });
     const before = (await serverRow(server.serverId)).lastSeenAt!.getTime();
     for (let i = 0; i < 20; i++) agent.send({ type: "agent.heartbeat", sentAt: new Date().toISOString() });
     for (let i = 0; i < 20; i++) await agent.next("hub.heartbeat.ack");

@@ -162,16 +162,29 @@ export class FakeAgent {
     }
   }
 
-  /** Connects, says hello, and waits for the welcome. */
+  /** Connects, says hello, waits for the welcome, then beats like a real agent unless told not to. */
   static async session(
     url: string,
     server: Pick<EnrolledServer, "serverId" | "secret">,
     overrides: Record<string, unknown> = {},
+    { isBeating = true } = {},
   ): Promise<FakeAgent> {
     const agent = await FakeAgent.connect(url);
     agent.hello(server, overrides);
-    await agent.next("hub.welcome");
+    const welcome = await agent.next("hub.welcome");
+    if (isBeating) {
+      const timer = setInterval(() => {
+        if (agent.ws.readyState === WebSocket.OPEN)
+          agent.send({ type: "agent.heartbeat", sentAt: new Date().toISOString() });
+      }, welcome.heartbeatIntervalMs);
+      void agent.closed.then(() => clearInterval(timer));
+    }
     return agent;
+  }
+
+  /** What the hub sent of one type, acks and all, without taking it. */
+  sent<T extends HubMessage["type"]>(type: T): Array<Extract<HubMessage, { type: T }>> {
+    return this.received.filter((m): m is Extract<HubMessage, { type: T }> => m.type === type);
   }
 
   async close(): Promise<Closed> {
