@@ -26,7 +26,14 @@ export async function runRules<Context extends SessionFacts>(
   logger: Logger,
   details: Record<string, unknown> = {},
 ): Promise<PhaseResult> {
-  const base = { phase, session: context.sessionId, listener: context.listener, ...details };
+  const base = {
+    phase,
+    session: context.sessionId,
+    listener: context.listener,
+    client: context.remoteAddress,
+    user: context.authenticatedUser ?? undefined,
+    ...details,
+  };
   for (const rule of rules) {
     let outcome: RuleOutcome;
     try {
