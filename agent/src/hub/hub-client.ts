@@ -165,10 +165,15 @@ export class HubClient {
       }, handshakeTimeoutMs);
 
       const onWelcome = (message: Extract<HubMessage, { type: "hub.welcome" }>) => {
+        if (wasWelcomed) {
+          this.#logger.warn("ignored a second hub.welcome on the same connection");
+          return;
+        }
         wasWelcomed = true;
         clearTimeout(welcomeTimer);
         this.#state = "connected";
-        const interval = message.heartbeatIntervalMs;
+        // A hub bug announcing 0-ish intervals must not turn the agent into a busy loop.
+        const interval = Math.max(10, message.heartbeatIntervalMs);
         this.#logger.info({ agentId: message.agentId, heartbeatIntervalMs: interval }, "connected to hub");
         heartbeatTimer = setInterval(() => {
           heartbeatCount += 1;
