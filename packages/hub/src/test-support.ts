@@ -172,14 +172,17 @@ export class FakeAgent {
     const agent = await FakeAgent.connect(url);
     agent.hello(server, overrides);
     const welcome = await agent.next("hub.welcome");
-    if (isBeating) {
-      const timer = setInterval(() => {
-        if (agent.ws.readyState === WebSocket.OPEN)
-          agent.send({ type: "agent.heartbeat", sentAt: new Date().toISOString() });
-      }, welcome.heartbeatIntervalMs);
-      void agent.closed.then(() => clearInterval(timer));
-    }
+    if (isBeating) agent.startBeating(welcome.heartbeatIntervalMs);
     return agent;
+  }
+
+  /** Sends agent.heartbeat every `intervalMs` until the socket closes. */
+  startBeating(intervalMs: number): void {
+    const timer = setInterval(() => {
+      if (this.ws.readyState === WebSocket.OPEN)
+        this.send({ type: "agent.heartbeat", sentAt: new Date().toISOString() });
+    }, intervalMs);
+    void this.closed.then(() => clearInterval(timer));
   }
 
   /** What the hub sent of one type, acks and all, without taking it. */
