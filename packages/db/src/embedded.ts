@@ -418,12 +418,17 @@ export async function startThrowawayPostgres(
   const template = await ensureTemplateCluster(log);
   const root = await fs.mkdtemp(path.join(throwawayParent(), "mailwarden-pg-"));
   await fs.chmod(root, 0o711);
-  return startEmbeddedPostgres({
-    dataDir: path.join(root, "data"),
-    port: 0,
-    password: template.password,
-    templateDataDir: template.dataDir,
-    throwaway: { removeOnStop: root },
-    log,
-  });
+  try {
+    return await startEmbeddedPostgres({
+      dataDir: path.join(root, "data"),
+      port: 0,
+      password: template.password,
+      templateDataDir: template.dataDir,
+      throwaway: { removeOnStop: root },
+      log,
+    });
+  } catch (error) {
+    await fs.rm(root, { recursive: true, force: true });
+    throw error;
+  }
 }
