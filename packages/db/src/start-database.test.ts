@@ -3,7 +3,7 @@
 import { chmodSync, mkdtempSync, rmSync, statSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrismaClient } from "./client";
 import { pickFreePort } from "./embedded";
 import { env } from "./env";
@@ -19,9 +19,14 @@ async function countTenants(url: string, slug: string): Promise<number> {
 }
 
 describe.skipIf(Boolean(env.DATABASE_URL))("startDatabase with embedded PostgreSQL", () => {
-  const root = mkdtempSync(path.join(tmpdir(), "mailwarden-start-"));
-  chmodSync(root, 0o711); // mkdtemp makes it 0700, which the postgres user could not enter
-  const dataDir = path.join(root, "nested", "postgres");
+  // Created in beforeAll, not at collection time, so a skipped run leaves nothing behind.
+  let root = "";
+  let dataDir = "";
+  beforeAll(() => {
+    root = mkdtempSync(path.join(tmpdir(), "mailwarden-start-"));
+    chmodSync(root, 0o711); // mkdtemp makes it 0700, which the postgres user could not enter
+    dataDir = path.join(root, "nested", "postgres");
+  });
   const running: StartedDatabase[] = [];
   const start = async (port: number) => {
     const db = await startDatabase({ dataDir, port });
