@@ -121,12 +121,12 @@ export class AgentConnection {
   ): server is T {
     if (!server || !server.credential) {
       this.log.info("server or credential deleted: closing");
-      closeSocket(this.ws, CloseCode.unauthorized, "unknown agent");
+      this.closeAndCut(CloseCode.unauthorized, "unknown agent");
       return false;
     }
     if (server.status === ServerStatus.REVOKED || server.credential.revokedAt) {
       this.log.info("agent revoked: closing");
-      closeSocket(this.ws, CloseCode.revoked, "agent revoked");
+      this.closeAndCut(CloseCode.revoked, "agent revoked");
       return false;
     }
     return true;

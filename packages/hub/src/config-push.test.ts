@@ -1,3 +1,5 @@
+// Config down, acks up: what buildAgentConfig computes from the policy layers, when the hub pushes it,
+// how acks, rejections and posture land in the database, and revocation closing the socket.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   AuditEventType,

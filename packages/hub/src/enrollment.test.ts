@@ -1,3 +1,5 @@
+// Enrollment as an install script does it: a one-time token in, a secret out, and every way a token can
+// be bad (replayed, expired, unknown, raced, revoked server) refused with 4004/4003 and audited.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AuditEventType, hashToken } from "@mailwarden/db";
 import { createTestDatabase } from "@mailwarden/db/testing";

@@ -1,10 +1,10 @@
+// Two hub processes on one database, as behind a load balancer: each has its own Prisma client and its
+// own LISTEN connection, and only the one holding an agent's socket may push to it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrismaClient, markConfigChanged, type Db } from "@mailwarden/db";
 import { createTestDatabase } from "@mailwarden/db/testing";
 import { FakeAgent, createEnrolledServer, eventually, startHub, type RunningHub } from "./test-support";
 
-// Two hub processes on one database, as behind a load balancer: each has its own Prisma client and its
-// own LISTEN connection, and only the one holding an agent's socket may push to it.
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let prismaB: Db;
 let hubA: RunningHub;

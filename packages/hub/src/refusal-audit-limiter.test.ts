@@ -1,3 +1,4 @@
+// The per-address cap on refusal audits, with a fake clock.
 import { describe, expect, it } from "vitest";
 import { RefusalAuditLimiter } from "./refusal-audit-limiter";
 

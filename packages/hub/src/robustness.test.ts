@@ -1,3 +1,4 @@
+// Whatever a peer sends, the hub answers with a close code and keeps serving everyone else.
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditEventType } from "@mailwarden/db";
@@ -5,7 +6,6 @@ import { createTestDatabase } from "@mailwarden/db/testing";
 import { CloseCode, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@mailwarden/protocol";
 import { FakeAgent, createEnrolledServer, eventually, startHub, type RunningHub } from "./test-support";
 
-// Whatever a peer sends, the hub answers with a close code and keeps serving everyone else.
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let running: RunningHub;
 

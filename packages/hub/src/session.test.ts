@@ -1,3 +1,5 @@
+// The session life cycle against a real hub and Postgres: hello and its refusals, replacement, heartbeats
+// and going offline, the start-up sweep after a crashed hub, and shutdown.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AuditEventType, ServerStatus } from "@mailwarden/db";
 import { createTestDatabase } from "@mailwarden/db/testing";
@@ -236,13 +238,22 @@ describe("heartbeats", () => {
     expect(await auditsOf(db.prisma, AuditEventType.AGENT_DISCONNECTED, stale.serverId)).toHaveLength(1);
   });
 
-  it("closes agents with 1001 and marks them offline when the hub closes", async () => {
+  it("closes agents with 1001, marks them offline and stops its LISTEN connection when the hub closes", async () => {
+    const listeners = async () => {
+      const [row] = await db.prisma.$queryRaw<Array<{ n: number }>>`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND query ILIKE 'LISTEN%'`;
+      return row?.n ?? 0;
+    };
+    const before = await listeners();
     const running = await hub();
+    expect(await listeners()).toBe(before + 1);
     const server = await createEnrolledServer(db.prisma);
     const agent = await FakeAgent.session(running.url, server);
     await running.stop();
     hubs.splice(hubs.indexOf(running), 1);
     expect((await agent.closed).code).toBe(1001);
     expect((await serverRow(server.serverId)).status).toBe(ServerStatus.OFFLINE);
+    await eventually(async () => (await listeners()) === before);
   });
 });
