@@ -7,7 +7,11 @@ import { randomBytes } from "node:crypto";
 import { defineConfig } from "@playwright/test";
 
 // Computed once in the runner and inherited by workers through the environment.
-process.env.MW_E2E_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), "mailwarden-e2e-"));
+if (!process.env.MW_E2E_DIR) {
+  process.env.MW_E2E_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "mailwarden-e2e-"));
+  // Embedded PostgreSQL runs as user "postgres" and must be able to enter this directory.
+  fs.chmodSync(process.env.MW_E2E_DIR, 0o711);
+}
 process.env.MW_E2E_SETUP_TOKEN ??= randomBytes(24).toString("base64url");
 process.env.MW_E2E_PORT ??= "3107";
 

@@ -43,6 +43,8 @@ export async function startConsole(options: { dev: boolean }): Promise<RunningCo
     sessionMaxAgeSeconds: Math.round(env.MAILWARDEN_SESSION_HOURS * 3600),
   };
   setRuntime(runtime);
+  // next-auth builds its redirect and callback URLs from this variable.
+  process.env.NEXTAUTH_URL ??= publicUrl;
 
   const app = next({ dev: options.dev, dir: appDir, hostname: env.HOST, port: env.PORT });
   await app.prepare();

@@ -37,6 +37,10 @@ async function signInWith2fa(page: Page) {
   await expect(page.getByRole("heading", { name: /Welcome/ })).toBeVisible();
 }
 
+function nav(page: Page, name: string) {
+  return page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
+}
+
 async function signOut(page: Page) {
   await page.getByRole("button", { name: "Sign out" }).first().click();
   await expect(page).toHaveURL(/\/login/);
@@ -100,14 +104,14 @@ test("a recovery code signs in once only", async ({ page }) => {
 test("customer, domain, mailbox, server enrollment, and a domain policy enforced on real SMTP", async ({ page }) => {
   await signInWith2fa(page);
 
-  await page.getByRole("link", { name: "Customers" }).click();
+  await nav(page, "Customers").click();
   await expect(page.getByText("No customers yet")).toBeVisible();
   await page.getByRole("button", { name: "Add customer" }).first().click();
   await page.getByLabel("Customer name").fill("Acme Hosting Client");
   await page.getByRole("button", { name: "Create customer" }).click();
   await expect(page.getByRole("link", { name: "Acme Hosting Client" })).toBeVisible();
 
-  await page.getByRole("link", { name: "Domains" }).click();
+  await nav(page, "Domains").click();
   await page.getByRole("button", { name: "Add domain" }).first().click();
   await page.getByLabel("Customer").selectOption({ label: "Acme Hosting Client" });
   await page.getByLabel("Domain name").fill("not a domain");
@@ -126,7 +130,7 @@ test("customer, domain, mailbox, server enrollment, and a domain policy enforced
   await page.getByRole("button", { name: "Create mailbox" }).click();
   await expect(page.getByRole("cell", { name: "alice@acme-e2e.test" })).toBeVisible();
 
-  await page.getByRole("link", { name: "Servers" }).click();
+  await nav(page, "Servers").click();
   await page.getByRole("button", { name: "Add server" }).first().click();
   await page.getByLabel("Customer").selectOption({ label: "Acme Hosting Client" });
   await page.getByLabel("Server name").fill("mx1-acme");
@@ -145,9 +149,9 @@ test("customer, domain, mailbox, server enrollment, and a domain policy enforced
 
   // Turn "Require SMTP authentication" off for the domain (a loosening: confirmed) — unauthenticated
   // mail from the domain is accepted on the inbound listener.
-  await page.getByRole("link", { name: "Domains" }).click();
+  await nav(page, "Domains").click();
   await page.getByRole("link", { name: "acme-e2e.test" }).click();
-  await page.getByLabel(/Require SMTP authentication/).selectOption("off");
+  await page.getByRole("combobox", { name: /Require SMTP authentication/ }).selectOption("off");
   await expect(page.getByRole("dialog")).toContainText("Anyone could send mail");
   await page.getByRole("button", { name: "Loosen it" }).click();
   await expect(page.getByTestId("requireSmtpAuth-effective")).toHaveText("Off");
@@ -162,7 +166,7 @@ test("customer, domain, mailbox, server enrollment, and a domain policy enforced
   }).toPass({ timeout: 20_000 });
 
   // Switch it on: the agent now refuses the same unauthenticated mail with 530.
-  await page.getByLabel(/Require SMTP authentication/).selectOption("on");
+  await page.getByRole("combobox", { name: /Require SMTP authentication/ }).selectOption("on");
   await expect(page.getByTestId("requireSmtpAuth-effective")).toHaveText("On");
   await expect(async () => {
     const result = await sendMail({ ...unauthenticated, subject: "should be refused" });
@@ -183,7 +187,7 @@ test("customer, domain, mailbox, server enrollment, and a domain policy enforced
   expect(delivered.some((m) => m.includes("Subject: should be refused"))).toBe(false);
 
   // The audit log shows who changed what.
-  await page.getByRole("link", { name: "Audit log" }).click();
+  await nav(page, "Audit log").click();
   await page.getByLabel("Event type").selectOption({ label: "policy changed" });
   const table = page.getByTestId("audit-table");
   await expect(table).toContainText("Policy of acme-e2e.test changed — Require SMTP authentication: false → true");
@@ -192,21 +196,22 @@ test("customer, domain, mailbox, server enrollment, and a domain policy enforced
 
 test("a domain admin of another customer sees nothing of the first, in the UI or the API", async ({ page, request }) => {
   await signInWith2fa(page);
-  await page.getByRole("link", { name: "Customers" }).click();
+  await nav(page, "Customers").click();
   await page.getByRole("button", { name: "Add customer" }).first().click();
   await page.getByLabel("Customer name").fill("Bravo Other Client");
   await page.getByRole("button", { name: "Create customer" }).click();
-  await page.getByRole("link", { name: "Domains" }).click();
+  await nav(page, "Domains").click();
   await page.getByRole("button", { name: "Add domain" }).first().click();
   await page.getByLabel("Customer").selectOption({ label: "Bravo Other Client" });
   await page.getByLabel("Domain name").fill("bravo-e2e.test");
   await page.getByRole("button", { name: "Add domain" }).last().click();
   await expect(page.getByRole("link", { name: "bravo-e2e.test" })).toBeVisible();
   await page.getByRole("link", { name: "acme-e2e.test" }).click();
+  await page.waitForURL(/\/domains\/[^/?]+$/);
   const acmeDomainUrl = page.url();
   const acmeDomainId = acmeDomainUrl.split("/").pop()!;
 
-  await page.getByRole("link", { name: "Customers" }).click();
+  await nav(page, "Customers").click();
   await page.getByRole("link", { name: "Bravo Other Client" }).click();
   await page.getByRole("button", { name: "Add user" }).click();
   await page.getByLabel("Name").fill("Dana Domainadmin");
@@ -220,8 +225,8 @@ test("a domain admin of another customer sees nothing of the first, in the UI or
 
   await signIn(page, "dana@bravo-e2e.test", "Bravo-Domain-Pass-57");
   await expect(page.getByRole("heading", { name: /Welcome/ })).toBeVisible();
-  await expect(page.getByRole("link", { name: "Customers" })).toHaveCount(0);
-  await page.getByRole("link", { name: "Domains" }).click();
+  await expect(nav(page, "Customers")).toHaveCount(0);
+  await nav(page, "Domains").click();
   await expect(page.getByRole("link", { name: "bravo-e2e.test" })).toBeVisible();
   await expect(page.getByText("acme-e2e.test")).toHaveCount(0);
   await page.goto(acmeDomainUrl);

@@ -4,8 +4,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { generateToken, hashToken, markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
+import { hashToken, markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
 import { hashPassword } from "../src/server/passwords";
+import { newEnrollmentTokenValue } from "../src/server/services/servers";
 
 const DEMO_CUSTOMER = "Demo Customer";
 const DEMO_DOMAIN = "demo.mailwarden.test";
@@ -88,7 +89,7 @@ export async function startDemoAgent(options: {
   );
   const enrolled = fs.existsSync(path.join(demoDir, "state", "credential.json"));
   if (!enrolled) {
-    const token = generateToken(24);
+    const token = newEnrollmentTokenValue();
     await prisma.$transaction(async (tx) => {
       const server = await tx.server.create({ data: { name: "demo-agent", tenantId: options.tenantId } });
       await tx.enrollmentToken.create({

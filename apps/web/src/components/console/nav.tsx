@@ -2,12 +2,13 @@
 "use client";
 import * as React from "react";
 import Link from "next/link";
-import { usePathname } from "next/navigation";
+import { usePathname, useRouter } from "next/navigation";
 import { signOut } from "next-auth/react";
 import { cn } from "~/lib/cn";
 
 export function ConsoleNav({ items, user }: { items: { href: string; label: string }[]; user: { name: string; email: string } }) {
   const pathname = usePathname();
+  const router = useRouter();
   const [open, setOpen] = React.useState(false);
   const isActive = (href: string) => (href === "/" ? pathname === "/" : pathname.startsWith(href));
   return (
@@ -37,7 +38,7 @@ export function ConsoleNav({ items, user }: { items: { href: string; label: stri
         <div className="mt-6 border-t border-slate-100 px-3 pt-4 text-xs text-slate-500">
           <div className="truncate font-medium text-slate-700">{user.name}</div>
           <div className="truncate">{user.email}</div>
-          <button className="mt-2 text-brand-600 hover:underline" onClick={() => void signOut({ callbackUrl: "/login" })}>
+          <button className="mt-2 text-brand-600 hover:underline" onClick={() => void signOut({ redirect: false }).then(() => router.replace("/login"))}>
             Sign out
           </button>
         </div>

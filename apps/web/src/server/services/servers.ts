@@ -8,6 +8,11 @@ import { auditActor } from "./audit";
 
 export const ENROLLMENT_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
+/** "mwe_" + random: recognisable in logs and never starting with "-", so it is safe on a command line. */
+export function newEnrollmentTokenValue(): string {
+  return `mwe_${generateToken(24)}`;
+}
+
 export function hubUrlFor(publicUrl: string): string {
   const url = new URL("/agent", publicUrl);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
@@ -70,7 +75,7 @@ export async function getServer(prisma: Db, actor: Actor, serverId: string) {
 }
 
 async function issueToken(tx: Parameters<Parameters<Db["$transaction"]>[0]>[0], serverId: string, userId: string) {
-  const token = generateToken(24);
+  const token = newEnrollmentTokenValue();
   const expiresAt = new Date(Date.now() + ENROLLMENT_TOKEN_TTL_MS);
   await tx.enrollmentToken.updateMany({ where: { serverId, usedAt: null }, data: { expiresAt: new Date() } });
   await tx.enrollmentToken.create({ data: { serverId, tokenHash: hashToken(token), expiresAt, createdById: userId } });
@@ -126,10 +131,11 @@ export async function revokeServer(prisma: Db, actor: Actor, serverId: string, i
   const server = await prisma.server.findFirst({ where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] } });
   if (!server) throw new AppError("NOT_FOUND", "Server not found.");
   await prisma.$transaction(async (tx) => {
+    // Signal first: markConfigChanged skips revoked servers, and the hub reads the new state at commit.
+    await markConfigChanged(tx, { serverId: server.id });
     await tx.server.update({ where: { id: server.id }, data: { status: "REVOKED", revokedAt: new Date() } });
     await tx.agentCredential.updateMany({ where: { serverId: server.id }, data: { revokedAt: new Date() } });
     await tx.enrollmentToken.updateMany({ where: { serverId: server.id, usedAt: null }, data: { expiresAt: new Date() } });
-    await markConfigChanged(tx, { serverId: server.id });
     await writeAudit(tx, {
       ...auditActor(actor, ip),
       type: "SERVER_REVOKED",
@@ -147,7 +153,6 @@ export async function deleteServer(prisma: Db, actor: Actor, serverId: string, i
   const server = await prisma.server.findFirst({ where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] } });
   if (!server) throw new AppError("NOT_FOUND", "Server not found.");
   await prisma.$transaction(async (tx) => {
-    await tx.server.update({ where: { id: server.id }, data: { status: "REVOKED", revokedAt: new Date() } });
     await markConfigChanged(tx, { serverId: server.id });
     await tx.server.delete({ where: { id: server.id } });
     await writeAudit(tx, {
