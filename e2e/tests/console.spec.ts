@@ -254,9 +254,9 @@ test("repeated wrong authentication codes lock the account", async ({ page }) =>
     await signIn(page, admin.email, admin.password);
     await page.getByLabel("Authentication code").fill("000000");
     await page.getByRole("button", { name: "Verify and sign in" }).click();
-    await expect(page.getByRole("alert")).toBeVisible();
+    await expect(page.locator("main form").getByRole("alert")).toBeVisible();
   }
-  await expect(page.getByRole("alert")).toContainText("locked");
+  await expect(page.locator("main form").getByRole("alert")).toContainText("locked");
   await signIn(page, admin.email, admin.password);
-  await expect(page.getByRole("alert")).toContainText("locked");
+  await expect(page.locator("main form").getByRole("alert")).toContainText("locked");
 });
