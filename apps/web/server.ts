@@ -33,7 +33,8 @@ export async function startConsole(options: { dev: boolean }): Promise<RunningCo
   });
   const prisma = createPrismaClient(db.url);
   const secretKey = loadOrCreateSecretKey(env.MAILWARDEN_SECRET_KEY, dataDir);
-  const publicUrl = env.MAILWARDEN_PUBLIC_URL ?? `http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`;
+  const publicUrl =
+    env.MAILWARDEN_PUBLIC_URL ?? `http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`;
   const runtime: Runtime = {
     prisma,
     databaseUrl: db.url,
@@ -76,7 +77,10 @@ export async function startConsole(options: { dev: boolean }): Promise<RunningCo
     if (env.MAILWARDEN_SETUP_TOKEN) {
       await prisma.setupToken.deleteMany({ where: { usedAt: null } });
       await prisma.setupToken.create({
-        data: { tokenHash: hashToken(env.MAILWARDEN_SETUP_TOKEN), expiresAt: new Date(Date.now() + 86_400_000) },
+        data: {
+          tokenHash: hashToken(env.MAILWARDEN_SETUP_TOKEN),
+          expiresAt: new Date(Date.now() + 86_400_000),
+        },
       });
       setupUrl = `${publicUrl}/setup?token=${env.MAILWARDEN_SETUP_TOKEN}`;
     } else {
@@ -105,7 +109,11 @@ export async function startConsole(options: { dev: boolean }): Promise<RunningCo
 export function printBanner(running: RunningConsole): void {
   const lines = [`Mailwarden console and hub: ${running.url}`];
   if (running.setupUrl) {
-    lines.push("", "No admin exists yet. Open this one-time link to create the first provider admin:", `  ${running.setupUrl}`);
+    lines.push(
+      "",
+      "No admin exists yet. Open this one-time link to create the first provider admin:",
+      `  ${running.setupUrl}`,
+    );
   }
   console.log(`\n${lines.join("\n")}\n`);
 }

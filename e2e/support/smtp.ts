@@ -26,7 +26,12 @@ export async function sendMail(options: {
     connectionTimeout: 10_000,
   });
   try {
-    const info = await transport.sendMail({ from: options.from, to: options.to, subject: options.subject, text: `Body of ${options.subject}` });
+    const info = await transport.sendMail({
+      from: options.from,
+      to: options.to,
+      subject: options.subject,
+      text: `Body of ${options.subject}`,
+    });
     return { accepted: info.accepted.length > 0, responseCode: 250, response: info.response };
   } catch (error) {
     const e = error as { responseCode?: number; response?: string; message: string };

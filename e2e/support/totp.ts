@@ -2,7 +2,9 @@
 import * as OTPAuth from "otpauth";
 
 export function totpCode(secret: string, at = Date.now()): string {
-  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: at });
+  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate({
+    timestamp: at,
+  });
 }
 
 /** Waits into a fresh 30 s window so a code is not refused as a replay of the previous sign-in. */

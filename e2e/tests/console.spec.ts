@@ -101,7 +101,9 @@ test("a recovery code signs in once only", async ({ page }) => {
   }
 });
 
-test("customer, domain, mailbox, server enrollment, and a domain policy enforced on real SMTP", async ({ page }) => {
+test("customer, domain, mailbox, server enrollment, and a domain policy enforced on real SMTP", async ({
+  page,
+}) => {
   await signInWith2fa(page);
 
   await nav(page, "Customers").click();
@@ -190,11 +192,16 @@ test("customer, domain, mailbox, server enrollment, and a domain policy enforced
   await nav(page, "Audit log").click();
   await page.getByLabel("Event type").selectOption({ label: "policy changed" });
   const table = page.getByTestId("audit-table");
-  await expect(table).toContainText("Policy of acme-e2e.test changed — Require SMTP authentication: false → true");
+  await expect(table).toContainText(
+    "Policy of acme-e2e.test changed — Require SMTP authentication: false → true",
+  );
   await expect(table).toContainText(admin.email);
 });
 
-test("a domain admin of another customer sees nothing of the first, in the UI or the API", async ({ page, request }) => {
+test("a domain admin of another customer sees nothing of the first, in the UI or the API", async ({
+  page,
+  request,
+}) => {
   await signInWith2fa(page);
   await nav(page, "Customers").click();
   await page.getByRole("button", { name: "Add customer" }).first().click();
@@ -237,13 +244,18 @@ test("a domain admin of another customer sees nothing of the first, in the UI or
   const cookies = await page.context().cookies();
   const cookieHeader = cookies.map((c) => `${c.name}=${c.value}`).join("; ");
   const input = encodeURIComponent(JSON.stringify({ "0": { json: { domainId: acmeDomainId } } }));
-  const response = await request.get(`/api/trpc/domain.get?batch=1&input=${input}`, { headers: { cookie: cookieHeader } });
+  const response = await request.get(`/api/trpc/domain.get?batch=1&input=${input}`, {
+    headers: { cookie: cookieHeader },
+  });
   const body = await response.text();
   expect(body).toContain("NOT_FOUND");
   expect(body).not.toContain("acme-e2e.test");
-  const list = await request.get(`/api/trpc/domain.list?batch=1&input=${encodeURIComponent(JSON.stringify({ "0": { json: {} } }))}`, {
-    headers: { cookie: cookieHeader },
-  });
+  const list = await request.get(
+    `/api/trpc/domain.list?batch=1&input=${encodeURIComponent(JSON.stringify({ "0": { json: {} } }))}`,
+    {
+      headers: { cookie: cookieHeader },
+    },
+  );
   const listBody = await list.text();
   expect(listBody).toContain("bravo-e2e.test");
   expect(listBody).not.toContain("acme-e2e.test");

@@ -19,7 +19,10 @@ function newestMtime(dir: string): number {
 export function buildIfNeeded(appDir: string, repoRoot: string): void {
   const buildId = path.join(appDir, ".next", "BUILD_ID");
   const builtAt = fs.existsSync(buildId) ? fs.statSync(buildId).mtimeMs : 0;
-  const sources = [path.join(appDir, "src"), ...["db", "policy", "protocol"].map((p) => path.join(repoRoot, "packages", p, "src"))];
+  const sources = [
+    path.join(appDir, "src"),
+    ...["db", "policy", "protocol"].map((p) => path.join(repoRoot, "packages", p, "src")),
+  ];
   if (builtAt > Math.max(...sources.map(newestMtime))) return;
   console.log("Building the console (first start or changed sources; about a minute)…");
   const nextBin = createRequire(path.join(appDir, "package.json")).resolve("next/dist/bin/next");

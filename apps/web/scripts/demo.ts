@@ -23,7 +23,10 @@ function demoPassword(): string {
   return `Mw-${randomBytes(9).toString("base64url")}-7x`;
 }
 
-export async function ensureDemoData(prisma: Db, demoDir: string): Promise<{ tenantId: string; password: string | null }> {
+export async function ensureDemoData(
+  prisma: Db,
+  demoDir: string,
+): Promise<{ tenantId: string; password: string | null }> {
   const existing = await prisma.tenant.findFirst({ where: { name: DEMO_CUSTOMER } });
   if (existing) return { tenantId: existing.id, password: null };
   const password = demoPassword();
@@ -32,7 +35,13 @@ export async function ensureDemoData(prisma: Db, demoDir: string): Promise<{ ten
     const tenant = await tx.tenant.create({ data: { name: DEMO_CUSTOMER, slug: "demo-customer" } });
     const domain = await tx.domain.create({ data: { name: DEMO_DOMAIN, tenantId: tenant.id } });
     await tx.mailbox.create({
-      data: { tenantId: tenant.id, domainId: domain.id, localPart: DEMO_MAILBOX, displayName: "Alice (demo)", passwordHash },
+      data: {
+        tenantId: tenant.id,
+        domainId: domain.id,
+        localPart: DEMO_MAILBOX,
+        displayName: "Alice (demo)",
+        passwordHash,
+      },
     });
     await markConfigChanged(tx, { tenantId: tenant.id });
     await writeAudit(tx, {
@@ -46,12 +55,19 @@ export async function ensureDemoData(prisma: Db, demoDir: string): Promise<{ ten
     return tenant.id;
   });
   fs.mkdirSync(demoDir, { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(demoDir, "mailbox-password.txt"), `${DEMO_MAILBOX}@${DEMO_DOMAIN} ${password}\n`, { mode: 0o600 });
+  fs.writeFileSync(
+    path.join(demoDir, "mailbox-password.txt"),
+    `${DEMO_MAILBOX}@${DEMO_DOMAIN} ${password}\n`,
+    { mode: 0o600 },
+  );
   return { tenantId, password };
 }
 
 function agentCommand(repoRoot: string, args: string[]) {
-  return { cmd: process.execPath, args: [path.join(repoRoot, "agent", "bin", "mailwarden-agent.mjs"), ...args] };
+  return {
+    cmd: process.execPath,
+    args: [path.join(repoRoot, "agent", "bin", "mailwarden-agent.mjs"), ...args],
+  };
 }
 
 function waitForExit(child: ChildProcess): Promise<number> {
@@ -68,7 +84,11 @@ export async function startDemoAgent(options: {
   basePort: number;
 }): Promise<{ stop(): Promise<void>; ports: DemoInfo["ports"] }> {
   const { prisma, repoRoot, demoDir } = options;
-  const ports = { inbound: options.basePort, submission: options.basePort + 1, submissionTls: options.basePort + 2 };
+  const ports = {
+    inbound: options.basePort,
+    submission: options.basePort + 1,
+    submissionTls: options.basePort + 2,
+  };
   const configPath = path.join(demoDir, "agent.json");
   fs.mkdirSync(demoDir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(
@@ -93,7 +113,11 @@ export async function startDemoAgent(options: {
     await prisma.$transaction(async (tx) => {
       const server = await tx.server.create({ data: { name: "demo-agent", tenantId: options.tenantId } });
       await tx.enrollmentToken.create({
-        data: { serverId: server.id, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + 10 * 60_000) },
+        data: {
+          serverId: server.id,
+          tokenHash: hashToken(token),
+          expiresAt: new Date(Date.now() + 10 * 60_000),
+        },
       });
       await writeAudit(tx, {
         ...system,
@@ -104,7 +128,15 @@ export async function startDemoAgent(options: {
         summary: "Enrollment token issued for the demo agent",
       });
     });
-    const { cmd, args } = agentCommand(repoRoot, ["enroll", "--url", options.hubUrl, "--token", token, "--config", configPath]);
+    const { cmd, args } = agentCommand(repoRoot, [
+      "enroll",
+      "--url",
+      options.hubUrl,
+      "--token",
+      token,
+      "--config",
+      configPath,
+    ]);
     const code = await waitForExit(spawn(cmd, args, { stdio: "inherit" }));
     if (code !== 0) throw new Error(`demo agent enrollment failed (exit ${code})`);
   }

@@ -5,7 +5,10 @@ import { GeistMono } from "geist/font/mono";
 import { Providers } from "~/lib/trpc";
 import "./globals.css";
 
-export const metadata: Metadata = { title: "Mailwarden", description: "Lock down the mail servers you run for your customers." };
+export const metadata: Metadata = {
+  title: "Mailwarden",
+  description: "Lock down the mail servers you run for your customers.",
+};
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };
 
 export default function RootLayout({ children }: { children: React.ReactNode }) {

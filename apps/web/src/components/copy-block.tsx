@@ -21,7 +21,10 @@ export function CopyBlock({ value, label }: { value: string; label: string }) {
           {copied ? "Copied" : "Copy"}
         </Button>
       </div>
-      <pre className="overflow-x-auto whitespace-pre-wrap break-all rounded-md bg-slate-900 px-3 py-2.5 font-mono text-xs text-slate-100" data-testid={`copy-${label}`}>
+      <pre
+        className="overflow-x-auto whitespace-pre-wrap break-all rounded-md bg-slate-900 px-3 py-2.5 font-mono text-xs text-slate-100"
+        data-testid={`copy-${label}`}
+      >
         {value}
       </pre>
     </div>

@@ -2,7 +2,12 @@
 // rules the server enforces (@mailwarden/policy).
 "use client";
 import * as React from "react";
-import { checkPassword, describePasswordPolicy, type PasswordContext, type PasswordPolicy } from "@mailwarden/policy";
+import {
+  checkPassword,
+  describePasswordPolicy,
+  type PasswordContext,
+  type PasswordPolicy,
+} from "@mailwarden/policy";
 import { Field, Input } from "./ui/input";
 
 export function PasswordInput({
@@ -38,11 +43,19 @@ export function PasswordInput({
               ))}
             </ul>
           )}
-          {value && problems.length === 0 && <span className="block text-emerald-700">Meets the policy.</span>}
+          {value && problems.length === 0 && (
+            <span className="block text-emerald-700">Meets the policy.</span>
+          )}
         </>
       }
     >
-      <Input id={id} type="password" autoComplete="new-password" value={value} onChange={(e) => onChange(e.target.value)} />
+      <Input
+        id={id}
+        type="password"
+        autoComplete="new-password"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
     </Field>
   );
 }

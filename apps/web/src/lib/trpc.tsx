@@ -18,7 +18,8 @@ export function Providers({ children }: { children: React.ReactNode }) {
         defaultOptions: {
           queries: {
             staleTime: 5_000,
-            retry: (count, error) => count < 2 && !(error instanceof TRPCClientError && error.data?.httpStatus < 500),
+            retry: (count, error) =>
+              count < 2 && !(error instanceof TRPCClientError && error.data?.httpStatus < 500),
           },
         },
       }),

@@ -1,6 +1,11 @@
 // Password hashing (argon2id) and the row-14 policy check, shared by console users and mailboxes.
 import argon2 from "argon2";
-import { checkPassword, describePasswordPolicy, type PasswordContext, type PasswordPolicy } from "@mailwarden/policy";
+import {
+  checkPassword,
+  describePasswordPolicy,
+  type PasswordContext,
+  type PasswordPolicy,
+} from "@mailwarden/policy";
 import { AppError } from "./errors";
 
 export function hashPassword(password: string): Promise<string> {

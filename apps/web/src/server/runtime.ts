@@ -23,6 +23,7 @@ export function setRuntime(runtime: Runtime): void {
 
 export function getRuntime(): Runtime {
   const runtime = (globalThis as Holder)[KEY];
-  if (!runtime) throw new Error("Mailwarden runtime not initialised: start the app with its server (npm start)");
+  if (!runtime)
+    throw new Error("Mailwarden runtime not initialised: start the app with its server (npm start)");
   return runtime;
 }

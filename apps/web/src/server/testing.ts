@@ -30,7 +30,11 @@ export const TEST_PASSWORD = "Correct-Horse-42-Battery";
 
 export async function createUser(
   prisma: Db,
-  input: { email: string; providerRole?: Role; membership?: { tenantId: string; role: Role; domainIds?: string[] } },
+  input: {
+    email: string;
+    providerRole?: Role;
+    membership?: { tenantId: string; role: Role; domainIds?: string[] };
+  },
 ) {
   const hash = await hashPassword(TEST_PASSWORD);
   return prisma.user.create({

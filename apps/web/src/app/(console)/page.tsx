@@ -6,9 +6,22 @@ import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
 import { formatDateTime } from "~/lib/format";
 import { useTRPC } from "~/lib/trpc";
 
-function Stat({ label, value, href, tone }: { label: string; value: number | string; href: string; tone?: string }) {
+function Stat({
+  label,
+  value,
+  href,
+  tone,
+}: {
+  label: string;
+  value: number | string;
+  href: string;
+  tone?: string;
+}) {
   return (
-    <Link href={href} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm hover:border-brand-500">
+    <Link
+      href={href}
+      className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm hover:border-brand-500"
+    >
       <div className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</div>
       <div className={`mt-1 text-2xl font-semibold ${tone ?? "text-slate-900"}`}>{value}</div>
     </Link>
@@ -22,7 +35,10 @@ export default function OverviewPage() {
   const o = overview.data;
   return (
     <>
-      <PageHeader title={`Welcome${me.data ? `, ${me.data.name.split(" ")[0]}` : ""}`} description="Your mail servers at a glance." />
+      <PageHeader
+        title={`Welcome${me.data ? `, ${me.data.name.split(" ")[0]}` : ""}`}
+        description="Your mail servers at a glance."
+      />
       {!o ? (
         <p className="text-sm text-slate-500">Loading…</p>
       ) : (
@@ -40,19 +56,36 @@ export default function OverviewPage() {
           </div>
           {o.servers.total === 0 && me.data?.providerRole === "PROVIDER_ADMIN" && (
             <Card>
-              <EmptyState title="No servers yet" action={<Link className="text-sm font-medium text-brand-600 hover:underline" href="/servers">Add your first server →</Link>}>
-                Create a customer and a domain, then add a server: you get a one-line command that enrolls the agent on the host.
+              <EmptyState
+                title="No servers yet"
+                action={
+                  <Link className="text-sm font-medium text-brand-600 hover:underline" href="/servers">
+                    Add your first server →
+                  </Link>
+                }
+              >
+                Create a customer and a domain, then add a server: you get a one-line command that enrolls the
+                agent on the host.
               </EmptyState>
             </Card>
           )}
           {o.recentEvents.length > 0 && (
             <Card>
-              <CardHeader title="Latest changes" action={<Link className="text-sm text-brand-600 hover:underline" href="/audit">Audit log →</Link>} />
+              <CardHeader
+                title="Latest changes"
+                action={
+                  <Link className="text-sm text-brand-600 hover:underline" href="/audit">
+                    Audit log →
+                  </Link>
+                }
+              />
               <ul className="divide-y divide-slate-100">
                 {o.recentEvents.map((e) => (
                   <li key={e.id} className="flex flex-wrap justify-between gap-2 px-5 py-3 text-sm">
                     <span className="text-slate-800">{e.summary}</span>
-                    <span className="text-slate-500">{e.actorLabel} · {formatDateTime(e.at)}</span>
+                    <span className="text-slate-500">
+                      {e.actorLabel} · {formatDateTime(e.at)}
+                    </span>
                   </li>
                 ))}
               </ul>

@@ -16,13 +16,29 @@ function SetupForm() {
   const router = useRouter();
   const token = useSearchParams().get("token") ?? "";
   const status = useQuery(trpc.auth.setupStatus.queryOptions({ token }));
-  const complete = useMutation(trpc.auth.completeSetup.mutationOptions({ onSuccess: () => router.replace("/login?setup=done") }));
+  const complete = useMutation(
+    trpc.auth.completeSetup.mutationOptions({ onSuccess: () => router.replace("/login?setup=done") }),
+  );
   const [form, setForm] = React.useState({ name: "", email: "", password: "" });
 
   if (status.isLoading) return <p className="text-sm text-slate-500">Checking your setup link…</p>;
-  if (!status.data?.needsSetup) return <Alert tone="info">Mailwarden is already set up. <a className="underline" href="/login">Sign in</a>.</Alert>;
+  if (!status.data?.needsSetup)
+    return (
+      <Alert tone="info">
+        Mailwarden is already set up.{" "}
+        <a className="underline" href="/login">
+          Sign in
+        </a>
+        .
+      </Alert>
+    );
   if (!status.data.tokenValid) {
-    return <Alert tone="error">This setup link is invalid or expired. Restart Mailwarden: it prints a new one-time link on the console.</Alert>;
+    return (
+      <Alert tone="error">
+        This setup link is invalid or expired. Restart Mailwarden: it prints a new one-time link on the
+        console.
+      </Alert>
+    );
   }
   return (
     <form
@@ -34,10 +50,22 @@ function SetupForm() {
     >
       {complete.error && <Alert tone="error">{errorMessage(complete.error)}</Alert>}
       <Field label="Your name" htmlFor="name">
-        <Input id="name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required />
+        <Input
+          id="name"
+          value={form.name}
+          onChange={(e) => setForm({ ...form, name: e.target.value })}
+          required
+        />
       </Field>
       <Field label="Email" htmlFor="email">
-        <Input id="email" type="email" autoComplete="username" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} required />
+        <Input
+          id="email"
+          type="email"
+          autoComplete="username"
+          value={form.email}
+          onChange={(e) => setForm({ ...form, email: e.target.value })}
+          required
+        />
       </Field>
       <PasswordInput
         id="password"
@@ -49,7 +77,9 @@ function SetupForm() {
       <Button type="submit" className="w-full" busy={complete.isPending}>
         Create provider admin
       </Button>
-      <p className="text-xs text-slate-500">Next you will sign in and set up two-factor authentication, which is mandatory for provider admins.</p>
+      <p className="text-xs text-slate-500">
+        Next you will sign in and set up two-factor authentication, which is mandatory for provider admins.
+      </p>
     </form>
   );
 }

@@ -29,20 +29,37 @@ export default function TwoFactorPage() {
   if (me.error) {
     return (
       <AuthShell title="Two-factor authentication">
-        <Alert tone="error">{errorMessage(me.error)} <a href="/login" className="underline">Sign in</a></Alert>
+        <Alert tone="error">
+          {errorMessage(me.error)}{" "}
+          <a href="/login" className="underline">
+            Sign in
+          </a>
+        </Alert>
       </AuthShell>
     );
   }
 
   if (confirm.data) {
     return (
-      <AuthShell title="Save your recovery codes" subtitle="Each code signs you in once if you lose your phone. They are not shown again.">
-        <ul className="grid grid-cols-2 gap-2 rounded-md bg-slate-50 p-4 font-mono text-sm" data-testid="recovery-codes">
+      <AuthShell
+        title="Save your recovery codes"
+        subtitle="Each code signs you in once if you lose your phone. They are not shown again."
+      >
+        <ul
+          className="grid grid-cols-2 gap-2 rounded-md bg-slate-50 p-4 font-mono text-sm"
+          data-testid="recovery-codes"
+        >
           {confirm.data.recoveryCodes.map((c) => (
             <li key={c}>{c}</li>
           ))}
         </ul>
-        <Button className="mt-6 w-full" onClick={() => { router.replace("/"); router.refresh(); }}>
+        <Button
+          className="mt-6 w-full"
+          onClick={() => {
+            router.replace("/");
+            router.refresh();
+          }}
+        >
           I saved them — continue
         </Button>
       </AuthShell>
@@ -52,7 +69,9 @@ export default function TwoFactorPage() {
   if (me.data?.totpEnabled) {
     return (
       <AuthShell title="Two-factor authentication is on">
-        <Button className="w-full" onClick={() => router.replace("/")}>Go to the console</Button>
+        <Button className="w-full" onClick={() => router.replace("/")}>
+          Go to the console
+        </Button>
       </AuthShell>
     );
   }
@@ -60,7 +79,11 @@ export default function TwoFactorPage() {
   return (
     <AuthShell
       title="Set up two-factor authentication"
-      subtitle={me.data?.needs2faSetup ? "Required for your account before you can continue." : "Protect your account with an authenticator app."}
+      subtitle={
+        me.data?.needs2faSetup
+          ? "Required for your account before you can continue."
+          : "Protect your account with an authenticator app."
+      }
     >
       {begin.error && <Alert tone="error">{errorMessage(begin.error)}</Alert>}
       {!begin.data ? (
@@ -77,13 +100,27 @@ export default function TwoFactorPage() {
             <li>Scan this code with an authenticator app (1Password, Google Authenticator, Aegis…).</li>
             <li>Enter the 6-digit code it shows.</li>
           </ol>
-          <img src={begin.data.qrDataUrl} alt="QR code for your authenticator app" className="mx-auto size-48" />
+          <img
+            src={begin.data.qrDataUrl}
+            alt="QR code for your authenticator app"
+            className="mx-auto size-48"
+          />
           <p className="text-center text-xs text-slate-500">
-            Can’t scan? Enter this secret: <code className="break-all font-mono text-slate-800" data-testid="totp-secret">{begin.data.secret}</code>
+            Can’t scan? Enter this secret:{" "}
+            <code className="break-all font-mono text-slate-800" data-testid="totp-secret">
+              {begin.data.secret}
+            </code>
           </p>
           {confirm.error && <Alert tone="error">{errorMessage(confirm.error)}</Alert>}
           <Field label="Authentication code" htmlFor="code">
-            <Input id="code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={code} onChange={(e) => setCode(e.target.value)} />
+            <Input
+              id="code"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              maxLength={6}
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+            />
           </Field>
           <Button type="submit" className="w-full" busy={confirm.isPending}>
             Turn on two-factor authentication

@@ -22,10 +22,16 @@ export function ConfirmLoosening({
   return (
     <Dialog open={open} onClose={onCancel} title={`Loosen “${label}”?`}>
       <Alert tone="warning">{risk}</Alert>
-      <p className="mt-3 text-sm text-slate-600">This lowers the security score and is recorded in the audit log.</p>
+      <p className="mt-3 text-sm text-slate-600">
+        This lowers the security score and is recorded in the audit log.
+      </p>
       <div className="mt-4 flex justify-end gap-2">
-        <Button variant="secondary" onClick={onCancel}>Keep it secure</Button>
-        <Button variant="danger" busy={busy} onClick={onConfirm}>Loosen it</Button>
+        <Button variant="secondary" onClick={onCancel}>
+          Keep it secure
+        </Button>
+        <Button variant="danger" busy={busy} onClick={onConfirm}>
+          Loosen it
+        </Button>
       </div>
     </Dialog>
   );

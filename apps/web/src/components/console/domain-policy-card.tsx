@@ -45,7 +45,10 @@ export function DomainPolicyCard({ domainId, domainName }: { domainId: string; d
 
   return (
     <Card>
-      <CardHeader title="Security settings" description={`Enforced by every agent that serves ${domainName}.`} />
+      <CardHeader
+        title="Security settings"
+        description={`Enforced by every agent that serves ${domainName}.`}
+      />
       <div className="space-y-3 px-5 py-4">
         {update.error && <Alert tone="error">{errorMessage(update.error)}</Alert>}
         {saved && <Alert tone="success">Saved. Agents apply it within seconds.</Alert>}
@@ -57,13 +60,22 @@ export function DomainPolicyCard({ domainId, domainName }: { domainId: string; d
             <p className="text-sm text-slate-500">{setting.why}</p>
             <p className="mt-1 flex flex-wrap items-center gap-2 text-sm">
               <span>
-                Effective: <strong data-testid="requireSmtpAuth-effective">{formatSettingValue(setting.value)}</strong>
+                Effective:{" "}
+                <strong data-testid="requireSmtpAuth-effective">{formatSettingValue(setting.value)}</strong>
               </span>
               <SettingSource source={setting.source} setHere={setting.setHere} />
-              <span className="text-slate-400">Secure default: {formatSettingValue(setting.secureDefault)}</span>
+              <span className="text-slate-400">
+                Secure default: {formatSettingValue(setting.secureDefault)}
+              </span>
             </p>
           </div>
-          <Select id="requireSmtpAuth" className="w-56" value={current} disabled={update.isPending} onChange={(e) => choose(e.target.value as Choice)}>
+          <Select
+            id="requireSmtpAuth"
+            className="w-56"
+            value={current}
+            disabled={update.isPending}
+            onChange={(e) => choose(e.target.value as Choice)}
+          >
             <option value="inherit">Inherit</option>
             <option value="on">On — senders must log in</option>
             <option value="off">Off</option>

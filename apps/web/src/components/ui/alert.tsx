@@ -9,6 +9,16 @@ const tones = {
   info: "border-brand-100 bg-brand-50 text-brand-700",
 } as const;
 
-export function Alert({ tone = "info", className, ...props }: React.HTMLAttributes<HTMLDivElement> & { tone?: keyof typeof tones }) {
-  return <div role={tone === "error" ? "alert" : "status"} className={cn("rounded-md border px-4 py-3 text-sm", tones[tone], className)} {...props} />;
+export function Alert({
+  tone = "info",
+  className,
+  ...props
+}: React.HTMLAttributes<HTMLDivElement> & { tone?: keyof typeof tones }) {
+  return (
+    <div
+      role={tone === "error" ? "alert" : "status"}
+      className={cn("rounded-md border px-4 py-3 text-sm", tones[tone], className)}
+      {...props}
+    />
+  );
 }

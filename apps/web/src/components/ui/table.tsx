@@ -10,7 +10,15 @@ export function Table({ className, ...props }: React.TableHTMLAttributes<HTMLTab
   );
 }
 export function Th({ className, ...props }: React.ThHTMLAttributes<HTMLTableCellElement>) {
-  return <th className={cn("whitespace-nowrap border-b border-slate-200 px-4 py-2.5 text-xs font-medium uppercase tracking-wide text-slate-500", className)} {...props} />;
+  return (
+    <th
+      className={cn(
+        "whitespace-nowrap border-b border-slate-200 px-4 py-2.5 text-xs font-medium uppercase tracking-wide text-slate-500",
+        className,
+      )}
+      {...props}
+    />
+  );
 }
 export function Td({ className, ...props }: React.TdHTMLAttributes<HTMLTableCellElement>) {
   return <td className={cn("border-b border-slate-100 px-4 py-3 align-top", className)} {...props} />;

@@ -20,7 +20,12 @@ export async function loadActor(prisma: Db, userId: string): Promise<ActorState 
       providerRole: true,
       totp: { select: { enabledAt: true } },
       memberships: {
-        select: { tenantId: true, role: true, tenant: { select: { require2fa: true } }, domains: { select: { domainId: true } } },
+        select: {
+          tenantId: true,
+          role: true,
+          tenant: { select: { require2fa: true } },
+          domains: { select: { domainId: true } },
+        },
       },
     },
   });

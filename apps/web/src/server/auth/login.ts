@@ -34,12 +34,16 @@ export interface LoginInput {
   ip: string | null;
 }
 
-export type LoginResult = { ok: true; user: { id: string; email: string; name: string } } | { ok: false; error: string };
+export type LoginResult =
+  { ok: true; user: { id: string; email: string; name: string } } | { ok: false; error: string };
 
 export async function checkLogin(prisma: Db, input: LoginInput): Promise<LoginResult> {
   const email = input.email.trim().toLowerCase();
   const user = await prisma.user.findUnique({ where: { email }, include: { password: true, totp: true } });
-  const audit = (type: "USER_LOGIN_FAILED" | "USER_LOCKED_OUT" | "USER_LOGIN" | "RECOVERY_CODE_USED", summary: string) =>
+  const audit = (
+    type: "USER_LOGIN_FAILED" | "USER_LOCKED_OUT" | "USER_LOGIN" | "RECOVERY_CODE_USED",
+    summary: string,
+  ) =>
     writeAudit(prisma, {
       type,
       actorType: "USER",
@@ -56,7 +60,10 @@ export async function checkLogin(prisma: Db, input: LoginInput): Promise<LoginRe
     return { ok: false, error: LoginError.locked };
   }
   if (!ipLimiter.attempt(input.ip ?? "unknown")) {
-    await audit("USER_LOGIN_FAILED", `Sign-in refused for ${email}: rate limit for ${input.ip ?? "unknown address"}`);
+    await audit(
+      "USER_LOGIN_FAILED",
+      `Sign-in refused for ${email}: rate limit for ${input.ip ?? "unknown address"}`,
+    );
     return { ok: false, error: LoginError.rateLimited };
   }
 
@@ -69,11 +76,17 @@ export async function checkLogin(prisma: Db, input: LoginInput): Promise<LoginRe
     const lock = failed >= MAX_FAILED_ATTEMPTS;
     await prisma.user.update({
       where: { id: user.id },
-      data: { failedLoginCount: lock ? 0 : failed, lockedUntil: lock ? new Date(Date.now() + LOCKOUT_MINUTES * 60_000) : undefined },
+      data: {
+        failedLoginCount: lock ? 0 : failed,
+        lockedUntil: lock ? new Date(Date.now() + LOCKOUT_MINUTES * 60_000) : undefined,
+      },
     });
     await audit("USER_LOGIN_FAILED", `Sign-in failed for ${email}: ${why}`);
     if (lock) {
-      await audit("USER_LOCKED_OUT", `${email} locked for ${LOCKOUT_MINUTES} minutes after ${MAX_FAILED_ATTEMPTS} failed attempts`);
+      await audit(
+        "USER_LOCKED_OUT",
+        `${email} locked for ${LOCKOUT_MINUTES} minutes after ${MAX_FAILED_ATTEMPTS} failed attempts`,
+      );
       return { ok: false, error: LoginError.locked };
     }
     return { ok: false, error };

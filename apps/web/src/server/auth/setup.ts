@@ -38,13 +38,24 @@ export async function completeSetup(
   return prisma.$transaction(async (tx) => {
     const row = await tx.setupToken.findUnique({ where: { tokenHash: hashToken(input.token) } });
     if (!row || row.usedAt || row.expiresAt <= new Date() || (await tx.user.count()) > 0) {
-      throw new AppError("BAD_REQUEST", "This setup link is invalid, already used or expired. Restart Mailwarden for a new one.");
+      throw new AppError(
+        "BAD_REQUEST",
+        "This setup link is invalid, already used or expired. Restart Mailwarden for a new one.",
+      );
     }
     // Claim the token first: a concurrent second setup sees usedAt set and fails.
-    const claimed = await tx.setupToken.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: new Date() } });
+    const claimed = await tx.setupToken.updateMany({
+      where: { id: row.id, usedAt: null },
+      data: { usedAt: new Date() },
+    });
     if (claimed.count !== 1) throw new AppError("BAD_REQUEST", "This setup link was just used.");
     const user = await tx.user.create({
-      data: { email, name: input.name.trim(), providerRole: "PROVIDER_ADMIN", password: { create: { hash } } },
+      data: {
+        email,
+        name: input.name.trim(),
+        providerRole: "PROVIDER_ADMIN",
+        password: { create: { hash } },
+      },
     });
     await writeAudit(tx, {
       type: "SETUP_COMPLETED",

@@ -24,7 +24,9 @@ function totpFor(secretBase32: string, email: string): OTPAuth.TOTP {
 }
 
 export function hashRecoveryCode(code: string): string {
-  return createHash("sha256").update(code.replace(/[^a-z0-9]/gi, "").toLowerCase()).digest("hex");
+  return createHash("sha256")
+    .update(code.replace(/[^a-z0-9]/gi, "").toLowerCase())
+    .digest("hex");
 }
 
 function newRecoveryCodes(): string[] {
@@ -50,7 +52,12 @@ export async function beginTotpEnrollment(prisma: Db, userId: string) {
 }
 
 /** Returns the accepted time step, or null. One step back allowed, none forward. */
-export function checkTotpCode(secretBase32: string, email: string, code: string, now = Date.now()): number | null {
+export function checkTotpCode(
+  secretBase32: string,
+  email: string,
+  code: string,
+  now = Date.now(),
+): number | null {
   const cleaned = code.replace(/\s/g, "");
   if (!/^\d{6}$/.test(cleaned)) return null;
   const delta = totpFor(secretBase32, email).validate({ token: cleaned, timestamp: now, window: 1 });
@@ -69,10 +76,17 @@ export async function confirmTotpEnrollment(
   if (user.totp.enabledAt) throw new AppError("CONFLICT", "Two-factor authentication is already on.");
   const secret = unseal(user.totp.encryptedSecret, getRuntime().secretKey);
   const step = checkTotpCode(secret, user.email, code);
-  if (step === null) throw new AppError("BAD_REQUEST", "That code is not valid. Check the time on your phone and try the next code.");
+  if (step === null)
+    throw new AppError(
+      "BAD_REQUEST",
+      "That code is not valid. Check the time on your phone and try the next code.",
+    );
   const codes = newRecoveryCodes();
   await prisma.$transaction(async (tx) => {
-    await tx.totpSecret.update({ where: { userId }, data: { enabledAt: new Date(), lastUsedStep: BigInt(step) } });
+    await tx.totpSecret.update({
+      where: { userId },
+      data: { enabledAt: new Date(), lastUsedStep: BigInt(step) },
+    });
     await tx.recoveryCode.deleteMany({ where: { userId } });
     await tx.recoveryCode.createMany({ data: codes.map((c) => ({ userId, codeHash: hashRecoveryCode(c) })) });
     await writeAudit(tx, {
@@ -89,7 +103,11 @@ export async function confirmTotpEnrollment(
   return { recoveryCodes: codes };
 }
 
-export async function regenerateRecoveryCodes(prisma: Db, userId: string, ip: string | null): Promise<string[]> {
+export async function regenerateRecoveryCodes(
+  prisma: Db,
+  userId: string,
+  ip: string | null,
+): Promise<string[]> {
   const user = await prisma.user.findUniqueOrThrow({ where: { id: userId }, include: { totp: true } });
   if (!user.totp?.enabledAt) throw new AppError("BAD_REQUEST", "Turn on two-factor authentication first.");
   const codes = newRecoveryCodes();

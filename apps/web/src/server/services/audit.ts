@@ -50,5 +50,5 @@ export async function listAuditEvents(prisma: Db, actor: Actor, filter: AuditFil
     after: r.after,
     ip: r.ip,
   }));
-  return { items, nextCursor: hasMore ? items[items.length - 1]?.id ?? null : null };
+  return { items, nextCursor: hasMore ? (items[items.length - 1]?.id ?? null) : null };
 }

@@ -35,7 +35,9 @@ export async function listCustomers(prisma: Db, actor: Actor) {
 }
 
 export async function getCustomer(prisma: Db, actor: Actor, customerId: string) {
-  const tenant = await prisma.tenant.findFirst({ where: { AND: [{ id: customerId }, scope.tenant(actor, "customer.read")] } });
+  const tenant = await prisma.tenant.findFirst({
+    where: { AND: [{ id: customerId }, scope.tenant(actor, "customer.read")] },
+  });
   if (!tenant) throw new AppError("NOT_FOUND", "Customer not found.");
   return tenant;
 }
@@ -47,12 +49,15 @@ export async function createCustomer(
   ip: string | null,
 ) {
   assertCan(actor, "customer.write");
-  if (actor.providerRole !== "PROVIDER_ADMIN") throw new AppError("FORBIDDEN", "Only provider admins create customers.");
+  if (actor.providerRole !== "PROVIDER_ADMIN")
+    throw new AppError("FORBIDDEN", "Only provider admins create customers.");
   const base = slugify(input.name);
   return prisma.$transaction(async (tx) => {
     let slug = base;
     for (let i = 2; await tx.tenant.findUnique({ where: { slug } }); i++) slug = `${base}-${i}`;
-    const tenant = await tx.tenant.create({ data: { name: input.name.trim(), slug, require2fa: input.require2fa } });
+    const tenant = await tx.tenant.create({
+      data: { name: input.name.trim(), slug, require2fa: input.require2fa },
+    });
     await writeAudit(tx, {
       ...auditActor(actor, ip),
       type: "CUSTOMER_CREATED",
@@ -73,7 +78,9 @@ export async function updateCustomer(
   ip: string | null,
 ) {
   assertCan(actor, "customer.write");
-  const before = await prisma.tenant.findFirst({ where: { AND: [{ id: input.customerId }, scope.tenant(actor, "customer.write")] } });
+  const before = await prisma.tenant.findFirst({
+    where: { AND: [{ id: input.customerId }, scope.tenant(actor, "customer.write")] },
+  });
   if (!before) throw new AppError("NOT_FOUND", "Customer not found.");
   return prisma.$transaction(async (tx) => {
     const after = await tx.tenant.update({
@@ -96,7 +103,9 @@ export async function updateCustomer(
 
 export async function deleteCustomer(prisma: Db, actor: Actor, customerId: string, ip: string | null) {
   assertCan(actor, "customer.write");
-  const tenant = await prisma.tenant.findFirst({ where: { AND: [{ id: customerId }, scope.tenant(actor, "customer.write")] } });
+  const tenant = await prisma.tenant.findFirst({
+    where: { AND: [{ id: customerId }, scope.tenant(actor, "customer.write")] },
+  });
   if (!tenant) throw new AppError("NOT_FOUND", "Customer not found.");
   await prisma.$transaction(async (tx) => {
     await tx.tenant.delete({ where: { id: tenant.id } });

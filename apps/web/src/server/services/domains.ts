@@ -9,7 +9,9 @@ export const domainNamePattern = /^(?=.{1,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[
 
 export async function listDomains(prisma: Db, actor: Actor, filter: { customerId?: string }) {
   const rows = await prisma.domain.findMany({
-    where: { AND: [scope.domain(actor, "domain.read"), filter.customerId ? { tenantId: filter.customerId } : {}] },
+    where: {
+      AND: [scope.domain(actor, "domain.read"), filter.customerId ? { tenantId: filter.customerId } : {}],
+    },
     orderBy: { name: "asc" },
     include: { tenant: { select: { id: true, name: true } }, _count: { select: { mailboxes: true } } },
   });
@@ -41,12 +43,15 @@ export async function getDomain(prisma: Db, actor: Actor, domainId: string) {
 /** Customers the actor may add domains to: provider admins choose; customer admins use their own. */
 async function targetTenantId(prisma: Db, actor: Actor, customerId: string | undefined): Promise<string> {
   if (customerId) {
-    const tenant = await prisma.tenant.findFirst({ where: { AND: [{ id: customerId }, scope.tenant(actor, "domain.write")] } });
+    const tenant = await prisma.tenant.findFirst({
+      where: { AND: [{ id: customerId }, scope.tenant(actor, "domain.write")] },
+    });
     if (!tenant) throw new AppError("NOT_FOUND", "Customer not found.");
     return tenant.id;
   }
   const own = actor.memberships.filter((m) => m.role === "CUSTOMER_ADMIN");
-  if (own.length !== 1 || !own[0]) throw new AppError("BAD_REQUEST", "Choose the customer this domain belongs to.");
+  if (own.length !== 1 || !own[0])
+    throw new AppError("BAD_REQUEST", "Choose the customer this domain belongs to.");
   return own[0].tenantId;
 }
 
@@ -58,10 +63,12 @@ export async function createDomain(
 ) {
   assertCan(actor, "domain.write");
   const name = input.name.trim().toLowerCase().replace(/\.$/, "");
-  if (!domainNamePattern.test(name)) throw new AppError("BAD_REQUEST", `"${input.name}" is not a valid domain name.`);
+  if (!domainNamePattern.test(name))
+    throw new AppError("BAD_REQUEST", `"${input.name}" is not a valid domain name.`);
   const tenantId = await targetTenantId(prisma, actor, input.customerId);
   return prisma.$transaction(async (tx) => {
-    if (await tx.domain.findUnique({ where: { name } })) throw new AppError("CONFLICT", `${name} is already managed here.`);
+    if (await tx.domain.findUnique({ where: { name } }))
+      throw new AppError("CONFLICT", `${name} is already managed here.`);
     const domain = await tx.domain.create({ data: { name, tenantId } });
     await markConfigChanged(tx, { tenantId });
     await writeAudit(tx, {
@@ -79,7 +86,9 @@ export async function createDomain(
 
 export async function deleteDomain(prisma: Db, actor: Actor, domainId: string, ip: string | null) {
   assertCan(actor, "domain.write");
-  const domain = await prisma.domain.findFirst({ where: { AND: [{ id: domainId }, scope.domain(actor, "domain.write")] } });
+  const domain = await prisma.domain.findFirst({
+    where: { AND: [{ id: domainId }, scope.domain(actor, "domain.write")] },
+  });
   if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
   await prisma.$transaction(async (tx) => {
     await tx.domain.delete({ where: { id: domain.id } });

@@ -10,11 +10,14 @@ import { auditActor } from "./audit";
 export const localPartPattern = /^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$/;
 
 async function passwordPolicyFor(prisma: Db, domain: { id: string; tenantId: string }) {
-  return resolvePolicy(await loadPolicyLayers(prisma, { tenantId: domain.tenantId, domainId: domain.id })).passwordPolicy;
+  return resolvePolicy(await loadPolicyLayers(prisma, { tenantId: domain.tenantId, domainId: domain.id }))
+    .passwordPolicy;
 }
 
 export async function mailboxPasswordRules(prisma: Db, actor: Actor, domainId: string) {
-  const domain = await prisma.domain.findFirst({ where: { AND: [{ id: domainId }, scope.domain(actor, "domain.read")] } });
+  const domain = await prisma.domain.findFirst({
+    where: { AND: [{ id: domainId }, scope.domain(actor, "domain.read")] },
+  });
   if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
   const policy = await passwordPolicyFor(prisma, domain);
   return { policy, description: describePasswordPolicy(policy) };
@@ -27,19 +30,35 @@ export async function createMailbox(
   ip: string | null,
 ) {
   assertCan(actor, "mailbox.write");
-  const domain = await prisma.domain.findFirst({ where: { AND: [{ id: input.domainId }, scope.domain(actor, "mailbox.write")] } });
+  const domain = await prisma.domain.findFirst({
+    where: { AND: [{ id: input.domainId }, scope.domain(actor, "mailbox.write")] },
+  });
   if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
   const localPart = input.localPart.trim().toLowerCase();
   if (!localPartPattern.test(localPart) || localPart.includes("..")) {
-    throw new AppError("BAD_REQUEST", `"${input.localPart}" is not a valid mailbox name (letters, digits, . _ + -).`);
+    throw new AppError(
+      "BAD_REQUEST",
+      `"${input.localPart}" is not a valid mailbox name (letters, digits, . _ + -).`,
+    );
   }
-  assertPasswordAllowed(input.password, await passwordPolicyFor(prisma, domain), { userName: localPart, domainName: domain.name });
+  assertPasswordAllowed(input.password, await passwordPolicyFor(prisma, domain), {
+    userName: localPart,
+    domainName: domain.name,
+  });
   const passwordHash = await hashPassword(input.password);
   return prisma.$transaction(async (tx) => {
-    const exists = await tx.mailbox.findUnique({ where: { domainId_localPart: { domainId: domain.id, localPart } } });
+    const exists = await tx.mailbox.findUnique({
+      where: { domainId_localPart: { domainId: domain.id, localPart } },
+    });
     if (exists) throw new AppError("CONFLICT", `${localPart}@${domain.name} already exists.`);
     const mailbox = await tx.mailbox.create({
-      data: { tenantId: domain.tenantId, domainId: domain.id, localPart, displayName: input.displayName.trim(), passwordHash },
+      data: {
+        tenantId: domain.tenantId,
+        domainId: domain.id,
+        localPart,
+        displayName: input.displayName.trim(),
+        passwordHash,
+      },
     });
     await markConfigChanged(tx, { tenantId: domain.tenantId });
     await writeAudit(tx, {

@@ -25,6 +25,12 @@ export async function getOverview(prisma: Db, actor: Actor) {
       pending: byStatus.PENDING ?? 0,
       total: Object.values(byStatus).reduce((a, b) => a + b, 0),
     },
-    recentEvents: recent.map((e) => ({ id: e.id, at: e.at, summary: e.summary, actorLabel: e.actorLabel, type: e.type })),
+    recentEvents: recent.map((e) => ({
+      id: e.id,
+      at: e.at,
+      summary: e.summary,
+      actorLabel: e.actorLabel,
+      type: e.type,
+    })),
   };
 }

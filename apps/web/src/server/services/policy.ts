@@ -37,7 +37,11 @@ function describe(layers: Awaited<ReturnType<typeof loadPolicyLayers>>, level: P
     }));
 }
 
-function loosened(before: PolicyOverrides, after: PolicyOverrides, inherited: ReturnType<typeof resolvePolicy>) {
+function loosened(
+  before: PolicyOverrides,
+  after: PolicyOverrides,
+  inherited: ReturnType<typeof resolvePolicy>,
+) {
   const out: { key: PolicyKey; label: string; risk: string }[] = [];
   for (const key of Object.keys(after) as PolicyKey[]) {
     const from = before[key] ?? inherited[key];
@@ -83,7 +87,9 @@ export async function updateProviderPolicy(
       type: "POLICY_CHANGED",
       targetType: "policy",
       targetId: "provider",
-      summary: `Provider defaults changed: ${Object.keys(patch).map((k) => settings[k as PolicyKey].label).join(", ")}`,
+      summary: `Provider defaults changed: ${Object.keys(patch)
+        .map((k) => settings[k as PolicyKey].label)
+        .join(", ")}`,
       before: saved.before,
       after: saved.after,
     });
@@ -91,8 +97,15 @@ export async function updateProviderPolicy(
   });
 }
 
-async function findDomain(prisma: Db, actor: Actor, domainId: string, permission: "policy.read" | "policy.writeDomain") {
-  const domain = await prisma.domain.findFirst({ where: { AND: [{ id: domainId }, scope.domain(actor, permission)] } });
+async function findDomain(
+  prisma: Db,
+  actor: Actor,
+  domainId: string,
+  permission: "policy.read" | "policy.writeDomain",
+) {
+  const domain = await prisma.domain.findFirst({
+    where: { AND: [{ id: domainId }, scope.domain(actor, permission)] },
+  });
   if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
   return domain;
 }
@@ -108,7 +121,11 @@ export async function getDomainPolicy(prisma: Db, actor: Actor, domainId: string
 export async function updateDomainPolicy(
   prisma: Db,
   actor: Actor,
-  input: { domainId: string; patch: { [K in PolicyKey]?: PolicyOverrides[K] | null }; confirmLoosening: boolean },
+  input: {
+    domainId: string;
+    patch: { [K in PolicyKey]?: PolicyOverrides[K] | null };
+    confirmLoosening: boolean;
+  },
   ip: string | null,
 ) {
   assertCan(actor, "policy.writeDomain");
@@ -139,7 +156,8 @@ export async function updateDomainPolicy(
       userId: actor.userId,
     });
     const changes = (Object.keys(input.patch) as PolicyKey[]).map(
-      (k) => `${settings[k].label}: ${JSON.stringify(effectiveBefore[k])} → ${JSON.stringify(effectiveAfter[k])}`,
+      (k) =>
+        `${settings[k].label}: ${JSON.stringify(effectiveBefore[k])} → ${JSON.stringify(effectiveAfter[k])}`,
     );
     await writeAudit(tx, {
       ...auditActor(actor, ip),
@@ -158,8 +176,12 @@ export async function updateDomainPolicy(
 /** Which domains change, from what to what, if `key` is pushed from the provider default onto every domain. */
 export async function previewPropagation(prisma: Db, actor: Actor, key: PolicyKey) {
   assertCan(actor, "policy.writeProvider");
-  if (!settings[key].levels.includes("domain")) throw new AppError("BAD_REQUEST", `${settings[key].label} is not a domain setting.`);
-  const domains = await prisma.domain.findMany({ orderBy: { name: "asc" }, include: { tenant: { select: { name: true } } } });
+  if (!settings[key].levels.includes("domain"))
+    throw new AppError("BAD_REQUEST", `${settings[key].label} is not a domain setting.`);
+  const domains = await prisma.domain.findMany({
+    orderBy: { name: "asc" },
+    include: { tenant: { select: { name: true } } },
+  });
   const changes: { domainId: string; domain: string; customer: string; from: unknown; to: unknown }[] = [];
   let providerValue: unknown = defaultPolicy[key];
   for (const d of domains) {
@@ -183,14 +205,25 @@ export async function applyPropagation(prisma: Db, actor: Actor, key: PolicyKey,
       const layers = await loadPolicyLayers(tx as unknown as Db, { tenantId: t.id });
       if (layers.customer?.[key] === undefined) continue;
       const { [key]: _dropped, ...rest } = layers.customer;
-      await savePolicyOverrides(tx, { scope: "CUSTOMER", tenantId: t.id, settings: rest, userId: actor.userId });
+      await savePolicyOverrides(tx, {
+        scope: "CUSTOMER",
+        tenantId: t.id,
+        settings: rest,
+        userId: actor.userId,
+      });
     }
     const domains = await tx.domain.findMany({ select: { id: true, tenantId: true } });
     for (const d of domains) {
       const layers = await loadPolicyLayers(tx as unknown as Db, { tenantId: d.tenantId, domainId: d.id });
       if (layers.domain?.[key] === undefined) continue;
       const { [key]: _dropped, ...rest } = layers.domain;
-      await savePolicyOverrides(tx, { scope: "DOMAIN", tenantId: d.tenantId, domainId: d.id, settings: rest, userId: actor.userId });
+      await savePolicyOverrides(tx, {
+        scope: "DOMAIN",
+        tenantId: d.tenantId,
+        domainId: d.id,
+        settings: rest,
+        userId: actor.userId,
+      });
     }
     await writeAudit(tx, {
       ...auditActor(actor, ip),

@@ -27,7 +27,9 @@ export function enrollCommands(publicUrl: string, token: string) {
 
 export async function listServers(prisma: Db, actor: Actor, filter: { customerId?: string }) {
   const rows = await prisma.server.findMany({
-    where: { AND: [scope.server(actor, "server.read"), filter.customerId ? { tenantId: filter.customerId } : {}] },
+    where: {
+      AND: [scope.server(actor, "server.read"), filter.customerId ? { tenantId: filter.customerId } : {}],
+    },
     orderBy: { name: "asc" },
     include: { tenant: { select: { id: true, name: true } } },
   });
@@ -50,7 +52,10 @@ export async function getServer(prisma: Db, actor: Actor, serverId: string) {
     where: { AND: [{ id: serverId }, scope.server(actor, "server.read")] },
     include: {
       tenant: { select: { id: true, name: true } },
-      enrollmentTokens: { where: { usedAt: null, expiresAt: { gt: new Date() } }, select: { expiresAt: true } },
+      enrollmentTokens: {
+        where: { usedAt: null, expiresAt: { gt: new Date() } },
+        select: { expiresAt: true },
+      },
     },
   });
   if (!s) throw new AppError("NOT_FOUND", "Server not found.");
@@ -74,11 +79,17 @@ export async function getServer(prisma: Db, actor: Actor, serverId: string) {
   };
 }
 
-async function issueToken(tx: Parameters<Parameters<Db["$transaction"]>[0]>[0], serverId: string, userId: string) {
+async function issueToken(
+  tx: Parameters<Parameters<Db["$transaction"]>[0]>[0],
+  serverId: string,
+  userId: string,
+) {
   const token = newEnrollmentTokenValue();
   const expiresAt = new Date(Date.now() + ENROLLMENT_TOKEN_TTL_MS);
   await tx.enrollmentToken.updateMany({ where: { serverId, usedAt: null }, data: { expiresAt: new Date() } });
-  await tx.enrollmentToken.create({ data: { serverId, tokenHash: hashToken(token), expiresAt, createdById: userId } });
+  await tx.enrollmentToken.create({
+    data: { serverId, tokenHash: hashToken(token), expiresAt, createdById: userId },
+  });
   return { token, expiresAt };
 }
 
@@ -89,7 +100,9 @@ export async function createServer(
   ip: string | null,
 ) {
   assertCan(actor, "server.write");
-  const tenant = await prisma.tenant.findFirst({ where: { AND: [{ id: input.customerId }, scope.tenant(actor, "server.write")] } });
+  const tenant = await prisma.tenant.findFirst({
+    where: { AND: [{ id: input.customerId }, scope.tenant(actor, "server.write")] },
+  });
   if (!tenant) throw new AppError("NOT_FOUND", "Customer not found.");
   return prisma.$transaction(async (tx) => {
     const server = await tx.server.create({ data: { name: input.name.trim(), tenantId: tenant.id } });
@@ -109,9 +122,12 @@ export async function createServer(
 
 export async function newEnrollmentToken(prisma: Db, actor: Actor, serverId: string, ip: string | null) {
   assertCan(actor, "server.write");
-  const server = await prisma.server.findFirst({ where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] } });
+  const server = await prisma.server.findFirst({
+    where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] },
+  });
   if (!server) throw new AppError("NOT_FOUND", "Server not found.");
-  if (server.status === "REVOKED") throw new AppError("BAD_REQUEST", "This server was revoked; add it again instead.");
+  if (server.status === "REVOKED")
+    throw new AppError("BAD_REQUEST", "This server was revoked; add it again instead.");
   return prisma.$transaction(async (tx) => {
     const { token, expiresAt } = await issueToken(tx, server.id, actor.userId);
     await writeAudit(tx, {
@@ -128,14 +144,19 @@ export async function newEnrollmentToken(prisma: Db, actor: Actor, serverId: str
 
 export async function revokeServer(prisma: Db, actor: Actor, serverId: string, ip: string | null) {
   assertCan(actor, "server.write");
-  const server = await prisma.server.findFirst({ where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] } });
+  const server = await prisma.server.findFirst({
+    where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] },
+  });
   if (!server) throw new AppError("NOT_FOUND", "Server not found.");
   await prisma.$transaction(async (tx) => {
     // Signal first: markConfigChanged skips revoked servers, and the hub reads the new state at commit.
     await markConfigChanged(tx, { serverId: server.id });
     await tx.server.update({ where: { id: server.id }, data: { status: "REVOKED", revokedAt: new Date() } });
     await tx.agentCredential.updateMany({ where: { serverId: server.id }, data: { revokedAt: new Date() } });
-    await tx.enrollmentToken.updateMany({ where: { serverId: server.id, usedAt: null }, data: { expiresAt: new Date() } });
+    await tx.enrollmentToken.updateMany({
+      where: { serverId: server.id, usedAt: null },
+      data: { expiresAt: new Date() },
+    });
     await writeAudit(tx, {
       ...auditActor(actor, ip),
       type: "SERVER_REVOKED",
@@ -150,7 +171,9 @@ export async function revokeServer(prisma: Db, actor: Actor, serverId: string, i
 
 export async function deleteServer(prisma: Db, actor: Actor, serverId: string, ip: string | null) {
   assertCan(actor, "server.write");
-  const server = await prisma.server.findFirst({ where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] } });
+  const server = await prisma.server.findFirst({
+    where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] },
+  });
   if (!server) throw new AppError("NOT_FOUND", "Server not found.");
   await prisma.$transaction(async (tx) => {
     await markConfigChanged(tx, { serverId: server.id });

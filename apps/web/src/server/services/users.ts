@@ -10,12 +10,22 @@ import { auditActor } from "./audit";
 
 export async function listCustomerUsers(prisma: Db, actor: Actor, customerId: string) {
   assertCan(actor, "user.read");
-  const tenant = await prisma.tenant.findFirst({ where: { AND: [{ id: customerId }, scope.tenant(actor, "user.read")] } });
+  const tenant = await prisma.tenant.findFirst({
+    where: { AND: [{ id: customerId }, scope.tenant(actor, "user.read")] },
+  });
   if (!tenant) throw new AppError("NOT_FOUND", "Customer not found.");
   const memberships = await prisma.membership.findMany({
     where: { tenantId: tenant.id },
     include: {
-      user: { select: { id: true, email: true, name: true, lastLoginAt: true, totp: { select: { enabledAt: true } } } },
+      user: {
+        select: {
+          id: true,
+          email: true,
+          name: true,
+          lastLoginAt: true,
+          totp: { select: { enabledAt: true } },
+        },
+      },
       domains: { include: { domain: { select: { id: true, name: true } } } },
     },
     orderBy: { createdAt: "asc" },
@@ -34,24 +44,40 @@ export async function listCustomerUsers(prisma: Db, actor: Actor, customerId: st
 export async function createCustomerUser(
   prisma: Db,
   actor: Actor,
-  input: { customerId: string; email: string; name: string; role: Role; domainIds: string[]; password: string },
+  input: {
+    customerId: string;
+    email: string;
+    name: string;
+    role: Role;
+    domainIds: string[];
+    password: string;
+  },
   ip: string | null,
 ) {
   assertCan(actor, "user.write");
-  if (input.role === "PROVIDER_ADMIN") throw new AppError("BAD_REQUEST", "Customer users cannot be provider admins.");
-  const tenant = await prisma.tenant.findFirst({ where: { AND: [{ id: input.customerId }, scope.tenant(actor, "user.write")] } });
+  if (input.role === "PROVIDER_ADMIN")
+    throw new AppError("BAD_REQUEST", "Customer users cannot be provider admins.");
+  const tenant = await prisma.tenant.findFirst({
+    where: { AND: [{ id: input.customerId }, scope.tenant(actor, "user.write")] },
+  });
   if (!tenant) throw new AppError("NOT_FOUND", "Customer not found.");
-  const domains = await prisma.domain.findMany({ where: { id: { in: input.domainIds }, tenantId: tenant.id } });
+  const domains = await prisma.domain.findMany({
+    where: { id: { in: input.domainIds }, tenantId: tenant.id },
+  });
   if (domains.length !== input.domainIds.length) throw new AppError("NOT_FOUND", "Domain not found.");
   if (input.role === "DOMAIN_ADMIN" && domains.length === 0) {
     throw new AppError("BAD_REQUEST", "Choose at least one domain for a domain admin.");
   }
   const email = input.email.trim().toLowerCase();
   const policy = resolvePolicy(await loadPolicyLayers(prisma, { tenantId: tenant.id }));
-  assertPasswordAllowed(input.password, policy.passwordPolicy, { userName: email.split("@")[0], domainName: email.split("@")[1] });
+  assertPasswordAllowed(input.password, policy.passwordPolicy, {
+    userName: email.split("@")[0],
+    domainName: email.split("@")[1],
+  });
   const hash = await hashPassword(input.password);
   return prisma.$transaction(async (tx) => {
-    if (await tx.user.findUnique({ where: { email } })) throw new AppError("CONFLICT", "A user with that email already exists.");
+    if (await tx.user.findUnique({ where: { email } }))
+      throw new AppError("CONFLICT", "A user with that email already exists.");
     const user = await tx.user.create({
       data: {
         email,
@@ -61,7 +87,9 @@ export async function createCustomerUser(
           create: {
             tenantId: tenant.id,
             role: input.role,
-            domains: { create: input.role === "DOMAIN_ADMIN" ? domains.map((d) => ({ domainId: d.id })) : [] },
+            domains: {
+              create: input.role === "DOMAIN_ADMIN" ? domains.map((d) => ({ domainId: d.id })) : [],
+            },
           },
         },
       },

@@ -10,7 +10,14 @@ import { callerFor, createTestRuntime, createUser } from "../testing";
 
 let stop: () => Promise<void>;
 let prisma: Db;
-const a = {} as { tenantId: string; domainId: string; mailboxId: string; serverId: string; userId: string; secrets: string[] };
+const a = {} as {
+  tenantId: string;
+  domainId: string;
+  mailboxId: string;
+  serverId: string;
+  userId: string;
+  secrets: string[];
+};
 const b = {} as { domainAdminId: string; customerAdminId: string; auditorId: string };
 
 async function snapshotOfA() {
@@ -18,10 +25,21 @@ async function snapshotOfA() {
     tenant: await prisma.tenant.findUnique({ where: { id: a.tenantId } }),
     domains: await prisma.domain.findMany({ where: { tenantId: a.tenantId }, orderBy: { id: "asc" } }),
     mailboxes: await prisma.mailbox.findMany({ where: { tenantId: a.tenantId }, orderBy: { id: "asc" } }),
-    servers: await prisma.server.findMany({ where: { tenantId: a.tenantId }, select: { id: true, status: true, desiredRevision: true, name: true } }),
-    memberships: await prisma.membership.findMany({ where: { tenantId: a.tenantId }, orderBy: { id: "asc" } }),
-    policies: await prisma.policyRevision.count({ where: { OR: [{ tenantId: a.tenantId }, { scope: "PROVIDER" }] } }),
-    tokens: await prisma.enrollmentToken.findMany({ where: { serverId: a.serverId }, orderBy: { id: "asc" } }),
+    servers: await prisma.server.findMany({
+      where: { tenantId: a.tenantId },
+      select: { id: true, status: true, desiredRevision: true, name: true },
+    }),
+    memberships: await prisma.membership.findMany({
+      where: { tenantId: a.tenantId },
+      orderBy: { id: "asc" },
+    }),
+    policies: await prisma.policyRevision.count({
+      where: { OR: [{ tenantId: a.tenantId }, { scope: "PROVIDER" }] },
+    }),
+    tokens: await prisma.enrollmentToken.findMany({
+      where: { serverId: a.serverId },
+      orderBy: { id: "asc" },
+    }),
   };
 }
 
@@ -32,16 +50,38 @@ beforeAll(async () => {
   const tenantA = await prisma.tenant.create({ data: { name: "Acme Alpha", slug: "acme-alpha" } });
   const domainA = await prisma.domain.create({ data: { name: "alpha-secret.test", tenantId: tenantA.id } });
   const mailboxA = await prisma.mailbox.create({
-    data: { tenantId: tenantA.id, domainId: domainA.id, localPart: "ceo-alpha", passwordHash: "$argon2id$hash-alpha" },
+    data: {
+      tenantId: tenantA.id,
+      domainId: domainA.id,
+      localPart: "ceo-alpha",
+      passwordHash: "$argon2id$hash-alpha",
+    },
   });
   const serverA = await prisma.server.create({ data: { name: "mx-alpha-01", tenantId: tenantA.id } });
-  await prisma.enrollmentToken.create({ data: { serverId: serverA.id, tokenHash: "alpha-token-hash", expiresAt: new Date(Date.now() + 3600_000) } });
-  await prisma.policyRevision.create({
-    data: { scope: "DOMAIN", tenantId: tenantA.id, domainId: domainA.id, revision: 1, settings: { requireSmtpAuth: false } },
+  await prisma.enrollmentToken.create({
+    data: { serverId: serverA.id, tokenHash: "alpha-token-hash", expiresAt: new Date(Date.now() + 3600_000) },
   });
-  const userA = await createUser(prisma, { email: "admin@alpha-secret.test", membership: { tenantId: tenantA.id, role: "CUSTOMER_ADMIN" } });
+  await prisma.policyRevision.create({
+    data: {
+      scope: "DOMAIN",
+      tenantId: tenantA.id,
+      domainId: domainA.id,
+      revision: 1,
+      settings: { requireSmtpAuth: false },
+    },
+  });
+  const userA = await createUser(prisma, {
+    email: "admin@alpha-secret.test",
+    membership: { tenantId: tenantA.id, role: "CUSTOMER_ADMIN" },
+  });
   await prisma.auditEvent.create({
-    data: { type: "DOMAIN_CREATED", actorType: "USER", actorLabel: "admin@alpha-secret.test", tenantId: tenantA.id, summary: "Domain alpha-secret.test added" },
+    data: {
+      type: "DOMAIN_CREATED",
+      actorType: "USER",
+      actorLabel: "admin@alpha-secret.test",
+      tenantId: tenantA.id,
+      summary: "Domain alpha-secret.test added",
+    },
   });
   Object.assign(a, {
     tenantId: tenantA.id,
@@ -49,14 +89,37 @@ beforeAll(async () => {
     mailboxId: mailboxA.id,
     serverId: serverA.id,
     userId: userA.id,
-    secrets: [tenantA.id, "Acme Alpha", domainA.id, "alpha-secret", mailboxA.id, "ceo-alpha", serverA.id, "mx-alpha-01", userA.id, "hash-alpha"],
+    secrets: [
+      tenantA.id,
+      "Acme Alpha",
+      domainA.id,
+      "alpha-secret",
+      mailboxA.id,
+      "ceo-alpha",
+      serverA.id,
+      "mx-alpha-01",
+      userA.id,
+      "hash-alpha",
+    ],
   });
 
   const tenantB = await prisma.tenant.create({ data: { name: "Beta Corp", slug: "beta-corp" } });
   const domainB = await prisma.domain.create({ data: { name: "beta.test", tenantId: tenantB.id } });
-  b.domainAdminId = (await createUser(prisma, { email: "da@beta.test", membership: { tenantId: tenantB.id, role: "DOMAIN_ADMIN", domainIds: [domainB.id] } })).id;
-  b.customerAdminId = (await createUser(prisma, { email: "ca@beta.test", membership: { tenantId: tenantB.id, role: "CUSTOMER_ADMIN" } })).id;
-  b.auditorId = (await createUser(prisma, { email: "au@beta.test", membership: { tenantId: tenantB.id, role: "AUDITOR" } })).id;
+  b.domainAdminId = (
+    await createUser(prisma, {
+      email: "da@beta.test",
+      membership: { tenantId: tenantB.id, role: "DOMAIN_ADMIN", domainIds: [domainB.id] },
+    })
+  ).id;
+  b.customerAdminId = (
+    await createUser(prisma, {
+      email: "ca@beta.test",
+      membership: { tenantId: tenantB.id, role: "CUSTOMER_ADMIN" },
+    })
+  ).id;
+  b.auditorId = (
+    await createUser(prisma, { email: "au@beta.test", membership: { tenantId: tenantB.id, role: "AUDITOR" } })
+  ).id;
 });
 
 afterAll(async () => stop?.());
@@ -149,7 +212,11 @@ function allProcedures(): ProcedureInfo[] {
   }));
 }
 
-async function call(userId: string, path: string, input: unknown): Promise<{ ok: true; data: unknown } | { ok: false; code: string }> {
+async function call(
+  userId: string,
+  path: string,
+  input: unknown,
+): Promise<{ ok: true; data: unknown } | { ok: false; code: string }> {
   let target: unknown = callerFor(prisma, userId);
   for (const part of path.split(".")) target = (target as Record<string, unknown>)[part];
   try {
@@ -179,7 +246,8 @@ describe("tenant isolation across every procedure", () => {
           continue;
         }
         const json = JSON.stringify(result.data ?? null);
-        for (const secret of a.secrets) if (json.includes(secret)) leaks.push(`${proc.path} returned ${secret}`);
+        for (const secret of a.secrets)
+          if (json.includes(secret)) leaks.push(`${proc.path} returned ${secret}`);
       }
       expect(leaks).toEqual([]);
       expect(await snapshotOfA()).toEqual(before);
@@ -192,8 +260,13 @@ describe("tenant isolation across every procedure", () => {
   });
 
   it("the provider admin does see customer A (the probe inputs really reach A)", async () => {
-    const provider = await createUser(prisma, { email: "root@provider.test", providerRole: "PROVIDER_ADMIN" });
-    await prisma.totpSecret.create({ data: { userId: provider.id, encryptedSecret: "x", enabledAt: new Date() } });
+    const provider = await createUser(prisma, {
+      email: "root@provider.test",
+      providerRole: "PROVIDER_ADMIN",
+    });
+    await prisma.totpSecret.create({
+      data: { userId: provider.id, encryptedSecret: "x", enabledAt: new Date() },
+    });
     const result = await call(provider.id, "domain.get", { domainId: a.domainId });
     expect(result.ok && JSON.stringify(result.data)).toContain("alpha-secret.test");
   });

@@ -30,7 +30,8 @@ const errorMapping = t.middleware(async ({ next, path, type }) => {
   const result = await next();
   if (!result.ok) {
     const mapped = toTRPCError(result.error.cause ?? result.error);
-    if (mapped.code === "INTERNAL_SERVER_ERROR") logger.error({ path, type, err: result.error.cause ?? result.error }, "procedure failed");
+    if (mapped.code === "INTERNAL_SERVER_ERROR")
+      logger.error({ path, type, err: result.error.cause ?? result.error }, "procedure failed");
     throw mapped;
   }
   return result;

@@ -16,22 +16,36 @@ export default function AccountPage() {
   if (!me.data) return <p className="text-sm text-slate-500">Loading…</p>;
   return (
     <>
-      <PageHeader title="Account" description={`${me.data.name} · ${me.data.email} · ${roleLabel(me.data.providerRole ?? me.data.memberships[0]?.role)}`} />
+      <PageHeader
+        title="Account"
+        description={`${me.data.name} · ${me.data.email} · ${roleLabel(me.data.providerRole ?? me.data.memberships[0]?.role)}`}
+      />
       <Card>
-        <CardHeader title="Two-factor authentication" action={me.data.totpEnabled ? <Badge tone="green">On</Badge> : <Badge tone="amber">Off</Badge>} />
+        <CardHeader
+          title="Two-factor authentication"
+          action={me.data.totpEnabled ? <Badge tone="green">On</Badge> : <Badge tone="amber">Off</Badge>}
+        />
         <div className="space-y-3 p-5 text-sm">
           {me.data.totpEnabled ? (
             <>
               <p className="text-slate-600">Lost your recovery codes? New ones replace all the old ones.</p>
               {regenerate.error && <Alert tone="error">{errorMessage(regenerate.error)}</Alert>}
               {regenerate.data ? (
-                <ul className="grid grid-cols-2 gap-2 rounded-md bg-slate-50 p-4 font-mono">{regenerate.data.map((c) => <li key={c}>{c}</li>)}</ul>
+                <ul className="grid grid-cols-2 gap-2 rounded-md bg-slate-50 p-4 font-mono">
+                  {regenerate.data.map((c) => (
+                    <li key={c}>{c}</li>
+                  ))}
+                </ul>
               ) : (
-                <Button variant="secondary" busy={regenerate.isPending} onClick={() => regenerate.mutate()}>Generate new recovery codes</Button>
+                <Button variant="secondary" busy={regenerate.isPending} onClick={() => regenerate.mutate()}>
+                  Generate new recovery codes
+                </Button>
               )}
             </>
           ) : (
-            <Link className="font-medium text-brand-600 hover:underline" href="/two-factor">Set up two-factor authentication →</Link>
+            <Link className="font-medium text-brand-600 hover:underline" href="/two-factor">
+              Set up two-factor authentication →
+            </Link>
           )}
         </div>
       </Card>

@@ -22,19 +22,34 @@ export default function AuditPage() {
     to: filters.to ? new Date(`${filters.to}T23:59:59`) : undefined,
     limit: 50,
   };
-  const events = useInfiniteQuery(trpc.audit.list.infiniteQueryOptions(input, { getNextPageParam: (last) => last.nextCursor ?? undefined }));
+  const events = useInfiniteQuery(
+    trpc.audit.list.infiniteQueryOptions(input, { getNextPageParam: (last) => last.nextCursor ?? undefined }),
+  );
   const rows = events.data?.pages.flatMap((p) => p.items) ?? [];
-  const set = (key: keyof typeof filters) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setFilters({ ...filters, [key]: e.target.value });
+  const set = (key: keyof typeof filters) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
+    setFilters({ ...filters, [key]: e.target.value });
   return (
     <>
-      <PageHeader title="Audit log" description="Every change, sign-in and agent event, with who did it and from where." />
+      <PageHeader
+        title="Audit log"
+        description="Every change, sign-in and agent event, with who did it and from where."
+      />
       <Card className="mb-4 grid gap-3 p-4 md:grid-cols-5">
         <Select aria-label="Event type" value={filters.type} onChange={set("type")}>
           <option value="">All events</option>
-          {types.data?.map((t) => <option key={t} value={t}>{t.toLowerCase().replaceAll("_", " ")}</option>)}
+          {types.data?.map((t) => (
+            <option key={t} value={t}>
+              {t.toLowerCase().replaceAll("_", " ")}
+            </option>
+          ))}
         </Select>
         <Input aria-label="Actor" placeholder="Who (email)" value={filters.actor} onChange={set("actor")} />
-        <Input aria-label="Search" placeholder="Search text" value={filters.search} onChange={set("search")} />
+        <Input
+          aria-label="Search"
+          placeholder="Search text"
+          value={filters.search}
+          onChange={set("search")}
+        />
         <Input aria-label="From" type="date" value={filters.from} onChange={set("from")} />
         <Input aria-label="To" type="date" value={filters.to} onChange={set("to")} />
       </Card>
@@ -45,19 +60,37 @@ export default function AuditPage() {
           <EmptyState title="No events match">Try removing a filter.</EmptyState>
         ) : (
           <Table data-testid="audit-table">
-            <thead><tr><Th>When</Th><Th>Who</Th><Th>Event</Th><Th>What</Th><Th>Customer</Th><Th>From</Th></tr></thead>
+            <thead>
+              <tr>
+                <Th>When</Th>
+                <Th>Who</Th>
+                <Th>Event</Th>
+                <Th>What</Th>
+                <Th>Customer</Th>
+                <Th>From</Th>
+              </tr>
+            </thead>
             <tbody>
               {rows.map((e) => (
                 <tr key={e.id}>
                   <Td className="whitespace-nowrap">{formatDateTime(e.at)}</Td>
-                  <Td>{e.actorLabel}{e.actorType !== "USER" && <Badge className="ml-1">{e.actorType.toLowerCase()}</Badge>}</Td>
-                  <Td><Badge tone={e.type.includes("FAILED") || e.type.includes("LOCKED") ? "red" : "slate"}>{e.type.toLowerCase().replaceAll("_", " ")}</Badge></Td>
+                  <Td>
+                    {e.actorLabel}
+                    {e.actorType !== "USER" && <Badge className="ml-1">{e.actorType.toLowerCase()}</Badge>}
+                  </Td>
+                  <Td>
+                    <Badge tone={e.type.includes("FAILED") || e.type.includes("LOCKED") ? "red" : "slate"}>
+                      {e.type.toLowerCase().replaceAll("_", " ")}
+                    </Badge>
+                  </Td>
                   <Td>
                     {e.summary}
                     {(e.before != null || e.after != null) && (
                       <details className="mt-1 text-xs text-slate-500">
                         <summary className="cursor-pointer">Before / after</summary>
-                        <pre className="mt-1 whitespace-pre-wrap break-all">{JSON.stringify({ before: e.before, after: e.after }, null, 2)}</pre>
+                        <pre className="mt-1 whitespace-pre-wrap break-all">
+                          {JSON.stringify({ before: e.before, after: e.after }, null, 2)}
+                        </pre>
                       </details>
                     )}
                   </Td>
@@ -70,7 +103,13 @@ export default function AuditPage() {
         )}
         {events.hasNextPage && (
           <div className="p-4 text-center">
-            <Button variant="secondary" busy={events.isFetchingNextPage} onClick={() => void events.fetchNextPage()}>Load more</Button>
+            <Button
+              variant="secondary"
+              busy={events.isFetchingNextPage}
+              onClick={() => void events.fetchNextPage()}
+            >
+              Load more
+            </Button>
           </div>
         )}
       </Card>

@@ -30,7 +30,11 @@ export default function CustomersPage() {
   const addButton = <Button onClick={() => setOpen(true)}>Add customer</Button>;
   return (
     <>
-      <PageHeader title="Customers" description="Each customer owns its domains, mailboxes and servers." action={addButton} />
+      <PageHeader
+        title="Customers"
+        description="Each customer owns its domains, mailboxes and servers."
+        action={addButton}
+      />
       <Card>
         {customers.isLoading ? (
           <p className="p-5 text-sm text-slate-500">Loading…</p>
@@ -79,15 +83,28 @@ export default function CustomersPage() {
         >
           {create.error && <Alert tone="error">{errorMessage(create.error)}</Alert>}
           <Field label="Customer name" htmlFor="customer-name">
-            <Input id="customer-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} autoFocus />
+            <Input
+              id="customer-name"
+              value={form.name}
+              onChange={(e) => setForm({ ...form, name: e.target.value })}
+              autoFocus
+            />
           </Field>
           <label className="flex items-center gap-2 text-sm">
-            <input type="checkbox" checked={form.require2fa} onChange={(e) => setForm({ ...form, require2fa: e.target.checked })} />
+            <input
+              type="checkbox"
+              checked={form.require2fa}
+              onChange={(e) => setForm({ ...form, require2fa: e.target.checked })}
+            />
             Require two-factor authentication for this customer’s users
           </label>
           <div className="flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={() => setOpen(false)}>Cancel</Button>
-            <Button type="submit" busy={create.isPending}>Create customer</Button>
+            <Button type="button" variant="secondary" onClick={() => setOpen(false)}>
+              Cancel
+            </Button>
+            <Button type="submit" busy={create.isPending}>
+              Create customer
+            </Button>
           </div>
         </form>
       </Dialog>

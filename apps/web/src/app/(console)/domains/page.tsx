@@ -36,21 +36,38 @@ function DomainsList() {
   const addButton = canCreate ? <Button onClick={() => setOpen(true)}>Add domain</Button> : null;
   return (
     <>
-      <PageHeader title="Domains" description="Mail domains and their mailboxes. Every agent of the customer serves them." action={addButton} />
+      <PageHeader
+        title="Domains"
+        description="Mail domains and their mailboxes. Every agent of the customer serves them."
+        action={addButton}
+      />
       <Card>
         {domains.isLoading ? (
           <p className="p-5 text-sm text-slate-500">Loading…</p>
         ) : !domains.data?.length ? (
           <EmptyState title="No domains yet" action={addButton}>
-            {isProvider && !customers.data?.length ? "Create a customer first, then add its domains." : "Add a domain to create mailboxes for it."}
+            {isProvider && !customers.data?.length
+              ? "Create a customer first, then add its domains."
+              : "Add a domain to create mailboxes for it."}
           </EmptyState>
         ) : (
           <Table>
-            <thead><tr><Th>Domain</Th><Th>Customer</Th><Th>Mailboxes</Th><Th>Added</Th></tr></thead>
+            <thead>
+              <tr>
+                <Th>Domain</Th>
+                <Th>Customer</Th>
+                <Th>Mailboxes</Th>
+                <Th>Added</Th>
+              </tr>
+            </thead>
             <tbody>
               {domains.data.map((d) => (
                 <tr key={d.id}>
-                  <Td><Link className="font-medium text-brand-600 hover:underline" href={`/domains/${d.id}`}>{d.name}</Link></Td>
+                  <Td>
+                    <Link className="font-medium text-brand-600 hover:underline" href={`/domains/${d.id}`}>
+                      {d.name}
+                    </Link>
+                  </Td>
                   <Td>{d.customer.name}</Td>
                   <Td>{d.mailboxes}</Td>
                   <Td>{formatDateTime(d.createdAt)}</Td>
@@ -61,22 +78,44 @@ function DomainsList() {
         )}
       </Card>
       <Dialog open={open} onClose={() => setOpen(false)} title="Add domain">
-        <form className="space-y-4" onSubmit={(e) => { e.preventDefault(); create.mutate({ name: form.name, customerId: isProvider ? form.customerId : undefined }); }}>
+        <form
+          className="space-y-4"
+          onSubmit={(e) => {
+            e.preventDefault();
+            create.mutate({ name: form.name, customerId: isProvider ? form.customerId : undefined });
+          }}
+        >
           {create.error && <Alert tone="error">{errorMessage(create.error)}</Alert>}
           {isProvider && (
             <Field label="Customer" htmlFor="domain-customer">
-              <Select id="domain-customer" value={form.customerId} onChange={(e) => setForm({ ...form, customerId: e.target.value })}>
+              <Select
+                id="domain-customer"
+                value={form.customerId}
+                onChange={(e) => setForm({ ...form, customerId: e.target.value })}
+              >
                 <option value="">Choose a customer…</option>
-                {customers.data?.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+                {customers.data?.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
               </Select>
             </Field>
           )}
           <Field label="Domain name" htmlFor="domain-name" hint="For example example.com">
-            <Input id="domain-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+            <Input
+              id="domain-name"
+              value={form.name}
+              onChange={(e) => setForm({ ...form, name: e.target.value })}
+            />
           </Field>
           <div className="flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={() => setOpen(false)}>Cancel</Button>
-            <Button type="submit" busy={create.isPending}>Add domain</Button>
+            <Button type="button" variant="secondary" onClick={() => setOpen(false)}>
+              Cancel
+            </Button>
+            <Button type="submit" busy={create.isPending}>
+              Add domain
+            </Button>
           </div>
         </form>
       </Dialog>

@@ -15,9 +15,17 @@ import { Select } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
 import { errorMessage, useTRPC, type RouterOutputs } from "~/lib/trpc";
 
-type Patch = { relay?: (typeof relayModes)[number]; requireSmtpAuth?: boolean; tlsMinVersion?: (typeof tlsVersions)[number]; authOnlyOverTls?: boolean };
+type Patch = {
+  relay?: (typeof relayModes)[number];
+  requireSmtpAuth?: boolean;
+  tlsMinVersion?: (typeof tlsVersions)[number];
+  authOnlyOverTls?: boolean;
+};
 
-const editors: Record<string, { options: { value: string; label: string }[]; toValue: (v: string) => unknown }> = {
+const editors: Record<
+  string,
+  { options: { value: string; label: string }[]; toValue: (v: string) => unknown }
+> = {
   relay: {
     options: [
       { value: "nobody", label: "Nobody — only authenticated users" },
@@ -26,9 +34,21 @@ const editors: Record<string, { options: { value: string; label: string }[]; toV
     ],
     toValue: (v) => v,
   },
-  requireSmtpAuth: { options: [{ value: "true", label: "On" }, { value: "false", label: "Off" }], toValue: (v) => v === "true" },
+  requireSmtpAuth: {
+    options: [
+      { value: "true", label: "On" },
+      { value: "false", label: "Off" },
+    ],
+    toValue: (v) => v === "true",
+  },
   tlsMinVersion: { options: tlsVersions.map((v) => ({ value: v, label: v })), toValue: (v) => v },
-  authOnlyOverTls: { options: [{ value: "true", label: "On" }, { value: "false", label: "Off" }], toValue: (v) => v === "true" },
+  authOnlyOverTls: {
+    options: [
+      { value: "true", label: "On" },
+      { value: "false", label: "Off" },
+    ],
+    toValue: (v) => v === "true",
+  },
 };
 
 type Setting = RouterOutputs["policy"]["provider"]["settings"][number];
@@ -40,12 +60,27 @@ export default function PolicyPage() {
   const [pending, setPending] = React.useState<{ patch: Patch; label: string; risk: string } | null>(null);
   const [notice, setNotice] = React.useState<string | null>(null);
   const [propagateKey, setPropagateKey] = React.useState<"requireSmtpAuth" | null>(null);
-  const preview = useQuery({ ...trpc.policy.previewPropagation.queryOptions({ key: propagateKey ?? "requireSmtpAuth" }), enabled: propagateKey !== null });
+  const preview = useQuery({
+    ...trpc.policy.previewPropagation.queryOptions({ key: propagateKey ?? "requireSmtpAuth" }),
+    enabled: propagateKey !== null,
+  });
   const invalidate = () => void qc.invalidateQueries({ queryKey: trpc.policy.provider.queryKey() });
-  const update = useMutation(trpc.policy.updateProvider.mutationOptions({ onSuccess: () => { setPending(null); setNotice("Saved. Connected agents apply it within seconds."); invalidate(); } }));
+  const update = useMutation(
+    trpc.policy.updateProvider.mutationOptions({
+      onSuccess: () => {
+        setPending(null);
+        setNotice("Saved. Connected agents apply it within seconds.");
+        invalidate();
+      },
+    }),
+  );
   const propagate = useMutation(
     trpc.policy.propagate.mutationOptions({
-      onSuccess: (r) => { setPropagateKey(null); setNotice(`Propagated: ${r.changed} domain${r.changed === 1 ? "" : "s"} changed.`); invalidate(); },
+      onSuccess: (r) => {
+        setPropagateKey(null);
+        setNotice(`Propagated: ${r.changed} domain${r.changed === 1 ? "" : "s"} changed.`);
+        invalidate();
+      },
     }),
   );
 
@@ -67,7 +102,10 @@ export default function PolicyPage() {
 
   return (
     <>
-      <PageHeader title="Policy" description="Provider defaults: every customer, domain and server inherits these unless it sets its own." />
+      <PageHeader
+        title="Policy"
+        description="Provider defaults: every customer, domain and server inherits these unless it sets its own."
+      />
       <div className="space-y-6">
         {notice && <Alert tone="success">{notice}</Alert>}
         {update.error && <Alert tone="error">{errorMessage(update.error)}</Alert>}
@@ -75,54 +113,101 @@ export default function PolicyPage() {
           <Card key={group}>
             <CardHeader title={group} />
             <ul className="divide-y divide-slate-100">
-              {policy.data.settings.filter((s) => s.group === group).map((s) => (
-                <li key={s.key} className="flex flex-wrap items-center justify-between gap-4 px-5 py-4">
-                  <div className="min-w-0 flex-1">
-                    <label htmlFor={`setting-${s.key}`} className="font-medium">{s.label} <span className="text-xs font-normal text-slate-400">row {s.row}</span></label>
-                    <p className="text-sm text-slate-500">{s.why}</p>
-                    <p className="mt-1 flex flex-wrap items-center gap-2 text-sm">
-                      <span>Effective: <strong>{formatSettingValue(s.value)}</strong></span>
-                      <SettingSource source={s.source} setHere={s.setHere} />
-                      <span className="text-slate-400">Secure default: {formatSettingValue(s.secureDefault)}</span>
-                    </p>
-                  </div>
-                  <div className="flex flex-wrap items-center gap-2">
-                    {editors[s.key] ? (
-                      <Select id={`setting-${s.key}`} className="w-64" value={String(s.value)} disabled={update.isPending} onChange={(e) => change(s, e.target.value)}>
-                        {editors[s.key]!.options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
-                      </Select>
-                    ) : (
-                      <span className="text-sm text-slate-500">Editable in a later release</span>
-                    )}
-                    {s.key === "requireSmtpAuth" && (
-                      <Button variant="secondary" size="sm" onClick={() => setPropagateKey("requireSmtpAuth")}>Propagate to all domains…</Button>
-                    )}
-                  </div>
-                </li>
-              ))}
+              {policy.data.settings
+                .filter((s) => s.group === group)
+                .map((s) => (
+                  <li key={s.key} className="flex flex-wrap items-center justify-between gap-4 px-5 py-4">
+                    <div className="min-w-0 flex-1">
+                      <label htmlFor={`setting-${s.key}`} className="font-medium">
+                        {s.label} <span className="text-xs font-normal text-slate-400">row {s.row}</span>
+                      </label>
+                      <p className="text-sm text-slate-500">{s.why}</p>
+                      <p className="mt-1 flex flex-wrap items-center gap-2 text-sm">
+                        <span>
+                          Effective: <strong>{formatSettingValue(s.value)}</strong>
+                        </span>
+                        <SettingSource source={s.source} setHere={s.setHere} />
+                        <span className="text-slate-400">
+                          Secure default: {formatSettingValue(s.secureDefault)}
+                        </span>
+                      </p>
+                    </div>
+                    <div className="flex flex-wrap items-center gap-2">
+                      {editors[s.key] ? (
+                        <Select
+                          id={`setting-${s.key}`}
+                          className="w-64"
+                          value={String(s.value)}
+                          disabled={update.isPending}
+                          onChange={(e) => change(s, e.target.value)}
+                        >
+                          {editors[s.key]!.options.map((o) => (
+                            <option key={o.value} value={o.value}>
+                              {o.label}
+                            </option>
+                          ))}
+                        </Select>
+                      ) : (
+                        <span className="text-sm text-slate-500">Editable in a later release</span>
+                      )}
+                      {s.key === "requireSmtpAuth" && (
+                        <Button
+                          variant="secondary"
+                          size="sm"
+                          onClick={() => setPropagateKey("requireSmtpAuth")}
+                        >
+                          Propagate to all domains…
+                        </Button>
+                      )}
+                    </div>
+                  </li>
+                ))}
             </ul>
           </Card>
         ))}
       </div>
       {pending && (
-        <ConfirmLoosening open label={pending.label} risk={pending.risk} busy={update.isPending} onCancel={() => setPending(null)} onConfirm={() => update.mutate({ patch: pending.patch, confirmLoosening: true })} />
+        <ConfirmLoosening
+          open
+          label={pending.label}
+          risk={pending.risk}
+          busy={update.isPending}
+          onCancel={() => setPending(null)}
+          onConfirm={() => update.mutate({ patch: pending.patch, confirmLoosening: true })}
+        />
       )}
-      <Dialog open={propagateKey !== null} onClose={() => setPropagateKey(null)} title="Propagate to all domains">
+      <Dialog
+        open={propagateKey !== null}
+        onClose={() => setPropagateKey(null)}
+        title="Propagate to all domains"
+      >
         {!preview.data ? (
           <p className="text-sm text-slate-500">Computing what would change…</p>
         ) : (
           <div className="space-y-4">
             <p className="text-sm text-slate-600">
-              Every domain’s own “{preview.data.label}” is cleared so it inherits the provider default
-              (<strong>{formatSettingValue(preview.data.providerValue)}</strong>).{" "}
+              Every domain’s own “{preview.data.label}” is cleared so it inherits the provider default (
+              <strong>{formatSettingValue(preview.data.providerValue)}</strong>).{" "}
               {preview.data.changes.length} of {preview.data.totalDomains} domains change:
             </p>
             {preview.data.changes.length > 0 ? (
               <Table data-testid="propagation-preview">
-                <thead><tr><Th>Domain</Th><Th>Customer</Th><Th>From</Th><Th>To</Th></tr></thead>
+                <thead>
+                  <tr>
+                    <Th>Domain</Th>
+                    <Th>Customer</Th>
+                    <Th>From</Th>
+                    <Th>To</Th>
+                  </tr>
+                </thead>
                 <tbody>
                   {preview.data.changes.map((c) => (
-                    <tr key={c.domainId}><Td>{c.domain}</Td><Td>{c.customer}</Td><Td>{formatSettingValue(c.from)}</Td><Td>{formatSettingValue(c.to)}</Td></tr>
+                    <tr key={c.domainId}>
+                      <Td>{c.domain}</Td>
+                      <Td>{c.customer}</Td>
+                      <Td>{formatSettingValue(c.from)}</Td>
+                      <Td>{formatSettingValue(c.to)}</Td>
+                    </tr>
                   ))}
                 </tbody>
               </Table>
@@ -131,8 +216,12 @@ export default function PolicyPage() {
             )}
             {propagate.error && <Alert tone="error">{errorMessage(propagate.error)}</Alert>}
             <div className="flex justify-end gap-2">
-              <Button variant="secondary" onClick={() => setPropagateKey(null)}>Cancel</Button>
-              <Button busy={propagate.isPending} onClick={() => propagate.mutate({ key: "requireSmtpAuth" })}>Apply to {preview.data.changes.length} domains</Button>
+              <Button variant="secondary" onClick={() => setPropagateKey(null)}>
+                Cancel
+              </Button>
+              <Button busy={propagate.isPending} onClick={() => propagate.mutate({ key: "requireSmtpAuth" })}>
+                Apply to {preview.data.changes.length} domains
+              </Button>
             </div>
           </div>
         )}

@@ -24,12 +24,24 @@ export default function ServersPage() {
   const customers = useQuery({ ...trpc.customer.list.queryOptions(), enabled: canAdd });
   const [open, setOpen] = React.useState(false);
   const [form, setForm] = React.useState({ name: "", customerId: "" });
-  const create = useMutation(trpc.server.create.mutationOptions({ onSuccess: () => void qc.invalidateQueries({ queryKey: trpc.server.list.queryKey() }) }));
-  const close = () => { setOpen(false); create.reset(); setForm({ name: "", customerId: "" }); };
+  const create = useMutation(
+    trpc.server.create.mutationOptions({
+      onSuccess: () => void qc.invalidateQueries({ queryKey: trpc.server.list.queryKey() }),
+    }),
+  );
+  const close = () => {
+    setOpen(false);
+    create.reset();
+    setForm({ name: "", customerId: "" });
+  };
   const addButton = canAdd ? <Button onClick={() => setOpen(true)}>Add server</Button> : null;
   return (
     <>
-      <PageHeader title="Servers" description="Hosts running the Mailwarden agent. Status refreshes every few seconds." action={addButton} />
+      <PageHeader
+        title="Servers"
+        description="Hosts running the Mailwarden agent. Status refreshes every few seconds."
+        action={addButton}
+      />
       <Card>
         {servers.isLoading ? (
           <p className="p-5 text-sm text-slate-500">Loading…</p>
@@ -39,16 +51,42 @@ export default function ServersPage() {
           </EmptyState>
         ) : (
           <Table>
-            <thead><tr><Th>Server</Th><Th>Customer</Th><Th>Status</Th><Th>Last seen</Th><Th>Agent</Th><Th>Policy</Th></tr></thead>
+            <thead>
+              <tr>
+                <Th>Server</Th>
+                <Th>Customer</Th>
+                <Th>Status</Th>
+                <Th>Last seen</Th>
+                <Th>Agent</Th>
+                <Th>Policy</Th>
+              </tr>
+            </thead>
             <tbody>
               {servers.data.map((s) => (
                 <tr key={s.id} data-testid={`server-row-${s.name}`}>
-                  <Td><Link className="font-medium text-brand-600 hover:underline" href={`/servers/${s.id}`}>{s.name}</Link>{s.hostname && <div className="text-xs text-slate-500">{s.hostname}</div>}</Td>
+                  <Td>
+                    <Link className="font-medium text-brand-600 hover:underline" href={`/servers/${s.id}`}>
+                      {s.name}
+                    </Link>
+                    {s.hostname && <div className="text-xs text-slate-500">{s.hostname}</div>}
+                  </Td>
                   <Td>{s.customer.name}</Td>
-                  <Td><ServerStatusBadge status={s.status} /></Td>
+                  <Td>
+                    <ServerStatusBadge status={s.status} />
+                  </Td>
                   <Td>{timeAgo(s.lastSeenAt)}</Td>
                   <Td>{s.agentVersion ?? "—"}</Td>
-                  <Td>{s.status === "PENDING" ? "—" : <PolicySyncBadge desired={s.desiredRevision} applied={s.appliedRevision} rejected={s.lastRejectReason} />}</Td>
+                  <Td>
+                    {s.status === "PENDING" ? (
+                      "—"
+                    ) : (
+                      <PolicySyncBadge
+                        desired={s.desiredRevision}
+                        applied={s.appliedRevision}
+                        rejected={s.lastRejectReason}
+                      />
+                    )}
+                  </Td>
                 </tr>
               ))}
             </tbody>
@@ -58,24 +96,52 @@ export default function ServersPage() {
       <Dialog open={open} onClose={close} title={create.data ? "Enroll the agent" : "Add server"}>
         {create.data ? (
           <>
-            <EnrollmentInstructions token={create.data.token} expiresAt={create.data.expiresAt} command={create.data.commands.enroll} />
-            <div className="mt-4 flex justify-end"><Button onClick={close}>Done</Button></div>
+            <EnrollmentInstructions
+              token={create.data.token}
+              expiresAt={create.data.expiresAt}
+              command={create.data.commands.enroll}
+            />
+            <div className="mt-4 flex justify-end">
+              <Button onClick={close}>Done</Button>
+            </div>
           </>
         ) : (
-          <form className="space-y-4" onSubmit={(e) => { e.preventDefault(); create.mutate(form); }}>
+          <form
+            className="space-y-4"
+            onSubmit={(e) => {
+              e.preventDefault();
+              create.mutate(form);
+            }}
+          >
             {create.error && <Alert tone="error">{errorMessage(create.error)}</Alert>}
             <Field label="Customer" htmlFor="server-customer">
-              <Select id="server-customer" value={form.customerId} onChange={(e) => setForm({ ...form, customerId: e.target.value })}>
+              <Select
+                id="server-customer"
+                value={form.customerId}
+                onChange={(e) => setForm({ ...form, customerId: e.target.value })}
+              >
                 <option value="">Choose a customer…</option>
-                {customers.data?.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+                {customers.data?.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
               </Select>
             </Field>
             <Field label="Server name" htmlFor="server-name" hint="For example mx1.customer.example">
-              <Input id="server-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+              <Input
+                id="server-name"
+                value={form.name}
+                onChange={(e) => setForm({ ...form, name: e.target.value })}
+              />
             </Field>
             <div className="flex justify-end gap-2">
-              <Button type="button" variant="secondary" onClick={close}>Cancel</Button>
-              <Button type="submit" busy={create.isPending}>Create and get command</Button>
+              <Button type="button" variant="secondary" onClick={close}>
+                Cancel
+              </Button>
+              <Button type="submit" busy={create.isPending}>
+                Create and get command
+              </Button>
             </div>
           </form>
         )}

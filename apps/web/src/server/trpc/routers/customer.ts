@@ -1,6 +1,12 @@
 // Customers (tenants) and their console users.
 import { z } from "zod";
-import { createCustomer, deleteCustomer, getCustomer, listCustomers, updateCustomer } from "../../services/customers";
+import {
+  createCustomer,
+  deleteCustomer,
+  getCustomer,
+  listCustomers,
+  updateCustomer,
+} from "../../services/customers";
 import { createCustomerUser, listCustomerUsers, removeCustomerUser } from "../../services/users";
 import { protectedProcedure } from "../trpc";
 
@@ -8,12 +14,25 @@ const id = z.string().min(1).max(64);
 
 export const customerRouter = {
   list: protectedProcedure.query(({ ctx }) => listCustomers(ctx.prisma, ctx.actor)),
-  get: protectedProcedure.input(z.object({ customerId: id })).query(({ ctx, input }) => getCustomer(ctx.prisma, ctx.actor, input.customerId)),
+  get: protectedProcedure
+    .input(z.object({ customerId: id }))
+    .query(({ ctx, input }) => getCustomer(ctx.prisma, ctx.actor, input.customerId)),
   create: protectedProcedure
-    .input(z.object({ name: z.string().trim().min(1, "Enter a name.").max(100), require2fa: z.boolean().default(false) }))
+    .input(
+      z.object({
+        name: z.string().trim().min(1, "Enter a name.").max(100),
+        require2fa: z.boolean().default(false),
+      }),
+    )
     .mutation(({ ctx, input }) => createCustomer(ctx.prisma, ctx.actor, input, ctx.ip)),
   update: protectedProcedure
-    .input(z.object({ customerId: id, name: z.string().trim().min(1).max(100).optional(), require2fa: z.boolean().optional() }))
+    .input(
+      z.object({
+        customerId: id,
+        name: z.string().trim().min(1).max(100).optional(),
+        require2fa: z.boolean().optional(),
+      }),
+    )
     .mutation(({ ctx, input }) => updateCustomer(ctx.prisma, ctx.actor, input, ctx.ip)),
   delete: protectedProcedure
     .input(z.object({ customerId: id }))

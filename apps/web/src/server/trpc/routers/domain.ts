@@ -1,7 +1,12 @@
 // Domains and their mailboxes.
 import { z } from "zod";
 import { createDomain, deleteDomain, getDomain, listDomains } from "../../services/domains";
-import { createMailbox, deleteMailbox, mailboxPasswordRules, resetMailboxPassword } from "../../services/mailboxes";
+import {
+  createMailbox,
+  deleteMailbox,
+  mailboxPasswordRules,
+  resetMailboxPassword,
+} from "../../services/mailboxes";
 import { protectedProcedure } from "../trpc";
 
 const id = z.string().min(1).max(64);
@@ -10,9 +15,16 @@ export const domainRouter = {
   list: protectedProcedure
     .input(z.object({ customerId: id.optional() }).default({}))
     .query(({ ctx, input }) => listDomains(ctx.prisma, ctx.actor, input)),
-  get: protectedProcedure.input(z.object({ domainId: id })).query(({ ctx, input }) => getDomain(ctx.prisma, ctx.actor, input.domainId)),
+  get: protectedProcedure
+    .input(z.object({ domainId: id }))
+    .query(({ ctx, input }) => getDomain(ctx.prisma, ctx.actor, input.domainId)),
   create: protectedProcedure
-    .input(z.object({ name: z.string().trim().min(1, "Enter a domain name.").max(253), customerId: id.optional() }))
+    .input(
+      z.object({
+        name: z.string().trim().min(1, "Enter a domain name.").max(253),
+        customerId: id.optional(),
+      }),
+    )
     .mutation(({ ctx, input }) => createDomain(ctx.prisma, ctx.actor, input, ctx.ip)),
   delete: protectedProcedure
     .input(z.object({ domainId: id }))

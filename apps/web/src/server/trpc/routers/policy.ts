@@ -15,7 +15,10 @@ const id = z.string().min(1).max(64);
 const settingKey = z.enum(Object.keys(settings) as [PolicyKey, ...PolicyKey[]]);
 const domainPatch = policySchema
   .pick({ requireSmtpAuth: true, passwordPolicy: true })
-  .extend({ requireSmtpAuth: policySchema.shape.requireSmtpAuth.nullable(), passwordPolicy: policySchema.shape.passwordPolicy.nullable() })
+  .extend({
+    requireSmtpAuth: policySchema.shape.requireSmtpAuth.nullable(),
+    passwordPolicy: policySchema.shape.passwordPolicy.nullable(),
+  })
   .partial()
   .strict();
 
@@ -24,7 +27,9 @@ export const policyRouter = {
   updateProvider: protectedProcedure
     .input(z.object({ patch: policySchema.partial().strict(), confirmLoosening: z.boolean().default(false) }))
     .mutation(({ ctx, input }) => updateProviderPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
-  domain: protectedProcedure.input(z.object({ domainId: id })).query(({ ctx, input }) => getDomainPolicy(ctx.prisma, ctx.actor, input.domainId)),
+  domain: protectedProcedure
+    .input(z.object({ domainId: id }))
+    .query(({ ctx, input }) => getDomainPolicy(ctx.prisma, ctx.actor, input.domainId)),
   updateDomain: protectedProcedure
     .input(z.object({ domainId: id, patch: domainPatch, confirmLoosening: z.boolean().default(false) }))
     .mutation(({ ctx, input }) => updateDomainPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),

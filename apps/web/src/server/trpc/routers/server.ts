@@ -22,13 +22,19 @@ export const serverRouter = {
   list: protectedProcedure
     .input(z.object({ customerId: id.optional() }).default({}))
     .query(({ ctx, input }) => listServers(ctx.prisma, ctx.actor, input)),
-  get: protectedProcedure.input(z.object({ serverId: id })).query(({ ctx, input }) => getServer(ctx.prisma, ctx.actor, input.serverId)),
+  get: protectedProcedure
+    .input(z.object({ serverId: id }))
+    .query(({ ctx, input }) => getServer(ctx.prisma, ctx.actor, input.serverId)),
   create: protectedProcedure
     .input(z.object({ name: z.string().trim().min(1, "Enter a name.").max(100), customerId: id }))
-    .mutation(async ({ ctx, input }) => withCommands(await createServer(ctx.prisma, ctx.actor, input, ctx.ip))),
+    .mutation(async ({ ctx, input }) =>
+      withCommands(await createServer(ctx.prisma, ctx.actor, input, ctx.ip)),
+    ),
   newToken: protectedProcedure
     .input(z.object({ serverId: id }))
-    .mutation(async ({ ctx, input }) => withCommands(await newEnrollmentToken(ctx.prisma, ctx.actor, input.serverId, ctx.ip))),
+    .mutation(async ({ ctx, input }) =>
+      withCommands(await newEnrollmentToken(ctx.prisma, ctx.actor, input.serverId, ctx.ip)),
+    ),
   revoke: protectedProcedure
     .input(z.object({ serverId: id }))
     .mutation(({ ctx, input }) => revokeServer(ctx.prisma, ctx.actor, input.serverId, ctx.ip)),

@@ -26,13 +26,27 @@ export default function CustomerPage() {
   const users = useQuery(trpc.customer.users.queryOptions({ customerId: id }));
   const domains = useQuery(trpc.domain.list.queryOptions({ customerId: id }));
   const [open, setOpen] = React.useState(false);
-  const empty = { email: "", name: "", role: "CUSTOMER_ADMIN" as Role, domainIds: [] as string[], password: "" };
+  const empty = {
+    email: "",
+    name: "",
+    role: "CUSTOMER_ADMIN" as Role,
+    domainIds: [] as string[],
+    password: "",
+  };
   const [form, setForm] = React.useState(empty);
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: trpc.customer.users.queryKey({ customerId: id }) });
     void qc.invalidateQueries({ queryKey: trpc.customer.get.queryKey({ customerId: id }) });
   };
-  const addUser = useMutation(trpc.customer.addUser.mutationOptions({ onSuccess: () => { setOpen(false); setForm(empty); refresh(); } }));
+  const addUser = useMutation(
+    trpc.customer.addUser.mutationOptions({
+      onSuccess: () => {
+        setOpen(false);
+        setForm(empty);
+        refresh();
+      },
+    }),
+  );
   const removeUser = useMutation(trpc.customer.removeUser.mutationOptions({ onSuccess: refresh }));
   const update = useMutation(trpc.customer.update.mutationOptions({ onSuccess: refresh }));
 
@@ -43,8 +57,19 @@ export default function CustomerPage() {
     <>
       <PageHeader
         title={c.name}
-        description={<Link href="/customers" className="hover:underline">← Customers</Link>}
-        action={<Link href={`/domains?customer=${c.id}`} className="text-sm font-medium text-brand-600 hover:underline">Domains of {c.name} →</Link>}
+        description={
+          <Link href="/customers" className="hover:underline">
+            ← Customers
+          </Link>
+        }
+        action={
+          <Link
+            href={`/domains?customer=${c.id}`}
+            className="text-sm font-medium text-brand-600 hover:underline"
+          >
+            Domains of {c.name} →
+          </Link>
+        }
       />
       <div className="space-y-6">
         <Card className="p-5">
@@ -57,30 +82,65 @@ export default function CustomerPage() {
             />
             <span>
               <span className="font-medium">Require two-factor authentication</span>
-              <span className="block text-slate-500">Users of this customer must enroll an authenticator app before they can do anything.</span>
+              <span className="block text-slate-500">
+                Users of this customer must enroll an authenticator app before they can do anything.
+              </span>
             </span>
           </label>
         </Card>
         <Card>
-          <CardHeader title="Console users" description="People of this customer who sign in to Mailwarden." action={<Button size="sm" onClick={() => setOpen(true)}>Add user</Button>} />
-          {removeUser.error && <Alert tone="error" className="m-4">{errorMessage(removeUser.error)}</Alert>}
+          <CardHeader
+            title="Console users"
+            description="People of this customer who sign in to Mailwarden."
+            action={
+              <Button size="sm" onClick={() => setOpen(true)}>
+                Add user
+              </Button>
+            }
+          />
+          {removeUser.error && (
+            <Alert tone="error" className="m-4">
+              {errorMessage(removeUser.error)}
+            </Alert>
+          )}
           {!users.data?.length ? (
-            <EmptyState title="No users yet">Add a customer admin so the customer can manage its own domains and mailboxes.</EmptyState>
+            <EmptyState title="No users yet">
+              Add a customer admin so the customer can manage its own domains and mailboxes.
+            </EmptyState>
           ) : (
             <Table>
               <thead>
-                <tr><Th>User</Th><Th>Role</Th><Th>Domains</Th><Th>2FA</Th><Th>Last sign-in</Th><Th /></tr>
+                <tr>
+                  <Th>User</Th>
+                  <Th>Role</Th>
+                  <Th>Domains</Th>
+                  <Th>2FA</Th>
+                  <Th>Last sign-in</Th>
+                  <Th />
+                </tr>
               </thead>
               <tbody>
                 {users.data.map((u) => (
                   <tr key={u.userId}>
-                    <Td><div className="font-medium">{u.name}</div><div className="text-slate-500">{u.email}</div></Td>
+                    <Td>
+                      <div className="font-medium">{u.name}</div>
+                      <div className="text-slate-500">{u.email}</div>
+                    </Td>
                     <Td>{roleLabel(u.role)}</Td>
                     <Td>{u.domains.map((d) => d.name).join(", ") || "All"}</Td>
                     <Td>{u.has2fa ? <Badge tone="green">On</Badge> : <Badge tone="amber">Off</Badge>}</Td>
                     <Td>{formatDateTime(u.lastLoginAt)}</Td>
                     <Td className="text-right">
-                      <Button size="sm" variant="ghost" onClick={() => confirm(`Remove ${u.email}?`) && removeUser.mutate({ customerId: c.id, userId: u.userId })}>Remove</Button>
+                      <Button
+                        size="sm"
+                        variant="ghost"
+                        onClick={() =>
+                          confirm(`Remove ${u.email}?`) &&
+                          removeUser.mutate({ customerId: c.id, userId: u.userId })
+                        }
+                      >
+                        Remove
+                      </Button>
                     </Td>
                   </tr>
                 ))}
@@ -90,12 +150,35 @@ export default function CustomerPage() {
         </Card>
       </div>
       <Dialog open={open} onClose={() => setOpen(false)} title={`Add a user to ${c.name}`}>
-        <form className="space-y-4" onSubmit={(e) => { e.preventDefault(); addUser.mutate({ customerId: c.id, ...form }); }}>
+        <form
+          className="space-y-4"
+          onSubmit={(e) => {
+            e.preventDefault();
+            addUser.mutate({ customerId: c.id, ...form });
+          }}
+        >
           {addUser.error && <Alert tone="error">{errorMessage(addUser.error)}</Alert>}
-          <Field label="Name" htmlFor="user-name"><Input id="user-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} /></Field>
-          <Field label="Email" htmlFor="user-email"><Input id="user-email" type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} /></Field>
+          <Field label="Name" htmlFor="user-name">
+            <Input
+              id="user-name"
+              value={form.name}
+              onChange={(e) => setForm({ ...form, name: e.target.value })}
+            />
+          </Field>
+          <Field label="Email" htmlFor="user-email">
+            <Input
+              id="user-email"
+              type="email"
+              value={form.email}
+              onChange={(e) => setForm({ ...form, email: e.target.value })}
+            />
+          </Field>
           <Field label="Role" htmlFor="user-role">
-            <Select id="user-role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
+            <Select
+              id="user-role"
+              value={form.role}
+              onChange={(e) => setForm({ ...form, role: e.target.value as Role })}
+            >
               <option value="CUSTOMER_ADMIN">Customer admin — all of this customer’s domains</option>
               <option value="DOMAIN_ADMIN">Domain admin — only the domains chosen below</option>
               <option value="AUDITOR">Auditor — read-only</option>
@@ -104,23 +187,43 @@ export default function CustomerPage() {
           {form.role === "DOMAIN_ADMIN" && (
             <fieldset className="space-y-1">
               <legend className="text-sm font-medium text-slate-700">Domains</legend>
-              {!domains.data?.length && <p className="text-xs text-slate-500">This customer has no domains yet.</p>}
+              {!domains.data?.length && (
+                <p className="text-xs text-slate-500">This customer has no domains yet.</p>
+              )}
               {domains.data?.map((d) => (
                 <label key={d.id} className="flex items-center gap-2 text-sm">
                   <input
                     type="checkbox"
                     checked={form.domainIds.includes(d.id)}
-                    onChange={(e) => setForm({ ...form, domainIds: e.target.checked ? [...form.domainIds, d.id] : form.domainIds.filter((x) => x !== d.id) })}
+                    onChange={(e) =>
+                      setForm({
+                        ...form,
+                        domainIds: e.target.checked
+                          ? [...form.domainIds, d.id]
+                          : form.domainIds.filter((x) => x !== d.id),
+                      })
+                    }
                   />
                   {d.name}
                 </label>
               ))}
             </fieldset>
           )}
-          <PasswordInput id="user-password" label="Initial password" value={form.password} onChange={(password) => setForm({ ...form, password })} policy={defaultPolicy.passwordPolicy} context={{ userName: form.email.split("@")[0], domainName: form.email.split("@")[1] }} />
+          <PasswordInput
+            id="user-password"
+            label="Initial password"
+            value={form.password}
+            onChange={(password) => setForm({ ...form, password })}
+            policy={defaultPolicy.passwordPolicy}
+            context={{ userName: form.email.split("@")[0], domainName: form.email.split("@")[1] }}
+          />
           <div className="flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={() => setOpen(false)}>Cancel</Button>
-            <Button type="submit" busy={addUser.isPending}>Add user</Button>
+            <Button type="button" variant="secondary" onClick={() => setOpen(false)}>
+              Cancel
+            </Button>
+            <Button type="submit" busy={addUser.isPending}>
+              Add user
+            </Button>
           </div>
         </form>
       </Dialog>

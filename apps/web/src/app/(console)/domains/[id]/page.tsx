@@ -23,47 +23,131 @@ export default function DomainPage() {
   const domain = useQuery(trpc.domain.get.queryOptions({ domainId: id }));
   const rules = useQuery(trpc.domain.passwordRules.queryOptions({ domainId: id }));
   const me = useQuery(trpc.auth.me.queryOptions());
-  const [dialog, setDialog] = React.useState<null | { mode: "create" } | { mode: "reset"; mailboxId: string; address: string }>(null);
+  const [dialog, setDialog] = React.useState<
+    null | { mode: "create" } | { mode: "reset"; mailboxId: string; address: string }
+  >(null);
   const [form, setForm] = React.useState({ localPart: "", displayName: "", password: "" });
   const [notice, setNotice] = React.useState<string | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: trpc.domain.get.queryKey({ domainId: id }) });
-  const close = () => { setDialog(null); setForm({ localPart: "", displayName: "", password: "" }); };
-  const create = useMutation(trpc.domain.createMailbox.mutationOptions({ onSuccess: (r) => { close(); refresh(); setNotice(`${r.address} created.`); } }));
-  const reset = useMutation(trpc.domain.resetMailboxPassword.mutationOptions({ onSuccess: () => { close(); setNotice("Password changed. Agents receive the new hash within seconds."); } }));
+  const close = () => {
+    setDialog(null);
+    setForm({ localPart: "", displayName: "", password: "" });
+  };
+  const create = useMutation(
+    trpc.domain.createMailbox.mutationOptions({
+      onSuccess: (r) => {
+        close();
+        refresh();
+        setNotice(`${r.address} created.`);
+      },
+    }),
+  );
+  const reset = useMutation(
+    trpc.domain.resetMailboxPassword.mutationOptions({
+      onSuccess: () => {
+        close();
+        setNotice("Password changed. Agents receive the new hash within seconds.");
+      },
+    }),
+  );
   const remove = useMutation(trpc.domain.deleteMailbox.mutationOptions({ onSuccess: refresh }));
-  const removeDomain = useMutation(trpc.domain.delete.mutationOptions({ onSuccess: () => router.replace("/domains") }));
+  const removeDomain = useMutation(
+    trpc.domain.delete.mutationOptions({ onSuccess: () => router.replace("/domains") }),
+  );
 
   if (domain.error) return <Alert tone="error">{errorMessage(domain.error)}</Alert>;
   if (!domain.data) return <p className="text-sm text-slate-500">Loading…</p>;
   const d = domain.data;
   const mutation = dialog?.mode === "reset" ? reset : create;
-  const canDeleteDomain = me.data?.providerRole === "PROVIDER_ADMIN" || me.data?.memberships.some((m) => m.role === "CUSTOMER_ADMIN");
+  const canDeleteDomain =
+    me.data?.providerRole === "PROVIDER_ADMIN" ||
+    me.data?.memberships.some((m) => m.role === "CUSTOMER_ADMIN");
   return (
     <>
       <PageHeader
         title={d.name}
-        description={<><Link href="/domains" className="hover:underline">← Domains</Link> · {d.tenant.name}</>}
-        action={canDeleteDomain ? <Button variant="secondary" onClick={() => confirm(`Delete ${d.name} and all its mailboxes? Mail for it will be refused.`) && removeDomain.mutate({ domainId: d.id })}>Delete domain</Button> : null}
+        description={
+          <>
+            <Link href="/domains" className="hover:underline">
+              ← Domains
+            </Link>{" "}
+            · {d.tenant.name}
+          </>
+        }
+        action={
+          canDeleteDomain ? (
+            <Button
+              variant="secondary"
+              onClick={() =>
+                confirm(`Delete ${d.name} and all its mailboxes? Mail for it will be refused.`) &&
+                removeDomain.mutate({ domainId: d.id })
+              }
+            >
+              Delete domain
+            </Button>
+          ) : null
+        }
       />
       <div className="space-y-6">
         {notice && <Alert tone="success">{notice}</Alert>}
         <Card>
-          <CardHeader title="Mailboxes" description={rules.data ? `Passwords: ${rules.data.description}.` : undefined} action={<Button size="sm" onClick={() => setDialog({ mode: "create" })}>Add mailbox</Button>} />
-          {remove.error && <Alert tone="error" className="m-4">{errorMessage(remove.error)}</Alert>}
+          <CardHeader
+            title="Mailboxes"
+            description={rules.data ? `Passwords: ${rules.data.description}.` : undefined}
+            action={
+              <Button size="sm" onClick={() => setDialog({ mode: "create" })}>
+                Add mailbox
+              </Button>
+            }
+          />
+          {remove.error && (
+            <Alert tone="error" className="m-4">
+              {errorMessage(remove.error)}
+            </Alert>
+          )}
           {!d.mailboxes.length ? (
-            <EmptyState title="No mailboxes yet">Mail to unknown addresses at {d.name} is refused at RCPT, so add the mailboxes people use.</EmptyState>
+            <EmptyState title="No mailboxes yet">
+              Mail to unknown addresses at {d.name} is refused at RCPT, so add the mailboxes people use.
+            </EmptyState>
           ) : (
             <Table>
-              <thead><tr><Th>Address</Th><Th>Name</Th><Th>Changed</Th><Th /></tr></thead>
+              <thead>
+                <tr>
+                  <Th>Address</Th>
+                  <Th>Name</Th>
+                  <Th>Changed</Th>
+                  <Th />
+                </tr>
+              </thead>
               <tbody>
                 {d.mailboxes.map((m) => (
                   <tr key={m.id}>
-                    <Td className="font-medium">{m.localPart}@{d.name}</Td>
+                    <Td className="font-medium">
+                      {m.localPart}@{d.name}
+                    </Td>
                     <Td>{m.displayName || "—"}</Td>
                     <Td>{formatDateTime(m.updatedAt)}</Td>
                     <Td className="whitespace-nowrap text-right">
-                      <Button size="sm" variant="ghost" onClick={() => setDialog({ mode: "reset", mailboxId: m.id, address: `${m.localPart}@${d.name}` })}>Reset password</Button>
-                      <Button size="sm" variant="ghost" className="text-red-600" onClick={() => confirm(`Delete ${m.localPart}@${d.name}? Its stored mail stays on the server.`) && remove.mutate({ mailboxId: m.id })}>Delete</Button>
+                      <Button
+                        size="sm"
+                        variant="ghost"
+                        onClick={() =>
+                          setDialog({ mode: "reset", mailboxId: m.id, address: `${m.localPart}@${d.name}` })
+                        }
+                      >
+                        Reset password
+                      </Button>
+                      <Button
+                        size="sm"
+                        variant="ghost"
+                        className="text-red-600"
+                        onClick={() =>
+                          confirm(`Delete ${m.localPart}@${d.name}? Its stored mail stays on the server.`) &&
+                          remove.mutate({ mailboxId: m.id })
+                        }
+                      >
+                        Delete
+                      </Button>
                     </Td>
                   </tr>
                 ))}
@@ -73,12 +157,19 @@ export default function DomainPage() {
         </Card>
         <DomainPolicyCard domainId={d.id} domainName={d.name} />
       </div>
-      <Dialog open={dialog !== null} onClose={close} title={dialog?.mode === "reset" ? `Reset password of ${dialog.address}` : `Add a mailbox to ${d.name}`}>
+      <Dialog
+        open={dialog !== null}
+        onClose={close}
+        title={
+          dialog?.mode === "reset" ? `Reset password of ${dialog.address}` : `Add a mailbox to ${d.name}`
+        }
+      >
         <form
           className="space-y-4"
           onSubmit={(e) => {
             e.preventDefault();
-            if (dialog?.mode === "reset") reset.mutate({ mailboxId: dialog.mailboxId, password: form.password });
+            if (dialog?.mode === "reset")
+              reset.mutate({ mailboxId: dialog.mailboxId, password: form.password });
             else create.mutate({ domainId: d.id, ...form });
           }}
         >
@@ -87,12 +178,20 @@ export default function DomainPage() {
             <>
               <Field label="Address" htmlFor="mailbox-local">
                 <div className="flex items-center gap-2">
-                  <Input id="mailbox-local" value={form.localPart} onChange={(e) => setForm({ ...form, localPart: e.target.value })} />
+                  <Input
+                    id="mailbox-local"
+                    value={form.localPart}
+                    onChange={(e) => setForm({ ...form, localPart: e.target.value })}
+                  />
                   <span className="text-sm text-slate-500">@{d.name}</span>
                 </div>
               </Field>
               <Field label="Display name" htmlFor="mailbox-name">
-                <Input id="mailbox-name" value={form.displayName} onChange={(e) => setForm({ ...form, displayName: e.target.value })} />
+                <Input
+                  id="mailbox-name"
+                  value={form.displayName}
+                  onChange={(e) => setForm({ ...form, displayName: e.target.value })}
+                />
               </Field>
             </>
           )}
@@ -103,12 +202,19 @@ export default function DomainPage() {
               value={form.password}
               onChange={(password) => setForm({ ...form, password })}
               policy={rules.data.policy}
-              context={{ userName: dialog?.mode === "reset" ? dialog.address.split("@")[0] : form.localPart, domainName: d.name }}
+              context={{
+                userName: dialog?.mode === "reset" ? dialog.address.split("@")[0] : form.localPart,
+                domainName: d.name,
+              }}
             />
           )}
           <div className="flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={close}>Cancel</Button>
-            <Button type="submit" busy={mutation.isPending}>{dialog?.mode === "reset" ? "Set password" : "Create mailbox"}</Button>
+            <Button type="button" variant="secondary" onClick={close}>
+              Cancel
+            </Button>
+            <Button type="submit" busy={mutation.isPending}>
+              {dialog?.mode === "reset" ? "Set password" : "Create mailbox"}
+            </Button>
           </div>
         </form>
       </Dialog>

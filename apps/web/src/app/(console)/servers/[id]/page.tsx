@@ -38,7 +38,9 @@ export default function ServerPage() {
   const refresh = () => void qc.invalidateQueries({ queryKey: trpc.server.get.queryKey({ serverId: id }) });
   const newToken = useMutation(trpc.server.newToken.mutationOptions({ onSuccess: refresh }));
   const revoke = useMutation(trpc.server.revoke.mutationOptions({ onSuccess: refresh }));
-  const remove = useMutation(trpc.server.delete.mutationOptions({ onSuccess: () => router.replace("/servers") }));
+  const remove = useMutation(
+    trpc.server.delete.mutationOptions({ onSuccess: () => router.replace("/servers") }),
+  );
   if (server.error) return <Alert tone="error">{errorMessage(server.error)}</Alert>;
   if (!server.data) return <p className="text-sm text-slate-500">Loading…</p>;
   const s = server.data;
@@ -47,56 +49,130 @@ export default function ServerPage() {
     <>
       <PageHeader
         title={s.name}
-        description={<><Link href="/servers" className="hover:underline">← Servers</Link> · {s.customer.name}</>}
+        description={
+          <>
+            <Link href="/servers" className="hover:underline">
+              ← Servers
+            </Link>{" "}
+            · {s.customer.name}
+          </>
+        }
         action={
           canManage && (
             <div className="flex gap-2">
-              {s.status !== "REVOKED" && <Button variant="secondary" onClick={() => newToken.mutate({ serverId: s.id })} busy={newToken.isPending}>New enrollment token</Button>}
-              {s.status !== "REVOKED" && s.status !== "PENDING" && <Button variant="secondary" onClick={() => confirm(`Revoke the agent of ${s.name}? It is disconnected at once and must be enrolled again.`) && revoke.mutate({ serverId: s.id })}>Revoke agent</Button>}
-              <Button variant="danger" onClick={() => confirm(`Delete ${s.name}?`) && remove.mutate({ serverId: s.id })}>Delete</Button>
+              {s.status !== "REVOKED" && (
+                <Button
+                  variant="secondary"
+                  onClick={() => newToken.mutate({ serverId: s.id })}
+                  busy={newToken.isPending}
+                >
+                  New enrollment token
+                </Button>
+              )}
+              {s.status !== "REVOKED" && s.status !== "PENDING" && (
+                <Button
+                  variant="secondary"
+                  onClick={() =>
+                    confirm(
+                      `Revoke the agent of ${s.name}? It is disconnected at once and must be enrolled again.`,
+                    ) && revoke.mutate({ serverId: s.id })
+                  }
+                >
+                  Revoke agent
+                </Button>
+              )}
+              <Button
+                variant="danger"
+                onClick={() => confirm(`Delete ${s.name}?`) && remove.mutate({ serverId: s.id })}
+              >
+                Delete
+              </Button>
             </div>
           )
         }
       />
       <div className="space-y-6">
         {newToken.data && (
-          <Card className="p-5"><EnrollmentInstructions token={newToken.data.token} expiresAt={newToken.data.expiresAt} command={newToken.data.commands.enroll} /></Card>
+          <Card className="p-5">
+            <EnrollmentInstructions
+              token={newToken.data.token}
+              expiresAt={newToken.data.expiresAt}
+              command={newToken.data.commands.enroll}
+            />
+          </Card>
         )}
         <Card className="p-5">
           <dl className="grid grid-cols-2 gap-4 md:grid-cols-4">
-            <Item label="Status"><span data-testid="server-status"><ServerStatusBadge status={s.status} /></span></Item>
+            <Item label="Status">
+              <span data-testid="server-status">
+                <ServerStatusBadge status={s.status} />
+              </span>
+            </Item>
             <Item label="Last seen">{timeAgo(s.lastSeenAt)}</Item>
             <Item label="Agent version">{s.agentVersion ?? "—"}</Item>
-            <Item label="Policy"><PolicySyncBadge desired={s.desiredRevision} applied={s.appliedRevision} rejected={s.lastRejectReason} /></Item>
+            <Item label="Policy">
+              <PolicySyncBadge
+                desired={s.desiredRevision}
+                applied={s.appliedRevision}
+                rejected={s.lastRejectReason}
+              />
+            </Item>
             <Item label="Hostname">{s.hostname ?? "—"}</Item>
             <Item label="Posture reported">{formatDateTime(s.postureAt)}</Item>
-            {s.pendingTokenExpiresAt && <Item label="Enrollment token expires">{formatDateTime(s.pendingTokenExpiresAt)}</Item>}
+            {s.pendingTokenExpiresAt && (
+              <Item label="Enrollment token expires">{formatDateTime(s.pendingTokenExpiresAt)}</Item>
+            )}
           </dl>
-          {s.lastRejectReason && <Alert tone="error" className="mt-4">Revision r{s.lastRejectedRevision} was rejected by the agent: {s.lastRejectReason}. It keeps serving under its last good policy.</Alert>}
+          {s.lastRejectReason && (
+            <Alert tone="error" className="mt-4">
+              Revision r{s.lastRejectedRevision} was rejected by the agent: {s.lastRejectReason}. It keeps
+              serving under its last good policy.
+            </Alert>
+          )}
         </Card>
         <Card>
           <CardHeader title="Posture" description="What the agent reports about itself." />
           {!p ? (
-            <EmptyState title="Nothing reported yet">The agent reports its listeners, TLS and certificate once it is enrolled and running.</EmptyState>
+            <EmptyState title="Nothing reported yet">
+              The agent reports its listeners, TLS and certificate once it is enrolled and running.
+            </EmptyState>
           ) : (
             <div className="space-y-4 p-5">
               <dl className="grid grid-cols-2 gap-4 md:grid-cols-4">
                 <Item label="TLS versions offered">{p.tlsVersions.join(", ")}</Item>
-                <Item label="Certificate">{p.certificate.subject} {p.certificate.selfSigned && <Badge tone="amber">self-signed</Badge>}</Item>
-                <Item label="Certificate expires">{formatDateTime(p.certificate.notAfter)} ({p.certificate.daysLeft} days)</Item>
+                <Item label="Certificate">
+                  {p.certificate.subject}{" "}
+                  {p.certificate.selfSigned && <Badge tone="amber">self-signed</Badge>}
+                </Item>
+                <Item label="Certificate expires">
+                  {formatDateTime(p.certificate.notAfter)} ({p.certificate.daysLeft} days)
+                </Item>
                 <Item label="Queue">{p.queueSize} messages</Item>
                 <Item label="Memory">{mb(p.memory.rssBytes)} RSS</Item>
                 <Item label="Uptime">{Math.round(p.uptimeSeconds / 60)} min</Item>
               </dl>
               <Table>
-                <thead><tr><Th>Listener</Th><Th>Port</Th><Th>TLS</Th><Th>AUTH before TLS</Th></tr></thead>
+                <thead>
+                  <tr>
+                    <Th>Listener</Th>
+                    <Th>Port</Th>
+                    <Th>TLS</Th>
+                    <Th>AUTH before TLS</Th>
+                  </tr>
+                </thead>
                 <tbody>
                   {p.listeners.map((l) => (
                     <tr key={l.name}>
                       <Td>{l.name}</Td>
                       <Td>{l.port}</Td>
                       <Td>{l.tls}</Td>
-                      <Td>{l.authAdvertisedBeforeTls ? <Badge tone="red">Advertised</Badge> : <Badge tone="green">Hidden</Badge>}</Td>
+                      <Td>
+                        {l.authAdvertisedBeforeTls ? (
+                          <Badge tone="red">Advertised</Badge>
+                        ) : (
+                          <Badge tone="green">Hidden</Badge>
+                        )}
+                      </Td>
                     </tr>
                   ))}
                 </tbody>
