@@ -4,7 +4,7 @@
 "use client";
 import * as React from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { relayModes, tlsVersions } from "@mailwarden/policy";
+import { tlsVersions, type Policy } from "@mailwarden/policy";
 import { ConfirmLoosening } from "~/components/console/confirm-loosening";
 import { SettingSource, formatSettingValue } from "~/components/console/setting-source";
 import { Alert } from "~/components/ui/alert";
@@ -15,12 +15,7 @@ import { Select } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
 import { errorMessage, useTRPC, type RouterOutputs } from "~/lib/trpc";
 
-type Patch = {
-  relay?: (typeof relayModes)[number];
-  requireSmtpAuth?: boolean;
-  tlsMinVersion?: (typeof tlsVersions)[number];
-  authOnlyOverTls?: boolean;
-};
+type Patch = Partial<Pick<Policy, "relay" | "requireSmtpAuth" | "tlsMinVersion" | "authOnlyOverTls">>;
 
 const editors: Record<
   string,
