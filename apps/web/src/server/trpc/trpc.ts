@@ -29,6 +29,9 @@ export const createCallerFactory = t.createCallerFactory;
 const errorMapping = t.middleware(async ({ next, path, type }) => {
   const result = await next();
   if (!result.ok) {
+    // tRPC's own errors (input validation, UNAUTHORIZED...) pass through; thrown service errors arrive
+    // wrapped as INTERNAL_SERVER_ERROR with the original as cause.
+    if (result.error.code !== "INTERNAL_SERVER_ERROR") throw result.error;
     const mapped = toTRPCError(result.error.cause ?? result.error);
     if (mapped.code === "INTERNAL_SERVER_ERROR")
       logger.error({ path, type, err: result.error.cause ?? result.error }, "procedure failed");
