@@ -3,9 +3,8 @@
 // an accepted message survives a crash. One file per mailbox, never a shared link, so deleting it in
 // one mailbox never touches another.
 import { randomBytes } from "node:crypto";
-import { open, rename, unlink } from "node:fs/promises";
 import path from "node:path";
-import { fsyncDirectory, mkdirDurable } from "../state/atomic-write";
+import { mkdirDurable, writeDurably } from "../state/atomic-write";
 
 export interface MailboxRef {
   /** Lower-cased domain, validated as a domain name by the config compiler. */
@@ -47,19 +46,6 @@ export async function deliverToMaildir(
   const name = uniqueName(hostname);
   const tmpFile = path.join(root, "tmp", name);
   const newFile = path.join(root, "new", name);
-  const handle = await open(tmpFile, "wx", 0o600);
-  try {
-    try {
-      await handle.writeFile(message);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmpFile, newFile);
-  } catch (error) {
-    await unlink(tmpFile).catch(() => undefined);
-    throw error;
-  }
-  await fsyncDirectory(path.join(root, "new"));
+  await writeDurably(tmpFile, newFile, message, 0o600);
   return newFile;
 }

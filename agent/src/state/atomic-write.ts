@@ -35,6 +35,32 @@ export async function mkdirDurable(dir: string, mode = 0o700): Promise<void> {
   for (const created of chain) await fsyncDirectory(path.dirname(created));
 }
 
+/**
+ * Writes `data` to `tempPath`, fsyncs it, renames it to `target` and fsyncs the target's folder: after
+ * this resolves the file survives a crash. The temp file is removed if anything fails.
+ */
+export async function writeDurably(
+  tempPath: string,
+  target: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+): Promise<void> {
+  const handle = await open(tempPath, "wx", mode);
+  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tempPath, target);
+  } catch (error) {
+    await unlink(tempPath).catch(() => undefined);
+    throw error;
+  }
+  await fsyncDirectory(path.dirname(target));
+}
+
 export async function writeFileAtomic(
   target: string,
   data: string | Uint8Array,
@@ -45,18 +71,5 @@ export async function writeFileAtomic(
     dir,
     `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`,
   );
-  const handle = await open(temp, "wx", options.mode ?? 0o644);
-  try {
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await fsyncDirectory(dir);
+  await writeDurably(temp, target, data, options.mode ?? 0o644);
 }

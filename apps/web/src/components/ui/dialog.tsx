@@ -1,6 +1,7 @@
 // A modal built on the native <dialog> element: focus trapping and Escape come from the browser.
 "use client";
 import * as React from "react";
+import { Button } from "./button";
 
 export function Dialog({
   open,
@@ -32,5 +33,27 @@ export function Dialog({
       </div>
       <div className="px-5 py-4">{children}</div>
     </dialog>
+  );
+}
+
+/** The Cancel / confirm row at the bottom of a dialog form. */
+export function DialogActions({
+  submitLabel,
+  busy,
+  onCancel,
+}: {
+  submitLabel: string;
+  busy: boolean;
+  onCancel: () => void;
+}) {
+  return (
+    <div className="flex justify-end gap-2">
+      <Button type="button" variant="secondary" onClick={onCancel}>
+        Cancel
+      </Button>
+      <Button type="submit" busy={busy}>
+        {submitLabel}
+      </Button>
+    </div>
   );
 }

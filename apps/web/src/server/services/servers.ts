@@ -79,6 +79,14 @@ export async function getServer(prisma: Db, actor: Actor, serverId: string) {
   };
 }
 
+async function findWritableServer(prisma: Db, actor: Actor, serverId: string) {
+  const server = await prisma.server.findFirst({
+    where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] },
+  });
+  if (!server) throw new AppError("NOT_FOUND", "Server not found.");
+  return server;
+}
+
 async function issueToken(
   tx: Parameters<Parameters<Db["$transaction"]>[0]>[0],
   serverId: string,
@@ -122,10 +130,7 @@ export async function createServer(
 
 export async function newEnrollmentToken(prisma: Db, actor: Actor, serverId: string, ip: string | null) {
   assertCan(actor, "server.write");
-  const server = await prisma.server.findFirst({
-    where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] },
-  });
-  if (!server) throw new AppError("NOT_FOUND", "Server not found.");
+  const server = await findWritableServer(prisma, actor, serverId);
   if (server.status === "REVOKED")
     throw new AppError("BAD_REQUEST", "This server was revoked; add it again instead.");
   return prisma.$transaction(async (tx) => {
@@ -144,10 +149,7 @@ export async function newEnrollmentToken(prisma: Db, actor: Actor, serverId: str
 
 export async function revokeServer(prisma: Db, actor: Actor, serverId: string, ip: string | null) {
   assertCan(actor, "server.write");
-  const server = await prisma.server.findFirst({
-    where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] },
-  });
-  if (!server) throw new AppError("NOT_FOUND", "Server not found.");
+  const server = await findWritableServer(prisma, actor, serverId);
   await prisma.$transaction(async (tx) => {
     // Signal first: markConfigChanged skips revoked servers, and the hub reads the new state at commit.
     await markConfigChanged(tx, { serverId: server.id });
@@ -171,10 +173,7 @@ export async function revokeServer(prisma: Db, actor: Actor, serverId: string, i
 
 export async function deleteServer(prisma: Db, actor: Actor, serverId: string, ip: string | null) {
   assertCan(actor, "server.write");
-  const server = await prisma.server.findFirst({
-    where: { AND: [{ id: serverId }, scope.server(actor, "server.write")] },
-  });
-  if (!server) throw new AppError("NOT_FOUND", "Server not found.");
+  const server = await findWritableServer(prisma, actor, serverId);
   await prisma.$transaction(async (tx) => {
     await markConfigChanged(tx, { serverId: server.id });
     await tx.server.delete({ where: { id: server.id } });

@@ -7,7 +7,7 @@ import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/card";
-import { Dialog } from "~/components/ui/dialog";
+import { Dialog, DialogActions } from "~/components/ui/dialog";
 import { Field, Input } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
 import { errorMessage, useTRPC } from "~/lib/trpc";
@@ -98,14 +98,11 @@ export default function CustomersPage() {
             />
             Require two-factor authentication for this customer’s users
           </label>
-          <div className="flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={() => setOpen(false)}>
-              Cancel
-            </Button>
-            <Button type="submit" busy={create.isPending}>
-              Create customer
-            </Button>
-          </div>
+          <DialogActions
+            submitLabel="Create customer"
+            busy={create.isPending}
+            onCancel={() => setOpen(false)}
+          />
         </form>
       </Dialog>
     </>

@@ -4,11 +4,12 @@ import * as React from "react";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { CustomerSelect } from "~/components/console/customer-select";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/card";
-import { Dialog } from "~/components/ui/dialog";
-import { Field, Input, Select } from "~/components/ui/input";
+import { Dialog, DialogActions } from "~/components/ui/dialog";
+import { Field, Input } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
 import { formatDateTime } from "~/lib/format";
 import { errorMessage, useTRPC } from "~/lib/trpc";
@@ -87,20 +88,11 @@ function DomainsList() {
         >
           {create.error && <Alert tone="error">{errorMessage(create.error)}</Alert>}
           {isProvider && (
-            <Field label="Customer" htmlFor="domain-customer">
-              <Select
-                id="domain-customer"
-                value={form.customerId}
-                onChange={(e) => setForm({ ...form, customerId: e.target.value })}
-              >
-                <option value="">Choose a customer…</option>
-                {customers.data?.map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.name}
-                  </option>
-                ))}
-              </Select>
-            </Field>
+            <CustomerSelect
+              id="domain-customer"
+              value={form.customerId}
+              onChange={(customerId) => setForm({ ...form, customerId })}
+            />
           )}
           <Field label="Domain name" htmlFor="domain-name" hint="For example example.com">
             <Input
@@ -109,14 +101,7 @@ function DomainsList() {
               onChange={(e) => setForm({ ...form, name: e.target.value })}
             />
           </Field>
-          <div className="flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={() => setOpen(false)}>
-              Cancel
-            </Button>
-            <Button type="submit" busy={create.isPending}>
-              Add domain
-            </Button>
-          </div>
+          <DialogActions submitLabel="Add domain" busy={create.isPending} onCancel={() => setOpen(false)} />
         </form>
       </Dialog>
     </>

@@ -4,13 +4,14 @@
 import * as React from "react";
 import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { CustomerSelect } from "~/components/console/customer-select";
 import { EnrollmentInstructions } from "~/components/console/enrollment-instructions";
 import { PolicySyncBadge, ServerStatusBadge } from "~/components/console/server-status";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/card";
-import { Dialog } from "~/components/ui/dialog";
-import { Field, Input, Select } from "~/components/ui/input";
+import { Dialog, DialogActions } from "~/components/ui/dialog";
+import { Field, Input } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
 import { timeAgo } from "~/lib/format";
 import { errorMessage, useTRPC } from "~/lib/trpc";
@@ -21,7 +22,6 @@ export default function ServersPage() {
   const me = useQuery(trpc.auth.me.queryOptions());
   const canAdd = me.data?.providerRole === "PROVIDER_ADMIN";
   const servers = useQuery({ ...trpc.server.list.queryOptions({}), refetchInterval: 3_000 });
-  const customers = useQuery({ ...trpc.customer.list.queryOptions(), enabled: canAdd });
   const [open, setOpen] = React.useState(false);
   const [form, setForm] = React.useState({ name: "", customerId: "" });
   const create = useMutation(
@@ -114,20 +114,11 @@ export default function ServersPage() {
             }}
           >
             {create.error && <Alert tone="error">{errorMessage(create.error)}</Alert>}
-            <Field label="Customer" htmlFor="server-customer">
-              <Select
-                id="server-customer"
-                value={form.customerId}
-                onChange={(e) => setForm({ ...form, customerId: e.target.value })}
-              >
-                <option value="">Choose a customer…</option>
-                {customers.data?.map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.name}
-                  </option>
-                ))}
-              </Select>
-            </Field>
+            <CustomerSelect
+              id="server-customer"
+              value={form.customerId}
+              onChange={(customerId) => setForm({ ...form, customerId })}
+            />
             <Field label="Server name" htmlFor="server-name" hint="For example mx1.customer.example">
               <Input
                 id="server-name"
@@ -135,14 +126,7 @@ export default function ServersPage() {
                 onChange={(e) => setForm({ ...form, name: e.target.value })}
               />
             </Field>
-            <div className="flex justify-end gap-2">
-              <Button type="button" variant="secondary" onClick={close}>
-                Cancel
-              </Button>
-              <Button type="submit" busy={create.isPending}>
-                Create and get command
-              </Button>
-            </div>
+            <DialogActions submitLabel="Create and get command" busy={create.isPending} onCancel={close} />
           </form>
         )}
       </Dialog>

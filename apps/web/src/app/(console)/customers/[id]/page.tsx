@@ -10,7 +10,7 @@ import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
 import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
-import { Dialog } from "~/components/ui/dialog";
+import { Dialog, DialogActions } from "~/components/ui/dialog";
 import { Field, Input, Select } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
 import { formatDateTime, roleLabel } from "~/lib/format";
@@ -217,14 +217,7 @@ export default function CustomerPage() {
             policy={defaultPolicy.passwordPolicy}
             context={{ userName: form.email.split("@")[0], domainName: form.email.split("@")[1] }}
           />
-          <div className="flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={() => setOpen(false)}>
-              Cancel
-            </Button>
-            <Button type="submit" busy={addUser.isPending}>
-              Add user
-            </Button>
-          </div>
+          <DialogActions submitLabel="Add user" busy={addUser.isPending} onCancel={() => setOpen(false)} />
         </form>
       </Dialog>
     </>

@@ -9,7 +9,7 @@ import { DomainPolicyCard } from "~/components/console/domain-policy-card";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
-import { Dialog } from "~/components/ui/dialog";
+import { Dialog, DialogActions } from "~/components/ui/dialog";
 import { Field, Input } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
 import { formatDateTime } from "~/lib/format";
@@ -208,14 +208,11 @@ export default function DomainPage() {
               }}
             />
           )}
-          <div className="flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" busy={mutation.isPending}>
-              {dialog?.mode === "reset" ? "Set password" : "Create mailbox"}
-            </Button>
-          </div>
+          <DialogActions
+            submitLabel={dialog?.mode === "reset" ? "Set password" : "Create mailbox"}
+            busy={mutation.isPending}
+            onCancel={close}
+          />
         </form>
       </Dialog>
     </>
