@@ -25,6 +25,6 @@ export function parseFrame<T>(schema: z.ZodType<T>, data: unknown): ParseResult<
   return { ok: true, message: parsed.data };
 }
 
-export function encodeFrame(message: { type: string }): string {
+export function encodeFrame(message: { type: string; [key: string]: unknown }): string {
   return JSON.stringify(message);
 }
