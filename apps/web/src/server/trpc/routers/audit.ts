@@ -1,4 +1,5 @@
 // The audit log, filtered and paged.
+import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { AuditEventType } from "@mailwarden/db";
 import { listAuditEvents } from "../../services/audit";
@@ -26,4 +27,4 @@ export const auditRouter = {
       }),
     ),
   types: protectedProcedure.query(() => Object.values(AuditEventType)),
-};
+} satisfies TRPCRouterRecord;

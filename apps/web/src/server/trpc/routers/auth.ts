@@ -1,4 +1,5 @@
 // First-run setup, the signed-in user's own account and 2FA enrollment.
+import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { completeSetup, isSetupTokenValid, needsSetup } from "../../auth/setup";
 import { beginTotpEnrollment, confirmTotpEnrollment, regenerateRecoveryCodes } from "../../auth/totp";
@@ -39,4 +40,4 @@ export const authRouter = {
   regenerateRecoveryCodes: protectedProcedure.mutation(({ ctx }) =>
     regenerateRecoveryCodes(ctx.prisma, ctx.actor.userId, ctx.ip),
   ),
-};
+} satisfies TRPCRouterRecord;

@@ -1,4 +1,5 @@
 // Customers (tenants) and their console users.
+import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import {
   createCustomer,
@@ -55,4 +56,4 @@ export const customerRouter = {
   removeUser: protectedProcedure
     .input(z.object({ customerId: id, userId: id }))
     .mutation(({ ctx, input }) => removeCustomerUser(ctx.prisma, ctx.actor, input, ctx.ip)),
-};
+} satisfies TRPCRouterRecord;

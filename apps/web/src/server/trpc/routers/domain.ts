@@ -1,4 +1,5 @@
 // Domains and their mailboxes.
+import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { createDomain, deleteDomain, getDomain, listDomains } from "../../services/domains";
 import {
@@ -48,4 +49,4 @@ export const domainRouter = {
   deleteMailbox: protectedProcedure
     .input(z.object({ mailboxId: id }))
     .mutation(({ ctx, input }) => deleteMailbox(ctx.prisma, ctx.actor, input.mailboxId, ctx.ip)),
-};
+} satisfies TRPCRouterRecord;

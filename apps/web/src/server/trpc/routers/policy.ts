@@ -1,4 +1,5 @@
 // The policy editor: provider defaults, per-domain overrides and propagation.
+import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { policySchema, settings, type PolicyKey } from "@mailwarden/policy";
 import {
@@ -39,4 +40,4 @@ export const policyRouter = {
   propagate: protectedProcedure
     .input(z.object({ key: settingKey }))
     .mutation(({ ctx, input }) => applyPropagation(ctx.prisma, ctx.actor, input.key, ctx.ip)),
-};
+} satisfies TRPCRouterRecord;

@@ -1,4 +1,5 @@
 // Servers (agents): list, detail with posture, add with an enrollment token, revoke, delete.
+import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { getRuntime } from "../../runtime";
 import {
@@ -41,4 +42,4 @@ export const serverRouter = {
   delete: protectedProcedure
     .input(z.object({ serverId: id }))
     .mutation(({ ctx, input }) => deleteServer(ctx.prisma, ctx.actor, input.serverId, ctx.ip)),
-};
+} satisfies TRPCRouterRecord;
