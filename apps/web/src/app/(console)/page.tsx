@@ -51,7 +51,13 @@ export default function OverviewPage() {
               label="Servers online"
               value={`${o.servers.online} / ${o.servers.total}`}
               href="/servers"
-              tone={o.servers.offline > 0 ? "text-red-600" : "text-emerald-700"}
+              tone={
+                o.servers.offline > 0
+                  ? "text-red-600"
+                  : o.servers.online < o.servers.total
+                    ? "text-amber-600"
+                    : "text-emerald-700"
+              }
             />
           </div>
           {o.servers.total === 0 && me.data?.providerRole === "PROVIDER_ADMIN" && (

@@ -23,8 +23,8 @@ const editors: Record<
 > = {
   relay: {
     options: [
-      { value: "nobody", label: "Nobody — only authenticated users" },
-      { value: "authenticated-or-whitelist", label: "Authenticated or whitelisted IPs" },
+      { value: "nobody", label: "Nobody (authenticated only)" },
+      { value: "authenticated-or-whitelist", label: "Authenticated or whitelisted" },
       { value: "local-networks", label: "Local networks" },
     ],
     toValue: (v) => v,
