@@ -19,8 +19,10 @@ export function hubUrlFor(publicUrl: string): string {
   return url.toString();
 }
 
+/** `install`: the one-liner for a fresh host (agent/install.sh); `enroll`: for a host that has the agent. */
 export function enrollCommands(publicUrl: string, token: string) {
   return {
+    install: `curl -fsSL ${publicUrl.replace(/\/+$/, "")}/install.sh | sh -s -- --token ${token}`,
     enroll: `mailwarden-agent enroll --url ${hubUrlFor(publicUrl)} --token ${token} && mailwarden-agent run`,
   };
 }
