@@ -34,6 +34,8 @@ export const agentSettingsSchema = z
         submission: { port: 587, host: "0.0.0.0" },
         submissionTls: { port: 465, host: "0.0.0.0" },
       }),
+    /** DNS servers for every lookup ("127.0.0.1:5353", "[::1]:53"); default: the host's resolv.conf. */
+    dnsServers: z.array(z.string().min(1).max(64)).max(8).optional(),
     /** A real certificate; without it a self-signed one is generated into <stateDir>/tls/. */
     tls: z
       .object({ certFile: z.string().min(1), keyFile: z.string().min(1) })

@@ -8,7 +8,13 @@ export interface SettingInfo<K extends PolicyKey = PolicyKey> {
   key: K;
   row: number;
   label: string;
-  group: "Relay & authentication" | "TLS" | "Passwords";
+  group:
+    | "Relay & authentication"
+    | "Anti-spam"
+    | "TLS"
+    | "Passwords"
+    | "Bounces & auto-responders"
+    | "Delivery & server role";
   levels: readonly PolicyLevel[];
   secureDefault: Policy[K];
   why: string;
@@ -22,6 +28,14 @@ export const defaultPolicy: Policy = {
   tlsMinVersion: "TLSv1.2",
   authOnlyOverTls: true,
   passwordPolicy: { minLength: 12, minClasses: 3, forbidUserOrDomainName: true, forbidCommon: true },
+  catchAllMailbox: null,
+  bounces: "require-spf-pass",
+  autoResponders: "require-spf-pass",
+  spfCheck: "reject-fail",
+  dmarcCompliance: "honor-policy",
+  dkimVerify: true,
+  dkimSigning: true,
+  retryScheduleMinutes: [10, 10, 10, 1440],
 };
 
 export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
@@ -76,6 +90,87 @@ export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
     why: "Long passwords from several character classes resist guessing and credential stuffing.",
     looseningRisk: "Weaker passwords are easier to guess by brute force.",
   },
+  catchAllMailbox: {
+    key: "catchAllMailbox",
+    row: 5,
+    label: "Catch-all",
+    group: "Relay & authentication",
+    levels: ["provider", "customer", "domain"],
+    secureDefault: defaultPolicy.catchAllMailbox,
+    why: "Mail to unknown addresses is refused at RCPT, so spammers cannot harvest addresses.",
+    looseningRisk:
+      "Every guessed address is accepted: spam to made-up addresses fills the catch-all mailbox.",
+  },
+  bounces: {
+    key: "bounces",
+    row: 6,
+    label: "Bounces (DSN)",
+    group: "Bounces & auto-responders",
+    levels: ["provider", "domain"],
+    secureDefault: defaultPolicy.bounces,
+    why: "A failed delivery bounces only to senders that passed SPF, so forged senders get no backscatter.",
+    looseningRisk: "Bounces to forged senders (backscatter) can get this server blocklisted.",
+  },
+  autoResponders: {
+    key: "autoResponders",
+    row: 7,
+    label: "Auto-responders",
+    group: "Bounces & auto-responders",
+    levels: ["provider", "domain"],
+    secureDefault: defaultPolicy.autoResponders,
+    why: "Vacation replies go only to senders that passed SPF, never to lists or automated mail.",
+    looseningRisk: "Auto-replies to forged senders turn this server into a spam reflector.",
+  },
+  spfCheck: {
+    key: "spfCheck",
+    row: 8,
+    label: "SPF check",
+    group: "Anti-spam",
+    levels: ["provider", "domain"],
+    secureDefault: defaultPolicy.spfCheck,
+    why: "Mail from a server the sender's domain does not allow is refused (550).",
+    looseningRisk: "Mail with forged senders reaches mailboxes, only tagged or not checked at all.",
+  },
+  dmarcCompliance: {
+    key: "dmarcCompliance",
+    row: 9,
+    label: "DMARC compliance",
+    group: "Anti-spam",
+    levels: ["provider", "domain"],
+    secureDefault: defaultPolicy.dmarcCompliance,
+    why: "The sender domain's DMARC policy is honoured: p=reject is refused, p=quarantine goes to Junk.",
+    looseningRisk: "Mail that the sender's domain asked to reject is delivered to the inbox.",
+  },
+  dkimVerify: {
+    key: "dkimVerify",
+    row: 10,
+    label: "DKIM verification and ARC",
+    group: "Anti-spam",
+    levels: ["provider"],
+    secureDefault: defaultPolicy.dkimVerify,
+    why: "Signatures are checked and recorded in Authentication-Results; DMARC relies on them.",
+    looseningRisk: "DMARC can no longer tell genuine signed mail from forgeries.",
+  },
+  dkimSigning: {
+    key: "dkimSigning",
+    row: 11,
+    label: "DKIM signing",
+    group: "Anti-spam",
+    levels: ["domain"],
+    secureDefault: defaultPolicy.dkimSigning,
+    why: "Outbound mail is signed with a key generated on the server, so recipients can verify it.",
+    looseningRisk: "Recipients cannot verify this domain's mail, and DMARC fails for it.",
+  },
+  retryScheduleMinutes: {
+    key: "retryScheduleMinutes",
+    row: 24,
+    label: "Delivery retry schedule",
+    group: "Delivery & server role",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.retryScheduleMinutes,
+    why: "Temporary failures are retried after 10, 10, 10 and 1440 minutes, then bounced per the bounce policy.",
+    looseningRisk: "A different schedule changes how long mail waits before it bounces.",
+  },
 };
 
 export const settingList: SettingInfo[] = Object.values(settings) as SettingInfo[];
@@ -90,6 +185,19 @@ export function isLoosening<K extends PolicyKey>(key: K, before: Policy[K], afte
       return before === true && after === false;
     case "tlsMinVersion":
       return before === "TLSv1.3" && after === "TLSv1.2";
+    case "catchAllMailbox":
+      return before === null && after !== null;
+    case "bounces":
+    case "autoResponders":
+      return before !== "enabled" && after === "enabled";
+    case "spfCheck":
+    case "dmarcCompliance": {
+      const strength = ["off", "tag", "reject-fail", "honor-policy"];
+      return strength.indexOf(after as string) < strength.indexOf(before as string);
+    }
+    case "dkimVerify":
+    case "dkimSigning":
+      return before === true && after === false;
     case "passwordPolicy": {
       const b = before as Policy["passwordPolicy"];
       const a = after as Policy["passwordPolicy"];

@@ -5,6 +5,9 @@ import { z } from "zod";
 
 export const relayModes = ["nobody", "authenticated-or-whitelist", "local-networks"] as const;
 export const tlsVersions = ["TLSv1.2", "TLSv1.3"] as const;
+export const spfGateModes = ["require-spf-pass", "disabled", "enabled"] as const;
+export const spfCheckModes = ["reject-fail", "tag", "off"] as const;
+export const dmarcModes = ["honor-policy", "tag", "off"] as const;
 
 export const passwordPolicySchema = z.object({
   minLength: z.number().int().min(8).max(128),
@@ -26,6 +29,25 @@ export const policySchema = z.object({
   authOnlyOverTls: z.boolean(),
   /** Row 14 — password rules for mailboxes and console users. */
   passwordPolicy: passwordPolicySchema,
+  /** Row 5 — local part of the mailbox that receives mail for unknown addresses; null = refuse (550). */
+  catchAllMailbox: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$/)
+    .nullable(),
+  /** Row 6 — when a failed delivery produces a bounce (DSN) to the sender. */
+  bounces: z.enum(spfGateModes),
+  /** Row 7 — when vacation/auto-replies may be sent. */
+  autoResponders: z.enum(spfGateModes),
+  /** Row 8 — SPF at MAIL FROM/DATA: fail → 550, or only a header. */
+  spfCheck: z.enum(spfCheckModes),
+  /** Row 9 — DMARC: p=reject → 550, p=quarantine → Junk folder. */
+  dmarcCompliance: z.enum(dmarcModes),
+  /** Row 10 — DKIM verification and ARC on inbound mail. */
+  dkimVerify: z.boolean(),
+  /** Row 11 — sign outbound mail of the domain with a key generated on the agent. */
+  dkimSigning: z.boolean(),
+  /** Row 24 — minutes between delivery attempts; after the last one the message bounces (row 6). */
+  retryScheduleMinutes: z.array(z.number().int().min(1).max(10080)).min(1).max(20),
 });
 export type Policy = z.infer<typeof policySchema>;
 export type PolicyKey = keyof Policy;
