@@ -3,3 +3,4 @@ export * from "./schema";
 export * from "./catalogue";
 export * from "./resolve";
 export * from "./password";
+export * from "./choices";

@@ -1,6 +1,16 @@
 // Where a policy value comes from: set at this level, inherited from above, or the secure default.
 import { Badge } from "../ui/badge";
 
+const valueLabels: Record<string, string> = {
+  "require-spf-pass": "SPF pass only",
+  "reject-fail": "Reject failures",
+  "honor-policy": "Honour policy",
+};
+
+function settingValueLabel(value: string): string {
+  return valueLabels[value] ?? value;
+}
+
 export function SettingSource({ source, setHere }: { source: string; setHere: boolean }) {
   if (setHere) return <Badge tone="blue">Set here</Badge>;
   if (source === "default") return <Badge>Secure default</Badge>;
@@ -10,7 +20,9 @@ export function SettingSource({ source, setHere }: { source: string; setHere: bo
 export function formatSettingValue(value: unknown): string {
   if (value === true) return "On";
   if (value === false) return "Off";
-  if (typeof value === "string") return value;
+  if (value === null) return "Disabled";
+  if (Array.isArray(value)) return `${value.join(", ")} min`;
+  if (typeof value === "string") return settingValueLabel(value);
   if (value && typeof value === "object" && "minLength" in value) {
     const p = value as { minLength: number; minClasses: number };
     return `${p.minLength}+ chars, ${p.minClasses} classes`;

@@ -30,6 +30,7 @@ function describe(layers: Awaited<ReturnType<typeof loadPolicyLayers>>, level: P
       group: s.group,
       why: s.why,
       looseningRisk: s.looseningRisk,
+      levels: s.levels,
       secureDefault: s.secureDefault,
       value: resolved[s.key].value,
       source: resolved[s.key].source,

@@ -4,7 +4,13 @@
 "use client";
 import * as React from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { tlsVersions, type Policy } from "@mailwarden/policy";
+import {
+  isLoosening,
+  parseChoice,
+  settingChoices,
+  type PolicyKey,
+  type PolicyOverrides,
+} from "@mailwarden/policy";
 import { ConfirmLoosening } from "~/components/console/confirm-loosening";
 import { SettingSource, formatSettingValue } from "~/components/console/setting-source";
 import { Alert } from "~/components/ui/alert";
@@ -15,46 +21,19 @@ import { Select } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
 import { errorMessage, useTRPC, type RouterOutputs } from "~/lib/trpc";
 
-type Patch = Partial<Pick<Policy, "relay" | "requireSmtpAuth" | "tlsMinVersion" | "authOnlyOverTls">>;
-
-const editors: Record<
-  string,
-  { options: { value: string; label: string }[]; toValue: (v: string) => unknown }
-> = {
-  relay: {
-    options: [
-      { value: "nobody", label: "Nobody (authenticated only)" },
-      { value: "authenticated-or-whitelist", label: "Authenticated or whitelisted" },
-      { value: "local-networks", label: "Local networks" },
-    ],
-    toValue: (v) => v,
-  },
-  requireSmtpAuth: {
-    options: [
-      { value: "true", label: "On" },
-      { value: "false", label: "Off" },
-    ],
-    toValue: (v) => v === "true",
-  },
-  tlsMinVersion: { options: tlsVersions.map((v) => ({ value: v, label: v })), toValue: (v) => v },
-  authOnlyOverTls: {
-    options: [
-      { value: "true", label: "On" },
-      { value: "false", label: "Off" },
-    ],
-    toValue: (v) => v === "true",
-  },
-};
-
 type Setting = RouterOutputs["policy"]["provider"]["settings"][number];
 
 export default function PolicyPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const policy = useQuery(trpc.policy.provider.queryOptions());
-  const [pending, setPending] = React.useState<{ patch: Patch; label: string; risk: string } | null>(null);
+  const [pending, setPending] = React.useState<{
+    patch: PolicyOverrides;
+    label: string;
+    risk: string;
+  } | null>(null);
   const [notice, setNotice] = React.useState<string | null>(null);
-  const [propagateKey, setPropagateKey] = React.useState<"requireSmtpAuth" | null>(null);
+  const [propagateKey, setPropagateKey] = React.useState<PolicyKey | null>(null);
   const preview = useQuery({
     ...trpc.policy.previewPropagation.queryOptions({ key: propagateKey ?? "requireSmtpAuth" }),
     enabled: propagateKey !== null,
@@ -85,13 +64,10 @@ export default function PolicyPage() {
 
   function change(setting: Setting, raw: string) {
     setNotice(null);
-    const value = editors[setting.key]!.toValue(raw);
-    const patch = { [setting.key]: value } as Patch;
-    const loosening =
-      (setting.key === "relay" && setting.value === "nobody" && value !== "nobody") ||
-      (typeof setting.value === "boolean" && setting.value && value === false) ||
-      (setting.key === "tlsMinVersion" && setting.value === "TLSv1.3" && value === "TLSv1.2");
-    if (loosening) setPending({ patch, label: setting.label, risk: setting.looseningRisk });
+    const value = parseChoice(setting.key, raw);
+    const patch = { [setting.key]: value } as PolicyOverrides;
+    if (isLoosening(setting.key, setting.value as never, value as never))
+      setPending({ patch, label: setting.label, risk: setting.looseningRisk });
     else update.mutate({ patch, confirmLoosening: false });
   }
 
@@ -128,7 +104,7 @@ export default function PolicyPage() {
                       </p>
                     </div>
                     <div className="flex flex-wrap items-center gap-2">
-                      {editors[s.key] ? (
+                      {settingChoices(s.key) ? (
                         <Select
                           id={`setting-${s.key}`}
                           className="w-64"
@@ -136,21 +112,17 @@ export default function PolicyPage() {
                           disabled={update.isPending}
                           onChange={(e) => change(s, e.target.value)}
                         >
-                          {editors[s.key]!.options.map((o) => (
+                          {settingChoices(s.key)!.map((o) => (
                             <option key={o.value} value={o.value}>
                               {o.label}
                             </option>
                           ))}
                         </Select>
                       ) : (
-                        <span className="text-sm text-slate-500">Editable in a later release</span>
+                        <span className="text-sm text-slate-500">{formatSettingValue(s.value)}</span>
                       )}
-                      {s.key === "requireSmtpAuth" && (
-                        <Button
-                          variant="secondary"
-                          size="sm"
-                          onClick={() => setPropagateKey("requireSmtpAuth")}
-                        >
+                      {s.levels.includes("domain") && (
+                        <Button variant="secondary" size="sm" onClick={() => setPropagateKey(s.key)}>
                           Propagate to all domains…
                         </Button>
                       )}
@@ -214,7 +186,10 @@ export default function PolicyPage() {
               <Button variant="secondary" onClick={() => setPropagateKey(null)}>
                 Cancel
               </Button>
-              <Button busy={propagate.isPending} onClick={() => propagate.mutate({ key: "requireSmtpAuth" })}>
+              <Button
+                busy={propagate.isPending}
+                onClick={() => propagateKey && propagate.mutate({ key: propagateKey })}
+              >
                 Apply to {preview.data.changes.length} domains
               </Button>
             </div>
