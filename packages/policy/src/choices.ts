@@ -21,6 +21,11 @@ const valueLabels: Record<string, string> = {
   "honor-policy": "Honour the sender's policy",
 };
 
+/** A readable label for an enum value ("reject-fail" → "Reject failures (550)"). */
+export function choiceLabel(value: string): string {
+  return valueLabels[value] ?? value;
+}
+
 /** Options for enum and on/off settings; null for settings that need their own editor. */
 export function settingChoices(key: PolicyKey): SettingChoice[] | null {
   const field = policySchema.shape[key] as unknown as {
@@ -34,7 +39,7 @@ export function settingChoices(key: PolicyKey): SettingChoice[] | null {
     ];
   }
   if (def.type === "enum" && def.entries) {
-    return Object.values(def.entries).map((v) => ({ value: v, label: valueLabels[v] ?? v }));
+    return Object.values(def.entries).map((v) => ({ value: v, label: choiceLabel(v) }));
   }
   return null;
 }

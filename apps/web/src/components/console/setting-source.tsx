@@ -1,15 +1,6 @@
 // Where a policy value comes from: set at this level, inherited from above, or the secure default.
+import { choiceLabel } from "@mailwarden/policy";
 import { Badge } from "../ui/badge";
-
-const valueLabels: Record<string, string> = {
-  "require-spf-pass": "SPF pass only",
-  "reject-fail": "Reject failures",
-  "honor-policy": "Honour policy",
-};
-
-function settingValueLabel(value: string): string {
-  return valueLabels[value] ?? value;
-}
 
 export function SettingSource({ source, setHere }: { source: string; setHere: boolean }) {
   if (setHere) return <Badge tone="blue">Set here</Badge>;
@@ -22,7 +13,7 @@ export function formatSettingValue(value: unknown): string {
   if (value === false) return "Off";
   if (value === null) return "Disabled";
   if (Array.isArray(value)) return `${value.join(", ")} min`;
-  if (typeof value === "string") return settingValueLabel(value);
+  if (typeof value === "string") return choiceLabel(value);
   if (value && typeof value === "object" && "minLength" in value) {
     const p = value as { minLength: number; minClasses: number };
     return `${p.minLength}+ chars, ${p.minClasses} classes`;
