@@ -3,12 +3,25 @@
 import * as React from "react";
 import { Button } from "./ui/button";
 
-export function CopyBlock({ value, label }: { value: string; label: string }) {
+export function CopyBlock({
+  value,
+  label,
+  hint,
+  testId,
+}: {
+  value: string;
+  label: string;
+  hint?: string;
+  testId?: string;
+}) {
   const [copied, setCopied] = React.useState(false);
   return (
     <div className="space-y-1.5">
       <div className="flex items-center justify-between">
-        <span className="text-xs font-medium text-slate-500">{label}</span>
+        <span>
+          <span className="block text-sm font-medium text-slate-700">{label}</span>
+          {hint && <span className="block text-xs text-slate-500">{hint}</span>}
+        </span>
         <Button
           type="button"
           variant="ghost"
@@ -23,7 +36,7 @@ export function CopyBlock({ value, label }: { value: string; label: string }) {
       </div>
       <pre
         className="overflow-x-auto whitespace-pre-wrap break-all rounded-md bg-slate-900 px-3 py-2.5 font-mono text-xs text-slate-100"
-        data-testid={`copy-${label}`}
+        data-testid={testId ? `copy-${testId}` : undefined}
       >
         {value}
       </pre>

@@ -100,6 +100,7 @@ export default function ServersPage() {
               token={create.data.token}
               expiresAt={create.data.expiresAt}
               command={create.data.commands.enroll}
+              installCommand={create.data.commands.install}
             />
             <div className="mt-4 flex justify-end">
               <Button onClick={close}>Done</Button>

@@ -98,6 +98,7 @@ export default function ServerPage() {
               token={newToken.data.token}
               expiresAt={newToken.data.expiresAt}
               command={newToken.data.commands.enroll}
+              installCommand={newToken.data.commands.install}
             />
           </Card>
         )}
