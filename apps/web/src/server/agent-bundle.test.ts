@@ -84,6 +84,7 @@ describe("agent bundle", () => {
     expect(names.every((name) => name.startsWith(`${BUNDLE_DIR}/`))).toBe(true);
     for (const expected of [
       "package.json",
+      "package-lock.json",
       "README.md",
       "bin/mailwarden-agent.mjs",
       "src/cli.ts",
@@ -121,6 +122,23 @@ describe("agent bundle", () => {
       },
     );
     expect(install.code, install.stderr).toBe(0);
+
+    // Exactly the versions and layout of the repository's lock (a fresh resolution once hoisted two
+    // copies of @peculiar/asn1-schema apart and broke certificate generation).
+    type Lock = { packages: Record<string, { version?: string; optional?: boolean; link?: boolean }> };
+    const readLock = (file: string) => JSON.parse(readFileSync(file, "utf8")) as Lock;
+    const repoLock = readLock(path.join(repoRoot, "package-lock.json")).packages;
+    const shipped = readLock(path.join(folder, "package-lock.json")).packages;
+    const installed = readLock(path.join(folder, "node_modules", ".package-lock.json")).packages;
+    for (const [key, entry] of Object.entries(shipped)) {
+      if (!key.startsWith("node_modules/") || entry.link) continue;
+      expect(entry.version, key).toBe((repoLock[key] ?? repoLock[`agent/${key}`])?.version);
+      if (!entry.optional) expect(installed[key]?.version, key).toBe(entry.version);
+    }
+    for (const [key, entry] of Object.entries(installed))
+      if (!entry.link) expect(shipped[key]?.version, key).toBe(entry.version);
+    const ls = await run("npm", ["ls", "--all", "--omit=dev"], { cwd: folder });
+    expect(ls.code, ls.stdout + ls.stderr).toBe(0);
 
     // Run from elsewhere: nothing may resolve through the monorepo's node_modules.
     const version = await run(
@@ -321,6 +339,8 @@ describe("the Add server one-liner on a bare host", () => {
           interval: 250,
         })
         .toBe("ONLINE");
+    } catch (error) {
+      throw new Error(`the installed agent did not come Online; its stderr:\n${agentErr}`, { cause: error });
     } finally {
       agent.kill("SIGTERM");
     }

@@ -2,7 +2,8 @@
 // address as its default --url) and the agent itself (GET /install/agent.tgz). The tarball is built from
 // the repository on request and cached until a source file changes: agent/bin, agent/src and README, and
 // the workspace packages the agent imports, vendored under vendor/ and referenced as file: dependencies,
-// so `npm install --omit=dev` in the unpacked folder is all a host needs. Only those files are read —
+// and a package-lock.json cut from the repository's, so `npm install --omit=dev` in the unpacked folder
+// is all a host needs and installs exactly what the tests ran with. Only those files are read —
 // never tests, never anything else of the repository.
 import { existsSync, readFileSync } from "node:fs";
 import { lstat, readdir, readFile } from "node:fs/promises";
@@ -21,6 +22,18 @@ interface PackageJson {
   bin?: Record<string, string>;
   exports?: unknown;
   dependencies?: Record<string, string>;
+}
+
+/** An entry of package-lock.json's "packages" (lockfileVersion 3). */
+interface LockEntry {
+  name?: string;
+  version?: string;
+  link?: boolean;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  [field: string]: unknown;
 }
 
 interface WorkspacePackage {
@@ -141,6 +154,82 @@ function rewriteDependencies(
   return result;
 }
 
+/**
+ * The repository's package-lock.json cut down to what the bundle installs, so a host gets exactly the
+ * versions and node_modules layout the tests ran with. Without it, a fresh resolution hoisted two
+ * copies of @peculiar/asn1-schema differently and the agent could not generate its certificate.
+ * `roots` maps a workspace folder (agent, packages/policy) to its place in the bundle ("", vendor/policy).
+ */
+function bundleLock(
+  lock: { packages: Record<string, LockEntry> },
+  roots: { from: string; to: string; dependencies: Record<string, string> }[],
+  workspaceNames: Set<string>,
+): { packages: Record<string, LockEntry>; names: Set<string> } {
+  const locked = lock.packages;
+  const parentOf = (key: string): string | null => {
+    const cut = key.lastIndexOf("/node_modules/");
+    if (cut >= 0) return key.slice(0, cut);
+    return key === "" ? null : "";
+  };
+  const resolve = (from: string, name: string): string | null => {
+    for (let base: string | null = from; base !== null; base = parentOf(base)) {
+      const key = base ? `${base}/node_modules/${name}` : `node_modules/${name}`;
+      if (locked[key]) return key;
+    }
+    return null;
+  };
+  const edges = (entry: LockEntry, withOptional: boolean) => [
+    ...Object.keys(entry.dependencies ?? {}).map((name) => ({ name, kind: "required" })),
+    ...Object.keys(entry.peerDependencies ?? {}).map((name) => ({
+      name,
+      kind: entry.peerDependenciesMeta?.[name]?.optional ? "optional" : "peer",
+    })),
+    ...(withOptional
+      ? Object.keys(entry.optionalDependencies ?? {}).map((name) => ({ name, kind: "optional" }))
+      : []),
+  ];
+  // Everything reachable; and what is reachable without optional edges (the rest is "optional").
+  const reach = (withOptional: boolean): Set<string> => {
+    const seen = new Set<string>();
+    const queue = roots.map((root) => ({
+      from: root.from,
+      entry: { dependencies: root.dependencies } as LockEntry,
+    }));
+    while (queue.length > 0) {
+      const { from, entry } = queue.shift()!;
+      for (const edge of edges(entry, withOptional)) {
+        if (workspaceNames.has(edge.name) || (edge.kind === "optional" && !withOptional)) continue;
+        const key = resolve(from, edge.name);
+        if (!key) {
+          if (edge.kind === "required")
+            throw new Error(`${edge.name} (needed by ${from}) is not in package-lock.json: run npm install`);
+          continue;
+        }
+        if (seen.has(key)) continue;
+        if (locked[key]!.link)
+          throw new Error(`${key} is a link in package-lock.json; the bundle cannot ship it`);
+        seen.add(key);
+        queue.push({ from: key, entry: locked[key]! });
+      }
+    }
+    return seen;
+  };
+  const all = reach(true);
+  const required = reach(false);
+
+  const packages: Record<string, LockEntry> = {};
+  const names = new Set<string>();
+  for (const key of [...all].sort()) {
+    const root = roots.find((r) => r.from && key.startsWith(`${r.from}/`));
+    const to = root ? `${root.to ? `${root.to}/` : ""}${key.slice(root.from.length + 1)}` : key;
+    if (packages[to]) throw new Error(`${key} and another package both land on ${to} in the agent bundle`);
+    const { dev: _dev, devOptional: _devOptional, peer: _peer, optional: _optional, ...rest } = locked[key]!;
+    packages[to] = required.has(key) ? rest : { ...rest, optional: true };
+    names.add(key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length));
+  }
+  return { packages, names };
+}
+
 function jsonEntry(name: string, value: unknown, mtimeMs: number): Entry {
   return { name, source: Buffer.from(`${JSON.stringify(value, null, 2)}\n`), mode: 0o644, mtimeMs };
 }
@@ -184,44 +273,92 @@ async function collectEntries(repoRoot: string): Promise<{ entries: Entry[]; key
     return info.mtimeMs;
   };
 
-  const pkgMtime = await fileMtime(path.join(agentDir, "package.json"));
-  entries.push(
-    jsonEntry(
-      "package.json",
-      {
-        name: "mailwarden-agent",
-        version: agentPkg.version,
-        description: "Mailwarden agent: SMTP server that enforces the lockdown policy pushed by the console",
-        private: true,
-        type: agentPkg.type ?? "module",
-        bin: agentPkg.bin,
-        engines: { node: ">=20" },
-        dependencies: rewriteDependencies(agentPkg.dependencies, workspace, "vendor/"),
-      },
-      pkgMtime,
+  const dependencies = rewriteDependencies(agentPkg.dependencies, workspace, "vendor/");
+  const vendorPackages = vendored.map((local) => ({
+    local,
+    to: `vendor/${path.basename(local.dir)}`,
+    dependencies: rewriteDependencies(local.pkg.dependencies, workspace, "../"),
+  }));
+  const rootPkgFile = path.join(repoRoot, "package.json");
+  const lockFile = path.join(repoRoot, "package-lock.json");
+  const rootPkg = JSON.parse(await readFile(rootPkgFile, "utf8")) as { overrides?: Record<string, unknown> };
+  const lock = JSON.parse(await readFile(lockFile, "utf8")) as { packages: Record<string, LockEntry> };
+  const lockMtime = Math.max(await fileMtime(rootPkgFile), await fileMtime(lockFile));
+  const { packages: lockedPackages, names: lockedNames } = bundleLock(
+    lock,
+    [
+      { from: "agent", to: "", dependencies },
+      ...vendorPackages.map(({ local, to, dependencies }) => ({
+        from: path.relative(repoRoot, local.dir).split(path.sep).join("/"),
+        to,
+        dependencies,
+      })),
+    ],
+    new Set(workspace.keys()),
+  );
+  // The repository's overrides that touch the bundle's packages (the lock was resolved with them).
+  const overrides = Object.fromEntries(
+    Object.entries(rootPkg.overrides ?? {}).filter(([spec]) =>
+      lockedNames.has(spec.replace(/(?<=.)@.*$/, "")),
     ),
   );
+
+  const pkgMtime = await fileMtime(path.join(agentDir, "package.json"));
+  const bundlePkg = {
+    name: "mailwarden-agent",
+    version: agentPkg.version,
+    description: "Mailwarden agent: SMTP server that enforces the lockdown policy pushed by the console",
+    private: true,
+    type: agentPkg.type ?? "module",
+    bin: agentPkg.bin,
+    engines: { node: ">=20" },
+    dependencies,
+    ...(Object.keys(overrides).length > 0 ? { overrides } : {}),
+  };
+  entries.push(jsonEntry("package.json", bundlePkg, pkgMtime));
+  const bundleLockFile = {
+    name: bundlePkg.name,
+    version: bundlePkg.version,
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      "": {
+        name: bundlePkg.name,
+        version: bundlePkg.version,
+        dependencies,
+        bin: bundlePkg.bin,
+        engines: bundlePkg.engines,
+      },
+      ...Object.fromEntries(
+        vendorPackages.flatMap(({ local, to, dependencies }) => [
+          [`node_modules/${local.pkg.name}`, { resolved: to, link: true }],
+          [to, { name: local.pkg.name, version: local.pkg.version, dependencies }],
+        ]),
+      ),
+      ...lockedPackages,
+    },
+  };
+  entries.push(jsonEntry("package-lock.json", bundleLockFile, Math.max(pkgMtime, lockMtime)));
   const readme = path.join(agentDir, "README.md");
   entries.push({ name: "README.md", source: readme, mode: 0o644, mtimeMs: await fileMtime(readme) });
   await addTree(agentDir, "bin", "", () => 0o755);
   await addTree(agentDir, "src", "", () => 0o644);
-  for (const local of vendored) {
-    const to = `vendor/${path.basename(local.dir)}/`;
+  for (const { local, to, dependencies } of vendorPackages) {
     entries.push(
       jsonEntry(
-        `${to}package.json`,
+        `${to}/package.json`,
         {
           name: local.pkg.name,
           version: local.pkg.version,
           private: true,
           type: local.pkg.type ?? "module",
           exports: local.pkg.exports,
-          dependencies: rewriteDependencies(local.pkg.dependencies, workspace, "../"),
+          dependencies,
         },
         await fileMtime(path.join(local.dir, "package.json")),
       ),
     );
-    await addTree(local.dir, "src", to, () => 0o644);
+    await addTree(local.dir, "src", `${to}/`, () => 0o644);
   }
   // A deleted file changes no mtime that is left, but changes the list.
   return { entries, key: `${newest}:${keyParts.join("\n")}` };
