@@ -3,6 +3,7 @@
 // an accepted message survives a crash. One file per mailbox, never a shared link, so deleting it in
 // one mailbox never touches another.
 import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { mkdirDurable, writeDurably } from "../state/atomic-write";
 
@@ -15,6 +16,15 @@ export interface MailboxRef {
 
 export function maildirPath(stateDir: string, mailbox: MailboxRef): string {
   return path.join(stateDir, "mail", mailbox.domain, mailbox.localPart, "Maildir");
+}
+
+/** Maildir++ folder for mail the sender's domain asked to quarantine (DMARC, POLICY.md row 9). */
+export const JUNK_FOLDER = "Junk";
+
+/** A Maildir++ subfolder (`<maildir>/.<name>/{tmp,new,cur}`), or the inbox when `folder` is omitted. */
+export function maildirFolderPath(stateDir: string, mailbox: MailboxRef, folder?: string): string {
+  const root = maildirPath(stateDir, mailbox);
+  return folder ? path.join(root, `.${folder}`) : root;
 }
 
 let deliveryCounter = 0;
@@ -40,9 +50,13 @@ export async function deliverToMaildir(
   mailbox: MailboxRef,
   message: Buffer,
   hostname: string,
+  /** A Maildir++ subfolder such as JUNK_FOLDER; the inbox when omitted. */
+  folder?: string,
 ): Promise<string> {
-  const root = maildirPath(stateDir, mailbox);
+  const root = maildirFolderPath(stateDir, mailbox, folder);
   await ensureMaildir(root);
+  // Maildir++ marks a subfolder with an empty `maildirfolder` file (Courier, Dovecot).
+  if (folder) await writeFile(path.join(root, "maildirfolder"), "", { flag: "a", mode: 0o600 });
   const name = uniqueName(hostname);
   const tmpFile = path.join(root, "tmp", name);
   const newFile = path.join(root, "new", name);

@@ -1,8 +1,9 @@
 // The posture snapshot sent to the hub: what this server actually does right now (listeners, TLS,
-// certificate, queue, memory, revision), which the dashboard scores. Built from live state, never from
-// what the config says should be true.
+// certificate, queue, memory, revision, DKIM public keys), which the dashboard scores and shows. Built
+// from live state, never from what the config says should be true.
 import { postureSchema, type Posture } from "@mailwarden/protocol";
 import type { ListenerPosture } from "../smtp/mail-server";
+import type { DkimPublicKey } from "../dkim/dkim-keys";
 import type { CertificateFacts } from "../smtp/tls";
 
 export interface PostureInputs {
@@ -14,6 +15,8 @@ export interface PostureInputs {
   queueSize: number;
   appliedRevision: number | null;
   startedAt: number;
+  /** Keys this agent signs with (row 11): the dashboard shows each as the DNS record to publish. */
+  dkim?: DkimPublicKey[];
 }
 
 export function buildPosture(inputs: PostureInputs): Posture {
@@ -28,5 +31,6 @@ export function buildPosture(inputs: PostureInputs): Posture {
     memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
     appliedRevision: inputs.appliedRevision,
     uptimeSeconds: Math.round((Date.now() - inputs.startedAt) / 1000),
+    dkim: inputs.dkim ?? [],
   });
 }

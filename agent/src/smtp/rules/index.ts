@@ -1,14 +1,19 @@
 // The fixed order of rules in each SMTP phase. Order matters: relay runs before local-recipient so a
 // remote recipient is judged on relay rights, never on mailbox lookups. RCPT fails closed: a recipient
-// no rule accepted is refused.
+// no rule accepted is refused. DATA rules (SPF, then DMARC) judge unauthenticated mail for local
+// mailboxes once the message is in; with no objection the message is accepted.
 import { authOnlyOverTls } from "./auth-only-over-tls";
+import { dmarc } from "./dmarc";
 import { localRecipient } from "./local-recipient";
+import { onePolicyPerTransaction } from "./one-policy-per-transaction";
 import { relay } from "./relay";
 import { requireSmtpAuth } from "./require-smtp-auth";
+import { spf } from "./spf";
 import {
   accept,
   reject,
   type AuthContext,
+  type DataContext,
   type MailFromContext,
   type RcptToContext,
   type Rule,
@@ -16,14 +21,17 @@ import {
 
 export const authRules: readonly Rule<AuthContext>[] = [authOnlyOverTls];
 export const mailFromRules: readonly Rule<MailFromContext>[] = [requireSmtpAuth];
-export const rcptToRules: readonly Rule<RcptToContext>[] = [relay, localRecipient];
+export const rcptToRules: readonly Rule<RcptToContext>[] = [relay, onePolicyPerTransaction, localRecipient];
+export const dataRules: readonly Rule<DataContext>[] = [spf, dmarc];
 
 export const phaseFallback = {
   auth: accept,
   mail: accept,
   rcpt: reject(550, "5.1.1 Mailbox unavailable"),
+  data: accept,
 } as const;
 
 export { isAuthOfferedBeforeTls } from "./auth-only-over-tls";
+export { recipientPolicyOf } from "./one-policy-per-transaction";
 export * from "./types";
 export * from "./run-rules";

@@ -3,7 +3,7 @@
 import type { Logger } from "pino";
 import type { Rule, RuleOutcome, SessionFacts } from "./types";
 
-export type Phase = "auth" | "mail" | "rcpt";
+export type Phase = "auth" | "mail" | "rcpt" | "data";
 
 export interface PhaseResult {
   outcome: RuleOutcome;

@@ -1,6 +1,8 @@
 // The contract every SMTP rule follows (Haraka-style hooks): a rule looks at one command in one phase
 // and answers continue, accept, reject (5xx) or tempfail (4xx). Rules never touch sockets, so each can
 // be read and tested on its own.
+import type { Policy } from "@mailwarden/policy";
+import type { MessageAuthentication } from "../../auth/message-authentication";
 import type { ActiveConfig } from "../active-config";
 
 export type ListenerName = "inbound" | "submission" | "submissionTls";
@@ -9,7 +11,9 @@ export type RuleOutcome =
   | { action: "continue" }
   | { action: "accept" }
   | { action: "reject"; code: number; message: string }
-  | { action: "tempfail"; code: number; message: string };
+  | { action: "tempfail"; code: number; message: string }
+  /** DATA only: accept, but into the recipients' Junk folder (DMARC p=quarantine, row 9). */
+  | { action: "quarantine" };
 
 export interface SessionFacts {
   sessionId: string;
@@ -32,6 +36,19 @@ export interface MailFromContext extends SessionFacts {
 export interface RcptToContext extends SessionFacts {
   sender: string;
   recipient: string;
+  /** Recipients already accepted in this transaction. */
+  acceptedRecipients?: readonly string[];
+}
+
+export interface DataContext extends SessionFacts {
+  sender: string;
+  /**
+   * Policy of the local recipients' domain(s), which decides SPF/DMARC actions (rows 8, 9); one per
+   * transaction (see one-policy-per-transaction). null when no recipient is local: nothing to protect.
+   */
+  recipientPolicy: Policy | null;
+  /** SPF/DKIM/DMARC/ARC of the message, computed once on first call; rejects on failure or timeout. */
+  authentication(): Promise<MessageAuthentication>;
 }
 
 export interface Rule<Context> {

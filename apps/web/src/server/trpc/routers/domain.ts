@@ -1,6 +1,7 @@
 // Domains and their mailboxes.
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
+import { getDkimRecord } from "../../services/dkim-records";
 import { createDomain, deleteDomain, getDomain, listDomains } from "../../services/domains";
 import {
   createMailbox,
@@ -30,6 +31,9 @@ export const domainRouter = {
   delete: protectedProcedure
     .input(z.object({ domainId: id }))
     .mutation(({ ctx, input }) => deleteDomain(ctx.prisma, ctx.actor, input.domainId, ctx.ip)),
+  dkimRecord: protectedProcedure
+    .input(z.object({ domainId: id }))
+    .query(({ ctx, input }) => getDkimRecord(ctx.prisma, ctx.actor, input.domainId)),
   passwordRules: protectedProcedure
     .input(z.object({ domainId: id }))
     .query(({ ctx, input }) => mailboxPasswordRules(ctx.prisma, ctx.actor, input.domainId)),

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { PasswordInput } from "~/components/password-input";
+import { DkimRecordCard } from "~/components/console/dkim-record-card";
 import { DomainPolicyCard } from "~/components/console/domain-policy-card";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
@@ -156,6 +157,7 @@ export default function DomainPage() {
           )}
         </Card>
         <DomainPolicyCard domainId={d.id} domainName={d.name} />
+        <DkimRecordCard domainId={d.id} domainName={d.name} />
       </div>
       <Dialog
         open={dialog !== null}
