@@ -1,10 +1,11 @@
 // Public surface of @mailwarden/db: the Prisma client and its types, and the small helpers every writer
-// shares (tokens, audit events, config-change signals, policy revisions). Start-up (embedded PostgreSQL
-// or DATABASE_URL, migrations) is "@mailwarden/db/start", kept out of what Next.js bundles; test
-// helpers are "@mailwarden/db/testing".
+// shares (tokens, audit events, config-change and agent-command signals, policy revisions). Start-up
+// (embedded PostgreSQL or DATABASE_URL, migrations) is "@mailwarden/db/start", kept out of what Next.js
+// bundles; test helpers are "@mailwarden/db/testing".
 export * from "./generated/prisma/enums";
 export { Prisma, PrismaClient } from "./generated/prisma/client";
 export type {
+  AgentCommand,
   AgentCredential,
   AuditEvent,
   Domain,
@@ -25,12 +26,26 @@ export { createPrismaClient, type Db, type Tx } from "./client";
 export { generateToken, hashToken, safeEqualHex } from "./tokens";
 export { writeAudit, type AuditEntry } from "./audit";
 export {
+  configChangeHandler,
   configChannel,
   listenConfigChanges,
   markConfigChanged,
   type ConfigChangeListenerOptions,
   type ConfigChangeScope,
 } from "./config-changes";
+export {
+  agentCommandHandler,
+  commandChannel,
+  issueAgentCommand,
+  listenAgentCommands,
+  type NewAgentCommand,
+} from "./agent-commands";
+export {
+  listenChannels,
+  type ChannelHandler,
+  type ChannelListener,
+  type ChannelListenerOptions,
+} from "./listen";
 export {
   loadPolicyLayers,
   savePolicyOverrides,

@@ -20,6 +20,7 @@ import {
   type AgentMessage,
   type Posture,
 } from "@mailwarden/protocol";
+import { recordCommandResult, sendPendingCommands } from "./agent-commands";
 import { buildAgentConfig } from "./agent-config";
 import { authenticateAgent } from "./authentication";
 import { redeemEnrollmentToken } from "./enrollment";
@@ -32,6 +33,8 @@ export interface HubContext {
   logger: Logger;
   heartbeatIntervalMs: number;
   handshakeTimeoutMs: number;
+  /** Dashboard commands older than this are no longer sent (see ./agent-commands). */
+  commandTimeoutMs: number;
   /** The current connection of each authenticated agent held by this process. */
   sessions: Map<string, AgentConnection>;
   refusalAudits: RefusalAuditLimiter;
@@ -115,6 +118,11 @@ export class AgentConnection {
     });
   }
 
+  /** Called when the dashboard issued a command for this server (or commands may have been missed). */
+  onCommandsPending(): void {
+    this.enqueue(() => this.sendCommands());
+  }
+
   /** Closes the socket of a server that was revoked or deleted since its hello. */
   private isInGoodStanding<T extends { status: ServerStatus; credential: { revokedAt: Date | null } | null }>(
     server: T | null,
@@ -170,6 +178,8 @@ export class AgentConnection {
         return this.configRejected(message.revision, message.errors);
       case "agent.posture":
         return this.postureReported(message.posture);
+      case "agent.command.result":
+        return this.commandAnswered(message);
       default:
         return this.refuse(
           CloseCode.badFrame,
@@ -279,6 +289,25 @@ export class AgentConnection {
       heartbeatIntervalMs: this.ctx.heartbeatIntervalMs,
     });
     if (desiredRevision !== message.appliedRevision) await this.pushConfig();
+    await this.sendCommands();
+  }
+
+  private async commandAnswered(message: AgentMessageOf<"agent.command.result">): Promise<void> {
+    if (!this.serverId) return;
+    await recordCommandResult(this.ctx.prisma, this.serverId, message, this.log);
+  }
+
+  /** Hands this server's PENDING dashboard commands to the agent. */
+  private async sendCommands(): Promise<void> {
+    const serverId = this.serverId;
+    if (this.state !== "session" || !serverId) return;
+    await sendPendingCommands(
+      this.ctx.prisma,
+      serverId,
+      (commandId, command) =>
+        this.state === "session" && sendMessage(this.ws, { type: "hub.command", commandId, command }),
+      { timeoutMs: this.ctx.commandTimeoutMs, logger: this.log },
+    );
   }
 
   private async pushConfig(): Promise<void> {

@@ -1,6 +1,7 @@
 // The agents' WebSocket endpoint, mountable on any http server: the dashboard's custom server hands it
 // upgrades on /agent, tests hand it theirs. One process holds some agents' sockets; Postgres
-// LISTEN/NOTIFY tells every process which servers' config changed, and each pushes to the ones it holds.
+// LISTEN/NOTIFY tells every process which servers' config changed and which commands the dashboard
+// issued, and each pushes to the agents it holds.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { pino, type Logger } from "pino";
@@ -9,11 +10,16 @@ import {
   ActorType,
   AuditEventType,
   ServerStatus,
-  listenConfigChanges,
+  agentCommandHandler,
+  commandChannel,
+  configChangeHandler,
+  configChannel,
+  listenChannels,
   writeAudit,
   type Db,
 } from "@mailwarden/db";
 import { AGENT_PATH, MAX_FRAME_BYTES } from "@mailwarden/protocol";
+import { DEFAULT_COMMAND_TIMEOUT_MS, expireUnansweredCommands } from "./agent-commands";
 import { AgentConnection, type HubContext } from "./agent-connection";
 import { RefusalAuditLimiter } from "./refusal-audit-limiter";
 
@@ -28,6 +34,8 @@ export interface HubOptions {
   handshakeTimeoutMs?: number;
   /** Refusals audited per remote address per minute before the rest only go to the log. */
   refusalAuditsPerMinute?: number;
+  /** Dashboard commands not answered within this long expire (default 2 minutes). */
+  commandTimeoutMs?: number;
 }
 
 export interface Hub {
@@ -36,7 +44,7 @@ export interface Hub {
   isAgentPath(url: string | undefined): boolean;
   /** Ids of the servers whose agent holds an authenticated socket to this process. */
   connectedAgentIds(): string[];
-  /** Settles once config-change notifications are being received; rejects if LISTEN failed. */
+  /** Settles once config-change and command notifications are being received; rejects if LISTEN failed. */
   readonly ready: Promise<void>;
   /** Closes every agent socket with 1001, stops LISTEN and timers, waits for pending database writes. */
   close(): Promise<void>;
@@ -55,6 +63,7 @@ export function createHub(options: HubOptions): Hub {
   const logger = options.logger ?? pino({ name: "mailwarden-hub" });
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 15_000;
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const sessions = new Map<string, AgentConnection>();
   const pending = new Set<Promise<unknown>>();
   let isClosing = false;
@@ -64,6 +73,7 @@ export function createHub(options: HubOptions): Hub {
     logger,
     heartbeatIntervalMs,
     handshakeTimeoutMs,
+    commandTimeoutMs,
     sessions,
     refusalAudits: new RefusalAuditLimiter(options.refusalAuditsPerMinute ?? 30),
     track(work) {
@@ -88,21 +98,65 @@ export function createHub(options: HubOptions): Hub {
   );
   sweeper.unref();
 
-  let listener: { close(): unknown } | null = null;
+  // Every hub expires unanswered commands; the conditional update makes doing it twice harmless.
+  const expireCommands = () => {
+    const work = expireUnansweredCommands(prisma, commandTimeoutMs).then(
+      (count) => count > 0 && logger.info({ count }, "unanswered agent commands expired"),
+      (error: unknown) => logger.error({ err: error }, "could not expire agent commands"),
+    );
+    ctx.track(work);
+  };
+  const commandSweeper = setInterval(expireCommands, Math.max(50, Math.min(30_000, commandTimeoutMs / 4)));
+  commandSweeper.unref();
+
+  let listener: { close(): Promise<void> } | null = null;
 
   function onConfigChanged(serverIds: string[]): void {
     for (const id of serverIds) sessions.get(id)?.onConfigChanged();
   }
 
+  function onCommandIssued(commandId: string): void {
+    if (sessions.size === 0) return;
+    const work = prisma.agentCommand
+      .findUnique({ where: { id: commandId }, select: { serverId: true } })
+      .then(
+        (row) => row && sessions.get(row.serverId)?.onCommandsPending(),
+        (error: unknown) => logger.error({ err: error, commandId }, "could not look up an agent command"),
+      );
+    ctx.track(work);
+  }
+
+  /** Notifications sent while a LISTEN connection was down are lost: re-check every held agent. */
+  function sendAllPendingCommands(): void {
+    for (const connection of new Set(sessions.values())) connection.onCommandsPending();
+  }
+
   const ready = (async () => {
     await markAbandonedServersOffline(prisma, 2 * heartbeatIntervalMs, logger);
-    const subscription = await listenConfigChanges(databaseUrl, onConfigChanged, {
-      // Notifications sent while the LISTEN connection was down are lost: re-check every held agent.
-      onReconnect: () => onConfigChanged([...sessions.keys()]),
-      log: (line) => logger.warn(line),
-    });
-    if (isClosing) await subscription.close();
-    else listener = subscription;
+    const log = (line: string) => logger.warn(line);
+    // One LISTEN connection for both channels.
+    const subscription = await listenChannels(
+      databaseUrl,
+      {
+        [configChannel]: configChangeHandler(onConfigChanged, log),
+        [commandChannel]: agentCommandHandler(onCommandIssued, log),
+      },
+      {
+        onReconnect: () => {
+          onConfigChanged([...sessions.keys()]);
+          sendAllPendingCommands();
+        },
+        log,
+      },
+    );
+    if (isClosing) {
+      await subscription.close();
+      return;
+    }
+    listener = subscription;
+    // Agents that said hello while this process was still starting may have missed a notification.
+    sendAllPendingCommands();
+    expireCommands();
   })();
   ready.catch((error: unknown) => logger.error({ err: error }, "hub start-up failed"));
 
@@ -125,6 +179,7 @@ export function createHub(options: HubOptions): Hub {
     if (isClosing) return;
     isClosing = true;
     clearInterval(sweeper);
+    clearInterval(commandSweeper);
     const sockets = [...wss.clients];
     const allClosed = Promise.all(
       sockets.map(

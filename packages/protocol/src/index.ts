@@ -1,3 +1,4 @@
 // Public surface of the agent ↔ hub protocol.
 export * from "./messages";
+export * from "./commands";
 export * from "./framing";

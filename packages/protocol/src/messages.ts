@@ -2,6 +2,7 @@
 // validated with zod at both edges; type names are prefixed by their sender.
 import { z } from "zod";
 import { policySchema } from "@mailwarden/policy";
+import { hubCommandSchema } from "./commands";
 
 export const PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts; a bigger one closes the socket with 1009. */
@@ -125,6 +126,14 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
     errors: z.array(z.string()).max(50),
   }),
   z.object({ type: z.literal("agent.posture"), posture: postureSchema }),
+  /** The answer to hub.command; `result` is checked against commandResultSchemas by the hub. */
+  z.object({
+    type: z.literal("agent.command.result"),
+    commandId: z.string().min(1).max(64),
+    ok: z.boolean(),
+    result: z.unknown().optional(),
+    error: z.string().max(2000).optional(),
+  }),
 ]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 
@@ -142,5 +151,10 @@ export const hubMessageSchema = z.discriminatedUnion("type", [
     config: agentConfigSchema,
   }),
   z.object({ type: z.literal("hub.error"), code: z.number().int(), message: z.string() }),
+  z.object({
+    type: z.literal("hub.command"),
+    commandId: z.string().min(1).max(64),
+    command: hubCommandSchema,
+  }),
 ]);
 export type HubMessage = z.infer<typeof hubMessageSchema>;
