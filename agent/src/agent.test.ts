@@ -48,6 +48,8 @@ describe("applying configs", () => {
         tls: "implicit",
         authAdvertisedBeforeTls: false,
       },
+      { name: "pop3", port: agent.ports.pop3, tls: "starttls", authAdvertisedBeforeTls: false },
+      { name: "pop3s", port: agent.ports.pop3s, tls: "implicit", authAdvertisedBeforeTls: false },
     ]);
     expect(posture.queueSize).toBe(0);
   });

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Posture } from "@mailwarden/protocol";
 import { HubClient, type ApplyResult } from "./hub/hub-client";
 import { createLogger } from "./log";
+import { Pop3Server, type Pop3ListenerName } from "./pop3/pop3-server";
 import { buildPosture } from "./posture/posture";
 import { queueSize } from "./queue/queue";
 import {
@@ -31,7 +32,7 @@ export type StartAgentOptions = ({ configPath: string } | { config: AgentSetting
 
 export interface RunningAgent {
   /** Bound ports (useful with port 0 in tests). */
-  ports: Record<ListenerName, number>;
+  ports: Record<ListenerName | Pop3ListenerName, number>;
   settings: AgentSettings;
   /** null when the agent is not enrolled or connectToHub was false. */
   hub: HubClient | null;
@@ -69,6 +70,20 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     logger: logger.child({ component: "smtp" }),
     closeTimeoutMs: settings.shutdownGraceMs,
   });
+  // POP3 serves the same mailboxes under the same config, certificate and TLS policy as SMTP.
+  const pop3Server = await Pop3Server.start({
+    listeners: { pop3: settings.listeners.pop3, pop3s: settings.listeners.pop3s },
+    hostname: settings.hostname,
+    stateDir: settings.stateDir,
+    tls,
+    config: () => mailServer.config,
+    logger: logger.child({ component: "pop3" }),
+    idleTimeoutMs: settings.pop3.idleTimeoutMs,
+    closeTimeoutMs: settings.shutdownGraceMs,
+  }).catch(async (error: unknown) => {
+    await mailServer.close();
+    throw error;
+  });
 
   let applyChain: Promise<unknown> = Promise.resolve();
   const applyConfig = (revision: number, config: unknown): Promise<ApplyResult> => {
@@ -99,7 +114,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     buildPosture({
       agentVersion: AGENT_VERSION,
       hostname: settings.hostname,
-      listeners: mailServer.listenersPosture(),
+      listeners: [...mailServer.listenersPosture(), ...pop3Server.listenersPosture()],
       tlsVersions: offeredTlsVersions(mailServer.config.server),
       certificate: certificateFacts(tls.cert),
       queueSize: await queueSize(settings.stateDir),
@@ -133,7 +148,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
 
   let stopping: Promise<void> | null = null;
   return {
-    ports: mailServer.ports,
+    ports: { ...mailServer.ports, ...pop3Server.ports },
     settings,
     hub,
     appliedRevision: () => mailServer.config.revision,
@@ -142,7 +157,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     stop() {
       stopping ??= (async () => {
         await hub?.stop();
-        await mailServer.close();
+        await Promise.all([mailServer.close(), pop3Server.close()]);
         logger.info("agent stopped");
       })();
       return stopping;

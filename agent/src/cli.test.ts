@@ -74,6 +74,8 @@ describe("mailwarden-agent run", () => {
       inbound: await freePort(),
       submission: await freePort(),
       submissionTls: await freePort(),
+      pop3: await freePort(),
+      pop3s: await freePort(),
     };
     const configPath = await writeSettings(state.dir, {
       stateDir: path.join(state.dir, "state"),
@@ -82,6 +84,8 @@ describe("mailwarden-agent run", () => {
         inbound: { port: ports.inbound, host: "127.0.0.1" },
         submission: { port: ports.submission, host: "127.0.0.1" },
         submissionTls: { port: ports.submissionTls, host: "127.0.0.1" },
+        pop3: { port: ports.pop3, host: "127.0.0.1" },
+        pop3s: { port: ports.pop3s, host: "127.0.0.1" },
       },
     });
     const cli = runCli(["run", "--config", configPath]);

@@ -25,14 +25,20 @@ function run(args: string[], logFile: string): ChildProcess {
 
 export interface TestAgent {
   stateDir: string;
-  ports: { inbound: number; submission: number; submissionTls: number };
+  ports: { inbound: number; submission: number; submissionTls: number; pop3: number; pop3s: number };
   log(): string;
   stop(): Promise<void>;
 }
 
 export async function enrollAndRunAgent(dir: string, hubUrl: string, token: string): Promise<TestAgent> {
   fs.mkdirSync(dir, { recursive: true });
-  const ports = { inbound: await freePort(), submission: await freePort(), submissionTls: await freePort() };
+  const ports = {
+    inbound: await freePort(),
+    submission: await freePort(),
+    submissionTls: await freePort(),
+    pop3: await freePort(),
+    pop3s: await freePort(),
+  };
   const stateDir = path.join(dir, "state");
   const configPath = path.join(dir, "agent.json");
   const logFile = path.join(dir, "agent.log");
@@ -45,6 +51,8 @@ export async function enrollAndRunAgent(dir: string, hubUrl: string, token: stri
         inbound: { port: ports.inbound, host: "127.0.0.1" },
         submission: { port: ports.submission, host: "127.0.0.1" },
         submissionTls: { port: ports.submissionTls, host: "127.0.0.1" },
+        pop3: { port: ports.pop3, host: "127.0.0.1" },
+        pop3s: { port: ports.pop3s, host: "127.0.0.1" },
       },
       reconnect: { initialDelayMs: 200, maxDelayMs: 2000 },
     }),

@@ -3,13 +3,14 @@
 // from live state, never from what the config says should be true.
 import { postureSchema, type Posture } from "@mailwarden/protocol";
 import type { ListenerPosture } from "../smtp/mail-server";
+import type { Pop3ListenerPosture } from "../pop3/pop3-server";
 import type { DkimPublicKey } from "../dkim/dkim-keys";
 import type { CertificateFacts } from "../smtp/tls";
 
 export interface PostureInputs {
   agentVersion: string;
   hostname: string;
-  listeners: ListenerPosture[];
+  listeners: (ListenerPosture | Pop3ListenerPosture)[];
   tlsVersions: string[];
   certificate: CertificateFacts;
   queueSize: number;

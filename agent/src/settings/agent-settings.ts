@@ -27,13 +27,26 @@ export const agentSettingsSchema = z
         inbound: listenerSchema(25),
         submission: listenerSchema(587),
         submissionTls: listenerSchema(465),
+        /** POP3 with STLS; login only after STLS while policy row 13 is on. */
+        pop3: listenerSchema(110),
+        /** POP3 over implicit TLS. */
+        pop3s: listenerSchema(995),
       })
       .strict()
       .default({
         inbound: { port: 25, host: "0.0.0.0" },
         submission: { port: 587, host: "0.0.0.0" },
         submissionTls: { port: 465, host: "0.0.0.0" },
+        pop3: { port: 110, host: "0.0.0.0" },
+        pop3s: { port: 995, host: "0.0.0.0" },
       }),
+    pop3: z
+      .object({
+        /** A POP3 session idle this long is closed without applying its deletions (RFC 1939 §3). */
+        idleTimeoutMs: z.number().int().min(1000).default(600_000),
+      })
+      .strict()
+      .default({ idleTimeoutMs: 600_000 }),
     /** DNS servers for every lookup ("127.0.0.1:5353", "[::1]:53"); default: the host's resolv.conf. */
     dnsServers: z.array(z.string().min(1).max(64)).max(8).optional(),
     /** A real certificate; without it a self-signed one is generated into <stateDir>/tls/. */

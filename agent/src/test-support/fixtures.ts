@@ -51,6 +51,8 @@ export function loopbackSettings(
       inbound: { port: 0, host: "127.0.0.1" },
       submission: { port: 0, host: "127.0.0.1" },
       submissionTls: { port: 0, host: "127.0.0.1" },
+      pop3: { port: 0, host: "127.0.0.1" },
+      pop3s: { port: 0, host: "127.0.0.1" },
     },
     shutdownGraceMs: 500,
     ...extra,

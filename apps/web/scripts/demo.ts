@@ -16,7 +16,7 @@ const system = { actorType: "SYSTEM" as const, actorLabel: "npm start (demo)" };
 export interface DemoInfo {
   address: string;
   password: string | null;
-  ports: { inbound: number; submission: number; submissionTls: number };
+  ports: { inbound: number; submission: number; submissionTls: number; pop3: number; pop3s: number };
 }
 
 function demoPassword(): string {
@@ -88,6 +88,8 @@ export async function startDemoAgent(options: {
     inbound: options.basePort,
     submission: options.basePort + 1,
     submissionTls: options.basePort + 2,
+    pop3: options.basePort + 3,
+    pop3s: options.basePort + 4,
   };
   const configPath = path.join(demoDir, "agent.json");
   fs.mkdirSync(demoDir, { recursive: true, mode: 0o700 });
@@ -101,6 +103,8 @@ export async function startDemoAgent(options: {
           inbound: { port: ports.inbound, host: "127.0.0.1" },
           submission: { port: ports.submission, host: "127.0.0.1" },
           submissionTls: { port: ports.submissionTls, host: "127.0.0.1" },
+          pop3: { port: ports.pop3, host: "127.0.0.1" },
+          pop3s: { port: ports.pop3s, host: "127.0.0.1" },
         },
       },
       null,

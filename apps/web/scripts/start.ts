@@ -40,6 +40,7 @@ if (env.MAILWARDEN_DEMO_AGENT === "1") {
       `  SMTP inbound      127.0.0.1:${agent.ports.inbound}`,
       `  SMTP submission   127.0.0.1:${agent.ports.submission} (STARTTLS, self-signed certificate)`,
       `  SMTP implicit TLS 127.0.0.1:${agent.ports.submissionTls}`,
+      `  POP3              127.0.0.1:${agent.ports.pop3} (STLS)  POP3S 127.0.0.1:${agent.ports.pop3s}`,
       password
         ? `  Demo mailbox      alice@demo.mailwarden.test  password: ${password}  (shown once; also in .data/demo-agent/mailbox-password.txt)`
         : "  Demo mailbox      alice@demo.mailwarden.test  (password in .data/demo-agent/mailbox-password.txt)",
