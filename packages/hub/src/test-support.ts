@@ -1,5 +1,6 @@
-// Shared by the hub's integration tests: database fixtures, a real http server on port 0 with the hub
-// mounted, and a fake agent that speaks the protocol over a real ws client.
+// Shared by the hub's integration tests (and, as "@mailwarden/hub/testing", the console's): database
+// fixtures, a real http server on port 0 with the hub mounted, and a fake agent that speaks the protocol
+// over a real ws client.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";

@@ -3,6 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { createTestDatabase } from "@mailwarden/db/testing";
 import type { Db, Role } from "@mailwarden/db";
+import { FakeAgent, startHub, type EnrolledServer, type RunningHub } from "@mailwarden/hub/testing";
+import type { HubCommand } from "@mailwarden/protocol";
 import { setRuntime } from "./runtime";
 import { deriveAuthSecret } from "./secrets";
 import { hashPassword } from "./passwords";
@@ -54,4 +56,34 @@ export async function createUser(
         : undefined,
     },
   });
+}
+
+/** The real hub on a loopback port, on the test database: what the console's custom server mounts. */
+export function startTestHub(db: { prisma: Db; url: string }): Promise<RunningHub> {
+  return startHub({ prisma: db.prisma, databaseUrl: db.url, heartbeatIntervalMs: 1000 });
+}
+
+export type CommandAnswer = { ok: true; result: unknown } | { ok: false; error: string } | "silence";
+
+/**
+ * A fake agent connected to the hub as `server`, answering every hub.command with `answer` (or not at
+ * all, for "silence"). `commands` records what it was asked.
+ */
+export async function connectAnsweringAgent(
+  hubUrl: string,
+  server: Pick<EnrolledServer, "serverId" | "secret">,
+  answer: (command: HubCommand) => CommandAnswer,
+): Promise<FakeAgent & { commands: HubCommand[] }> {
+  const agent = Object.assign(await FakeAgent.session(hubUrl, server, { appliedRevision: 1 }), {
+    commands: [] as HubCommand[],
+  });
+  agent.ws.on("message", (data) => {
+    const message = JSON.parse(data.toString()) as { type: string; commandId: string; command: HubCommand };
+    if (message.type !== "hub.command") return;
+    agent.commands.push(message.command);
+    const reply = answer(message.command);
+    if (reply !== "silence")
+      agent.send({ type: "agent.command.result", commandId: message.commandId, ...reply });
+  });
+  return agent;
 }

@@ -1,7 +1,8 @@
-// Servers (agents): list, detail with posture, add with an enrollment token, revoke, delete.
+// Servers (agents): list, detail with posture, add with an enrollment token, revoke, delete, mail queue.
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { getRuntime } from "../../runtime";
+import { getServerQueue, queueAction, queueActions } from "../../services/queue";
 import {
   createServer,
   deleteServer,
@@ -14,6 +15,7 @@ import {
 import { protectedProcedure } from "../trpc";
 
 const id = z.string().min(1).max(64);
+const queueMessageId = z.string().min(1).max(128);
 
 function withCommands<T extends { token: string }>(result: T) {
   return { ...result, commands: enrollCommands(getRuntime().publicUrl, result.token) };
@@ -42,4 +44,16 @@ export const serverRouter = {
   delete: protectedProcedure
     .input(z.object({ serverId: id }))
     .mutation(({ ctx, input }) => deleteServer(ctx.prisma, ctx.actor, input.serverId, ctx.ip)),
+  queue: protectedProcedure
+    .input(z.object({ serverId: id }))
+    .query(({ ctx, input }) => getServerQueue(ctx.prisma, ctx.actor, input.serverId)),
+  queueAction: protectedProcedure
+    .input(
+      z.object({
+        serverId: id,
+        action: z.enum(queueActions),
+        ids: z.array(queueMessageId).max(500).default([]),
+      }),
+    )
+    .mutation(({ ctx, input }) => queueAction(ctx.prisma, ctx.actor, input, ctx.ip)),
 } satisfies TRPCRouterRecord;

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { EnrollmentInstructions } from "~/components/console/enrollment-instructions";
+import { QueueCard } from "~/components/console/queue-card";
 import { PolicySyncBadge, ServerStatusBadge } from "~/components/console/server-status";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
@@ -181,6 +182,9 @@ export default function ServerPage() {
             </div>
           )}
         </Card>
+        {(s.status === "ONLINE" || s.status === "OFFLINE") && (
+          <QueueCard serverId={s.id} serverStatus={s.status} canManage={canManage} />
+        )}
       </div>
     </>
   );
