@@ -68,6 +68,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     tls,
     initialConfig,
     logger: logger.child({ component: "smtp" }),
+    sessionLimits: settings.smtp,
     closeTimeoutMs: settings.shutdownGraceMs,
   });
   // POP3 serves the same mailboxes under the same config, certificate and TLS policy as SMTP.

@@ -70,6 +70,18 @@ export const agentSettingsSchema = z
       .default({ initialDelayMs: 1000, maxDelayMs: 30_000 }),
     /** How long open SMTP sessions may take to finish on shutdown before they get a 421. */
     shutdownGraceMs: z.number().int().min(0).default(10_000),
+    /** Limits against hostile SMTP clients, per listener (see src/smtp/hostile/limits.ts). */
+    smtp: z
+      .object({
+        /** No complete command line (or DATA slower than 500 bytes/s) for this long: 421, closed. */
+        idleTimeoutMs: z.number().int().min(100).default(60_000),
+        /** Concurrent sessions per listener. */
+        maxClients: z.number().int().min(1).default(500),
+        /** Concurrent sessions per listener from one client address. */
+        maxClientsPerAddress: z.number().int().min(1).default(50),
+      })
+      .strict()
+      .default({ idleTimeoutMs: 60_000, maxClients: 500, maxClientsPerAddress: 50 }),
   })
   .strict();
 

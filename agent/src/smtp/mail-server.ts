@@ -17,6 +17,8 @@ import { deliverToMaildir } from "../maildir/maildir";
 import { enqueue, newMessageId } from "../queue/queue";
 import { findMailbox, type ActiveConfig, type LocalMailbox } from "./active-config";
 import { verifyMailboxPassword } from "./authenticate";
+import type { SessionLimits } from "./hostile/limits";
+import { readMessage } from "./hostile/read-message";
 import { hideAuth, PolicySmtpServer, unhideAuth, type Reply } from "./policy-smtp-server";
 import { receivedHeader } from "./received-header";
 import {
@@ -51,6 +53,8 @@ export interface MailServerOptions {
   logger: Logger;
   /** How long open sessions may finish on close before they get a 421. */
   closeTimeoutMs: number;
+  /** Idle timeout and connection caps against hostile clients (settings `smtp`). */
+  sessionLimits?: Partial<SessionLimits> | undefined;
 }
 
 export interface ListenerPosture {
@@ -161,6 +165,8 @@ export class MailServer {
       disableReverseLookup: true,
       logger: false,
       closeTimeout: this.#options.closeTimeoutMs,
+      sessionLimits: this.#options.sessionLimits,
+      guardLogger: this.#logger.child({ listener: name }),
       onHiddenAuth: (session) => this.#onHiddenAuth(session),
       onConnect: (session, callback) => this.#onConnect(name, session, callback),
       onSecure: (socket, session, callback) => this.#onSecure(socket, session, callback),
@@ -342,18 +348,14 @@ export class MailServer {
     const id = newMessageId();
     const logBase = { phase: "data", session: session.id, listener: this.#state(session).listener, id };
     try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-      if (stream.sizeExceeded) {
-        this.#logger.info(
-          { ...logBase, outcome: "reject", code: 552, bytes: stream.byteLength },
-          "message too big",
-        );
-        return callback(
-          smtpError({ code: 552, message: "5.3.4 Message size exceeds fixed maximum message size" }),
-        );
-      }
-      const body = Buffer.concat(chunks);
+      // Size, bare CR/LF (SMTP smuggling), NUL and line-length guards; logged with their rule id.
+      const received = await readMessage(stream, {
+        maxBytes: MAX_MESSAGE_BYTES,
+        logger: this.#logger,
+        logFields: logBase,
+      });
+      if (!received.ok) return callback(smtpError(received.reply));
+      const body = received.body;
       const state = this.#state(session);
       const config = state.transactionConfig;
       const local = new Map<string, LocalMailbox>();

@@ -1,27 +1,57 @@
-// How AUTH is hidden before TLS (POLICY.md row 13). smtp-server advertises AUTH in EHLO before STARTTLS
-// and answers an early attempt with a non-standard "538 Must issue a STARTTLS command first". We want
-// AUTH to be absent from the EHLO reply AND an attempt to get RFC 4954's "538 5.7.11".
+// smtp-server, subclassed where its callbacks cannot reach: hiding AUTH before TLS, and the guards
+// against hostile input in ./hostile. Everything else is smtp-server's own behaviour.
 //
+// AUTH before TLS (POLICY.md row 13). smtp-server advertises AUTH in EHLO before STARTTLS and answers
+// an early attempt with a non-standard "538 Must issue a STARTTLS command first". We want AUTH absent
+// from the EHLO reply AND an attempt to get RFC 4954's "538 5.7.11".
 // 1. Hiding uses smtp-server's documented per-session switch: `session.disabledCommands = ["AUTH"]`
 //    (set in onConnect while the connection is plain, cleared in onSecure). smtp-server then leaves AUTH
 //    out of EHLO for that session only.
-// 2. A disabled command would be answered "500 command not recognized". This subclass routes AUTH
+// 2. A disabled command would be answered "500 command not recognized". The connection routes AUTH
 //    commands of such a session to `onHiddenAuth` instead, which runs the auth-only-over-tls rule and
-//    returns its 538 reply. Everything else goes to smtp-server untouched. smtp-server builds its
-//    connections in `connect()`, so that is the one method overridden here, reproducing its five lines.
+//    returns its 538 reply.
+//
+// Hostile input. smtp-server's options cover part of it (maxClients, maxCommandLength, socketTimeout);
+// the rest needs its private hooks, which is why these overrides exist:
+// - `connect()` builds our connection class (smtp-server's five lines, reproduced);
+// - `init()` checks the connection limits before the greeting (smtp-server's maxClients check and its
+//   100 ms early-talker delay, reproduced with our reply and log line);
+// - `_onCommand()` runs the command guards on each complete line, before smtp-server parses it;
+// - `send()` counts error replies for session.error-limit;
+// - `_armTimeout()` is where smtp-server hands us the TLS socket of a STARTTLS handshake in progress,
+//   the one to destroy if the handshake outlives the idle timeout;
+// - `_acceptSocket()` bounds implicit-TLS handshakes (port 465) the same way.
+// One server-wide timer sweeps the sessions for session.idle-timeout. The DATA guards run in onData
+// (./hostile/read-message.ts), which is the only place that can refuse a message before it is stored.
 import type net from "node:net";
 import type tls from "node:tls";
+import type { Logger } from "pino";
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
 import { SMTPConnection, type SMTPConnectionOptions } from "smtp-server/lib/smtp-connection.js";
+import { authBase64 } from "./hostile/auth-base64";
+import { commandName, type CommandLine } from "./hostile/command";
+import { commandControlChars } from "./hostile/command-control-chars";
+import { commandLineLength, HARD_COMMAND_LINE_OCTETS } from "./hostile/command-line-length";
+import { checkConnectionLimits } from "./hostile/connection-limits";
+import { ErrorBudget } from "./hostile/error-limit";
+import { SessionDeadline, sweepIntervalMs } from "./hostile/idle-timeout";
+import { JunkCommandBudget } from "./hostile/junk-commands";
+import { resolveSessionLimits, type SessionLimits } from "./hostile/limits";
+import { RecipientBudget } from "./hostile/max-recipients";
+import { logGuardDecision, type GuardDecision, type GuardPhase, type Reply } from "./hostile/types";
 
-export interface Reply {
-  code: number;
-  message: string;
-}
+export type { Reply };
+
+/** smtp-server's fixed pause before the greeting; a client talking earlier gets 421. */
+const EARLY_TALKER_DELAY_MS = 100;
 
 export interface PolicySmtpServerOptions extends SMTPServerOptions {
   /** Answers an AUTH attempt on a session whose AUTH is hidden. null → let smtp-server answer. */
   onHiddenAuth(session: SMTPServerSession): Promise<Reply | null>;
+  /** Idle timeout and connection caps; missing values take ./hostile/limits defaults. */
+  sessionLimits?: Partial<SessionLimits> | undefined;
+  /** Where guard decisions are logged, with their rule id. */
+  guardLogger?: Logger | undefined;
 }
 
 export function hideAuth(session: SMTPServerSession): void {
@@ -37,56 +67,213 @@ function isAuthHidden(session: SMTPServerSession): boolean {
 }
 
 class PolicySmtpConnection extends SMTPConnection {
-  readonly #onHiddenAuth: PolicySmtpServerOptions["onHiddenAuth"];
+  readonly #policy: PolicySmtpServer;
+  readonly #deadline: SessionDeadline;
+  readonly #errors = new ErrorBudget();
+  readonly #junk = new JunkCommandBudget();
+  readonly #recipients = new RecipientBudget();
+  /** Set while a guard sends a reply that must not count as an error. */
+  #isUncountedReply = false;
+  /** The TLS socket of a STARTTLS handshake in progress. */
+  #handshakeSocket: net.Socket | null = null;
 
   constructor(
     server: PolicySmtpServer,
     socket: net.Socket | tls.TLSSocket,
     options: SMTPConnectionOptions | null | undefined,
-    onHiddenAuth: PolicySmtpServerOptions["onHiddenAuth"],
   ) {
     super(server, socket, options);
-    this.#onHiddenAuth = onHiddenAuth;
+    this.#policy = server;
+    this.#deadline = new SessionDeadline(server.sessionLimits.idleTimeoutMs, Date.now());
+  }
+
+  override init(): void {
+    this._setListeners(() => {
+      const refusal = checkConnectionLimits(
+        this._server.connections,
+        this,
+        this.#policy.sessionLimits,
+        this.name,
+      );
+      if (refusal) return this.#refuse("connect", refusal);
+      setTimeout(() => this.connectionReady(), EARLY_TALKER_DELAY_MS).unref();
+    });
   }
 
   override _onCommand(command: Buffer, callback?: () => void): void {
-    if (!this.#isHiddenAuthAttempt(command)) return super._onCommand(command, callback);
+    // Lines buffered during a TLS handshake, before the greeting or during shutdown keep smtp-server's
+    // own handling (dropped, "421 You talk too soon", "421 Server shutting down").
+    if (this._upgrading || !this._ready || this._closing || this._server._closeTimeout) {
+      return super._onCommand(command, callback);
+    }
+    const next = callback ?? (() => undefined);
+    this.#deadline.progress(Date.now());
+    const isAuthContinuation = this._nextHandler !== false;
+    const line: CommandLine = {
+      line: command,
+      name: isAuthContinuation ? "" : commandName(command),
+      isAuthContinuation,
+    };
+    const refusal =
+      commandControlChars.check(line) ??
+      commandLineLength.check(line) ??
+      this.#junk.check(line) ??
+      this.#recipients.check(line, this.session.envelope);
+    if (refusal) return this.#refuseCommand(refusal, next);
+    if (!this.#isHiddenAuthAttempt(line)) return this.#dispatch(line, command, callback);
     // smtp-server's parser waits for `callback` before reading the next command, so the async
     // decision cannot race with pipelined commands.
-    this.#onHiddenAuth(this.session)
+    this.#policy
+      .onHiddenAuth(this.session)
       .catch(() => ({ code: 454, message: "4.7.0 Temporary authentication failure" }))
       .then((reply) => {
-        if (!reply) return super._onCommand(command, callback);
+        if (!reply) return this.#dispatch(line, command, callback);
         this.send(reply.code, reply.message);
-        callback?.();
+        this._whenWritable(next);
       });
   }
 
-  #isHiddenAuthAttempt(command: Buffer): boolean {
-    // Only a fresh command line of an established, greeted session; continuation lines, the TLS
-    // handshake window, early talkers and shutdown keep smtp-server's own handling.
-    if (this._nextHandler || !this._ready || this._upgrading || this._server._closeTimeout) return false;
-    if (this.hostNameAppearsAs === false) return false;
-    const name = command.toString("latin1").trim().split(/\s+/, 1)[0]?.toUpperCase();
-    return name === "AUTH" && isAuthHidden(this.session);
+  override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    super.send(code, data, context);
+    this.#deadline.progress(Date.now());
+    if (code === 250 && context === "DATA_OK") this.#junk.messageAccepted();
+    if (code < 400 || code === 421 || this.#isUncountedReply || this._closing || this._closed) return;
+    const refusal = this.#errors.countError();
+    if (refusal) this.#refuse("session", refusal);
+  }
+
+  override _armTimeout(socket?: net.Socket): void {
+    // upgrade() arms the timeout of the TLS socket it is negotiating on, before it becomes _socket.
+    if (socket && socket !== this._socket) this.#handshakeSocket = socket;
+    super._armTimeout(socket);
+  }
+
+  /** Called by the server's sweep: closes the session once session.idle-timeout has passed. */
+  checkDeadline(now: number): void {
+    if (this._closing || this._closed) return;
+    const parser = this._parser;
+    const isWaitingForUs = this._handlerPending || (this._dataStream && parser && !parser._dataMode);
+    if (isWaitingForUs) return this.#deadline.progress(now);
+    if (parser && parser._dataMode) this.#deadline.dataProgress(now, parser.dataBytes);
+    if (!this.#deadline.isExpired(now)) return;
+    const decision = this.#deadline.decision(this.name);
+    if (this._upgrading) {
+      // Nothing can be written in the middle of a handshake; destroy the TLS socket (tearing the raw
+      // socket down under it is what smtp-server warns against).
+      logGuardDecision(
+        this.#policy.guardLogger,
+        "tls",
+        { rule: decision.rule, reply: null },
+        this.#logFields(),
+      );
+      (this.#handshakeSocket ?? this._socket).destroy();
+      return;
+    }
+    this.#refuse("session", decision);
+  }
+
+  #dispatch(line: CommandLine, command: Buffer, callback?: () => void): void {
+    const refusal = authBase64.check(line);
+    if (refusal) return this.#refuseCommand(refusal, callback ?? (() => undefined));
+    super._onCommand(command, callback);
+  }
+
+  #refuseCommand(refusal: GuardDecision, next: () => void): void {
+    // A refused AUTH continuation line ends the exchange.
+    this._nextHandler = false;
+    this.#isUncountedReply = refusal.rule === RecipientBudget.id && refusal.reply.code === 452;
+    try {
+      this.#refuse("command", refusal);
+    } finally {
+      this.#isUncountedReply = false;
+    }
+    this._whenWritable(next);
+  }
+
+  #refuse(phase: GuardPhase, refusal: GuardDecision): void {
+    logGuardDecision(this.#policy.guardLogger, phase, refusal, this.#logFields());
+    // A 421 makes smtp-server close the connection.
+    this.send(refusal.reply.code, refusal.reply.message, phase === "connect" ? false : undefined);
+  }
+
+  #logFields() {
+    return { session: this.id, client: this.remoteAddress };
+  }
+
+  #isHiddenAuthAttempt(line: CommandLine): boolean {
+    // Only a fresh command line of a greeted session; before EHLO smtp-server's 503 answers.
+    if (line.isAuthContinuation || this.hostNameAppearsAs === false) return false;
+    return line.name === "AUTH" && isAuthHidden(this.session);
   }
 }
 
 export class PolicySmtpServer extends SMTPServer {
-  readonly #onHiddenAuth: PolicySmtpServerOptions["onHiddenAuth"];
+  readonly onHiddenAuth: PolicySmtpServerOptions["onHiddenAuth"];
+  readonly sessionLimits: SessionLimits;
+  readonly guardLogger: Logger | undefined;
+  readonly #sweep: NodeJS.Timeout;
 
   constructor(options: PolicySmtpServerOptions) {
-    super(options);
-    this.#onHiddenAuth = options.onHiddenAuth;
+    const limits = resolveSessionLimits(options.sessionLimits);
+    super({
+      ...options,
+      maxClients: limits.maxClients,
+      maxCommandLength: HARD_COMMAND_LINE_OCTETS,
+      // smtp-server's byte-based idle timeout stays as a backstop behind session.idle-timeout; it is
+      // also the idle limit of implicit-TLS handshakes and of half-closed sockets.
+      socketTimeout: limits.idleTimeoutMs + sweepIntervalMs(limits.idleTimeoutMs) * 2,
+    });
+    this.onHiddenAuth = options.onHiddenAuth;
+    this.sessionLimits = limits;
+    this.guardLogger = options.guardLogger;
+    this.#sweep = setInterval(() => this.#checkDeadlines(), sweepIntervalMs(limits.idleTimeoutMs));
+    this.#sweep.unref();
+    this.server.once("close", () => clearInterval(this.#sweep));
   }
 
   override connect(socket: net.Socket | tls.TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
-    const connection = new PolicySmtpConnection(this, socket, socketOptions, this.#onHiddenAuth);
+    const connection = new PolicySmtpConnection(this, socket, socketOptions);
     this.connections.add(connection);
     connection.on("error", (error: Error) => this._onError(error));
     connection.on("connect", (data: Parameters<SMTPServer["_onClientConnect"]>[0]) =>
       this._onClientConnect(data),
     );
     connection.init();
+  }
+
+  override _acceptSocket(socket: net.Socket, handshake: boolean): (() => void) | false {
+    const release = super._acceptSocket(socket, handshake);
+    if (!release || !handshake) return release;
+    // An implicit-TLS handshake must finish within the idle timeout, however slowly its bytes trickle.
+    const timer = setTimeout(() => {
+      const pending = this._pendingSockets.get(socket);
+      if (!pending) return;
+      logGuardDecision(
+        this.guardLogger,
+        "tls",
+        { rule: SessionDeadline.id, reply: null },
+        { client: socket.remoteAddress },
+      );
+      // The topmost socket: tearing the raw socket down under a TLS handshake crashes Node.
+      pending.destroy();
+    }, this.sessionLimits.idleTimeoutMs);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+    return () => {
+      clearTimeout(timer);
+      release();
+    };
+  }
+
+  override close(callback?: () => void): void {
+    clearInterval(this.#sweep);
+    super.close(callback);
+  }
+
+  #checkDeadlines(): void {
+    const now = Date.now();
+    for (const connection of this.connections) {
+      if (connection instanceof PolicySmtpConnection) connection.checkDeadline(now);
+    }
   }
 }
