@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrismaClient, issueAgentCommand, type Db } from "@mailwarden/db";
 import { createTestDatabase } from "@mailwarden/db/testing";
+import { sweepAgentCommands } from "./agent-commands";
 import {
   FakeAgent,
   createEnrolledServer,
@@ -207,6 +208,23 @@ describe("agent commands", () => {
     expect(late.sent("hub.command")).toEqual([]);
     expect((await commandRow(id, prisma)).status).toBe("EXPIRED");
     await late.close();
+  });
+
+  it("forgets finished commands after a day, keeps the rest", async () => {
+    const server = await createEnrolledServer(db.prisma);
+    const old = await issue(server, { type: "queue.list" });
+    const recent = await issue(server, { type: "queue.list" });
+    await db.prisma.agentCommand.update({
+      where: { id: old.id },
+      data: { status: "DONE", completedAt: new Date(Date.now() - 25 * 3600_000) },
+    });
+    await db.prisma.agentCommand.update({
+      where: { id: recent.id },
+      data: { status: "DONE", completedAt: new Date(Date.now() - 3600_000) },
+    });
+    await sweepAgentCommands(db.prisma, 120_000);
+    expect(await db.prisma.agentCommand.findUnique({ where: { id: old.id } })).toBeNull();
+    expect((await commandRow(recent.id)).status).toBe("DONE");
   });
 
   it("fails a malformed stored command instead of sending it", async () => {

@@ -14,6 +14,11 @@ import {
 
 /** Commands not answered within this long are EXPIRED (and never sent any more). */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 2 * 60_000;
+/**
+ * Finished commands are deleted after this long: a listing holds mail addresses, and what an action did
+ * is kept in the audit log.
+ */
+export const COMMAND_RETENTION_MS = 24 * 3600_000;
 /** Commands sent per round; more wait for the next notification or connection. */
 const MAX_COMMANDS_PER_ROUND = 100;
 
@@ -126,8 +131,18 @@ export async function recordCommandResult(
   );
 }
 
-/** Commands older than the timeout and still unanswered become EXPIRED. Returns how many. */
-export async function expireUnansweredCommands(prisma: Db, timeoutMs: number): Promise<number> {
+/**
+ * Commands older than the timeout and still unanswered become EXPIRED; finished ones older than the
+ * retention are deleted. Returns how many expired.
+ */
+export async function sweepAgentCommands(
+  prisma: Db,
+  timeoutMs: number,
+  retentionMs = COMMAND_RETENTION_MS,
+): Promise<number> {
+  await prisma.agentCommand.deleteMany({
+    where: { completedAt: { lt: new Date(Date.now() - retentionMs) } },
+  });
   const { count } = await prisma.agentCommand.updateMany({
     where: {
       status: { in: [AgentCommandStatus.PENDING, AgentCommandStatus.SENT] },

@@ -19,7 +19,7 @@ import {
   type Db,
 } from "@mailwarden/db";
 import { AGENT_PATH, MAX_FRAME_BYTES } from "@mailwarden/protocol";
-import { DEFAULT_COMMAND_TIMEOUT_MS, expireUnansweredCommands } from "./agent-commands";
+import { DEFAULT_COMMAND_TIMEOUT_MS, sweepAgentCommands } from "./agent-commands";
 import { AgentConnection, type HubContext } from "./agent-connection";
 import { RefusalAuditLimiter } from "./refusal-audit-limiter";
 
@@ -98,9 +98,9 @@ export function createHub(options: HubOptions): Hub {
   );
   sweeper.unref();
 
-  // Every hub expires unanswered commands; the conditional update makes doing it twice harmless.
+  // Every hub expires unanswered commands (and forgets old ones); doing it twice is harmless.
   const expireCommands = () => {
-    const work = expireUnansweredCommands(prisma, commandTimeoutMs).then(
+    const work = sweepAgentCommands(prisma, commandTimeoutMs).then(
       (count) => count > 0 && logger.info({ count }, "unanswered agent commands expired"),
       (error: unknown) => logger.error({ err: error }, "could not expire agent commands"),
     );
