@@ -3,11 +3,13 @@
 // applyConfig, which validates, swaps the mail server's snapshot and persists, or changes nothing.
 import type { Logger } from "pino";
 import type { Posture } from "@mailwarden/protocol";
+import { DeliveryWorker } from "./delivery/delivery-worker";
+import { createDnsResolver } from "./dns/resolver";
 import { HubClient, type ApplyResult } from "./hub/hub-client";
 import { createLogger } from "./log";
 import { Pop3Server, type Pop3ListenerName } from "./pop3/pop3-server";
 import { buildPosture } from "./posture/posture";
-import { queueSize } from "./queue/queue";
+import { MailQueue, queueSize } from "./queue/queue";
 import {
   loadAgentSettings,
   parseAgentSettings,
@@ -40,6 +42,8 @@ export interface RunningAgent {
   /** Validates, applies atomically and persists a config; on failure the previous config stays. */
   applyConfig(revision: number, config: unknown): Promise<ApplyResult>;
   posture(): Promise<Posture>;
+  /** The mail queue and its delivery worker: list, retry now, reset retries, delete, bounce. */
+  delivery: DeliveryWorker;
   /** Closes the hub socket and the listeners (open sessions get shutdownGraceMs to finish). */
   stop(): Promise<void>;
 }
@@ -54,11 +58,24 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   await mkdirDurable(settings.stateDir, 0o700);
 
   const initialConfig = await loadInitialConfig(settings.stateDir, logger);
+  // The one resolver for every lookup of this agent (SPF/DKIM/DMARC, MX for delivery, ...).
+  const dns = createDnsResolver({ servers: settings.dnsServers });
   const tls = await loadTlsMaterial({
     stateDir: settings.stateDir,
     hostname: settings.hostname,
     configured: settings.tls,
     logger: logger.child({ component: "tls" }),
+  });
+  // Every accepted message is durably queued before its 250; the worker delivers it from there.
+  const queue = new MailQueue({ stateDir: settings.stateDir, logger: logger.child({ component: "queue" }) });
+  const delivery = new DeliveryWorker({
+    queue,
+    stateDir: settings.stateDir,
+    hostname: settings.hostname,
+    resolver: dns,
+    config: () => mailServer.config,
+    settings: settings.delivery,
+    logger: logger.child({ component: "delivery" }),
   });
   const mailServer = await MailServer.start({
     listeners: settings.listeners,
@@ -67,6 +84,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     stateDir: settings.stateDir,
     tls,
     initialConfig,
+    queue,
     logger: logger.child({ component: "smtp" }),
     sessionLimits: settings.smtp,
     closeTimeoutMs: settings.shutdownGraceMs,
@@ -85,6 +103,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     await mailServer.close();
     throw error;
   });
+  // Recovers what a crash left in the queue, then delivers as messages arrive and retries fall due.
+  await delivery.start();
 
   let applyChain: Promise<unknown> = Promise.resolve();
   const applyConfig = (revision: number, config: unknown): Promise<ApplyResult> => {
@@ -155,10 +175,12 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     appliedRevision: () => mailServer.config.revision,
     applyConfig,
     posture,
+    delivery,
     stop() {
       stopping ??= (async () => {
         await hub?.stop();
         await Promise.all([mailServer.close(), pop3Server.close()]);
+        await delivery.stop();
         logger.info("agent stopped");
       })();
       return stopping;

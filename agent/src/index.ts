@@ -12,7 +12,13 @@ export {
   type AgentSettingsInput,
 } from "./settings/agent-settings";
 export { maildirPath } from "./maildir/maildir";
-export { queueDir, queueSize } from "./queue/queue";
+export { queueDir, queueSize, type QueueEntry } from "./queue/queue";
+export {
+  DeliveryWorker,
+  type QueueListing,
+  type QueueListingEntry,
+  type QueueListingRecipient,
+} from "./delivery/delivery-worker";
 export { credentialPath, readCredential, type Credential } from "./state/credential";
 export { appliedConfigPath } from "./state/applied-config";
 export type { ListenerName } from "./smtp/rules";

@@ -184,8 +184,15 @@ test("customer, domain, mailbox, server enrollment, and a domain policy enforced
     subject: "authenticated hello",
   });
   expect(accepted.responseCode).toBe(250);
+  // The 250 means it is durably queued; the delivery worker writes it to the Maildir right after.
+  await expect(() =>
+    expect(
+      maildirMessages(agent.stateDir, "acme-e2e.test", "alice").some((m) =>
+        m.includes("Subject: authenticated hello"),
+      ),
+    ).toBe(true),
+  ).toPass({ timeout: 10_000 });
   const delivered = maildirMessages(agent.stateDir, "acme-e2e.test", "alice");
-  expect(delivered.some((m) => m.includes("Subject: authenticated hello"))).toBe(true);
   expect(delivered.some((m) => m.includes("Subject: should be refused"))).toBe(false);
 
   // The audit log shows who changed what.

@@ -70,6 +70,31 @@ export const agentSettingsSchema = z
       .default({ initialDelayMs: 1000, maxDelayMs: 30_000 }),
     /** How long open SMTP sessions may take to finish on shutdown before they get a 421. */
     shutdownGraceMs: z.number().int().min(0).default(10_000),
+    /** The queue's delivery worker (src/delivery). */
+    delivery: z
+      .object({
+        /** Port of remote MX hosts: 25, except in tests that run a fake MX on loopback. */
+        remotePort: portSchema.default(25),
+        /** The queue is looked at at least this often, even when nothing seems due. */
+        queueRunIntervalMs: z.number().int().min(10).max(3_600_000).default(60_000),
+        /** Queue entries worked on in parallel, per lane (local-only; with remote recipients). */
+        concurrency: z.number().int().min(1).max(512).default(32),
+        connectTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+        socketTimeoutMs: z.number().int().min(100).max(3_600_000).default(300_000),
+        /** Verify remote certificates on STARTTLS (off: opportunistic TLS, as most MTAs do). */
+        verifyTls: z.boolean().default(false),
+        /** Tests only: replaces the policy's retry schedule (row 24), in minutes, fractions allowed. */
+        retryScheduleOverrideMinutes: z.array(z.number().positive().max(10080)).min(1).max(20).optional(),
+      })
+      .strict()
+      .default({
+        remotePort: 25,
+        queueRunIntervalMs: 60_000,
+        concurrency: 32,
+        connectTimeoutMs: 30_000,
+        socketTimeoutMs: 300_000,
+        verifyTls: false,
+      }),
     /** Limits against hostile SMTP clients, per listener (see src/smtp/hostile/limits.ts). */
     smtp: z
       .object({

@@ -1,14 +1,16 @@
 // What a mail user or an abuser would notice on the three listeners: relay refused, unknown recipients
-// refused, SMTP auth required per domain, AUTH hidden until TLS, and authenticated mail landing in the
-// right Maildir before the 250.
+// refused, SMTP auth required per domain, AUTH hidden until TLS, and accepted mail durably queued before
+// the 250 and then delivered to the right Maildir by the delivery worker.
 import { readdir, readFile, stat } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAgent } from "../agent";
 import { maildirPath } from "../maildir/maildir";
 import { queueDir } from "../queue/queue";
-import { agentConfig, hashPassword, startTestAgent, tempDir } from "../test-support/fixtures";
+import { TestDnsServer } from "../test-support/dns-zone";
+import { agentConfig, hashPassword, startTestAgent, tempDir, waitFor } from "../test-support/fixtures";
 import { capabilities, SmtpDialog } from "../test-support/smtp-dialog";
 import { swaks } from "../test-support/swaks";
 
@@ -17,10 +19,26 @@ const CAROL_PASSWORD = "carol-Battery-staple-2";
 
 let agent: RunningAgent;
 let state: Awaited<ReturnType<typeof tempDir>>;
+let dns: TestDnsServer;
+
+/** A loopback port with nothing listening: remote delivery to it is refused (a temporary failure). */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
 
 beforeAll(async () => {
   state = await tempDir();
-  agent = await startTestAgent(state.dir);
+  // remote.test's MX is on loopback with nothing listening: its mail waits in the queue for a retry.
+  dns = await TestDnsServer.start();
+  dns.mx("remote.test", "mx.remote.test").a("mx.remote.test", "127.0.0.1");
+  agent = await startTestAgent(state.dir, {
+    dnsServers: [dns.address],
+    delivery: { remotePort: await closedPort(), connectTimeoutMs: 2000 },
+  });
   const config = agentConfig([
     {
       name: "example.test",
@@ -41,6 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
+  await dns?.close();
   await state?.remove();
 });
 
@@ -48,6 +67,15 @@ async function mailboxFiles(domain: string, localPart: string): Promise<string[]
   const dir = path.join(maildirPath(state.dir, { domain, localPart }), "new");
   const names = await readdir(dir).catch(() => [] as string[]);
   return Promise.all(names.map((name) => readFile(path.join(dir, name), "utf8")));
+}
+
+/** The mailbox's message containing `text`, once the delivery worker has put it there. */
+async function delivered(domain: string, localPart: string, text: string): Promise<string> {
+  return waitFor(
+    async () => (await mailboxFiles(domain, localPart)).find((message) => message.includes(text)),
+    5000,
+    `"${text}" in ${localPart}@${domain}`,
+  );
 }
 
 function server(port: number): string[] {
@@ -90,8 +118,7 @@ describe("relay and recipients on the inbound port", () => {
       "Subject: hello bob",
     ]);
     expect(result.exitCode).toBe(0);
-    const messages = await mailboxFiles("example.test", "bob");
-    expect(messages.some((message) => message.includes("Subject: hello bob"))).toBe(true);
+    await delivered("example.test", "bob", "Subject: hello bob");
   });
 });
 
@@ -119,9 +146,7 @@ describe("require SMTP authentication (row 2)", () => {
       "Subject: note to self",
     ]);
     expect(result.exitCode).toBe(0);
-    expect((await mailboxFiles("open.test", "carol")).some((m) => m.includes("Subject: note to self"))).toBe(
-      true,
-    );
+    await delivered("open.test", "carol", "Subject: note to self");
   });
 
   it("refuses unauthenticated submission on 587 unless the sender's domain turned auth off", async () => {
@@ -241,10 +266,7 @@ describe("authenticated submission lands in Maildir", () => {
       ["example.test", "bob"],
       ["open.test", "carol"],
     ] as const) {
-      const message = (await mailboxFiles(domain, localPart)).find((m) =>
-        m.includes("Subject: Quarterly numbers"),
-      );
-      expect(message).toBeDefined();
+      const message = await delivered(domain, localPart, "Subject: Quarterly numbers");
       expect(message).toMatch(
         /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby mx\.agent\.test \(Mailwarden\) with ESMTPSA id /,
       );
@@ -275,9 +297,7 @@ describe("authenticated submission lands in Maildir", () => {
       text: "implicit",
     });
     transport.close();
-    const message = (await mailboxFiles("example.test", "alice")).find((m) =>
-      m.includes("Subject: Over 465"),
-    );
+    const message = await delivered("example.test", "alice", "Subject: Over 465");
     expect(message).toContain("implicit");
     expect(message).toContain("for <alice@example.test>");
   });
@@ -300,15 +320,35 @@ describe("authenticated submission lands in Maildir", () => {
     ]);
     expect(result.exitCode).toBe(0);
     expect((await agent.posture()).queueSize).toBe(before + 1);
+    // remote.test's MX refuses connections: the first attempt is deferred to the schedule's next step
+    const entry = await waitFor(
+      () =>
+        agent.delivery
+          .list()
+          .entries.find((queued) => queued.recipients.some((recipient) => recipient.lastError)),
+      5000,
+      "a deferred attempt",
+    );
+    expect(entry).toMatchObject({ mailFrom: "alice@example.test", isBounce: false });
+    expect(entry.recipients).toEqual([
+      expect.objectContaining({
+        address: "partner@remote.test",
+        local: false,
+        state: "pending",
+        attempts: 1,
+      }),
+    ]);
+    expect(Date.parse(entry.recipients[0]!.nextAttemptAt!) - Date.now()).toBeGreaterThan(9 * 60_000);
+    expect(entry.recipients[0]!.lastError).toMatch(/^451 4\.4\.1 mx\.remote\.test \[127\.0\.0\.1\]/);
+    expect((await agent.posture()).queueSize).toBe(before + 1);
+    // the message with its metadata as accepted, and the metadata as of the last attempt
     const entries = await readdir(queueDir(state.dir));
-    const envelopeFile = entries.find((name) => name.endsWith(".json"))!;
-    const envelope = JSON.parse(await readFile(path.join(queueDir(state.dir), envelopeFile), "utf8"));
-    expect(envelope).toMatchObject({
+    expect(entries).toEqual(expect.arrayContaining([`${entry.id}.msg`, `${entry.id}.json`]));
+    const metadata = JSON.parse(await readFile(path.join(queueDir(state.dir), `${entry.id}.json`), "utf8"));
+    expect(metadata).toMatchObject({
       mailFrom: "alice@example.test",
-      rcptTo: ["partner@remote.test"],
-      attempts: 0,
+      authenticatedUser: "alice@example.test",
     });
-    expect(entries).toContain(envelopeFile.replace(/\.json$/, ".eml"));
   });
 });
 

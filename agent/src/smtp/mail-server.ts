@@ -1,8 +1,8 @@
 // The agent's mail server: three smtp-server listeners (inbound 25 with STARTTLS, submission 587 with
 // STARTTLS, submissionTls 465 with implicit TLS) sharing one policy snapshot. Every decision is made by
-// the rules in ./rules and logged with the rule id; accepted mail is on disk (Maildir for local
-// mailboxes, the queue folder for remote recipients) before the client sees 250. Remote delivery of the
-// queue is not implemented yet.
+// the rules in ./rules and logged with the rule id; accepted mail — for local and remote recipients
+// alike — is durably in the queue (../queue) before the client sees 250, and the delivery worker
+// (../delivery) takes it to Maildir or to the recipient domain's MX from there.
 import type net from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
@@ -13,9 +13,8 @@ import type {
   SMTPServerDataStream,
   SMTPServerSession,
 } from "smtp-server";
-import { deliverToMaildir } from "../maildir/maildir";
-import { enqueue, newMessageId } from "../queue/queue";
-import { findMailbox, type ActiveConfig, type LocalMailbox } from "./active-config";
+import { newMessageId, type MailQueue, type NewQueueRecipient } from "../queue/queue";
+import { findMailbox, splitAddress, type ActiveConfig } from "./active-config";
 import { verifyMailboxPassword } from "./authenticate";
 import type { SessionLimits } from "./hostile/limits";
 import { readMessage } from "./hostile/read-message";
@@ -50,6 +49,8 @@ export interface MailServerOptions {
   stateDir: string;
   tls: TlsMaterial;
   initialConfig: ActiveConfig;
+  /** Where accepted mail goes before the 250; the delivery worker takes it from there. */
+  queue: MailQueue;
   logger: Logger;
   /** How long open sessions may finish on close before they get a 421. */
   closeTimeoutMs: number;
@@ -358,52 +359,45 @@ export class MailServer {
       const body = received.body;
       const state = this.#state(session);
       const config = state.transactionConfig;
-      const local = new Map<string, LocalMailbox>();
-      const remote: string[] = [];
+      const header = (recipient?: string) =>
+        receivedHeader({
+          session,
+          hostname: this.#options.hostname,
+          id,
+          tlsProtocol: state.tlsProtocol,
+          recipient,
+        });
+      // Local and remote recipients alike go through the durable queue: the 250 follows its fsync, and
+      // the delivery worker writes each Maildir copy exactly once (also after a crash).
+      const recipients = new Map<string, NewQueueRecipient>();
       for (const recipient of session.envelope.rcptTo) {
         const mailbox = findMailbox(config, recipient.address);
-        if (mailbox) local.set(mailbox.address, mailbox);
-        else remote.push(recipient.address);
+        if (mailbox) {
+          const domain = splitAddress(mailbox.address).domain;
+          recipients.set(mailbox.address, {
+            address: mailbox.address,
+            mailbox: { domain, localPart: mailbox.localPart },
+            prepend: header(mailbox.address),
+          });
+        } else if (!recipients.has(recipient.address)) {
+          recipients.set(recipient.address, { address: recipient.address, prepend: header() });
+        }
       }
-      const header = (recipient?: string) =>
-        Buffer.from(
-          receivedHeader({
-            session,
-            hostname: this.#options.hostname,
-            id,
-            tlsProtocol: state.tlsProtocol,
-            recipient,
-          }),
-        );
-      const files: string[] = [];
-      for (const mailbox of local.values()) {
-        const domain = mailbox.address.slice(mailbox.localPart.length + 1);
-        const message = Buffer.concat([header(mailbox.address), body]);
-        files.push(
-          await deliverToMaildir(
-            this.#options.stateDir,
-            { domain, localPart: mailbox.localPart },
-            message,
-            this.#options.hostname,
-          ),
-        );
-      }
-      if (remote.length > 0) {
-        const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
-        await enqueue(
-          this.#options.stateDir,
-          { id, mailFrom, rcptTo: remote },
-          Buffer.concat([header(), body]),
-        );
-      }
+      const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+      const user = typeof session.user === "string" ? session.user : undefined;
+      await this.#options.queue.enqueue(
+        { id, mailFrom, recipients: [...recipients.values()], authenticatedUser: user },
+        body,
+      );
+      const queued = [...recipients.values()];
       this.#logger.info(
         {
           ...logBase,
           outcome: "accept",
           bytes: body.length,
-          user: typeof session.user === "string" ? session.user : undefined,
-          delivered: [...local.keys()],
-          queued: remote,
+          user,
+          local: queued.filter((recipient) => recipient.mailbox).map((recipient) => recipient.address),
+          remote: queued.filter((recipient) => !recipient.mailbox).map((recipient) => recipient.address),
         },
         "message accepted",
       );
