@@ -1,0 +1,211 @@
+// The three SMTP servers under load: postfix's smtp-sink (the machine's speed limit), Haraka with an
+// accept-all / discard plugin (the Node peer) and the Mailwarden agent itself, started through its CLI
+// exactly as `mailwarden-agent run` runs in production.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { copyFile, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import argon2 from "argon2";
+import { defaultPolicy } from "@mailwarden/policy";
+import { agentConfigSchema, type AgentConfig } from "@mailwarden/protocol";
+import { parseAgentSettings } from "../../agent/src/settings/agent-settings";
+import { freePort, startProcess, stopProcess, waitForGreeting, type Proc } from "./procs";
+import { LOCAL_DOMAIN, RECIPIENT } from "./sender";
+
+export const repoRoot = path.resolve(import.meta.dirname, "../..");
+
+export interface Peer {
+  name: string;
+  port: number;
+  proc: Proc;
+  /** Messages stored so far (null: this peer keeps nothing to count). */
+  stored(): Promise<number | null>;
+  /** Removes what was stored, between loads. */
+  clearStore(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startSmtpSink(workDir: string): Promise<Peer> {
+  const port = await freePort();
+  // -u: smtp-sink refuses to run as root without dropping privileges after bind.
+  const args = [...(process.getuid?.() === 0 ? ["-u", "nobody"] : []), `127.0.0.1:${port}`, "1024"];
+  const proc = startProcess("smtp-sink", "/usr/sbin/smtp-sink", args, {
+    logFile: path.join(workDir, "smtp-sink.log"),
+  });
+  await waitForGreeting(port, "smtp-sink", proc);
+  return {
+    name: "smtp-sink",
+    port,
+    proc,
+    stored: async () => null,
+    clearStore: async () => undefined,
+    stop: async () => void (await stopProcess(proc)),
+  };
+}
+
+export async function startHaraka(workDir: string): Promise<Peer> {
+  const port = await freePort();
+  const dir = path.join(workDir, "haraka");
+  const haraka = path.join(repoRoot, "bench/peers/node_modules/Haraka/bin/haraka");
+  // Haraka's own `haraka -i` lays out a server directory with its default config files.
+  execFileSync(process.execPath, [haraka, "-i", dir], { stdio: "ignore" });
+  await mkdir(path.join(dir, "plugins"), { recursive: true });
+  await copyFile(
+    path.join(repoRoot, "bench/haraka/bench_accept.js"),
+    path.join(dir, "plugins/bench_accept.js"),
+  );
+  // nodes=0: one process, no cluster master, like the agent. Everything else is Haraka's default.
+  await writeFile(path.join(dir, "config/smtp.ini"), `listen=127.0.0.1:${port}\nnodes=0\n`);
+  await writeFile(path.join(dir, "config/plugins"), "bench_accept\n");
+  await writeFile(path.join(dir, "config/me"), "mx.haraka.test\n");
+  const proc = startProcess("haraka", process.execPath, [haraka, "-c", dir], {
+    logFile: path.join(workDir, "haraka.log"),
+  });
+  await waitForGreeting(port, "Haraka", proc);
+  return {
+    name: "Haraka",
+    port,
+    proc,
+    stored: async () => null,
+    clearStore: async () => undefined,
+    stop: async () => void (await stopProcess(proc)),
+  };
+}
+
+export interface AgentSetup {
+  settingsPath: string;
+  stateDir: string;
+  /** Optional settings the agent under test did not accept (older or newer tree). */
+  droppedSettings: string[];
+}
+
+/**
+ * A settings file (loopback listeners, the bench DNS server, connection caps above the load) and an
+ * applied config (<stateDir>/config.json, as if the hub had pushed it): the default — locked-down —
+ * policy, one local domain with one mailbox.
+ */
+export async function prepareAgent(workDir: string, port: number, dnsServer: string): Promise<AgentSetup> {
+  const stateDir = path.join(workDir, "agent-state");
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const loopback = { port: 0, host: "127.0.0.1" };
+  const base = {
+    stateDir,
+    hostname: `mx.${LOCAL_DOMAIN}`,
+    listeners: {
+      inbound: { port, host: "127.0.0.1" },
+      submission: loopback,
+      submissionTls: loopback,
+    } as Record<string, { port: number; host: string }>,
+    dnsServers: [dnsServer],
+    shutdownGraceMs: 5000,
+  };
+  // Settings that only some versions of the agent know. POP3 listeners must be pinned to loopback when
+  // the agent has them (their defaults are 0.0.0.0:110/995); the per-address connection cap (default 50,
+  // like Postfix) is raised above the 200 sessions of the new-connection load, all from 127.0.0.1.
+  const optional: Record<string, (settings: typeof base & Record<string, unknown>) => void> = {
+    "listeners.pop3/pop3s": (settings) => {
+      settings.listeners.pop3 = loopback;
+      settings.listeners.pop3s = loopback;
+    },
+    "smtp.maxClientsPerAddress=1000, smtp.maxClients=1000": (settings) => {
+      settings.smtp = { maxClientsPerAddress: 1000, maxClients: 1000 };
+    },
+  };
+  const names = Object.keys(optional);
+  let chosen: (typeof base & Record<string, unknown>) | undefined;
+  let dropped: string[] = [];
+  // Largest accepted subset of the optional settings (2^n tries, n = 2).
+  for (let mask = (1 << names.length) - 1; mask >= 0 && !chosen; mask--) {
+    const candidate = structuredClone(base) as typeof base & Record<string, unknown>;
+    names.forEach((name, index) => {
+      if (mask & (1 << index)) optional[name]!(candidate);
+    });
+    try {
+      parseAgentSettings(candidate);
+      chosen = candidate;
+      dropped = names.filter((_, index) => !(mask & (1 << index)));
+    } catch {
+      // try a smaller set
+    }
+  }
+  if (!chosen) throw new Error("the agent refuses even the minimal bench settings");
+  const settingsPath = path.join(workDir, "agent.json");
+  await writeFile(settingsPath, JSON.stringify(chosen, null, 2) + "\n");
+
+  const passwordHash = await argon2.hash(randomBytes(16).toString("hex"), { type: argon2.argon2id });
+  const config: AgentConfig = agentConfigSchema.parse({
+    server: defaultPolicy,
+    domains: [
+      {
+        name: LOCAL_DOMAIN,
+        policy: defaultPolicy,
+        mailboxes: [{ localPart: RECIPIENT.split("@")[0], passwordHash }],
+      },
+    ],
+  });
+  await writeFile(
+    path.join(stateDir, "config.json"),
+    JSON.stringify({ revision: 1, appliedAt: new Date().toISOString(), config }, null, 2) + "\n",
+    { mode: 0o600 },
+  );
+  return { settingsPath, stateDir, droppedSettings: dropped };
+}
+
+export async function startAgentPeer(
+  workDir: string,
+  setup: AgentSetup,
+  port: number,
+  options: { name?: string; nodeArgs?: string[]; logName?: string } = {},
+): Promise<Peer> {
+  const proc = startProcess(
+    options.name ?? "agent",
+    process.execPath,
+    [
+      ...(options.nodeArgs ?? []),
+      path.join(repoRoot, "agent/bin/mailwarden-agent.mjs"),
+      "run",
+      "--config",
+      setup.settingsPath,
+    ],
+    { logFile: path.join(workDir, options.logName ?? "agent.log"), cwd: repoRoot },
+  );
+  await waitForGreeting(port, "the agent", proc, 60_000);
+  const mailRoot = path.join(setup.stateDir, "mail");
+  return {
+    name: options.name ?? "agent",
+    port,
+    proc,
+    stored: () => countDelivered(mailRoot),
+    // Only the message files: the agent keeps its Maildir folders, as a mail client would.
+    clearStore: async () => {
+      for (const file of await storedFiles(mailRoot)) await rm(file, { force: true });
+    },
+    stop: async () => {
+      const code = await stopProcess(proc, 20_000);
+      if (code !== 0) throw new Error(`the agent exited with ${String(code)} on SIGTERM`);
+    },
+  };
+}
+
+/** Message files in every Maildir new/ and cur/ under `root` (inbox and Maildir++ folders such as Junk). */
+export async function storedFiles(root: string, folders = ["new", "cur"]): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(root, { withFileTypes: true, recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  return entries
+    .filter((entry) => entry.isFile() && folders.includes(path.basename(entry.parentPath)))
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+export async function countDelivered(root: string): Promise<number> {
+  return (await storedFiles(root)).length;
+}
+
+/** Paths of delivered messages (for checking one message's trace headers). */
+export function deliveredFiles(root: string): Promise<string[]> {
+  return storedFiles(root, ["new"]);
+}
