@@ -6,6 +6,7 @@ import type { Posture } from "@mailwarden/protocol";
 import { DeliveryWorker } from "./delivery/delivery-worker";
 import { createDnsResolver } from "./dns/resolver";
 import { HubClient, type ApplyResult } from "./hub/hub-client";
+import { runQueueCommand } from "./hub/queue-commands";
 import { createLogger } from "./log";
 import { Pop3Server, type Pop3ListenerName } from "./pop3/pop3-server";
 import { buildPosture } from "./posture/posture";
@@ -160,6 +161,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         getAppliedRevision: () => mailServer.config.revision,
         applyConfig,
         getPosture: posture,
+        runCommand: (command) => runQueueCommand(delivery, command),
       });
       void hub.start();
     } else {

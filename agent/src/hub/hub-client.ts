@@ -10,16 +10,20 @@ import {
   closeAction,
   CloseCode,
   encodeFrame,
+  hubCommandEnvelopeSchema,
+  hubCommandTypes,
   hubMessageSchema,
   MAX_FRAME_BYTES,
   parseFrame,
   PROTOCOL_VERSION,
   type AgentMessage,
+  type HubCommand,
   type HubMessage,
   type Posture,
 } from "@mailwarden/protocol";
 import type { Credential } from "../state/credential";
 import { backoffDelay, type BackoffOptions } from "./backoff";
+import type { CommandOutcome } from "./queue-commands";
 
 export type ApplyResult = { ok: true; revision: number } | { ok: false; revision: number; errors: string[] };
 
@@ -39,6 +43,8 @@ export interface HubClientOptions {
   getAppliedRevision(): number | null;
   applyConfig(revision: number, config: unknown): Promise<ApplyResult>;
   getPosture(): Promise<Posture>;
+  /** Runs a dashboard command (hub.command); without it every command is answered ok: false. */
+  runCommand?(command: HubCommand): Promise<CommandOutcome>;
 }
 
 interface SessionEnd {
@@ -65,6 +71,8 @@ export class HubClient {
   #loop: Promise<HubClientState> | null = null;
   /** Config pushes are applied one at a time, in arrival order. */
   #applyChain: Promise<void> = Promise.resolve();
+  /** Dashboard commands run one at a time, in arrival order (a delete is never overtaken by a listing). */
+  #commandChain: Promise<void> = Promise.resolve();
   #connections = 0;
 
   constructor(options: HubClientOptions) {
@@ -97,6 +105,7 @@ export class HubClient {
     try {
       await this.#loop;
       await this.#applyChain;
+      await this.#commandChain;
     } finally {
       clearTimeout(forceClose);
     }
@@ -214,6 +223,14 @@ export class HubClient {
         if (!parsed.ok) {
           const envelope = parseFrame(configApplyEnvelope, frame);
           if (envelope.ok) return this.#enqueueApply(ws, envelope.message.revision, envelope.message.config);
+          // A command this agent cannot parse still gets an answer, so the dashboard is not left waiting.
+          const command = parseFrame(hubCommandEnvelopeSchema, frame);
+          if (command.ok) {
+            return this.#answerCommand(ws, command.message.commandId, {
+              ok: false,
+              error: invalidCommandReason(command.message.command, parsed.reason),
+            });
+          }
           this.#logger.warn({ reason: parsed.reason }, "ignored a bad frame from the hub");
           return;
         }
@@ -228,6 +245,8 @@ export class HubClient {
           case "hub.error":
             this.#logger.warn({ code: message.code, hubMessage: message.message }, "hub reported an error");
             return;
+          case "hub.command":
+            return this.#enqueueCommand(ws, message.commandId, message.command);
           case "hub.enrolled":
             this.#logger.warn("ignored hub.enrolled outside enrollment");
             return;
@@ -263,6 +282,42 @@ export class HubClient {
     });
   }
 
+  #enqueueCommand(ws: WebSocket, commandId: string, command: HubCommand): void {
+    this.#commandChain = this.#commandChain.then(async () => {
+      let outcome: CommandOutcome;
+      if (!this.#options.runCommand) {
+        outcome = { ok: false, error: "this agent does not run commands" };
+      } else {
+        try {
+          outcome = await this.#options.runCommand(command);
+        } catch (error) {
+          outcome = { ok: false, error: `${command.type} failed: ${(error as Error).message}` };
+        }
+      }
+      this.#logger.info(
+        { commandId, type: command.type, ok: outcome.ok },
+        "ran a command from the dashboard",
+      );
+      this.#answerCommand(ws, commandId, outcome);
+    });
+  }
+
+  #answerCommand(ws: WebSocket, commandId: string, outcome: CommandOutcome): void {
+    const message: AgentMessage = outcome.ok
+      ? { type: "agent.command.result", commandId, ok: true, result: outcome.result }
+      : { type: "agent.command.result", commandId, ok: false, error: outcome.error.slice(0, 2000) };
+    if (Buffer.byteLength(encodeFrame(message)) > MAX_FRAME_BYTES) {
+      this.#send(ws, {
+        type: "agent.command.result",
+        commandId,
+        ok: false,
+        error: "the result is too large to send",
+      });
+      return;
+    }
+    this.#send(ws, message);
+  }
+
   async #sendPosture(ws: WebSocket): Promise<void> {
     try {
       this.#send(ws, { type: "agent.posture", posture: await this.#options.getPosture() });
@@ -278,6 +333,14 @@ export class HubClient {
     }
     ws.send(encodeFrame(message));
   }
+}
+
+function invalidCommandReason(command: unknown, reason: string): string {
+  const type = (command as { type?: unknown } | null)?.type;
+  if (typeof type === "string" && !(hubCommandTypes as string[]).includes(type)) {
+    return `unknown command ${JSON.stringify(type.slice(0, 64))}`;
+  }
+  return `invalid command: ${reason}`.slice(0, 2000);
 }
 
 function giveUpReason(code: number): string {
