@@ -3,6 +3,8 @@
 // applyConfig, which validates, swaps the mail server's snapshot and persists, or changes nothing.
 import type { Logger } from "pino";
 import type { Posture } from "@mailwarden/protocol";
+import { DkimKeyStore } from "./dkim/dkim-keys";
+import { signingDomains } from "./dkim/dkim-sign";
 import { DeliveryWorker } from "./delivery/delivery-worker";
 import { createDnsResolver } from "./dns/resolver";
 import { HubClient, type ApplyResult } from "./hub/hub-client";
@@ -60,7 +62,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
 
   const initialConfig = await loadInitialConfig(settings.stateDir, logger);
   // The one resolver for every lookup of this agent (SPF/DKIM/DMARC, MX for delivery, ...).
-  const dns = createDnsResolver({ servers: settings.dnsServers });
+  const dns = createDnsResolver({ servers: settings.dnsServers, timeoutMs: settings.dnsTimeoutMs });
+  const dkimKeys = new DkimKeyStore(settings.stateDir, logger.child({ component: "dkim" }));
   const tls = await loadTlsMaterial({
     stateDir: settings.stateDir,
     hostname: settings.hostname,
@@ -85,6 +88,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     stateDir: settings.stateDir,
     tls,
     initialConfig,
+    dns,
+    dkimKeys,
     queue,
     logger: logger.child({ component: "smtp" }),
     sessionLimits: settings.smtp,
@@ -142,6 +147,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       queueSize: await queueSize(settings.stateDir),
       appliedRevision: mailServer.config.revision,
       startedAt,
+      dkim: await dkimKeys.publicKeys(signingDomains(mailServer.config)),
     });
 
   let hub: HubClient | null = null;

@@ -49,6 +49,8 @@ export const agentSettingsSchema = z
       .default({ idleTimeoutMs: 600_000 }),
     /** DNS servers for every lookup ("127.0.0.1:5353", "[::1]:53"); default: the host's resolv.conf. */
     dnsServers: z.array(z.string().min(1).max(64)).max(8).optional(),
+    /** How long one DNS query waits for an answer before it is retried once (default 5000 ms). */
+    dnsTimeoutMs: z.number().int().min(50).max(30_000).optional(),
     /** A real certificate; without it a self-signed one is generated into <stateDir>/tls/. */
     tls: z
       .object({ certFile: z.string().min(1), keyFile: z.string().min(1) })

@@ -13,6 +13,9 @@ import type {
   SMTPServerDataStream,
   SMTPServerSession,
 } from "smtp-server";
+import { checkMessage } from "../auth/message-checks";
+import type { DkimKeyStore } from "../dkim/dkim-keys";
+import type { DnsResolver } from "../dns/resolver";
 import { newMessageId, type MailQueue, type NewQueueRecipient } from "../queue/queue";
 import { findMailbox, splitAddress, type ActiveConfig } from "./active-config";
 import { verifyMailboxPassword } from "./authenticate";
@@ -49,6 +52,10 @@ export interface MailServerOptions {
   stateDir: string;
   tls: TlsMaterial;
   initialConfig: ActiveConfig;
+  /** The agent's one DNS resolver: SPF, DKIM, DMARC and ARC lookups of inbound mail. */
+  dns: DnsResolver;
+  /** Keys that sign outbound mail of local domains (row 11). */
+  dkimKeys: DkimKeyStore;
   /** Where accepted mail goes before the 250; the delivery worker takes it from there. */
   queue: MailQueue;
   logger: Logger;
@@ -329,7 +336,12 @@ export class MailServer {
     try {
       const state = this.#state(session);
       const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
-      const facts = { ...this.#facts(session, state.transactionConfig), sender, recipient: address.address };
+      const facts = {
+        ...this.#facts(session, state.transactionConfig),
+        sender,
+        recipient: address.address,
+        acceptedRecipients: session.envelope.rcptTo.map((accepted) => accepted.address),
+      };
       const { outcome } = await runRules("rcpt", rcptToRules, facts, phaseFallback.rcpt, this.#logger, {
         from: sender,
         to: address.address,
@@ -359,6 +371,21 @@ export class MailServer {
       const body = received.body;
       const state = this.#state(session);
       const config = state.transactionConfig;
+      // Rows 8-11: SPF/DKIM/DMARC of mail from outside (refuse, tag or Junk), DKIM signature on users' mail.
+      const verdict = await checkMessage({
+        facts: this.#facts(session, config),
+        sender: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+        recipients: session.envelope.rcptTo.map((recipient) => recipient.address),
+        helo: session.hostNameAppearsAs,
+        message: body,
+        hostname: this.#options.hostname,
+        resolver: this.#options.dns,
+        dkimKeys: this.#options.dkimKeys,
+        logger: this.#logger,
+      });
+      if (verdict.outcome.action === "reject" || verdict.outcome.action === "tempfail") {
+        return callback(smtpError(verdict.outcome));
+      }
       const header = (recipient?: string) =>
         receivedHeader({
           session,
@@ -377,17 +404,21 @@ export class MailServer {
           recipients.set(mailbox.address, {
             address: mailbox.address,
             mailbox: { domain, localPart: mailbox.localPart },
-            prepend: header(mailbox.address),
+            folder: verdict.folder,
+            prepend: verdict.headers + header(mailbox.address),
           });
         } else if (!recipients.has(recipient.address)) {
-          recipients.set(recipient.address, { address: recipient.address, prepend: header() });
+          recipients.set(recipient.address, {
+            address: recipient.address,
+            prepend: verdict.headers + header(),
+          });
         }
       }
       const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
       const user = typeof session.user === "string" ? session.user : undefined;
       await this.#options.queue.enqueue(
-        { id, mailFrom, recipients: [...recipients.values()], authenticatedUser: user },
-        body,
+        { id, mailFrom, recipients: [...recipients.values()], authenticatedUser: user, spf: verdict.spf },
+        verdict.message,
       );
       const queued = [...recipients.values()];
       this.#logger.info(

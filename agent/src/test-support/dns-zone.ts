@@ -16,6 +16,8 @@ export interface DnsQuery {
 export class TestDnsServer {
   /** When true, queries are received and recorded but never answered. */
   silent = false;
+  /** Names (lower case) whose queries are never answered, as if their servers were down. */
+  readonly unanswered = new Set<string>();
   readonly queries: DnsQuery[] = [];
   /** "name/TYPE" → the rdata fields of each record, in dns2's shape ({data}, {address}, {exchange, priority}). */
   readonly #records = new Map<string, Record<string, unknown>[]>();
@@ -30,9 +32,9 @@ export class TestDnsServer {
         if (!question) return;
         const type = typeName(question.type);
         this.queries.push({ name: question.name, type });
-        if (this.silent) return;
-        const response = Packet.createResponseFromRequest(request);
         const name = question.name.toLowerCase().replace(/\.$/, "");
+        if (this.silent || this.unanswered.has(name)) return;
+        const response = Packet.createResponseFromRequest(request);
         const records = this.#records.get(`${name}/${type}`);
         if (records) {
           // dns2 encodes plain objects; its typings want a Resource instance.
@@ -99,6 +101,23 @@ export class TestDnsServer {
   async close(): Promise<void> {
     await this.#server.close();
   }
+
+  /** Lets the process exit while the server still listens (for a server shared by a whole test file). */
+  unref(): this {
+    (this.#server as unknown as { servers: { udp?: { unref(): void } } }).servers.udp?.unref();
+    return this;
+  }
+}
+
+let emptyZone: Promise<TestDnsServer> | undefined;
+
+/**
+ * One DNS server with no records (every name NXDOMAIN), shared by the test agents of a file that do not
+ * bring their own zone: inbound mail is SPF/DKIM/DMARC-checked, and tests never ask the host's DNS.
+ */
+export function emptyTestZone(): Promise<TestDnsServer> {
+  emptyZone ??= TestDnsServer.start().then((server) => server.unref());
+  return emptyZone;
 }
 
 function typeName(code: number): string {

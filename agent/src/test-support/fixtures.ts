@@ -8,6 +8,7 @@ import { defaultPolicy, type Policy } from "@mailwarden/policy";
 import type { AgentConfig } from "@mailwarden/protocol";
 import { startAgent, type RunningAgent } from "../agent";
 import { silentLogger } from "../log";
+import { emptyTestZone } from "./dns-zone";
 import type { AgentSettingsInput } from "../settings/agent-settings";
 
 export async function tempDir(prefix = "mw-agent-"): Promise<{ dir: string; remove(): Promise<void> }> {
@@ -64,7 +65,14 @@ export async function startTestAgent(
   extra: Partial<AgentSettingsInput> = {},
   connectToHub = false,
 ): Promise<RunningAgent> {
-  return startAgent({ config: loopbackSettings(stateDir, extra), logger: silentLogger(), connectToHub });
+  // Inbound mail is SPF/DKIM/DMARC-checked: without a zone of its own a test resolves against an empty
+  // one on loopback, never the host's DNS.
+  const dnsServers = extra.dnsServers ?? [(await emptyTestZone()).address];
+  return startAgent({
+    config: loopbackSettings(stateDir, { dnsServers, ...extra }),
+    logger: silentLogger(),
+    connectToHub,
+  });
 }
 
 /** Polls until `check` returns a truthy value, or fails after `timeoutMs`. */
