@@ -1,6 +1,6 @@
 // CPU accounting from /proc: a process's own CPU time, and the whole machine's busy share, so every run
 // says how much of the machine the server, smtp-source and everything else took.
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 
 /** CPU seconds (user + system, all threads) a process has used so far, from /proc. */
 export async function cpuSeconds(pid: number): Promise<number> {
@@ -10,14 +10,17 @@ export async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** Busy and total jiffies of the whole machine, from /proc/stat (to tell a saturated CPU). */
-export async function machineCpu(): Promise<{ busy: number; total: number }> {
+/**
+ * Busy and total jiffies of the whole machine, from /proc/stat (to tell a saturated CPU). `interrupts`
+ * (irq + softirq) is kernel work charged to no process: much of the TCP/IP path of loopback traffic.
+ */
+export async function machineCpu(): Promise<{ busy: number; interrupts: number; total: number }> {
   const [cpu] = (await readFile("/proc/stat", "utf8")).split("\n");
   // user nice system idle iowait irq softirq steal (guest time is already counted in user).
   const values = cpu!.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = values.reduce((sum, value) => sum + value, 0);
   const idle = (values[3] ?? 0) + (values[4] ?? 0);
-  return { busy: total - idle, total };
+  return { busy: total - idle, interrupts: (values[5] ?? 0) + (values[6] ?? 0), total };
 }
 
 const CLOCK_TICKS = 100;
@@ -28,4 +31,42 @@ export async function busyShare(ms: number): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, ms));
   const after = await machineCpu();
   return (after.busy - before.busy) / Math.max(1, after.total - before.total);
+}
+
+/** CPU jiffies of every process (and kernel thread) by pid, with its command name. */
+export async function processTable(): Promise<Map<number, { name: string; jiffies: number }>> {
+  const table = new Map<number, { name: string; jiffies: number }>();
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      table.set(Number(entry), { name, jiffies: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return table;
+}
+
+/** The biggest CPU users between two process tables, as "name 40 %" (share of one core over `ms`). */
+export function topConsumers(
+  before: Map<number, { name: string; jiffies: number }>,
+  after: Map<number, { name: string; jiffies: number }>,
+  ms: number,
+  exclude: ReadonlySet<number>,
+  count = 3,
+): string[] {
+  const used: { name: string; percent: number }[] = [];
+  for (const [pid, { name, jiffies }] of after) {
+    if (exclude.has(pid)) continue;
+    const delta = jiffies - (before.get(pid)?.jiffies ?? jiffies);
+    const percent = (100 * (delta / CLOCK_TICKS) * 1000) / ms;
+    if (percent >= 5) used.push({ name, percent });
+  }
+  return used
+    .sort((a, b) => b.percent - a.percent)
+    .slice(0, count)
+    .map(({ name, percent }) => `${name} ${percent.toFixed(0)} %`);
 }

@@ -155,7 +155,7 @@ export async function startAgentPeer(
   workDir: string,
   setup: AgentSetup,
   port: number,
-  options: { name?: string; nodeArgs?: string[]; logName?: string } = {},
+  options: { name?: string; nodeArgs?: string[]; logName?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Peer> {
   const proc = startProcess(
     options.name ?? "agent",
@@ -167,7 +167,11 @@ export async function startAgentPeer(
       "--config",
       setup.settingsPath,
     ],
-    { logFile: path.join(workDir, options.logName ?? "agent.log"), cwd: repoRoot },
+    {
+      logFile: path.join(workDir, options.logName ?? "agent.log"),
+      cwd: repoRoot,
+      env: { ...process.env, ...options.env },
+    },
   );
   await waitForGreeting(port, "the agent", proc, 60_000);
   const mailRoot = path.join(setup.stateDir, "mail");

@@ -9,8 +9,14 @@ export interface MeasuredLoad extends LoadResult {
   serverCpuPercent: number;
   /** The same for smtp-source. */
   sourceCpuPercent: number;
-  /** Everything else on the machine (other processes, the kernel's share not charged to the two). */
+  /** The same for dnsmasq (the agent's SPF/DKIM/DMARC lookups). */
+  dnsCpuPercent: number;
+  /** Interrupt and softirq time of the machine (loopback TCP/IP, disk completions): no process pays it. */
+  interruptCpuPercent: number;
+  /** Everything else: other processes, kernel threads (e.g. the filesystem journal flushing fsyncs). */
   otherCpuPercent: number;
+  /** The biggest of those others ("name 40 %"). */
+  topOthers: string[];
   /** All cores; 100 % = one core, so 2 cores top out at 200 %. */
   machineCpuPercent: number;
   /** msgs/s of every repetition; the best one is the result. */
@@ -52,8 +58,8 @@ export interface BenchReport {
   /** The machine's idleness before each peer (it is shared with other work). */
   quietness: { before: string; busyPercent: number; waitedSeconds: number }[];
   loadAverage: number;
-  /** DNS queries dnsmasq answered during the agent's loads (all its messages, warm-up included). */
-  dnsQueries: number | null;
+  /** DNS queries dnsmasq answered during the loads, and the messages both agents accepted in all. */
+  dnsQueries: { queries: number; accepted: number } | null;
   authResults: string | null;
   agentLog: { bytes: number; lines: number; accepted: number; warnings: string[] } | null;
 }
@@ -127,7 +133,8 @@ export function renderReport(report: BenchReport, previousFile?: string): string
   line();
   line(
     `\`msgs/s = messages / wall time of the smtp-source run\`, i.e. messages answered \`250\`. Each run is sized ` +
-      `to last about ${report.targetSeconds} s from a short calibration run of the same load, after a warm-up.`,
+      `to last about ${report.targetSeconds} s from a short calibration run of the same load, after a warm-up; ` +
+      "the best of the repetitions counts (see the details below).",
   );
   line();
   line("| load | smtp-sink | Haraka | agent | agent / Haraka | agent / smtp-sink |");
@@ -141,35 +148,44 @@ export function renderReport(report: BenchReport, previousFile?: string): string
     );
   }
   line();
+  const repeats = Math.max(
+    ...allLoads.flatMap((load) =>
+      [sink, haraka, agent].map((run) => run?.results[load.id]?.repeats.length ?? 0),
+    ),
+  );
   line(
-    `Details. Messages per run, the best of ${Math.max(...allLoads.flatMap((load) => [sink, haraka, agent].map((run) => run?.results[load.id]?.repeats.length ?? 0)))} ` +
-      "runs (msgs/s of each run), and CPU during the best run as a share of one core: the server process (all " +
-      "threads), smtp-source, and everything else on the machine (other work shares this machine).",
+    `Details. All peers run at once and take turns load by load (in rotated order), so other work on this ` +
+      `shared machine hits them alike. Each peer's run is done ${repeats} times and the best counts. CPU during ` +
+      "that run, as a share of one core: the server process (all threads), smtp-source, dnsmasq (the agent's " +
+      "DNS lookups), interrupts/softirq (loopback TCP, disk completions; charged to no process) and everything " +
+      "else: other processes and kernel threads such as the filesystem journal that fsync wakes.",
   );
   line();
   line(
-    "| load | peer | messages | seconds | msgs/s of each run | server CPU | smtp-source CPU | other CPU |",
+    "| load | peer | messages | seconds | msgs/s of each run | server | smtp-source | dnsmasq | irq | other | biggest others |",
   );
-  line("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |");
+  line("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const load of allLoads) {
-    for (const run of [sink, haraka, agent]) {
+    for (const run of [sink, haraka, agent, report.noDelay]) {
       const result = run?.results[load.id];
       if (!run || !result) continue;
       line(
         `| ${load.label} | ${run.name} | ${result.messages} | ${(result.elapsedMs / 1000).toFixed(2)} | ` +
           `${result.repeats.map((value) => value.toFixed(0)).join(", ")} | ${percent(result.serverCpuPercent)} | ` +
-          `${percent(result.sourceCpuPercent)} | ${percent(result.otherCpuPercent)} |`,
+          `${percent(result.sourceCpuPercent)} | ${percent(result.dnsCpuPercent)} | ` +
+          `${percent(result.interruptCpuPercent)} | ${percent(result.otherCpuPercent)} | ` +
+          `${result.topOthers.join(", ") || "—"} |`,
       );
     }
   }
   line();
   line(
-    `The machine before each peer (waiting up to 60 s for a quiet second; 1-minute load average at the start ` +
+    `The machine (waiting up to 30 s for a quiet second; 1-minute load average at the start ` +
       `${report.loadAverage.toFixed(1)}): ` +
       report.quietness
         .map(
           (entry) =>
-            `${entry.before}: ${entry.busyPercent.toFixed(0)} % busy after ${entry.waitedSeconds.toFixed(0)} s`,
+            `before ${entry.before}: ${entry.busyPercent.toFixed(0)} % busy after ${entry.waitedSeconds.toFixed(0)} s`,
         )
         .join("; ") +
       ".",
@@ -268,11 +284,12 @@ export function renderReport(report: BenchReport, previousFile?: string): string
           : "; no warnings or errors."),
     );
   }
-  if (report.dnsQueries !== null && report.agentLog) {
+  if (report.dnsQueries) {
     line(
-      `- DNS: dnsmasq answered ${report.dnsQueries} queries during the agent's loads, ≈ ` +
-        `${(report.dnsQueries / Math.max(1, report.agentLog.accepted)).toFixed(1)} per accepted message ` +
-        "(the agent's resolver has no cache).",
+      `- DNS: dnsmasq answered ${report.dnsQueries.queries} queries during the loads, for ` +
+        `${report.dnsQueries.accepted} messages accepted by the two agents: ≈ ` +
+        `${(report.dnsQueries.queries / Math.max(1, report.dnsQueries.accepted)).toFixed(1)} per message ` +
+        "(the agent's resolver has no cache; smtp-sink and Haraka make no queries to it).",
     );
   }
   if (report.agentSettingsDropped.length > 0) {
@@ -296,8 +313,9 @@ export function renderReport(report: BenchReport, previousFile?: string): string
     const few = report.fewSessionsNew;
     const many = report.loads.find((load) => load.id === "new-1k")!;
     line(
-      "The same agent was run once more with a bench-only preload (`bench/lib/no-greeting-delay.mjs`) that turns " +
-        "the 100 ms pre-greeting timer into 0 ms; nothing else changes:",
+      "A second agent (own state directory, same config) ran alongside, taking turns with the others, with a " +
+        "bench-only preload (`bench/lib/no-greeting-delay.mjs`) that turns the 100 ms pre-greeting timer into 0 ms; " +
+        "nothing else differs:",
     );
     line();
     line(

@@ -55,7 +55,12 @@ export interface RunningDns {
   queries(): Promise<number>;
 }
 
-export async function startDnsmasq(workDir: string, port: number, keys: SenderKeys): Promise<RunningDns> {
+export async function startDnsmasq(
+  workDir: string,
+  port: number,
+  keys: SenderKeys,
+  extraConf: string[] = [],
+): Promise<RunningDns> {
   const conf = [
     `port=${port}`,
     "listen-address=127.0.0.1",
@@ -76,6 +81,7 @@ export async function startDnsmasq(workDir: string, port: number, keys: SenderKe
     `ptr-record=1.0.0.127.in-addr.arpa,${SENDER_HELO}`,
     `host-record=mx.${LOCAL_DOMAIN},127.0.0.1`,
     `mx-host=${LOCAL_DOMAIN},mx.${LOCAL_DOMAIN},10`,
+    ...extraConf,
   ];
   const confFile = path.join(workDir, "dnsmasq.conf");
   await writeFile(confFile, conf.join("\n") + "\n");
@@ -150,14 +156,22 @@ export async function signedMessage(totalBytes: number, keys: SenderKeys, label:
     return `${headers}\r\n\r\n${lines.join("\r\n")}\r\n`;
   };
   const sign = async (message: string) => {
-    const { signatures, errors } = await dkimSign(Buffer.from(message), {
-      signingDomain: SENDER_DOMAIN,
-      selector: DKIM_SELECTOR,
-      privateKey: keys.privateKeyPem,
-      algorithm: "rsa-sha256",
-      canonicalization: "relaxed/relaxed",
-    });
+    // mailauth reads the keys from `signatureData` (its type definitions describe top-level fields, which
+    // the signer ignores: it then returns no signature and no error).
+    const options = {
+      signatureData: [
+        {
+          signingDomain: SENDER_DOMAIN,
+          selector: DKIM_SELECTOR,
+          privateKey: keys.privateKeyPem,
+          algorithm: "rsa-sha256",
+          canonicalization: "relaxed/relaxed",
+        },
+      ],
+    } as unknown as Parameters<typeof dkimSign>[1];
+    const { signatures, errors } = await dkimSign(Buffer.from(message), options);
     if (errors?.length) throw new Error(`DKIM signing failed: ${JSON.stringify(errors)}`);
+    if (!signatures.startsWith("DKIM-Signature:")) throw new Error("DKIM signing produced no signature");
     return signatures + message;
   };
   // Sign once to learn the signature's size, then build the body that makes the total come out right.

@@ -1,0 +1,176 @@
+// Follow-up measurements behind the findings in RESULTS.md, one at a time (needs what bench/run.sh
+// installs; strace for `syscalls`):
+//   node --import tsx bench/explore.ts latency     reply time of each SMTP command, one session, 60 messages
+//   node --import tsx bench/explore.ts syscalls    system calls of the agent per message (strace -c)
+//   node --import tsx bench/explore.ts dns         the DNS queries the agent makes for one message
+//   node --import tsx bench/explore.ts variants [sessions]
+//       the same load (reused connections, 1 KiB) against agent variants taking turns: as is, state
+//       directory on tmpfs (fsync costs nothing), UV_THREADPOOL_SIZE=16, log level warn
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { prepareAgent, startAgentPeer, type Peer } from "./lib/peers";
+import { freePort, stopAll } from "./lib/procs";
+import {
+  makeSenderKeys,
+  RECIPIENT,
+  SENDER,
+  SENDER_HELO,
+  signedMessage,
+  startDnsmasq,
+  type RunningDns,
+} from "./lib/sender";
+import { runSmtpSource, type Load } from "./lib/source";
+
+const what = process.argv[2];
+const work = await mkdtemp(path.join(os.tmpdir(), "mw-explore-"));
+const keys = makeSenderKeys();
+const messageFile = path.join(work, "message-1k.eml");
+await writeFile(messageFile, await signedMessage(1024, keys, "1k"));
+const dns = await startDnsmasq(work, await freePort(), keys, what === "dns" ? ["log-queries"] : []);
+const reused = (sessions: number): Load => ({ id: "x", label: "x", sessions, reuse: true, size: "1k" });
+
+async function agent(
+  name: string,
+  options: { env?: NodeJS.ProcessEnv; tmpfs?: boolean } = {},
+): Promise<Peer> {
+  const dir = options.tmpfs ? await mkdtemp("/dev/shm/mw-explore-") : path.join(work, name);
+  const port = await freePort();
+  const setup = await prepareAgent(dir, port, dns.server);
+  return startAgentPeer(dir, setup, port, { name, env: options.env });
+}
+
+async function send(peer: Peer, load: Load, messages: number) {
+  await peer.clearStore();
+  const result = await runSmtpSource(peer.port, load, messages, messageFile);
+  if (result.errors.length > 0) throw new Error(`${peer.name}: ${result.errors[0]}`);
+  while (((await peer.stored()) ?? messages) < messages)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  return result;
+}
+
+async function userSystemSeconds(pid: number): Promise<[number, number]> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return [Number(fields[11]) / 100, Number(fields[12]) / 100];
+}
+
+async function latency(): Promise<void> {
+  const peer = await agent("agent");
+  const message = (await readFile(messageFile, "utf8")).replace(/\n/g, "\r\n");
+  const socket = net.connect({ port: peer.port, host: "127.0.0.1" });
+  let buffered = "";
+  let waiting: ((line: string) => void) | null = null;
+  socket.on("data", (chunk) => {
+    buffered += chunk.toString("latin1");
+    for (let end = buffered.indexOf("\r\n"); end >= 0; end = buffered.indexOf("\r\n")) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      if (line[3] === " " && waiting) {
+        const resolve = waiting;
+        waiting = null;
+        resolve(line);
+      }
+    }
+  });
+  const reply = () => new Promise<string>((resolve) => (waiting = resolve));
+  const command = async (text: string) => {
+    const started = performance.now();
+    socket.write(text);
+    const line = await reply();
+    if (!/^[23]/.test(line)) throw new Error(`${text.slice(0, 20)} → ${line}`);
+    return performance.now() - started;
+  };
+  await reply();
+  await command(`EHLO ${SENDER_HELO}\r\n`);
+  const times: Record<string, number[]> = { "MAIL FROM": [], "RCPT TO": [], DATA: [], "end of data (.)": [] };
+  for (let index = 0; index < 60; index++) {
+    times["MAIL FROM"]!.push(await command(`MAIL FROM:<${SENDER}>\r\n`));
+    times["RCPT TO"]!.push(await command(`RCPT TO:<${RECIPIENT}>\r\n`));
+    times.DATA!.push(await command("DATA\r\n"));
+    times["end of data (.)"]!.push(await command(`${message}.\r\n`));
+  }
+  socket.end("QUIT\r\n");
+  for (const [name, values] of Object.entries(times)) {
+    values.sort((a, b) => a - b);
+    console.log(`${name}: median ${values[30]!.toFixed(2)} ms, p90 ${values[54]!.toFixed(2)} ms`);
+  }
+}
+
+async function syscalls(): Promise<void> {
+  const peer = await agent("agent");
+  await send(peer, reused(20), 400);
+  const out = path.join(work, "strace.txt");
+  const strace = spawn("strace", ["-f", "-c", "-o", out, "-p", String(peer.proc.pid)], { stdio: "ignore" });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const messages = 1000;
+  await send(peer, reused(20), messages);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  process.kill(strace.pid!, "SIGINT");
+  await new Promise((resolve) => strace.once("exit", resolve));
+  console.log(`system calls of the agent per message (${messages} messages, delivery to Maildir included):`);
+  for (const line of (await readFile(out, "utf8")).split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 5 || !/^\d/.test(fields[0]!)) continue;
+    const perMessage = Number(fields[3]) / messages;
+    if (perMessage >= 0.5)
+      console.log(`  ${fields.at(-1)}: ${perMessage.toFixed(2)} (${fields[0]} % of syscall time)`);
+  }
+}
+
+async function dnsQueries(queries: RunningDns): Promise<void> {
+  const peer = await agent("agent");
+  const log = path.join(work, "dnsmasq.log");
+  const before = (await readFile(log, "utf8")).length;
+  await queries.queries();
+  await send(peer, reused(1), 1);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  console.log("DNS queries for one message:");
+  for (const line of (await readFile(log, "utf8")).slice(before).split("\n")) {
+    if (/query\[/.test(line)) console.log(`  ${line.replace(/^.*dnsmasq\[\d+\]: /, "")}`);
+  }
+}
+
+async function variants(sessions: number): Promise<void> {
+  const peers = [
+    await agent("as is"),
+    await agent("state on tmpfs", { tmpfs: true }),
+    await agent("UV_THREADPOOL_SIZE=16", { env: { UV_THREADPOOL_SIZE: "16" } }),
+    await agent("log level warn", { env: { MAILWARDEN_LOG_LEVEL: "warn" } }),
+  ];
+  for (const peer of peers) await send(peer, reused(sessions), 400);
+  const runs = new Map<Peer, string[]>(peers.map((peer) => [peer, []]));
+  for (let repeat = 0; repeat < 3; repeat++) {
+    for (const peer of peers) {
+      const [user0, system0] = await userSystemSeconds(peer.proc.pid);
+      const messages = 1500;
+      const result = await send(peer, reused(sessions), messages);
+      const [user1, system1] = await userSystemSeconds(peer.proc.pid);
+      runs
+        .get(peer)!
+        .push(
+          `${result.msgsPerSecond.toFixed(0)} msgs/s (user ${(((user1 - user0) * 1000) / messages).toFixed(2)} ms, ` +
+            `system ${(((system1 - system0) * 1000) / messages).toFixed(2)} ms CPU per message)`,
+        );
+    }
+  }
+  console.log(`reused connections, ${sessions} sessions, 1 KiB; three turns each:`);
+  for (const [peer, lines] of runs) console.log(`  ${peer.name}: ${lines.join("; ")}`);
+}
+
+try {
+  if (what === "latency") await latency();
+  else if (what === "syscalls") await syscalls();
+  else if (what === "dns") await dnsQueries(dns);
+  else if (what === "variants") await variants(Number(process.argv[3] ?? 20));
+  else console.error("usage: node --import tsx bench/explore.ts latency|syscalls|dns|variants [sessions]");
+} finally {
+  await stopAll();
+  await rm(work, { recursive: true, force: true });
+  for (const entry of await readdir("/dev/shm")) {
+    if (entry.startsWith("mw-explore-"))
+      await rm(path.join("/dev/shm", entry), { recursive: true, force: true });
+  }
+}
