@@ -36,6 +36,7 @@ export const defaultPolicy: Policy = {
   dkimVerify: true,
   dkimSigning: true,
   retryScheduleMinutes: [10, 10, 10, 1440],
+  serverRole: { role: "primary", relayHost: null, backupDomains: [] },
 };
 
 export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
@@ -170,6 +171,17 @@ export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
     secureDefault: defaultPolicy.retryScheduleMinutes,
     why: "Temporary failures are retried after 10, 10, 10 and 1440 minutes, then bounced per the bounce policy.",
     looseningRisk: "A different schedule changes how long mail waits before it bounces.",
+  },
+  serverRole: {
+    key: "serverRole",
+    row: 25,
+    label: "Server role",
+    group: "Delivery & server role",
+    levels: ["server"],
+    secureDefault: defaultPolicy.serverRole,
+    why: "A primary delivers its own domains to Maildir and remote mail by MX, relaying for nobody else.",
+    looseningRisk:
+      "A backup MX accepts its listed domains from anyone and a gateway forwards mail to another host: a wrong host or domain sends mail where it should not go.",
   },
 };
 

@@ -20,5 +20,6 @@ describe("settingChoices", () => {
   it("has no generic editor for structured settings", () => {
     expect(settingChoices("passwordPolicy")).toBeNull();
     expect(settingChoices("retryScheduleMinutes")).toBeNull();
+    expect(settingChoices("serverRole")).toBeNull();
   });
 });

@@ -8,6 +8,80 @@ export const tlsVersions = ["TLSv1.2", "TLSv1.3"] as const;
 export const spfGateModes = ["require-spf-pass", "disabled", "enabled"] as const;
 export const spfCheckModes = ["reject-fail", "tag", "off"] as const;
 export const dmarcModes = ["honor-policy", "tag", "off"] as const;
+export const serverRoles = [
+  "primary",
+  "backup-mx",
+  "incoming-gateway",
+  "outgoing-gateway",
+  "primary-with-smarthost",
+] as const;
+export type ServerRoleName = (typeof serverRoles)[number];
+
+/** Roles that hand mail to `relayHost`: backup-mx (its primary), incoming-gateway, smarthost. */
+export const rolesWithRelayHost: readonly ServerRoleName[] = [
+  "backup-mx",
+  "incoming-gateway",
+  "primary-with-smarthost",
+];
+
+const hostLabel = "(?!-)[a-z0-9-]{1,63}(?<!-)";
+const hostName = new RegExp(`^${hostLabel}(?:\\.${hostLabel})*$`, "i");
+/** "mx1.example.com", "10.0.0.5" or "[2001:db8::1]", optionally ":port". */
+export const relayHostSchema = z
+  .string()
+  .max(260)
+  .refine((value) => parseRelayHost(value) !== null, "must be a host name or IP, optionally :port");
+
+/** Splits "host[:port]" ("[v6]:port" for IPv6); null when either part is invalid. */
+export function parseRelayHost(value: string): { host: string; port: number | null } | null {
+  const match = /^(?:\[([0-9a-f:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/i.exec(value);
+  if (!match) return null;
+  const host = match[1] ?? match[2]!;
+  if (match[1] === undefined && !hostName.test(host)) return null;
+  if (match[1] !== undefined && !/^[0-9a-f:.]*:[0-9a-f:.]*$/i.test(host)) return null;
+  const port = match[3] === undefined ? null : Number(match[3]);
+  if (port !== null && (port < 1 || port > 65535)) return null;
+  return { host, port };
+}
+
+/**
+ * Row 25 — what the server does with mail. One flat shape rather than a union per role, so a form can
+ * keep what was typed while the role changes; the refinement ties the fields to the role.
+ */
+export const serverRoleSchema = z
+  .object({
+    role: z.enum(serverRoles),
+    /** backup-mx: the primary; incoming-gateway: where local mail goes; smarthost: where remote mail goes. */
+    relayHost: relayHostSchema.nullable(),
+    /** backup-mx only: the domains accepted from anyone and forwarded to the primary. */
+    backupDomains: z
+      .array(
+        z
+          .string()
+          .max(253)
+          .regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/, "must be a domain name"),
+      )
+      .max(200),
+  })
+  .superRefine((value, context) => {
+    const needsHost = rolesWithRelayHost.includes(value.role);
+    if (needsHost !== (value.relayHost !== null)) {
+      context.addIssue({
+        code: "custom",
+        path: ["relayHost"],
+        message: needsHost ? `${value.role} needs a relay host` : `${value.role} takes no relay host`,
+      });
+    }
+    const isBackup = value.role === "backup-mx";
+    if (isBackup !== value.backupDomains.length > 0) {
+      context.addIssue({
+        code: "custom",
+        path: ["backupDomains"],
+        message: isBackup ? "backup-mx needs at least one domain" : `${value.role} takes no backup domains`,
+      });
+    }
+  });
+export type ServerRole = z.infer<typeof serverRoleSchema>;
 
 export const passwordPolicySchema = z.object({
   minLength: z.number().int().min(8).max(128),
@@ -48,6 +122,8 @@ export const policySchema = z.object({
   dkimSigning: z.boolean(),
   /** Row 24 — minutes between delivery attempts; after the last one the message bounces (row 6). */
   retryScheduleMinutes: z.array(z.number().int().min(1).max(10080)).min(1).max(20),
+  /** Row 25 — primary, backup MX, gateway or smarthost: where accepted mail is routed. */
+  serverRole: serverRoleSchema,
 });
 export type Policy = z.infer<typeof policySchema>;
 export type PolicyKey = keyof Policy;
