@@ -18,6 +18,7 @@ import { bounceDecision, buildDsn } from "./dsn";
 import { deliverLocallyOnce, maildirName } from "./local-delivery";
 import { deliverRemote, statusOf, type RecipientOutcome } from "./remote-delivery";
 import { retryDelayMs } from "./retry";
+import { routeOf, type DeliveryRoute } from "./routing";
 
 export interface DeliverySettings {
   /** Port of remote MX hosts: 25, except in tests (a fake MX on loopback). */
@@ -83,6 +84,14 @@ interface Tracked {
 }
 
 type Outcome = RecipientOutcome & { index: number };
+
+/** Recipients sent in one SMTP transaction: same domain, same headers to prepend, same relay host. */
+interface RemoteGroup {
+  domain: string;
+  prepend: string;
+  relay: Extract<DeliveryRoute, { via: "relay" }> | undefined;
+  indexes: number[];
+}
 
 const ERROR_HOLD_MS = 60_000;
 
@@ -264,7 +273,9 @@ export class DeliveryWorker {
     const tracked = this.#entries.get(id);
     if (!tracked) return;
     // Local-only work has its own lane, so MX hosts that time out never hold up Maildir deliveries.
-    const lane = hasRemoteWork(tracked.entry) ? this.#lanes.remote : this.#lanes.local;
+    const lane = hasRemoteWork(tracked.entry, this.#options.config())
+      ? this.#lanes.remote
+      : this.#lanes.local;
     lane.ready.push(id);
     this.#readySet.add(id);
     this.#pump();
@@ -357,16 +368,20 @@ export class DeliveryWorker {
     }
     const message = await this.#queue.readMessage(id);
     const config = this.#options.config();
-    const local = due.filter(({ recipient }) => recipient.mailbox);
-    const remote = new Map<string, { domain: string; prepend: string; indexes: number[] }>();
-    for (const { recipient, index } of due) {
-      if (recipient.mailbox) continue;
+    // Row 25: the server's role decides, per recipient, Maildir, the domain's MX or a relay host.
+    const routes = due.map(({ recipient }) => routeOf(config, recipient.address, !!recipient.mailbox));
+    const local = due.filter((_, position) => routes[position]!.via === "maildir");
+    const remote = new Map<string, RemoteGroup>();
+    due.forEach(({ recipient, index }, position) => {
+      const route = routes[position]!;
+      if (route.via === "maildir") return;
       const domain = splitAddress(recipient.address).domain;
-      const key = `${domain}\n${recipient.prepend}`;
-      const group = remote.get(key) ?? { domain, prepend: recipient.prepend, indexes: [] };
+      const relay = route.via === "relay" ? route : undefined;
+      const key = `${domain}\n${recipient.prepend}\n${relay ? `${relay.host}:${relay.port}` : ""}`;
+      const group = remote.get(key) ?? { domain, prepend: recipient.prepend, relay, indexes: [] };
       group.indexes.push(index);
       remote.set(key, group);
-    }
+    });
     const outcomes = (
       await Promise.all([
         ...local.map(({ recipient, index }) =>
@@ -467,12 +482,15 @@ export class DeliveryWorker {
     }
   }
 
-  async #deliverRemoteGroup(
-    entry: QueueEntry,
-    group: { domain: string; prepend: string; indexes: number[] },
-    message: Buffer,
-  ): Promise<Outcome[]> {
+  async #deliverRemoteGroup(entry: QueueEntry, group: RemoteGroup, message: Buffer): Promise<Outcome[]> {
     const addresses = group.indexes.map((index) => entry.recipients[index]!.address);
+    if (group.relay) {
+      const { host, port, rule } = group.relay;
+      this.#logger.info(
+        { id: entry.id, rule, recipients: addresses, relay: host, port },
+        "routed to relay host",
+      );
+    }
     let outcomes: RecipientOutcome[];
     try {
       outcomes = await deliverRemote(
@@ -482,6 +500,7 @@ export class DeliveryWorker {
           mailFrom: entry.mailFrom,
           recipients: addresses,
           message: group.prepend ? Buffer.concat([Buffer.from(group.prepend), message]) : message,
+          relay: group.relay,
         },
         {
           resolver: this.#options.resolver,
@@ -597,8 +616,12 @@ export class DeliveryWorker {
 }
 
 /** Some pending recipient is delivered over SMTP (not into a local Maildir). */
-function hasRemoteWork(entry: QueueEntry): boolean {
-  return entry.recipients.some((recipient) => recipient.state === "pending" && !recipient.mailbox);
+function hasRemoteWork(entry: QueueEntry, config: ActiveConfig): boolean {
+  return entry.recipients.some(
+    (recipient) =>
+      recipient.state === "pending" &&
+      routeOf(config, recipient.address, !!recipient.mailbox).via !== "maildir",
+  );
 }
 
 function pending(entry: QueueEntry): QueueRecipient[] {

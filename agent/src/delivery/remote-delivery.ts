@@ -32,6 +32,8 @@ export interface RemoteDeliveryRequest {
   mailFrom: string;
   recipients: string[];
   message: Buffer;
+  /** Send to this host (server role, row 25) instead of looking up the domain's MX; port null = usual. */
+  relay?: { host: string; port: number | null } | undefined;
 }
 
 export type RecipientOutcome =
@@ -79,7 +81,9 @@ export async function deliverRemote(
     request.recipients.map((address) => ({ address, outcome, response, status, remoteMta }));
   let hosts;
   try {
-    hosts = await mailHostsFor(settings.resolver, request.domain);
+    hosts = request.relay
+      ? [{ name: request.relay.host, priority: 0 }]
+      : await mailHostsFor(settings.resolver, request.domain);
   } catch (error) {
     if (error instanceof DeliveryError) {
       return all(error.permanent ? "failed" : "deferred", error.message, error.status);
@@ -103,13 +107,14 @@ export async function deliverRemote(
     for (const address of addresses.slice(0, MAX_ADDRESSES_PER_HOST)) {
       if (settings.signal?.aborted) return all("deferred", "451 4.3.2 agent shutting down", "4.3.2");
       const mta = `${host.name} [${address}]`;
-      let connection = await openConnection(request, settings, host.name, address, true);
+      const port = request.relay?.port ?? settings.port;
+      let connection = await openConnection(settings, host.name, address, port, true);
       if ("error" in connection && connection.error.code === "ETLS") {
         settings.logger.info(
           { id: request.id, mta, err: connection.error.message },
           "STARTTLS failed; retrying in plain text",
         );
-        connection = await openConnection(request, settings, host.name, address, false);
+        connection = await openConnection(settings, host.name, address, port, false);
       }
       if ("error" in connection) {
         lastProblem = `451 4.4.1 ${mta}: ${oneLine(connection.error.message)}`;
@@ -123,15 +128,15 @@ export async function deliverRemote(
 }
 
 async function openConnection(
-  request: RemoteDeliveryRequest,
   settings: RemoteDeliverySettings,
   hostName: string,
   address: string,
+  port: number,
   useTls: boolean,
 ): Promise<{ smtp: SMTPConnection } | { error: SmtpError }> {
   const smtp = new SMTPConnection({
     host: address,
-    port: settings.port,
+    port,
     name: settings.hostname,
     ...(hostName !== address && { servername: hostName }),
     ignoreTLS: !useTls,

@@ -56,10 +56,11 @@ export class FakeMx {
     this.#server.on("error", () => undefined);
   }
 
-  static async start(stateDir: string): Promise<FakeMx> {
+  /** `port` 0 picks a free one; a given port lets a test bring a server "back up" where it was down. */
+  static async start(stateDir: string, port = 0): Promise<FakeMx> {
     const tls = await loadTlsMaterial({ stateDir, hostname: "mx.fake.test", logger: silentLogger() });
     const mx = new FakeMx(tls);
-    await new Promise<void>((resolve) => mx.#server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => mx.#server.listen(port, "127.0.0.1", resolve));
     mx.#port = (mx.#server.server.address() as net.AddressInfo).port;
     return mx;
   }

@@ -1,5 +1,6 @@
 // The fixed order of rules in each SMTP phase. Order matters: relay runs before local-recipient so a
-// remote recipient is judged on relay rights, never on mailbox lookups. RCPT fails closed: a recipient
+// remote recipient is judged on relay rights, never on mailbox lookups; server-role (row 25) runs first
+// because a backup MX accepts its backup domains without the relay check. RCPT fails closed: a recipient
 // no rule accepted is refused. DATA rules (SPF, then DMARC) judge unauthenticated mail for local
 // mailboxes once the message is in; with no objection the message is accepted.
 import { authOnlyOverTls } from "./auth-only-over-tls";
@@ -8,6 +9,7 @@ import { localRecipient } from "./local-recipient";
 import { onePolicyPerTransaction } from "./one-policy-per-transaction";
 import { relay } from "./relay";
 import { requireSmtpAuth } from "./require-smtp-auth";
+import { serverRole } from "./server-role";
 import { spf } from "./spf";
 import {
   accept,
@@ -21,7 +23,12 @@ import {
 
 export const authRules: readonly Rule<AuthContext>[] = [authOnlyOverTls];
 export const mailFromRules: readonly Rule<MailFromContext>[] = [requireSmtpAuth];
-export const rcptToRules: readonly Rule<RcptToContext>[] = [relay, onePolicyPerTransaction, localRecipient];
+export const rcptToRules: readonly Rule<RcptToContext>[] = [
+  serverRole,
+  relay,
+  onePolicyPerTransaction,
+  localRecipient,
+];
 export const dataRules: readonly Rule<DataContext>[] = [spf, dmarc];
 
 export const phaseFallback = {
