@@ -18,7 +18,7 @@ import { assertCan, scope, type Actor } from "../access";
 import { AppError } from "../errors";
 import { auditActor } from "./audit";
 
-function describe(layers: Awaited<ReturnType<typeof loadPolicyLayers>>, level: PolicyLevel) {
+export function describe(layers: Awaited<ReturnType<typeof loadPolicyLayers>>, level: PolicyLevel) {
   const resolved = resolveWithSources(layers);
   const own = layers[level] ?? {};
   return settingList
@@ -54,7 +54,7 @@ function loosened(
   return out;
 }
 
-function requireConfirmation(risks: ReturnType<typeof loosened>, confirmed: boolean) {
+export function requireConfirmation(risks: ReturnType<typeof loosened>, confirmed: boolean) {
   if (risks.length && !confirmed) {
     throw new AppError(
       "BAD_REQUEST",

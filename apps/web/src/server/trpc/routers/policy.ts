@@ -1,4 +1,4 @@
-// The policy editor: provider defaults, per-domain overrides and propagation.
+// The policy editor: provider defaults, per-domain and per-server overrides, and propagation.
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { policySchema, settings, type PolicyKey } from "@mailwarden/policy";
@@ -10,6 +10,7 @@ import {
   updateDomainPolicy,
   updateProviderPolicy,
 } from "../../services/policy";
+import { getServerPolicy, updateServerPolicy } from "../../services/server-policy";
 import { protectedProcedure } from "../trpc";
 
 const id = z.string().min(1).max(64);
@@ -19,6 +20,18 @@ const domainPatch = policySchema
   .extend({
     requireSmtpAuth: policySchema.shape.requireSmtpAuth.nullable(),
     passwordPolicy: policySchema.shape.passwordPolicy.nullable(),
+  })
+  .partial()
+  .strict();
+
+// The server-level rows (1, 12, 13, 24, 25); null clears the server's own value so it inherits again.
+const serverPatch = z
+  .object({
+    relay: policySchema.shape.relay.nullable(),
+    tlsMinVersion: policySchema.shape.tlsMinVersion.nullable(),
+    authOnlyOverTls: policySchema.shape.authOnlyOverTls.nullable(),
+    retryScheduleMinutes: policySchema.shape.retryScheduleMinutes.nullable(),
+    serverRole: policySchema.shape.serverRole.nullable(),
   })
   .partial()
   .strict();
@@ -34,6 +47,12 @@ export const policyRouter = {
   updateDomain: protectedProcedure
     .input(z.object({ domainId: id, patch: domainPatch, confirmLoosening: z.boolean().default(false) }))
     .mutation(({ ctx, input }) => updateDomainPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
+  server: protectedProcedure
+    .input(z.object({ serverId: id }))
+    .query(({ ctx, input }) => getServerPolicy(ctx.prisma, ctx.actor, input.serverId)),
+  updateServer: protectedProcedure
+    .input(z.object({ serverId: id, patch: serverPatch, confirmLoosening: z.boolean().default(false) }))
+    .mutation(({ ctx, input }) => updateServerPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
   previewPropagation: protectedProcedure
     .input(z.object({ key: settingKey }))
     .query(({ ctx, input }) => previewPropagation(ctx.prisma, ctx.actor, input.key)),

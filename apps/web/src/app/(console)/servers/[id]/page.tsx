@@ -6,6 +6,7 @@ import { useParams, useRouter } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { EnrollmentInstructions } from "~/components/console/enrollment-instructions";
 import { QueueCard } from "~/components/console/queue-card";
+import { ServerRoleCard } from "~/components/console/server-role-card";
 import { PolicySyncBadge, ServerStatusBadge } from "~/components/console/server-status";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
@@ -182,6 +183,7 @@ export default function ServerPage() {
             </div>
           )}
         </Card>
+        <ServerRoleCard serverId={s.id} canManage={canManage} />
         {(s.status === "ONLINE" || s.status === "OFFLINE") && (
           <QueueCard serverId={s.id} serverStatus={s.status} canManage={canManage} />
         )}
