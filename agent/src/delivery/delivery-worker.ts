@@ -14,6 +14,7 @@ import type { DnsResolver } from "../dns/resolver";
 import type { DirectorySync } from "../queue/durable-files";
 import type { MailQueue, NewQueueEntry, QueueEntry, QueueRecipient } from "../queue/queue";
 import { findDomain, findMailbox, splitAddress, type ActiveConfig } from "../smtp/active-config";
+import { AutoReplyLedger, autoReplyDecision, buildAutoReply, parseHeaders } from "./auto-reply";
 import { bounceDecision, buildDsn } from "./dsn";
 import { deliverLocallyOnce, maildirName } from "./local-delivery";
 import { deliverRemote, statusOf, type RecipientOutcome } from "./remote-delivery";
@@ -111,6 +112,7 @@ export class DeliveryWorker {
   readonly #locks = new Map<string, Promise<void>>();
   readonly #knownMaildirs = new Set<string>();
   readonly #abort = new AbortController();
+  readonly #autoReplies: AutoReplyLedger;
   #timer: NodeJS.Timeout | null = null;
   #armQueued = false;
   #started = false;
@@ -122,6 +124,7 @@ export class DeliveryWorker {
     this.#queue = options.queue;
     this.#logger = options.logger;
     this.#sync = options.sync ?? options.queue.directorySync;
+    this.#autoReplies = new AutoReplyLedger(options.stateDir);
     // Subscribe at once: a message queued while start() is still reading the folder is not missed.
     this.#unsubscribe = this.#queue.onEnqueued((entry) => this.#admit(entry, false));
   }
@@ -444,6 +447,62 @@ export class DeliveryWorker {
     }
     tracked.recovered = false;
     await this.#settle(id, entry, changed);
+    // The local-delivery hook: vacation replies (row 7) for the mailboxes this attempt delivered to.
+    for (const outcome of outcomes) {
+      const recipient = entry.recipients[outcome.index]!;
+      if (outcome.outcome !== "delivered" || outcome.remoteMta !== "maildir") continue;
+      await this.#autoReply(entry, outcome.index, message, config).catch((error: unknown) =>
+        this.#logger.error({ id, recipient: recipient.address, err: error }, "auto-reply failed"),
+      );
+    }
+  }
+
+  /** Queues the mailbox's auto-reply to the original sender when policy row 7 and RFC 3834 allow. */
+  async #autoReply(entry: QueueEntry, index: number, message: Buffer, config: ActiveConfig): Promise<void> {
+    const ref = entry.recipients[index]!.mailbox!;
+    const domain = findDomain(config, ref.domain);
+    const mailbox = domain?.mailboxes.get(ref.localPart);
+    if (!domain || !mailbox?.autoReply) return;
+    const headers = parseHeaders(message);
+    const decision = autoReplyDecision(entry, headers, mailbox.address, domain.policy.autoResponders);
+    const log = { id: entry.id, mailbox: mailbox.address, to: entry.mailFrom };
+    if (!decision.send) {
+      this.#logger.info({ ...log, reason: decision.reason }, "no auto-reply");
+      return;
+    }
+    const { intervalHours } = mailbox.autoReply;
+    if (!(await this.#autoReplies.claim(mailbox.address, entry.mailFrom, intervalHours))) {
+      this.#logger.info({ ...log, reason: `already answered within ${intervalHours}h` }, "no auto-reply");
+      return;
+    }
+    const replyId = `${entry.id}A${index}`;
+    if (this.#entries.has(replyId) || (await this.#queue.exists(replyId))) return;
+    const reply = buildAutoReply({
+      from: mailbox.address,
+      to: entry.mailFrom,
+      settings: mailbox.autoReply,
+      original: headers,
+      hostname: this.#options.hostname,
+      id: replyId,
+    });
+    const local = findMailbox(config, entry.mailFrom);
+    // RFC 3834 §3.3: replies go out with the null sender, so they are never answered or bounced in turn
+    await this.#queue.enqueue(
+      {
+        id: replyId,
+        mailFrom: "",
+        recipients: [
+          local
+            ? {
+                address: local.address,
+                mailbox: { domain: splitAddress(local.address).domain, localPart: local.localPart },
+              }
+            : { address: entry.mailFrom },
+        ],
+      },
+      reply,
+    );
+    this.#logger.info({ ...log, replyId }, "auto-reply queued");
   }
 
   async #deliverLocal(

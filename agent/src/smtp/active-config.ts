@@ -9,6 +9,8 @@ export interface LocalMailbox {
   localPart: string;
   address: string;
   passwordHash: string;
+  /** Row 7: the vacation reply, or null. */
+  autoReply: { subject: string; body: string; intervalHours: number } | null;
 }
 
 export interface LocalDomain {
@@ -16,6 +18,8 @@ export interface LocalDomain {
   name: string;
   policy: Policy;
   mailboxes: ReadonlyMap<string, LocalMailbox>;
+  /** Lower-cased local part → target addresses (expanded at queue time, see ./recipients). */
+  aliases: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface ActiveConfig {
@@ -63,9 +67,21 @@ export function compileConfig(revision: number | null, input: unknown): CompileR
         localPart,
         address: `${localPart}@${name}`,
         passwordHash: mailbox.passwordHash,
+        autoReply: mailbox.autoReply,
       });
     });
-    domains.set(name, { name, policy: domain.policy, mailboxes });
+    const aliases = new Map<string, readonly string[]>();
+    domain.aliases.forEach((alias, aliasIndex) => {
+      const localPart = alias.localPart.toLowerCase();
+      const where = `domains.${index}.aliases.${aliasIndex}`;
+      if (aliases.has(localPart)) errors.push(`${where}.localPart: "${alias.localPart}" is listed twice`);
+      alias.targets.forEach((target, targetIndex) => {
+        if (!/^[^@\s]+@[^@\s]+$/.test(target))
+          errors.push(`${where}.targets.${targetIndex}: "${target}" is not an address`);
+      });
+      aliases.set(localPart, alias.targets);
+    });
+    domains.set(name, { name, policy: domain.policy, mailboxes, aliases });
   });
   if (errors.length > 0) return { ok: false, errors: errors.slice(0, 50) };
   return { ok: true, active: deepFreeze({ revision, server: raw.server, domains, raw }) };

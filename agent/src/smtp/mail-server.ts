@@ -17,12 +17,13 @@ import { checkMessage } from "../auth/message-checks";
 import type { DkimKeyStore } from "../dkim/dkim-keys";
 import type { DnsResolver } from "../dns/resolver";
 import { newMessageId, type MailQueue, type NewQueueRecipient } from "../queue/queue";
-import { findMailbox, splitAddress, type ActiveConfig } from "./active-config";
+import { findDomain, splitAddress, type ActiveConfig } from "./active-config";
 import { verifyMailboxPassword } from "./authenticate";
 import type { SessionLimits } from "./hostile/limits";
 import { readMessage } from "./hostile/read-message";
 import { hideAuth, PolicySmtpServer, unhideAuth, type Reply } from "./policy-smtp-server";
 import { receivedHeader } from "./received-header";
+import { expandRecipient } from "./recipients";
 import {
   authRules,
   isAuthOfferedBeforeTls,
@@ -397,22 +398,31 @@ export class MailServer {
       // Local and remote recipients alike go through the durable queue: the 250 follows its fsync, and
       // the delivery worker writes each Maildir copy exactly once (also after a crash).
       const recipients = new Map<string, NewQueueRecipient>();
+      // Aliases and the catch-all are expanded here (./recipients), once, into the entry's recipients.
       for (const recipient of session.envelope.rcptTo) {
-        const mailbox = findMailbox(config, recipient.address);
-        if (mailbox) {
-          const domain = splitAddress(mailbox.address).domain;
-          recipients.set(mailbox.address, {
-            address: mailbox.address,
-            mailbox: { domain, localPart: mailbox.localPart },
-            folder: verdict.folder,
-            prepend: verdict.headers + header(mailbox.address),
-          });
-        } else if (!recipients.has(recipient.address)) {
-          recipients.set(recipient.address, {
-            address: recipient.address,
-            prepend: verdict.headers + header(),
-          });
+        const targets = findDomain(config, splitAddress(recipient.address).domain)
+          ? expandRecipient(config, recipient.address)
+          : [{ kind: "remote" as const, address: recipient.address }];
+        for (const target of targets) {
+          if (target.kind === "local") {
+            const { mailbox, domain } = target;
+            recipients.set(mailbox.address, {
+              address: mailbox.address,
+              mailbox: { domain, localPart: mailbox.localPart },
+              folder: verdict.folder,
+              prepend: verdict.headers + header(mailbox.address),
+            });
+          } else if (!recipients.has(target.address)) {
+            recipients.set(target.address, {
+              address: target.address,
+              prepend: verdict.headers + header(),
+            });
+          }
         }
+      }
+      if (recipients.size === 0) {
+        // a guard only: RCPT accepted each recipient under this same pinned config, so each leads somewhere
+        return callback(smtpError({ code: 550, message: "5.1.1 Mailbox unavailable" }));
       }
       const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
       const user = typeof session.user === "string" ? session.user : undefined;

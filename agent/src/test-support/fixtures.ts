@@ -25,6 +25,8 @@ export interface DomainSpec {
   name: string;
   policy?: Partial<Policy>;
   mailboxes?: Record<string, string>; // localPart → password hash
+  aliases?: Record<string, string[]>; // localPart → targets
+  autoReplies?: Record<string, { subject: string; body: string; intervalHours: number }>; // by localPart
 }
 
 export function agentConfig(domains: DomainSpec[], server: Partial<Policy> = {}): AgentConfig {
@@ -36,7 +38,9 @@ export function agentConfig(domains: DomainSpec[], server: Partial<Policy> = {})
       mailboxes: Object.entries(domain.mailboxes ?? {}).map(([localPart, passwordHash]) => ({
         localPart,
         passwordHash,
+        autoReply: domain.autoReplies?.[localPart] ?? null,
       })),
+      aliases: Object.entries(domain.aliases ?? {}).map(([localPart, targets]) => ({ localPart, targets })),
     })),
   };
 }

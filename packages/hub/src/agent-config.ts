@@ -23,14 +23,41 @@ export async function buildAgentConfig(
     select: {
       id: true,
       name: true,
-      mailboxes: { orderBy: { localPart: "asc" }, select: { localPart: true, passwordHash: true } },
+      mailboxes: {
+        orderBy: { localPart: "asc" },
+        select: {
+          localPart: true,
+          passwordHash: true,
+          autoReplyEnabled: true,
+          autoReplySubject: true,
+          autoReplyBody: true,
+          autoReplyIntervalHours: true,
+        },
+      },
+      aliases: { orderBy: { localPart: "asc" }, select: { localPart: true, targets: true } },
     },
   });
   const domainConfigs: AgentConfig["domains"] = [];
   // One domain at a time: a tenant with many domains must not take the whole connection pool.
   for (const domain of domains) {
     const policy = resolvePolicy(await loadPolicyLayers(prisma, { tenantId, domainId: domain.id }));
-    domainConfigs.push({ name: domain.name, policy, mailboxes: domain.mailboxes });
+    // The catch-all (row 5) travels in the domain's effective policy (catchAllMailbox).
+    domainConfigs.push({
+      name: domain.name,
+      policy,
+      mailboxes: domain.mailboxes.map((mailbox) => ({
+        localPart: mailbox.localPart,
+        passwordHash: mailbox.passwordHash,
+        autoReply: mailbox.autoReplyEnabled
+          ? {
+              subject: mailbox.autoReplySubject,
+              body: mailbox.autoReplyBody,
+              intervalHours: mailbox.autoReplyIntervalHours,
+            }
+          : null,
+      })),
+      aliases: domain.aliases,
+    });
   }
   // Validated like the agent will: the hub never sends a frame the agent would reject as malformed.
   const config = agentConfigSchema.parse({ server: serverPolicy, domains: domainConfigs });

@@ -47,6 +47,22 @@ const mailboxSchema = z.object({
   localPart: z.string().min(1).max(64),
   /** argon2id hash; the agent never sees a password. */
   passwordHash: z.string().min(1),
+  /** Row 7: the vacation reply, sent as the domain's `autoResponders` policy allows; null = none. */
+  autoReply: z
+    .object({
+      subject: z.string().max(998),
+      body: z.string().max(65_536),
+      /** One reply per original sender per this many hours. */
+      intervalHours: z.number().int().min(1).max(8760),
+    })
+    .nullable()
+    .default(null),
+});
+
+/** An address that forwards to other addresses (local mailboxes or remote), expanded by the agent. */
+const aliasSchema = z.object({
+  localPart: z.string().min(1).max(64),
+  targets: z.array(z.string().min(3).max(320)).min(1).max(100),
 });
 
 /** Everything an agent enforces, computed by the hub for one server. */
@@ -59,6 +75,8 @@ export const agentConfigSchema = z.object({
       /** Domain-level effective policy (rows 2, 14...). */
       policy: policySchema,
       mailboxes: z.array(mailboxSchema),
+      /** Absent from hubs before aliases: none. */
+      aliases: z.array(aliasSchema).max(10_000).default([]),
     }),
   ),
 });

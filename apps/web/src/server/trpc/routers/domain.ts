@@ -1,6 +1,8 @@
 // Domains and their mailboxes.
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
+import { createAlias, deleteAlias, listAliases } from "../../services/aliases";
+import { getAutoReply, setAutoReply } from "../../services/auto-replies";
 import { getDkimRecord } from "../../services/dkim-records";
 import { createDomain, deleteDomain, getDomain, listDomains } from "../../services/domains";
 import {
@@ -53,4 +55,33 @@ export const domainRouter = {
   deleteMailbox: protectedProcedure
     .input(z.object({ mailboxId: id }))
     .mutation(({ ctx, input }) => deleteMailbox(ctx.prisma, ctx.actor, input.mailboxId, ctx.ip)),
+  aliases: protectedProcedure
+    .input(z.object({ domainId: id }))
+    .query(({ ctx, input }) => listAliases(ctx.prisma, ctx.actor, input.domainId)),
+  createAlias: protectedProcedure
+    .input(
+      z.object({
+        domainId: id,
+        localPart: z.string().trim().min(1, "Enter the part before @.").max(64),
+        targets: z.array(z.string().trim().max(320)).min(1, "Add at least one target.").max(50),
+      }),
+    )
+    .mutation(({ ctx, input }) => createAlias(ctx.prisma, ctx.actor, input, ctx.ip)),
+  deleteAlias: protectedProcedure
+    .input(z.object({ aliasId: id }))
+    .mutation(({ ctx, input }) => deleteAlias(ctx.prisma, ctx.actor, input.aliasId, ctx.ip)),
+  autoReply: protectedProcedure
+    .input(z.object({ mailboxId: id }))
+    .query(({ ctx, input }) => getAutoReply(ctx.prisma, ctx.actor, input.mailboxId)),
+  setAutoReply: protectedProcedure
+    .input(
+      z.object({
+        mailboxId: id,
+        enabled: z.boolean(),
+        subject: z.string().max(200),
+        body: z.string().max(10_000),
+        intervalHours: z.number().int().min(1).max(720),
+      }),
+    )
+    .mutation(({ ctx, input }) => setAutoReply(ctx.prisma, ctx.actor, input, ctx.ip)),
 } satisfies TRPCRouterRecord;

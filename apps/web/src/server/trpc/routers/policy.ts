@@ -16,10 +16,12 @@ import { protectedProcedure } from "../trpc";
 const id = z.string().min(1).max(64);
 const settingKey = z.enum(Object.keys(settings) as [PolicyKey, ...PolicyKey[]]);
 const domainPatch = policySchema
-  .pick({ requireSmtpAuth: true, passwordPolicy: true })
+  .pick({ requireSmtpAuth: true, passwordPolicy: true, catchAllMailbox: true })
   .extend({
     requireSmtpAuth: policySchema.shape.requireSmtpAuth.nullable(),
     passwordPolicy: policySchema.shape.passwordPolicy.nullable(),
+    // null: the domain's own catch-all is removed (refuse unknown addresses, unless inherited)
+    catchAllMailbox: policySchema.shape.catchAllMailbox,
   })
   .partial()
   .strict();

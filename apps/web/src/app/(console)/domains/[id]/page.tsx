@@ -5,6 +5,9 @@ import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { PasswordInput } from "~/components/password-input";
+import { AliasesCard } from "~/components/console/aliases-card";
+import { AutoReplyDialog } from "~/components/console/auto-reply-dialog";
+import { CatchAllCard } from "~/components/console/catch-all-card";
 import { DkimRecordCard } from "~/components/console/dkim-record-card";
 import { DomainPolicyCard } from "~/components/console/domain-policy-card";
 import { Alert } from "~/components/ui/alert";
@@ -29,6 +32,7 @@ export default function DomainPage() {
   >(null);
   const [form, setForm] = React.useState({ localPart: "", displayName: "", password: "" });
   const [notice, setNotice] = React.useState<string | null>(null);
+  const [autoReplyOf, setAutoReplyOf] = React.useState<null | { mailboxId: string; address: string }>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: trpc.domain.get.queryKey({ domainId: id }) });
   const close = () => {
     setDialog(null);
@@ -133,6 +137,15 @@ export default function DomainPage() {
                         size="sm"
                         variant="ghost"
                         onClick={() =>
+                          setAutoReplyOf({ mailboxId: m.id, address: `${m.localPart}@${d.name}` })
+                        }
+                      >
+                        Auto-reply
+                      </Button>
+                      <Button
+                        size="sm"
+                        variant="ghost"
+                        onClick={() =>
                           setDialog({ mode: "reset", mailboxId: m.id, address: `${m.localPart}@${d.name}` })
                         }
                       >
@@ -156,9 +169,18 @@ export default function DomainPage() {
             </Table>
           )}
         </Card>
+        <AliasesCard domainId={d.id} domainName={d.name} />
+        <CatchAllCard domainId={d.id} domainName={d.name} mailboxes={d.mailboxes} />
         <DomainPolicyCard domainId={d.id} domainName={d.name} />
         <DkimRecordCard domainId={d.id} domainName={d.name} />
       </div>
+      {autoReplyOf && (
+        <AutoReplyDialog
+          mailboxId={autoReplyOf.mailboxId}
+          address={autoReplyOf.address}
+          onClose={() => setAutoReplyOf(null)}
+        />
+      )}
       <Dialog
         open={dialog !== null}
         onClose={close}

@@ -1,0 +1,69 @@
+// Alias expansion as the queue sees it: targets flattened and deduplicated, loops and chains deeper than
+// MAX_ALIAS_DEPTH cut, the catch-all only where it is set, and a relayed domain's addresses left as they
+// came for the server behind a backup MX or gateway.
+import { defaultPolicy } from "@mailwarden/policy";
+import { describe, expect, it } from "vitest";
+import { agentConfig } from "../test-support/fixtures";
+import { compileConfig, type ActiveConfig } from "./active-config";
+import { expandRecipient } from "./recipients";
+
+function compiled(input: ReturnType<typeof agentConfig>): ActiveConfig {
+  const result = compileConfig(1, input);
+  if (!result.ok) throw new Error(result.errors.join("; "));
+  return result.active;
+}
+
+const chain = Object.fromEntries(
+  Array.from({ length: 7 }, (_, step) => [`a${step}`, [`a${step + 1}@example.test`, `m${step}@remote.test`]]),
+);
+const config = compiled(
+  agentConfig([
+    {
+      name: "example.test",
+      mailboxes: { alice: "h" },
+      aliases: {
+        ...chain,
+        both: ["alice@example.test", "Alice@example.test", "x@remote.test"],
+        ping: ["pong@example.test"],
+        pong: ["ping@example.test"],
+      },
+    },
+  ]),
+);
+const describeTargets = (address: string, active = config) =>
+  expandRecipient(active, address).map((target) =>
+    target.kind === "local" ? `local:${target.mailbox.address}` : `remote:${target.address}`,
+  );
+
+describe("expandRecipient", () => {
+  it("flattens an alias into local and remote targets, each once", () => {
+    expect(describeTargets("both@example.test")).toEqual([
+      "local:alice@example.test",
+      "remote:x@remote.test",
+    ]);
+  });
+
+  it("stops at loops and after five levels of aliases", () => {
+    expect(describeTargets("ping@example.test")).toEqual([]);
+    expect(describeTargets("a0@example.test").sort()).toEqual(
+      [0, 1, 2, 3, 4].map((step) => `remote:m${step}@remote.test`),
+    );
+  });
+
+  it("leaves a relayed domain's aliases to the server behind a backup MX", () => {
+    const relayed = compiled(
+      agentConfig(
+        [{ name: "example.test", mailboxes: { alice: "h" }, aliases: { both: ["alice@example.test"] } }],
+        {
+          serverRole: {
+            ...defaultPolicy.serverRole,
+            role: "backup-mx",
+            relayHost: "primary.example.test",
+            backupDomains: ["example.test"],
+          },
+        },
+      ),
+    );
+    expect(describeTargets("both@example.test", relayed)).toEqual(["remote:both@example.test"]);
+  });
+});

@@ -1,0 +1,110 @@
+// Aliases: an address of a domain that forwards to other addresses — local mailboxes or anywhere else.
+// The agent expands them when it queues a message (loop-safe, a few levels deep at most); here they are
+// only stored, scoped to the caller's domains and audited.
+import { markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
+import { assertCan, scope, type Actor } from "../access";
+import { AppError } from "../errors";
+import { auditActor } from "./audit";
+import { localPartPattern } from "./mailboxes";
+
+export const MAX_ALIAS_TARGETS = 50;
+const addressPattern = /^[a-z0-9._+-]{1,64}@(?!-)[a-z0-9-]{1,63}(?:\.(?!-)[a-z0-9-]{1,63})+$/;
+
+export async function listAliases(prisma: Db, actor: Actor, domainId: string) {
+  const domain = await prisma.domain.findFirst({
+    where: { AND: [{ id: domainId }, scope.domain(actor, "mailbox.read")] },
+    select: { id: true },
+  });
+  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
+  return prisma.alias.findMany({
+    where: { domainId: domain.id },
+    orderBy: { localPart: "asc" },
+    select: { id: true, localPart: true, targets: true, createdAt: true },
+  });
+}
+
+/** Lower-cased, deduplicated target addresses; a bare local part means a mailbox of this domain. */
+function normalizeTargets(targets: string[], domainName: string, self: string): string[] {
+  const normalized = [
+    ...new Set(
+      targets
+        .map((target) => target.trim().toLowerCase())
+        .filter(Boolean)
+        .map((target) => (target.includes("@") ? target : `${target}@${domainName}`)),
+    ),
+  ];
+  if (normalized.length === 0) throw new AppError("BAD_REQUEST", "Add at least one target address.");
+  if (normalized.length > MAX_ALIAS_TARGETS) {
+    throw new AppError("BAD_REQUEST", `An alias can have at most ${MAX_ALIAS_TARGETS} targets.`);
+  }
+  const invalid = normalized.filter((target) => !addressPattern.test(target));
+  if (invalid.length > 0) throw new AppError("BAD_REQUEST", `Not an e-mail address: ${invalid.join(", ")}.`);
+  if (normalized.includes(self)) throw new AppError("BAD_REQUEST", "An alias cannot forward to itself.");
+  return normalized;
+}
+
+export async function createAlias(
+  prisma: Db,
+  actor: Actor,
+  input: { domainId: string; localPart: string; targets: string[] },
+  ip: string | null,
+) {
+  assertCan(actor, "mailbox.write");
+  const domain = await prisma.domain.findFirst({
+    where: { AND: [{ id: input.domainId }, scope.domain(actor, "mailbox.write")] },
+  });
+  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
+  const localPart = input.localPart.trim().toLowerCase();
+  if (!localPartPattern.test(localPart) || localPart.includes("..")) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `"${input.localPart}" is not a valid address (letters, digits, . _ + -).`,
+    );
+  }
+  const address = `${localPart}@${domain.name}`;
+  const targets = normalizeTargets(input.targets, domain.name, address);
+  return prisma.$transaction(async (tx) => {
+    const key = { domainId_localPart: { domainId: domain.id, localPart } };
+    if ((await tx.mailbox.findUnique({ where: key })) || (await tx.alias.findUnique({ where: key }))) {
+      throw new AppError("CONFLICT", `${address} already exists.`);
+    }
+    const alias = await tx.alias.create({
+      data: { tenantId: domain.tenantId, domainId: domain.id, localPart, targets },
+    });
+    await markConfigChanged(tx, { tenantId: domain.tenantId });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "ALIAS_CREATED",
+      tenantId: domain.tenantId,
+      targetType: "alias",
+      targetId: alias.id,
+      summary: `Alias ${address} → ${targets.join(", ")} created`,
+      after: { address, targets },
+    });
+    return { id: alias.id, address, targets };
+  });
+}
+
+export async function deleteAlias(prisma: Db, actor: Actor, aliasId: string, ip: string | null) {
+  assertCan(actor, "mailbox.write");
+  const alias = await prisma.alias.findFirst({
+    where: { AND: [{ id: aliasId }, { domain: scope.domain(actor, "mailbox.write") }] },
+    include: { domain: { select: { name: true } } },
+  });
+  if (!alias) throw new AppError("NOT_FOUND", "Alias not found.");
+  const address = `${alias.localPart}@${alias.domain.name}`;
+  await prisma.$transaction(async (tx) => {
+    await tx.alias.delete({ where: { id: alias.id } });
+    await markConfigChanged(tx, { tenantId: alias.tenantId });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "ALIAS_DELETED",
+      tenantId: alias.tenantId,
+      targetType: "alias",
+      targetId: alias.id,
+      summary: `Alias ${address} deleted`,
+      before: { address, targets: alias.targets },
+    });
+  });
+  return { id: alias.id };
+}
