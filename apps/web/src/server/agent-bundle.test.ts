@@ -70,7 +70,8 @@ function mode(file: string): number {
   return statSync(file).mode & 0o777;
 }
 
-describe("agent bundle", () => {
+// npm installs dominate these tests; give them room on a busy two-core machine.
+describe("agent bundle", { timeout: 180_000 }, () => {
   it("unpacks into a folder that npm installs on its own and whose CLI runs", async () => {
     const dir = tempDir("bundle");
     const tgz = await buildAgentBundle(repoRoot);
@@ -199,7 +200,7 @@ describe("install.sh arguments", () => {
   });
 });
 
-describe("the Add server one-liner on a bare host", () => {
+describe("the Add server one-liner on a bare host", { timeout: 180_000 }, () => {
   let prisma: Db;
   let stopDb: () => Promise<void>;
   let hub: Hub;
