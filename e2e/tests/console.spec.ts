@@ -124,11 +124,12 @@ test("customer, domain, mailbox, server enrollment, and a domain policy enforced
   await page.getByRole("link", { name: "acme-e2e.test" }).click();
 
   await page.getByRole("button", { name: "Add mailbox" }).click();
-  await page.getByLabel("Address").fill("alice");
-  await page.getByLabel("Password").fill("alice-weak");
+  const mailboxDialog = page.getByRole("dialog", { name: /Add a mailbox/ });
+  await mailboxDialog.getByLabel("Address").fill("alice");
+  await mailboxDialog.getByLabel("Password").fill("alice-weak");
   await page.getByRole("button", { name: "Create mailbox" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "Password rejected" })).toBeVisible();
-  await page.getByLabel("Password").fill(mailboxPassword);
+  await mailboxDialog.getByLabel("Password").fill(mailboxPassword);
   await page.getByRole("button", { name: "Create mailbox" }).click();
   await expect(page.getByRole("cell", { name: "alice@acme-e2e.test" })).toBeVisible();
 
