@@ -1,13 +1,12 @@
 // Row 5: where mail to unknown addresses of the domain goes. Refusing it (550 at RCPT) is the secure
 // default; choosing a mailbox is a loosening and asks for confirmation first.
 "use client";
-import * as React from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert } from "../ui/alert";
 import { Card, CardHeader } from "../ui/card";
 import { Select } from "../ui/input";
-import { errorMessage, useTRPC } from "~/lib/trpc";
+import { errorMessage } from "~/lib/trpc";
 import { ConfirmLoosening } from "./confirm-loosening";
+import { useDomainSetting } from "./use-domain-setting";
 import { SettingSource } from "./setting-source";
 
 const REFUSE = "";
@@ -21,21 +20,10 @@ export function CatchAllCard({
   domainName: string;
   mailboxes: { id: string; localPart: string }[];
 }) {
-  const trpc = useTRPC();
-  const qc = useQueryClient();
-  const policy = useQuery(trpc.policy.domain.queryOptions({ domainId }));
-  const [pending, setPending] = React.useState<string | null>(null);
-  const [isSaved, setSaved] = React.useState(false);
-  const update = useMutation(
-    trpc.policy.updateDomain.mutationOptions({
-      onSuccess: () => {
-        setPending(null);
-        setSaved(true);
-        void qc.invalidateQueries({ queryKey: trpc.policy.domain.queryKey({ domainId }) });
-      },
-    }),
+  const { setting, update, pending, setPending, isSaved, setSaved } = useDomainSetting<string>(
+    domainId,
+    "catchAllMailbox",
   );
-  const setting = policy.data?.settings.find((s) => s.key === "catchAllMailbox");
   if (!setting) return null;
   const current = typeof setting.value === "string" ? setting.value : REFUSE;
 

@@ -1,32 +1,20 @@
 // The per-domain security settings (row 2 "Require SMTP authentication"): inherit, on, or off.
 "use client";
-import * as React from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert } from "../ui/alert";
 import { Card, CardHeader } from "../ui/card";
 import { Select } from "../ui/input";
-import { errorMessage, useTRPC } from "~/lib/trpc";
+import { errorMessage } from "~/lib/trpc";
 import { ConfirmLoosening } from "./confirm-loosening";
+import { useDomainSetting } from "./use-domain-setting";
 import { SettingSource, formatSettingValue } from "./setting-source";
 
 type Choice = "inherit" | "on" | "off";
 
 export function DomainPolicyCard({ domainId, domainName }: { domainId: string; domainName: string }) {
-  const trpc = useTRPC();
-  const qc = useQueryClient();
-  const policy = useQuery(trpc.policy.domain.queryOptions({ domainId }));
-  const [pending, setPending] = React.useState<Choice | null>(null);
-  const [saved, setSaved] = React.useState(false);
-  const update = useMutation(
-    trpc.policy.updateDomain.mutationOptions({
-      onSuccess: () => {
-        setPending(null);
-        setSaved(true);
-        void qc.invalidateQueries({ queryKey: trpc.policy.domain.queryKey({ domainId }) });
-      },
-    }),
+  const { setting, update, pending, setPending, isSaved, setSaved } = useDomainSetting<Choice>(
+    domainId,
+    "requireSmtpAuth",
   );
-  const setting = policy.data?.settings.find((s) => s.key === "requireSmtpAuth");
   if (!setting) return null;
   const current: Choice = setting.setHere ? (setting.value ? "on" : "off") : "inherit";
 
@@ -51,7 +39,7 @@ export function DomainPolicyCard({ domainId, domainName }: { domainId: string; d
       />
       <div className="space-y-3 px-5 py-4">
         {update.error && <Alert tone="error">{errorMessage(update.error)}</Alert>}
-        {saved && <Alert tone="success">Saved. Agents apply it within seconds.</Alert>}
+        {isSaved && <Alert tone="success">Saved. Agents apply it within seconds.</Alert>}
         <div className="flex flex-wrap items-center justify-between gap-4">
           <div className="min-w-0 flex-1">
             <label htmlFor="requireSmtpAuth" className="font-medium">
