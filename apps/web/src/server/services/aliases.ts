@@ -5,17 +5,14 @@ import { markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
 import { assertCan, scope, type Actor } from "../access";
 import { AppError } from "../errors";
 import { auditActor } from "./audit";
-import { localPartPattern } from "./mailboxes";
+import { findDomain } from "./domains";
+import { parseLocalPart } from "./mailboxes";
 
 export const MAX_ALIAS_TARGETS = 50;
 const addressPattern = /^[a-z0-9._+-]{1,64}@(?!-)[a-z0-9-]{1,63}(?:\.(?!-)[a-z0-9-]{1,63})+$/;
 
 export async function listAliases(prisma: Db, actor: Actor, domainId: string) {
-  const domain = await prisma.domain.findFirst({
-    where: { AND: [{ id: domainId }, scope.domain(actor, "mailbox.read")] },
-    select: { id: true },
-  });
-  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
+  const domain = await findDomain(prisma, actor, domainId, "mailbox.read");
   return prisma.alias.findMany({
     where: { domainId: domain.id },
     orderBy: { localPart: "asc" },
@@ -50,17 +47,8 @@ export async function createAlias(
   ip: string | null,
 ) {
   assertCan(actor, "mailbox.write");
-  const domain = await prisma.domain.findFirst({
-    where: { AND: [{ id: input.domainId }, scope.domain(actor, "mailbox.write")] },
-  });
-  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
-  const localPart = input.localPart.trim().toLowerCase();
-  if (!localPartPattern.test(localPart) || localPart.includes("..")) {
-    throw new AppError(
-      "BAD_REQUEST",
-      `"${input.localPart}" is not a valid address (letters, digits, . _ + -).`,
-    );
-  }
+  const domain = await findDomain(prisma, actor, input.domainId, "mailbox.write");
+  const localPart = parseLocalPart(input.localPart, "address");
   const address = `${localPart}@${domain.name}`;
   const targets = normalizeTargets(input.targets, domain.name, address);
   return prisma.$transaction(async (tx) => {

@@ -4,8 +4,8 @@
 // (a domain admin included), without revealing anything about the servers themselves.
 import type { Db } from "@mailwarden/db";
 import { postureSchema } from "@mailwarden/protocol";
-import { scope, type Actor } from "../access";
-import { AppError } from "../errors";
+import type { Actor } from "../access";
+import { findDomain } from "./domains";
 
 export interface DkimRecord {
   /** Owner name of the TXT record, e.g. "mw202611-3fa9c2._domainkey.example.com". */
@@ -15,11 +15,7 @@ export interface DkimRecord {
 }
 
 export async function getDkimRecord(prisma: Db, actor: Actor, domainId: string): Promise<DkimRecord | null> {
-  const domain = await prisma.domain.findFirst({
-    where: { AND: [{ id: domainId }, scope.domain(actor, "domain.read")] },
-    select: { name: true, tenantId: true },
-  });
-  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
+  const domain = await findDomain(prisma, actor, domainId, "domain.read");
   // Every server of the customer serves every domain of the customer (see hub/agent-config.ts).
   const servers = await prisma.server.findMany({
     where: { tenantId: domain.tenantId, revokedAt: null, postureAt: { not: null } },

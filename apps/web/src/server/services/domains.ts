@@ -1,7 +1,7 @@
 // Domains of a customer and their mailboxes. Creating or deleting one changes what the customer's
 // agents accept, so it marks their config changed in the same transaction.
 import { markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
-import { assertCan, scope, type Actor } from "../access";
+import { assertCan, scope, type Actor, type Permission } from "../access";
 import { AppError } from "../errors";
 import { auditActor } from "./audit";
 
@@ -35,6 +35,15 @@ export async function getDomain(prisma: Db, actor: Actor, domainId: string) {
         select: { id: true, localPart: true, displayName: true, createdAt: true, updatedAt: true },
       },
     },
+  });
+  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
+  return domain;
+}
+
+/** A domain the actor holds `permission` on, or NOT_FOUND — the one lookup every domain-owned service uses. */
+export async function findDomain(prisma: Db, actor: Actor, domainId: string, permission: Permission) {
+  const domain = await prisma.domain.findFirst({
+    where: { AND: [{ id: domainId }, scope.domain(actor, permission)] },
   });
   if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
   return domain;
@@ -86,10 +95,7 @@ export async function createDomain(
 
 export async function deleteDomain(prisma: Db, actor: Actor, domainId: string, ip: string | null) {
   assertCan(actor, "domain.write");
-  const domain = await prisma.domain.findFirst({
-    where: { AND: [{ id: domainId }, scope.domain(actor, "domain.write")] },
-  });
-  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
+  const domain = await findDomain(prisma, actor, domainId, "domain.write");
   await prisma.$transaction(async (tx) => {
     await tx.domain.delete({ where: { id: domain.id } });
     await markConfigChanged(tx, { tenantId: domain.tenantId });

@@ -6,8 +6,18 @@ import { assertCan, scope, type Actor } from "../access";
 import { AppError } from "../errors";
 import { assertPasswordAllowed, hashPassword } from "../passwords";
 import { auditActor } from "./audit";
+import { findDomain } from "./domains";
 
 export const localPartPattern = /^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$/;
+
+/** The lower-cased part before @, or BAD_REQUEST naming what it was meant to be ("mailbox name", "address"). */
+export function parseLocalPart(raw: string, noun: string): string {
+  const localPart = raw.trim().toLowerCase();
+  if (!localPartPattern.test(localPart) || localPart.includes("..")) {
+    throw new AppError("BAD_REQUEST", `"${raw}" is not a valid ${noun} (letters, digits, . _ + -).`);
+  }
+  return localPart;
+}
 
 async function passwordPolicyFor(prisma: Db, domain: { id: string; tenantId: string }) {
   return resolvePolicy(await loadPolicyLayers(prisma, { tenantId: domain.tenantId, domainId: domain.id }))
@@ -15,10 +25,7 @@ async function passwordPolicyFor(prisma: Db, domain: { id: string; tenantId: str
 }
 
 export async function mailboxPasswordRules(prisma: Db, actor: Actor, domainId: string) {
-  const domain = await prisma.domain.findFirst({
-    where: { AND: [{ id: domainId }, scope.domain(actor, "domain.read")] },
-  });
-  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
+  const domain = await findDomain(prisma, actor, domainId, "domain.read");
   const policy = await passwordPolicyFor(prisma, domain);
   return { policy, description: describePasswordPolicy(policy) };
 }
@@ -30,17 +37,8 @@ export async function createMailbox(
   ip: string | null,
 ) {
   assertCan(actor, "mailbox.write");
-  const domain = await prisma.domain.findFirst({
-    where: { AND: [{ id: input.domainId }, scope.domain(actor, "mailbox.write")] },
-  });
-  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
-  const localPart = input.localPart.trim().toLowerCase();
-  if (!localPartPattern.test(localPart) || localPart.includes("..")) {
-    throw new AppError(
-      "BAD_REQUEST",
-      `"${input.localPart}" is not a valid mailbox name (letters, digits, . _ + -).`,
-    );
-  }
+  const domain = await findDomain(prisma, actor, input.domainId, "mailbox.write");
+  const localPart = parseLocalPart(input.localPart, "mailbox name");
   assertPasswordAllowed(input.password, await passwordPolicyFor(prisma, domain), {
     userName: localPart,
     domainName: domain.name,

@@ -14,9 +14,10 @@ import {
   type PolicyLevel,
   type PolicyOverrides,
 } from "@mailwarden/policy";
-import { assertCan, scope, type Actor } from "../access";
+import { assertCan, type Actor } from "../access";
 import { AppError } from "../errors";
 import { auditActor } from "./audit";
+import { findDomain } from "./domains";
 
 export function describe(layers: Awaited<ReturnType<typeof loadPolicyLayers>>, level: PolicyLevel) {
   const resolved = resolveWithSources(layers);
@@ -96,19 +97,6 @@ export async function updateProviderPolicy(
     });
     return { revision: saved.revision };
   });
-}
-
-async function findDomain(
-  prisma: Db,
-  actor: Actor,
-  domainId: string,
-  permission: "policy.read" | "policy.writeDomain",
-) {
-  const domain = await prisma.domain.findFirst({
-    where: { AND: [{ id: domainId }, scope.domain(actor, permission)] },
-  });
-  if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
-  return domain;
 }
 
 export async function getDomainPolicy(prisma: Db, actor: Actor, domainId: string) {
