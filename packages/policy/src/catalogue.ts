@@ -4,17 +4,25 @@ import type { Policy, PolicyKey } from "./schema";
 
 export type PolicyLevel = "provider" | "customer" | "domain" | "server";
 
+/** The editor's sections, in the order an admin reads them. */
+export const settingGroups = [
+  "Relay & authentication",
+  "Passwords",
+  "Anti-spam",
+  "TLS",
+  "Limits & abuse detection",
+  "Bounces & auto-responders",
+  "Mailing lists",
+  "Logging",
+  "Delivery & server role",
+] as const;
+export type SettingGroup = (typeof settingGroups)[number];
+
 export interface SettingInfo<K extends PolicyKey = PolicyKey> {
   key: K;
   row: number;
   label: string;
-  group:
-    | "Relay & authentication"
-    | "Anti-spam"
-    | "TLS"
-    | "Passwords"
-    | "Bounces & auto-responders"
-    | "Delivery & server role";
+  group: SettingGroup;
   levels: readonly PolicyLevel[];
   secureDefault: Policy[K];
   why: string;
@@ -220,7 +228,29 @@ export function isLoosening<K extends PolicyKey>(key: K, before: Policy[K], afte
         (b.forbidUserOrDomainName && !a.forbidUserOrDomainName)
       );
     }
-    default:
+    case "serverRole":
+      // A role change is a routing decision, not a weaker check: its card asks nothing more.
       return false;
+    default:
+      // A row without its own rule: any change to a value other than the secure default is treated as
+      // loosening (confirmed, and refused under a provider lock), so a new setting is safe by default.
+      return !sameValue(after, before) && !sameValue(after, settings[key].secureDefault);
   }
+}
+
+/** Deep equality of two policy values (plain JSON: primitives, arrays, objects). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
 }

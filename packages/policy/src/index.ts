@@ -4,3 +4,4 @@ export * from "./catalogue";
 export * from "./resolve";
 export * from "./password";
 export * from "./choices";
+export * from "./field-shape";
