@@ -14,6 +14,7 @@ export type {
   Membership,
   MembershipDomain,
   PasswordCredential,
+  PolicyLock,
   PolicyRevision,
   RecoveryCode,
   Server,
@@ -48,7 +49,9 @@ export {
 } from "./listen";
 export {
   loadPolicyLayers,
+  loadPolicyLocks,
   savePolicyOverrides,
+  setPolicyLock,
   type PolicyTarget,
   type SavePolicyOverridesInput,
 } from "./policy-store";

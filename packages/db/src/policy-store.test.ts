@@ -2,7 +2,7 @@
 // a domain override wins for that domain only, and a level can never store a key it may not set.
 import { resolvePolicy, resolveWithSources } from "@mailwarden/policy";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { loadPolicyLayers, savePolicyOverrides } from "./policy-store";
+import { loadPolicyLayers, savePolicyOverrides, setPolicyLock } from "./policy-store";
 import { createTestDatabase, type TestDatabase } from "./testing";
 
 describe("policy store", () => {
@@ -132,5 +132,38 @@ describe("policy store", () => {
       ),
     );
     expect(results.map((r) => r.revision).sort()).toEqual([2, 3, 4]);
+  });
+
+  it("loads provider locks into every level's layers and bumps every server when one is set", async () => {
+    const user = await db.prisma.user.create({ data: { email: "pat@provider.test", name: "Pat" } });
+    await db.prisma.$transaction((tx) =>
+      savePolicyOverrides(tx, { scope: "DOMAIN", domainId, settings: { requireSmtpAuth: false } }),
+    );
+    const before = await db.prisma.server.findUniqueOrThrow({ where: { id: serverId } });
+    const locked = await db.prisma.$transaction((tx) =>
+      setPolicyLock(tx, { key: "requireSmtpAuth", isLocked: true, userId: user.id, label: user.email }),
+    );
+    expect(locked).toMatchObject({ changed: true, before: null, after: { lockedBy: "pat@provider.test" } });
+    const after = await db.prisma.server.findUniqueOrThrow({ where: { id: serverId } });
+    expect(after.desiredRevision).toBe(before.desiredRevision + 1);
+
+    const layers = await loadPolicyLayers(db.prisma, { domainId });
+    expect(layers.locks?.requireSmtpAuth?.lockedBy).toBe("pat@provider.test");
+    // The domain's stored "off" is kept but no longer in force.
+    expect(layers.domain).toMatchObject({ requireSmtpAuth: false });
+    expect(resolveWithSources(layers).requireSmtpAuth).toMatchObject({
+      value: true,
+      ignored: [{ level: "domain", value: false }],
+    });
+
+    // Locking twice changes nothing; unlocking puts the domain's value back in force.
+    const again = await db.prisma.$transaction((tx) =>
+      setPolicyLock(tx, { key: "requireSmtpAuth", isLocked: true, userId: user.id, label: user.email }),
+    );
+    expect(again.changed).toBe(false);
+    await db.prisma.$transaction((tx) =>
+      setPolicyLock(tx, { key: "requireSmtpAuth", isLocked: false, userId: user.id, label: user.email }),
+    );
+    expect(resolvePolicy(await loadPolicyLayers(db.prisma, { domainId })).requireSmtpAuth).toBe(false);
   });
 });

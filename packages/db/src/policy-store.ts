@@ -2,9 +2,12 @@
 // history of PolicyRevision rows; the newest row of each target is in force. This file is the only code
 // that reads or writes those rows, so inheritance always sees the same layers the editor saved.
 import {
+  isLockable,
   keysAllowedAt,
   policyOverridesSchema,
+  settings as settingCatalogue,
   type PolicyKey,
+  type PolicyLocks,
   type PolicyLayers,
   type PolicyLevel,
   type PolicyOverrides,
@@ -55,7 +58,7 @@ function parseStoredSettings(raw: unknown, level: PolicyLevel, where: string): P
 
 type SafeParser = { safeParse(value: unknown): { success: boolean; data?: unknown } };
 
-type Reader = Pick<Db, "policyRevision" | "domain" | "server">;
+type Reader = Pick<Db, "policyRevision" | "domain" | "server" | "policyLock">;
 
 function targetWhere(scope: PolicyScope, target: PolicyTarget): Prisma.PolicyRevisionWhereInput {
   switch (scope) {
@@ -112,18 +115,61 @@ async function resolveTenantId(db: Reader, target: PolicyTarget): Promise<string
  */
 export async function loadPolicyLayers(db: Db | Tx, target: PolicyTarget): Promise<PolicyLayers> {
   const full = { ...target, tenantId: await resolveTenantId(db, target) };
-  const [provider, customer, domain, server] = await Promise.all([
+  const [provider, customer, domain, server, locks] = await Promise.all([
     layerOf(db, "PROVIDER", full),
     full.tenantId ? layerOf(db, "CUSTOMER", full) : undefined,
     full.domainId ? layerOf(db, "DOMAIN", full) : undefined,
     full.serverId ? layerOf(db, "SERVER", full) : undefined,
+    loadPolicyLocks(db),
   ]);
   const layers: PolicyLayers = {};
   if (provider) layers.provider = provider;
   if (customer) layers.customer = customer;
   if (domain) layers.domain = domain;
   if (server) layers.server = server;
+  if (Object.keys(locks).length) layers.locks = locks;
   return layers;
+}
+
+/** The provider's locks; a row naming a key that no longer exists or cannot be locked is ignored. */
+export async function loadPolicyLocks(db: Pick<Db, "policyLock">): Promise<PolicyLocks> {
+  const rows = await db.policyLock.findMany({ orderBy: { key: "asc" } });
+  const locks: PolicyLocks = {};
+  for (const row of rows) {
+    if (!(row.key in settingCatalogue) || !isLockable(row.key as PolicyKey)) continue;
+    locks[row.key as PolicyKey] = { lockedBy: row.lockedByLabel, lockedAt: row.lockedAt };
+  }
+  return locks;
+}
+
+/**
+ * Locks or unlocks one provider setting and marks every server's config as changed (a lock can change
+ * what lower levels have in force). Returns the lock before and after for the caller's audit event,
+ * written in the same transaction; `changed` is false when the state was already as asked.
+ */
+export async function setPolicyLock(
+  tx: Tx,
+  input: { key: PolicyKey; isLocked: boolean; userId: string | null; label: string },
+): Promise<{
+  changed: boolean;
+  before: { lockedBy: string; lockedAt: Date } | null;
+  after: { lockedBy: string; lockedAt: Date } | null;
+}> {
+  if (!isLockable(input.key)) throw new Error(`${input.key} cannot be locked`);
+  const current = await tx.policyLock.findUnique({ where: { key: input.key } });
+  const before = current ? { lockedBy: current.lockedByLabel, lockedAt: current.lockedAt } : null;
+  if (Boolean(current) === input.isLocked) return { changed: false, before, after: before };
+  let after: typeof before = null;
+  if (input.isLocked) {
+    const row = await tx.policyLock.create({
+      data: { key: input.key, lockedById: input.userId, lockedByLabel: input.label },
+    });
+    after = { lockedBy: row.lockedByLabel, lockedAt: row.lockedAt };
+  } else {
+    await tx.policyLock.delete({ where: { key: input.key } });
+  }
+  await markConfigChanged(tx, { all: true });
+  return { changed: true, before, after };
 }
 
 export interface SavePolicyOverridesInput {
