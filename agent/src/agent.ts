@@ -62,7 +62,11 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
 
   const initialConfig = await loadInitialConfig(settings.stateDir, logger);
   // The one resolver for every lookup of this agent (SPF/DKIM/DMARC, MX for delivery, ...).
-  const dns = createDnsResolver({ servers: settings.dnsServers, timeoutMs: settings.dnsTimeoutMs });
+  const dns = createDnsResolver({
+    servers: settings.dnsServers,
+    timeoutMs: settings.dnsTimeoutMs,
+    cacheSeconds: settings.dnsCacheSeconds,
+  });
   const dkimKeys = new DkimKeyStore(settings.stateDir, logger.child({ component: "dkim" }));
   const tls = await loadTlsMaterial({
     stateDir: settings.stateDir,

@@ -2,6 +2,14 @@
 // one resolver, built from the settings' `dnsServers` (e.g. ["127.0.0.1:5353"] in tests) or the host's
 // resolv.conf. Its `resolve(name, rrtype)` has the dns.promises shape that mailauth's `resolver` option
 // expects, so SPF, DKIM, DMARC and ARC use the same path as delivery.
+//
+// Answers are cached, as every MTA's stub resolver (or the local unbound next to it) does: a repeat
+// sender's SPF, DKIM key and DMARC record cost a map read instead of three to four queries per message.
+// Node's resolver does not report TTLs for TXT or MX, so the cache keeps an answer for at most
+// `cacheSeconds` (default 60, shorter than the TTL of nearly every published record): a record changed
+// in DNS reaches the agent within a minute. "No such name" and "no such record" answers are cached the
+// same way (RFC 2308 negative caching); timeouts and server failures never are, so a DNS outage is
+// retried on the next message. Identical lookups in flight share one query.
 import { promises as dns } from "node:dns";
 
 export type RecordType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "CNAME" | "NS";
@@ -22,18 +30,78 @@ export interface DnsResolverOptions {
   servers?: readonly string[];
   timeoutMs?: number;
   tries?: number;
+  /** How long an answer (or a "does not exist") is reused; 0 turns the cache off. */
+  cacheSeconds?: number;
+}
+
+/** Answers that say "this does not exist": as cacheable as a record. */
+const negativeCodes = new Set(["ENOTFOUND", "ENODATA"]);
+/** Entries kept at most; the oldest go first, so a flood of distinct names cannot grow memory. */
+const MAX_CACHED = 10_000;
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+interface CacheEntry {
+  expiresAt: number;
+  outcome: Outcome;
 }
 
 export function createDnsResolver(options: DnsResolverOptions = {}): DnsResolver {
   const resolver = new dns.Resolver({ timeout: options.timeoutMs ?? 5000, tries: options.tries ?? 2 });
   if (options.servers && options.servers.length > 0) resolver.setServers([...options.servers]);
+  const cacheMs = (options.cacheSeconds ?? 60) * 1000;
+  const cache = new Map<string, CacheEntry>();
+  const inFlight = new Map<string, Promise<Outcome>>();
+
+  function lookup(key: string, query: () => Promise<unknown>): Promise<unknown> {
+    const now = Date.now();
+    const cached = cache.get(key);
+    if (cached && cached.expiresAt > now) return settle(cached.outcome);
+    if (cached) cache.delete(key);
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = query().then(
+        (value): Outcome => ({ ok: true, value }),
+        (error: unknown): Outcome => ({ ok: false, error }),
+      );
+      const started = pending;
+      inFlight.set(key, started);
+      void started.then((outcome) => {
+        inFlight.delete(key);
+        if (cacheMs > 0 && isCacheable(outcome)) remember(key, outcome);
+      });
+    }
+    return pending.then(settle);
+  }
+
+  function remember(key: string, outcome: Outcome): void {
+    cache.set(key, { expiresAt: Date.now() + cacheMs, outcome });
+    if (cache.size > MAX_CACHED) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
+    }
+  }
+
+  const resolve = (name: string, rrtype: RecordType) =>
+    lookup(`${rrtype} ${name.toLowerCase()}`, () => resolver.resolve(name, rrtype));
+
   return {
     servers: options.servers ?? [],
-    resolve: (name, rrtype) => resolver.resolve(name, rrtype),
-    resolveMx: (name) => resolver.resolveMx(name),
-    resolveTxt: (name) => resolver.resolveTxt(name),
-    resolve4: (name) => resolver.resolve4(name),
-    resolve6: (name) => resolver.resolve6(name),
-    reverse: (ip) => resolver.reverse(ip),
+    resolve,
+    resolveMx: (name) => resolve(name, "MX") as Promise<{ exchange: string; priority: number }[]>,
+    resolveTxt: (name) => resolve(name, "TXT") as Promise<string[][]>,
+    resolve4: (name) => resolve(name, "A") as Promise<string[]>,
+    resolve6: (name) => resolve(name, "AAAA") as Promise<string[]>,
+    reverse: (ip) => lookup(`reverse ${ip}`, () => resolver.reverse(ip)) as Promise<string[]>,
   };
+}
+
+function isCacheable(outcome: Outcome): boolean {
+  if (outcome.ok) return true;
+  return negativeCodes.has((outcome.error as NodeJS.ErrnoException | undefined)?.code ?? "");
+}
+
+/** Each caller gets its own copy: a caller that changes an answer must not change the cache. */
+function settle(outcome: Outcome): Promise<unknown> {
+  return outcome.ok ? Promise.resolve(structuredClone(outcome.value)) : Promise.reject(outcome.error);
 }

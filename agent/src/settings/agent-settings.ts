@@ -51,6 +51,8 @@ export const agentSettingsSchema = z
     dnsServers: z.array(z.string().min(1).max(64)).max(8).optional(),
     /** How long one DNS query waits for an answer before it is retried once (default 5000 ms). */
     dnsTimeoutMs: z.number().int().min(50).max(30_000).optional(),
+    /** How long a DNS answer is reused (default 60 s; 0 = ask every time). */
+    dnsCacheSeconds: z.number().int().min(0).max(3600).optional(),
     /** A real certificate; without it a self-signed one is generated into <stateDir>/tls/. */
     tls: z
       .object({ certFile: z.string().min(1), keyFile: z.string().min(1) })
@@ -106,9 +108,23 @@ export const agentSettingsSchema = z
         maxClients: z.number().int().min(1).default(500),
         /** Concurrent sessions per listener from one client address. */
         maxClientsPerAddress: z.number().int().min(1).default(50),
+        /** Inbound only: pause before the greeting; talking earlier gets 421 (0 = no pause). */
+        greetingDelayMs: z.number().int().min(0).max(30_000).default(100),
+        /** Inbound only: an address that waited politely is greeted at once for this long (0 = never). */
+        greetingMemoryHours: z
+          .number()
+          .min(0)
+          .max(24 * 30)
+          .default(24),
       })
       .strict()
-      .default({ idleTimeoutMs: 60_000, maxClients: 500, maxClientsPerAddress: 50 }),
+      .default({
+        idleTimeoutMs: 60_000,
+        maxClients: 500,
+        maxClientsPerAddress: 50,
+        greetingDelayMs: 100,
+        greetingMemoryHours: 24,
+      }),
   })
   .strict();
 

@@ -175,6 +175,7 @@ export class MailServer {
       logger: false,
       closeTimeout: this.#options.closeTimeoutMs,
       sessionLimits: this.#options.sessionLimits,
+      pauseGreeting: name === "inbound",
       guardLogger: this.#logger.child({ listener: name }),
       onHiddenAuth: (session) => this.#onHiddenAuth(session),
       onConnect: (session, callback) => this.#onConnect(name, session, callback),

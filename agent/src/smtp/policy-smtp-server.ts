@@ -14,8 +14,9 @@
 // Hostile input. smtp-server's options cover part of it (maxClients, maxCommandLength, socketTimeout);
 // the rest needs its private hooks, which is why these overrides exist:
 // - `connect()` builds our connection class (smtp-server's five lines, reproduced);
-// - `init()` checks the connection limits before the greeting (smtp-server's maxClients check and its
-//   100 ms early-talker delay, reproduced with our reply and log line);
+// - `init()` checks the connection limits before the greeting (smtp-server's maxClients check, with our
+//   reply and log line) and replaces smtp-server's fixed 100 ms early-talker pause with
+//   ./hostile/early-talker's: inbound only, and once per polite client address;
 // - `_onCommand()` runs the command guards on each complete line, before smtp-server parses it;
 // - `send()` counts error replies for session.error-limit;
 // - `_armTimeout()` is where smtp-server hands us the TLS socket of a STARTTLS handshake in progress,
@@ -33,6 +34,7 @@ import { commandName, type CommandLine } from "./hostile/command";
 import { commandControlChars } from "./hostile/command-control-chars";
 import { commandLineLength, HARD_COMMAND_LINE_OCTETS } from "./hostile/command-line-length";
 import { checkConnectionLimits } from "./hostile/connection-limits";
+import { EARLY_TALKER_RULE, GreetingPause } from "./hostile/early-talker";
 import { ErrorBudget } from "./hostile/error-limit";
 import { SessionDeadline, sweepIntervalMs } from "./hostile/idle-timeout";
 import { JunkCommandBudget } from "./hostile/junk-commands";
@@ -42,14 +44,13 @@ import { logGuardDecision, type GuardDecision, type GuardPhase, type Reply } fro
 
 export type { Reply };
 
-/** smtp-server's fixed pause before the greeting; a client talking earlier gets 421. */
-const EARLY_TALKER_DELAY_MS = 100;
-
 export interface PolicySmtpServerOptions extends SMTPServerOptions {
   /** Answers an AUTH attempt on a session whose AUTH is hidden. null → let smtp-server answer. */
   onHiddenAuth(session: SMTPServerSession): Promise<Reply | null>;
   /** Idle timeout and connection caps; missing values take ./hostile/limits defaults. */
   sessionLimits?: Partial<SessionLimits> | undefined;
+  /** Pause the greeting for unknown clients (the inbound listener); submission ports greet at once. */
+  pauseGreeting?: boolean | undefined;
   /** Where guard decisions are logged, with their rule id. */
   guardLogger?: Logger | undefined;
 }
@@ -76,6 +77,8 @@ class PolicySmtpConnection extends SMTPConnection {
   #isUncountedReply = false;
   /** The TLS socket of a STARTTLS handshake in progress. */
   #handshakeSocket: net.Socket | null = null;
+  /** A command line arrived before the greeting. */
+  #talkedEarly = false;
 
   constructor(
     server: PolicySmtpServer,
@@ -96,7 +99,13 @@ class PolicySmtpConnection extends SMTPConnection {
         this.name,
       );
       if (refusal) return this.#refuse("connect", refusal);
-      setTimeout(() => this.connectionReady(), EARLY_TALKER_DELAY_MS).unref();
+      const pause = this.#policy.greetingPause;
+      const delay = pause ? pause.delayFor(this.remoteAddress, Date.now()) : 0;
+      if (delay === 0) return this.connectionReady();
+      setTimeout(() => {
+        if (!this.#talkedEarly) pause!.passed(this.remoteAddress, Date.now());
+        this.connectionReady();
+      }, delay).unref();
     });
   }
 
@@ -104,6 +113,7 @@ class PolicySmtpConnection extends SMTPConnection {
     // Lines buffered during a TLS handshake, before the greeting or during shutdown keep smtp-server's
     // own handling (dropped, "421 You talk too soon", "421 Server shutting down").
     if (this._upgrading || !this._ready || this._closing || this._server._closeTimeout) {
+      if (!this._ready && !this._upgrading && !this.#talkedEarly) this.#onEarlyTalk();
       return super._onCommand(command, callback);
     }
     const next = callback ?? (() => undefined);
@@ -200,6 +210,18 @@ class PolicySmtpConnection extends SMTPConnection {
     return { session: this.id, client: this.remoteAddress };
   }
 
+  #onEarlyTalk(): void {
+    this.#talkedEarly = true;
+    this.#policy.greetingPause?.talkedEarly(this.remoteAddress);
+    // smtp-server answers "421 You talk too soon" and closes; we log it like every guard decision
+    logGuardDecision(
+      this.#policy.guardLogger,
+      "connect",
+      { rule: EARLY_TALKER_RULE, reply: { code: 421, message: `${this.name} You talk too soon` } },
+      this.#logFields(),
+    );
+  }
+
   #isHiddenAuthAttempt(line: CommandLine): boolean {
     // Only a fresh command line of a greeted session; before EHLO smtp-server's 503 answers.
     if (line.isAuthContinuation || this.hostNameAppearsAs === false) return false;
@@ -211,6 +233,8 @@ export class PolicySmtpServer extends SMTPServer {
   readonly onHiddenAuth: PolicySmtpServerOptions["onHiddenAuth"];
   readonly sessionLimits: SessionLimits;
   readonly guardLogger: Logger | undefined;
+  /** null on submission listeners: no pause before the greeting. */
+  readonly greetingPause: GreetingPause | null;
   readonly #sweep: NodeJS.Timeout;
 
   constructor(options: PolicySmtpServerOptions) {
@@ -226,6 +250,9 @@ export class PolicySmtpServer extends SMTPServer {
     this.onHiddenAuth = options.onHiddenAuth;
     this.sessionLimits = limits;
     this.guardLogger = options.guardLogger;
+    this.greetingPause = options.pauseGreeting
+      ? new GreetingPause(limits.greetingDelayMs, limits.greetingMemoryHours)
+      : null;
     this.#sweep = setInterval(() => this.#checkDeadlines(), sweepIntervalMs(limits.idleTimeoutMs));
     this.#sweep.unref();
     this.server.once("close", () => clearInterval(this.#sweep));

@@ -11,6 +11,10 @@ export interface SessionLimits {
   maxClients: number;
   /** Concurrent sessions per listener from one client address. */
   maxClientsPerAddress: number;
+  /** Inbound only: the pause before the 220 greeting; a client talking earlier gets 421 (./early-talker). */
+  greetingDelayMs: number;
+  /** Inbound only: how long an address that waited for its greeting is greeted without the pause. */
+  greetingMemoryHours: number;
 }
 
 export const defaultSessionLimits: SessionLimits = {
@@ -19,6 +23,10 @@ export const defaultSessionLimits: SessionLimits = {
   maxClients: 500,
   // Postfix's smtpd_client_connection_count_limit.
   maxClientsPerAddress: 50,
+  // smtp-server's own fixed pause; postscreen waits 6 s, but only once a day per address, as we do.
+  greetingDelayMs: 100,
+  // postscreen_greet_ttl
+  greetingMemoryHours: 24,
 };
 
 export function resolveSessionLimits(limits: Partial<SessionLimits> | undefined): SessionLimits {
