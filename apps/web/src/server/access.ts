@@ -18,6 +18,7 @@ export const permissions = [
   "server.write",
   "policy.read",
   "policy.writeProvider",
+  "policy.writeCustomer",
   "policy.writeDomain",
   "audit.read",
 ] as const;
@@ -37,6 +38,7 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     "mailbox.write",
     "server.read",
     "policy.read",
+    "policy.writeCustomer",
     "policy.writeDomain",
     "audit.read",
   ],

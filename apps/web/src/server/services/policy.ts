@@ -1,61 +1,76 @@
-// The policy editor's service: provider defaults (rows 1, 2, 12, 13, 14), per-domain overrides of the
-// domain-level rows, and "propagate to all domains" with a preview. Loosening a setting needs explicit
-// confirmation; each change is one audit event with before/after.
-import { loadPolicyLayers, savePolicyOverrides, writeAudit, type Db } from "@mailwarden/db";
+// The policy editor's service, for every level: provider defaults, customer, domain and server values,
+// provider locks, and "propagate to all domains" with a preview. One function saves any level, so the
+// rules hold everywhere: a level sets only the keys its catalogue entry allows, a provider lock cannot be
+// loosened below (FORBIDDEN), loosening needs explicit confirmation, and the revision and its audit event
+// (before/after) are written in one transaction.
 import {
-  defaultPolicy,
+  loadPolicyLayers,
+  savePolicyOverrides,
+  setPolicyLock,
+  writeAudit,
+  type Db,
+  type PolicyScope,
+} from "@mailwarden/db";
+import {
+  isLockable,
   isLoosening,
+  lockViolations,
   policyOverridesSchema,
+  propagationChange,
   resolvePolicy,
   resolveWithSources,
+  sameValue,
   settingList,
   settings,
+  withProviderValue,
   type PolicyKey,
+  type PolicyLayers,
   type PolicyLevel,
   type PolicyOverrides,
 } from "@mailwarden/policy";
-import { assertCan, type Actor } from "../access";
+import { assertCan, can, isProviderStaff, scope, type Actor, type Permission } from "../access";
 import { AppError } from "../errors";
 import { auditActor } from "./audit";
 import { findDomain } from "./domains";
 
-export function describe(layers: Awaited<ReturnType<typeof loadPolicyLayers>>, level: PolicyLevel) {
+/** A change to one level; `null` for a key clears that level's own value so it inherits again. */
+export type LevelPatch = { [K in PolicyKey]?: PolicyOverrides[K] | null };
+
+/** Every setting that may be set at `level`, as the editor shows it. */
+export function describe(layers: PolicyLayers, level: PolicyLevel) {
   const resolved = resolveWithSources(layers);
   const own = layers[level] ?? {};
+  // What each setting would be if this level set nothing: shown next to "reset to inherited".
+  const inherited = resolveWithSources({ ...layers, [level]: undefined });
   return settingList
     .filter((s) => s.levels.includes(level))
-    .map((s) => ({
-      key: s.key,
-      row: s.row,
-      label: s.label,
-      group: s.group,
-      why: s.why,
-      looseningRisk: s.looseningRisk,
-      levels: s.levels,
-      secureDefault: s.secureDefault,
-      value: resolved[s.key].value,
-      source: resolved[s.key].source,
-      setHere: own[s.key] !== undefined,
-    }));
+    .map((s) => {
+      const lock = resolved[s.key].lock;
+      const ignoredHere = resolved[s.key].ignored?.find((i) => i.level === level);
+      return {
+        key: s.key,
+        row: s.row,
+        label: s.label,
+        group: s.group,
+        why: s.why,
+        looseningRisk: s.looseningRisk,
+        levels: s.levels,
+        secureDefault: s.secureDefault,
+        value: resolved[s.key].value,
+        source: resolved[s.key].source,
+        setHere: own[s.key] !== undefined,
+        inheritedValue: inherited[s.key].value,
+        inheritedSource: inherited[s.key].source,
+        isLockable: isLockable(s.key),
+        lock: lock ? { lockedBy: lock.lockedBy, lockedAt: lock.lockedAt } : null,
+        /** This level's own value when a provider lock keeps it out of force. */
+        ignoredValue: ignoredHere ? ignoredHere.value : null,
+        isIgnored: ignoredHere !== undefined,
+      };
+    });
 }
 
-function loosened(
-  before: PolicyOverrides,
-  after: PolicyOverrides,
-  inherited: ReturnType<typeof resolvePolicy>,
-) {
-  const out: { key: PolicyKey; label: string; risk: string }[] = [];
-  for (const key of Object.keys(after) as PolicyKey[]) {
-    const from = before[key] ?? inherited[key];
-    const to = after[key];
-    if (to !== undefined && isLoosening(key, from as never, to as never)) {
-      out.push({ key, label: settings[key].label, risk: settings[key].looseningRisk });
-    }
-  }
-  return out;
-}
-
-export function requireConfirmation(risks: ReturnType<typeof loosened>, confirmed: boolean) {
+function requireConfirmation(risks: { key: PolicyKey; label: string; risk: string }[], confirmed: boolean) {
   if (risks.length && !confirmed) {
     throw new AppError(
       "BAD_REQUEST",
@@ -65,38 +80,169 @@ export function requireConfirmation(risks: ReturnType<typeof loosened>, confirme
   }
 }
 
-export async function getProviderPolicy(prisma: Db, actor: Actor) {
-  assertCan(actor, "policy.read");
-  return { settings: describe(await loadPolicyLayers(prisma, {}), "provider") };
+function formatLockDate(date: Date): string {
+  return date.toISOString().slice(0, 16).replace("T", " ") + " UTC";
 }
 
-export async function updateProviderPolicy(
+/** Where a save lands: the level, its row scope, and how its audit event names it. */
+interface LevelTarget {
+  level: PolicyLevel;
+  scope: PolicyScope;
+  tenantId: string | null;
+  domainId?: string;
+  serverId?: string;
+  targetType: "policy" | "customer" | "domain" | "server";
+  targetId: string;
+  /** "Policy of example.com", "Provider defaults", … */
+  title: string;
+}
+
+/** The one save path of every level. */
+async function saveLevel(
   prisma: Db,
   actor: Actor,
-  input: { patch: PolicyOverrides; confirmLoosening: boolean },
+  target: LevelTarget,
+  layers: PolicyLayers,
+  input: { patch: LevelPatch; confirmLoosening: boolean },
   ip: string | null,
 ) {
-  assertCan(actor, "policy.writeProvider");
-  const patch = policyOverridesSchema.parse(input.patch);
-  const layers = await loadPolicyLayers(prisma, {});
-  const before = layers.provider ?? {};
-  const after = { ...before, ...patch };
-  requireConfirmation(loosened(before, patch, defaultPolicy), input.confirmLoosening);
+  const { level } = target;
+  const after: Record<string, unknown> = { ...(layers[level] ?? {}) };
+  for (const [key, value] of Object.entries(input.patch)) {
+    if (value === undefined) continue;
+    if (!settings[key as PolicyKey]?.levels.includes(level)) {
+      throw new AppError(
+        "BAD_REQUEST",
+        `${settings[key as PolicyKey]?.label ?? key} cannot be set per ${level}.`,
+      );
+    }
+    if (value === null) delete after[key];
+    else after[key] = value;
+  }
+  const parsed = policyOverridesSchema.safeParse(after);
+  if (!parsed.success) {
+    throw new AppError(
+      "BAD_REQUEST",
+      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+    );
+  }
+  const keys = (Object.keys(input.patch) as PolicyKey[]).filter((k) => input.patch[k] !== undefined);
+  if (level !== "provider") {
+    const setNow = Object.fromEntries(
+      keys.filter((k) => input.patch[k] !== null).map((k) => [k, input.patch[k]]),
+    ) as PolicyOverrides;
+    const violations = lockViolations(layers, level, setNow);
+    if (violations.length) {
+      throw new AppError(
+        "FORBIDDEN",
+        violations
+          .map(
+            (v) =>
+              `${v.label} is locked by the provider (${v.lock.lockedBy}, ${formatLockDate(v.lock.lockedAt)}): it cannot be looser than ${JSON.stringify(v.lockedValue)}.`,
+          )
+          .join(" "),
+        violations.map((v) => v.key),
+      );
+    }
+  }
+  const effectiveBefore = resolvePolicy(layers);
+  const effectiveAfter = resolvePolicy({ ...layers, [level]: parsed.data });
+  requireConfirmation(
+    keys
+      .filter((k) => isLoosening(k, effectiveBefore[k] as never, effectiveAfter[k] as never))
+      .map((k) => ({ key: k, label: settings[k].label, risk: settings[k].looseningRisk })),
+    input.confirmLoosening,
+  );
   return prisma.$transaction(async (tx) => {
-    const saved = await savePolicyOverrides(tx, { scope: "PROVIDER", settings: after, userId: actor.userId });
+    const saved = await savePolicyOverrides(tx, {
+      scope: target.scope,
+      tenantId: target.tenantId ?? undefined,
+      domainId: target.domainId,
+      serverId: target.serverId,
+      settings: parsed.data,
+      userId: actor.userId,
+    });
+    const changes = keys.map(
+      (k) =>
+        `${settings[k].label}: ${JSON.stringify(effectiveBefore[k])} → ${JSON.stringify(effectiveAfter[k])}`,
+    );
     await writeAudit(tx, {
       ...auditActor(actor, ip),
       type: "POLICY_CHANGED",
-      targetType: "policy",
-      targetId: "provider",
-      summary: `Provider defaults changed: ${Object.keys(patch)
-        .map((k) => settings[k as PolicyKey].label)
-        .join(", ")}`,
+      tenantId: target.tenantId,
+      targetType: target.targetType,
+      targetId: target.targetId,
+      summary: `${target.title} changed — ${changes.join("; ")}`,
       before: saved.before,
       after: saved.after,
     });
     return { revision: saved.revision };
   });
+}
+
+export async function getProviderPolicy(prisma: Db, actor: Actor) {
+  assertCan(actor, "policy.read");
+  return {
+    settings: describe(await loadPolicyLayers(prisma, {}), "provider"),
+    canLock: can(actor, "policy.writeProvider"),
+  };
+}
+
+export async function updateProviderPolicy(
+  prisma: Db,
+  actor: Actor,
+  input: { patch: LevelPatch; confirmLoosening: boolean },
+  ip: string | null,
+) {
+  assertCan(actor, "policy.writeProvider");
+  const target: LevelTarget = {
+    level: "provider",
+    scope: "PROVIDER",
+    tenantId: null,
+    targetType: "policy",
+    targetId: "provider",
+    title: "Provider defaults",
+  };
+  return saveLevel(prisma, actor, target, await loadPolicyLayers(prisma, {}), input, ip);
+}
+
+async function findCustomer(prisma: Db, actor: Actor, customerId: string, permission: Permission) {
+  const tenant = await prisma.tenant.findFirst({
+    where: { AND: [{ id: customerId }, scope.tenant(actor, permission)] },
+    select: { id: true, name: true },
+  });
+  if (!tenant) throw new AppError("NOT_FOUND", "Customer not found.");
+  return tenant;
+}
+
+export async function getCustomerPolicy(prisma: Db, actor: Actor, customerId: string) {
+  const customer = await findCustomer(prisma, actor, customerId, "policy.read");
+  const layers = await loadPolicyLayers(prisma, { tenantId: customer.id });
+  return { customerId: customer.id, settings: describe(layers, "customer") };
+}
+
+export async function updateCustomerPolicy(
+  prisma: Db,
+  actor: Actor,
+  input: { customerId: string; patch: LevelPatch; confirmLoosening: boolean },
+  ip: string | null,
+) {
+  // Outside the caller's customers it does not exist (NOT_FOUND); inside, writing needs writeCustomer.
+  const customer = await findCustomer(prisma, actor, input.customerId, "policy.read");
+  const isWritable = await prisma.tenant.count({
+    where: { AND: [{ id: customer.id }, scope.tenant(actor, "policy.writeCustomer")] },
+  });
+  if (!isWritable) throw new AppError("FORBIDDEN", "You do not have permission to do that.");
+  const target: LevelTarget = {
+    level: "customer",
+    scope: "CUSTOMER",
+    tenantId: customer.id,
+    targetType: "customer",
+    targetId: customer.id,
+    title: `Policy of customer ${customer.name}`,
+  };
+  const layers = await loadPolicyLayers(prisma, { tenantId: customer.id });
+  return saveLevel(prisma, actor, target, layers, input, ip);
 }
 
 export async function getDomainPolicy(prisma: Db, actor: Actor, domainId: string) {
@@ -106,59 +252,85 @@ export async function getDomainPolicy(prisma: Db, actor: Actor, domainId: string
   return { domainId: domain.id, settings: describe(layers, "domain") };
 }
 
-/** `null` for a key clears the domain's own value so it inherits again. */
 export async function updateDomainPolicy(
   prisma: Db,
   actor: Actor,
-  input: {
-    domainId: string;
-    patch: { [K in PolicyKey]?: PolicyOverrides[K] | null };
-    confirmLoosening: boolean;
-  },
+  input: { domainId: string; patch: LevelPatch; confirmLoosening: boolean },
   ip: string | null,
 ) {
   assertCan(actor, "policy.writeDomain");
   const domain = await findDomain(prisma, actor, input.domainId, "policy.writeDomain");
   const layers = await loadPolicyLayers(prisma, { tenantId: domain.tenantId, domainId: domain.id });
-  const before = layers.domain ?? {};
-  const after: Record<string, unknown> = { ...before };
-  for (const [key, value] of Object.entries(input.patch)) {
-    if (!settings[key as PolicyKey]?.levels.includes("domain")) {
-      throw new AppError("BAD_REQUEST", `${key} cannot be set per domain.`);
-    }
-    if (value === null) delete after[key];
-    else after[key] = value;
-  }
-  const parsedAfter = policyOverridesSchema.parse(after);
-  const effectiveBefore = resolvePolicy(layers);
-  const effectiveAfter = resolvePolicy({ ...layers, domain: parsedAfter });
-  const risks = (Object.keys(input.patch) as PolicyKey[])
-    .filter((k) => isLoosening(k, effectiveBefore[k] as never, effectiveAfter[k] as never))
-    .map((k) => ({ key: k, label: settings[k].label, risk: settings[k].looseningRisk }));
-  requireConfirmation(risks, input.confirmLoosening);
-  return prisma.$transaction(async (tx) => {
-    const saved = await savePolicyOverrides(tx, {
-      scope: "DOMAIN",
-      tenantId: domain.tenantId,
-      domainId: domain.id,
-      settings: parsedAfter,
-      userId: actor.userId,
-    });
-    const changes = (Object.keys(input.patch) as PolicyKey[]).map(
-      (k) =>
-        `${settings[k].label}: ${JSON.stringify(effectiveBefore[k])} → ${JSON.stringify(effectiveAfter[k])}`,
+  const target: LevelTarget = {
+    level: "domain",
+    scope: "DOMAIN",
+    tenantId: domain.tenantId,
+    domainId: domain.id,
+    targetType: "domain",
+    targetId: domain.id,
+    title: `Policy of ${domain.name}`,
+  };
+  return saveLevel(prisma, actor, target, layers, input, ip);
+}
+
+/** The server level's save, for ./server-policy (which finds the server through the tenancy scope). */
+export async function updateServerLevel(
+  prisma: Db,
+  actor: Actor,
+  server: { id: string; name: string; tenantId: string },
+  input: { patch: LevelPatch; confirmLoosening: boolean },
+  ip: string | null,
+) {
+  const layers = await loadPolicyLayers(prisma, { tenantId: server.tenantId, serverId: server.id });
+  const target: LevelTarget = {
+    level: "server",
+    scope: "SERVER",
+    tenantId: server.tenantId,
+    serverId: server.id,
+    targetType: "server",
+    targetId: server.id,
+    title: `Policy of server ${server.name}`,
+  };
+  return saveLevel(prisma, actor, target, layers, input, ip);
+}
+
+/** Locks or unlocks a provider setting: one audit event with the lock before and after. */
+export async function setLock(
+  prisma: Db,
+  actor: Actor,
+  input: { key: PolicyKey; isLocked: boolean },
+  ip: string | null,
+) {
+  assertCan(actor, "policy.writeProvider");
+  if (!isProviderStaff(actor)) throw new AppError("FORBIDDEN", "Only provider staff can lock settings.");
+  if (!isLockable(input.key)) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `${settings[input.key].label} is set only by the provider: nothing to lock.`,
     );
-    await writeAudit(tx, {
-      ...auditActor(actor, ip),
-      type: "POLICY_CHANGED",
-      tenantId: domain.tenantId,
-      targetType: "domain",
-      targetId: domain.id,
-      summary: `Policy of ${domain.name} changed — ${changes.join("; ")}`,
-      before: saved.before,
-      after: saved.after,
+  }
+  return prisma.$transaction(async (tx) => {
+    const result = await setPolicyLock(tx, {
+      key: input.key,
+      isLocked: input.isLocked,
+      userId: actor.userId,
+      label: actor.email,
     });
-    return { revision: saved.revision };
+    if (result.changed) {
+      const value = resolvePolicy(await loadPolicyLayers(tx as unknown as Db, {}))[input.key];
+      await writeAudit(tx, {
+        ...auditActor(actor, ip),
+        type: input.isLocked ? "POLICY_LOCKED" : "POLICY_UNLOCKED",
+        targetType: "policy",
+        targetId: input.key,
+        summary: input.isLocked
+          ? `${settings[input.key].label} locked at ${JSON.stringify(value)}: customers, domains and servers cannot loosen it`
+          : `${settings[input.key].label} unlocked`,
+        before: result.before ? { ...result.before, lockedAt: result.before.lockedAt.toISOString() } : null,
+        after: result.after ? { ...result.after, lockedAt: result.after.lockedAt.toISOString() } : null,
+      });
+    }
+    return { key: input.key, isLocked: input.isLocked, changed: result.changed };
   });
 }
 
@@ -172,45 +344,47 @@ export async function previewPropagation(prisma: Db, actor: Actor, key: PolicyKe
     include: { tenant: { select: { name: true } } },
   });
   const changes: { domainId: string; domain: string; customer: string; from: unknown; to: unknown }[] = [];
-  let providerValue: unknown = defaultPolicy[key];
   for (const d of domains) {
     const layers = await loadPolicyLayers(prisma, { tenantId: d.tenantId, domainId: d.id });
-    const from = resolvePolicy(layers)[key];
-    const to = resolvePolicy({ provider: layers.provider })[key];
-    providerValue = to;
-    if (JSON.stringify(from) !== JSON.stringify(to)) {
-      changes.push({ domainId: d.id, domain: d.name, customer: d.tenant.name, from, to });
-    }
+    const change = propagationChange(layers, key);
+    if (change) changes.push({ domainId: d.id, domain: d.name, customer: d.tenant.name, ...change });
   }
-  if (domains.length === 0) providerValue = resolvePolicy(await loadPolicyLayers(prisma, {}))[key];
-  return { key, label: settings[key].label, providerValue, totalDomains: domains.length, changes };
+  const providerLayers = await loadPolicyLayers(prisma, {});
+  return {
+    key,
+    label: settings[key].label,
+    providerValue: resolvePolicy(providerLayers)[key],
+    isLocked: providerLayers.locks?.[key] !== undefined,
+    totalDomains: domains.length,
+    changes,
+  };
 }
 
 export async function applyPropagation(prisma: Db, actor: Actor, key: PolicyKey, ip: string | null) {
   const preview = await previewPropagation(prisma, actor, key);
   await prisma.$transaction(async (tx) => {
-    const tenants = await tx.tenant.findMany({ select: { id: true } });
-    for (const t of tenants) {
-      const layers = await loadPolicyLayers(tx as unknown as Db, { tenantId: t.id });
-      if (layers.customer?.[key] === undefined) continue;
-      const { [key]: _dropped, ...rest } = layers.customer;
+    const db = tx as unknown as Db;
+    // Customer values first, then each domain's own: both are cleared so every domain inherits the provider.
+    for (const t of await tx.tenant.findMany({ select: { id: true } })) {
+      const layers = await loadPolicyLayers(db, { tenantId: t.id });
+      const cleared = withProviderValue(layers, key).customer;
+      if (!layers.customer || sameValue(cleared, layers.customer)) continue;
       await savePolicyOverrides(tx, {
         scope: "CUSTOMER",
         tenantId: t.id,
-        settings: rest,
+        settings: cleared ?? {},
         userId: actor.userId,
       });
     }
-    const domains = await tx.domain.findMany({ select: { id: true, tenantId: true } });
-    for (const d of domains) {
-      const layers = await loadPolicyLayers(tx as unknown as Db, { tenantId: d.tenantId, domainId: d.id });
-      if (layers.domain?.[key] === undefined) continue;
-      const { [key]: _dropped, ...rest } = layers.domain;
+    for (const d of await tx.domain.findMany({ select: { id: true, tenantId: true } })) {
+      const layers = await loadPolicyLayers(db, { tenantId: d.tenantId, domainId: d.id });
+      const cleared = withProviderValue(layers, key).domain;
+      if (!layers.domain || sameValue(cleared, layers.domain)) continue;
       await savePolicyOverrides(tx, {
         scope: "DOMAIN",
         tenantId: d.tenantId,
         domainId: d.id,
-        settings: rest,
+        settings: cleared ?? {},
         userId: actor.userId,
       });
     }

@@ -36,6 +36,7 @@ async function snapshotOfA() {
     policies: await prisma.policyRevision.count({
       where: { OR: [{ tenantId: a.tenantId }, { scope: "PROVIDER" }] },
     }),
+    locks: await prisma.policyLock.findMany({ orderBy: { key: "asc" } }),
     tokens: await prisma.enrollmentToken.findMany({
       where: { serverId: a.serverId },
       orderBy: { id: "asc" },

@@ -1,12 +1,15 @@
-// The policy editor: provider defaults, per-domain and per-server overrides, and propagation.
+// The policy editor: provider defaults and locks, customer, domain and server values, and propagation.
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { policySchema, settings, type PolicyKey } from "@mailwarden/policy";
 import {
   applyPropagation,
+  getCustomerPolicy,
   getDomainPolicy,
   getProviderPolicy,
   previewPropagation,
+  setLock,
+  updateCustomerPolicy,
   updateDomainPolicy,
   updateProviderPolicy,
 } from "../../services/policy";
@@ -15,45 +18,47 @@ import { protectedProcedure } from "../trpc";
 
 const id = z.string().min(1).max(64);
 const settingKey = z.enum(Object.keys(settings) as [PolicyKey, ...PolicyKey[]]);
-const domainPatch = policySchema
-  .pick({ requireSmtpAuth: true, passwordPolicy: true, catchAllMailbox: true })
-  .extend({
-    requireSmtpAuth: policySchema.shape.requireSmtpAuth.nullable(),
-    passwordPolicy: policySchema.shape.passwordPolicy.nullable(),
-    // null: the domain's own catch-all is removed (refuse unknown addresses, unless inherited)
-    catchAllMailbox: policySchema.shape.catchAllMailbox,
-  })
-  .partial()
-  .strict();
 
-// The server-level rows (1, 12, 13, 24, 25); null clears the server's own value so it inherits again.
-const serverPatch = z
-  .object({
-    relay: policySchema.shape.relay.nullable(),
-    tlsMinVersion: policySchema.shape.tlsMinVersion.nullable(),
-    authOnlyOverTls: policySchema.shape.authOnlyOverTls.nullable(),
-    retryScheduleMinutes: policySchema.shape.retryScheduleMinutes.nullable(),
-    serverRole: policySchema.shape.serverRole.nullable(),
-  })
+/**
+ * A change to one level: any setting with its own schema, or null to clear the level's own value so it
+ * inherits again. Built from the policy schema, so a new setting needs no router change; which keys a
+ * level may set is the service's check (BAD_REQUEST otherwise).
+ */
+const levelPatch = z
+  .object(
+    Object.fromEntries(
+      Object.entries(policySchema.shape).map(([key, schema]) => [key, schema.nullable()]),
+    ) as { [K in PolicyKey]: z.ZodNullable<(typeof policySchema.shape)[K]> },
+  )
   .partial()
   .strict();
+const confirmLoosening = z.boolean().default(false);
 
 export const policyRouter = {
   provider: protectedProcedure.query(({ ctx }) => getProviderPolicy(ctx.prisma, ctx.actor)),
   updateProvider: protectedProcedure
-    .input(z.object({ patch: policySchema.partial().strict(), confirmLoosening: z.boolean().default(false) }))
+    .input(z.object({ patch: levelPatch, confirmLoosening }))
     .mutation(({ ctx, input }) => updateProviderPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
+  setLock: protectedProcedure
+    .input(z.object({ key: settingKey, isLocked: z.boolean() }))
+    .mutation(({ ctx, input }) => setLock(ctx.prisma, ctx.actor, input, ctx.ip)),
+  customer: protectedProcedure
+    .input(z.object({ customerId: id }))
+    .query(({ ctx, input }) => getCustomerPolicy(ctx.prisma, ctx.actor, input.customerId)),
+  updateCustomer: protectedProcedure
+    .input(z.object({ customerId: id, patch: levelPatch, confirmLoosening }))
+    .mutation(({ ctx, input }) => updateCustomerPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
   domain: protectedProcedure
     .input(z.object({ domainId: id }))
     .query(({ ctx, input }) => getDomainPolicy(ctx.prisma, ctx.actor, input.domainId)),
   updateDomain: protectedProcedure
-    .input(z.object({ domainId: id, patch: domainPatch, confirmLoosening: z.boolean().default(false) }))
+    .input(z.object({ domainId: id, patch: levelPatch, confirmLoosening }))
     .mutation(({ ctx, input }) => updateDomainPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
   server: protectedProcedure
     .input(z.object({ serverId: id }))
     .query(({ ctx, input }) => getServerPolicy(ctx.prisma, ctx.actor, input.serverId)),
   updateServer: protectedProcedure
-    .input(z.object({ serverId: id, patch: serverPatch, confirmLoosening: z.boolean().default(false) }))
+    .input(z.object({ serverId: id, patch: levelPatch, confirmLoosening }))
     .mutation(({ ctx, input }) => updateServerPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
   previewPropagation: protectedProcedure
     .input(z.object({ key: settingKey }))
