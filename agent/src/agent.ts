@@ -5,6 +5,8 @@ import type { Logger } from "pino";
 import type { Posture } from "@mailwarden/protocol";
 import { DkimKeyStore } from "./dkim/dkim-keys";
 import { signingDomains } from "./dkim/dkim-sign";
+import { availableParallelism } from "node:os";
+import { AuthenticationPool } from "./auth/authentication-pool";
 import { DeliveryWorker } from "./delivery/delivery-worker";
 import { createDnsResolver } from "./dns/resolver";
 import { HubClient, type ApplyResult } from "./hub/hub-client";
@@ -67,6 +69,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     timeoutMs: settings.dnsTimeoutMs,
     cacheSeconds: settings.dnsCacheSeconds,
   });
+  const authenticationPool = createAuthenticationPool(settings.authThreads, dns, logger);
   const dkimKeys = new DkimKeyStore(settings.stateDir, logger.child({ component: "dkim" }));
   const tls = await loadTlsMaterial({
     stateDir: settings.stateDir,
@@ -93,11 +96,15 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     tls,
     initialConfig,
     dns,
+    authenticator: authenticationPool ?? undefined,
     dkimKeys,
     queue,
     logger: logger.child({ component: "smtp" }),
     sessionLimits: settings.smtp,
     closeTimeoutMs: settings.shutdownGraceMs,
+  }).catch(async (error: unknown) => {
+    await authenticationPool?.close();
+    throw error;
   });
   // POP3 serves the same mailboxes under the same config, certificate and TLS policy as SMTP.
   const pop3Server = await Pop3Server.start({
@@ -111,6 +118,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     closeTimeoutMs: settings.shutdownGraceMs,
   }).catch(async (error: unknown) => {
     await mailServer.close();
+    await authenticationPool?.close();
     throw error;
   });
   // Recovers what a crash left in the queue, then delivers as messages arrive and retries fall due.
@@ -193,11 +201,23 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         await hub?.stop();
         await Promise.all([mailServer.close(), pop3Server.close()]);
         await delivery.stop();
+        await authenticationPool?.close();
         logger.info("agent stopped");
       })();
       return stopping;
     },
   };
+}
+
+/** Worker threads for mailauth: one per core beyond the first (1 to 4) unless the settings say. */
+function createAuthenticationPool(
+  threads: number | undefined,
+  dns: ReturnType<typeof createDnsResolver>,
+  logger: Logger,
+): AuthenticationPool | null {
+  const size = threads ?? Math.min(4, Math.max(1, availableParallelism() - 1));
+  if (size === 0) return null;
+  return new AuthenticationPool({ size, resolver: dns, logger: logger.child({ component: "auth" }) });
 }
 
 /** The last config the hub got applied, or locked-down defaults. A broken file never loosens anything. */

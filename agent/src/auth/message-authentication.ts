@@ -13,8 +13,9 @@ export const AUTHENTICATION_TIMEOUT_MS = 9_000;
 
 export type MessageAuthentication = AuthenticateResult;
 
-export interface AuthenticateMessageOptions {
-  message: Buffer;
+/** What mailauth needs to know about one message; plain data, so it can be posted to a worker thread. */
+export interface AuthenticationRequest {
+  message: Uint8Array;
   /** Client IP as the socket saw it (an IPv4-mapped IPv6 address is fine). */
   ip: string;
   /** EHLO/HELO name; falls back to the IP. */
@@ -23,9 +24,20 @@ export interface AuthenticateMessageOptions {
   sender: string;
   /** Our host name: the authserv-id of the Authentication-Results header. */
   hostname: string;
-  resolver: DnsResolver;
   /** Row 10: verify ARC chains (DKIM itself is always verified, DMARC depends on it). */
   verifyArc: boolean;
+}
+
+/** Runs mailauth for one message (in a worker thread: ./authentication-pool). */
+export interface Authenticator {
+  authenticate(request: AuthenticationRequest): Promise<MessageAuthentication>;
+}
+
+export interface AuthenticateMessageOptions extends AuthenticationRequest {
+  message: Buffer;
+  resolver: DnsResolver;
+  /** Where mailauth runs; in this thread when absent. */
+  authenticator?: Authenticator | undefined;
   timeoutMs?: number;
 }
 
@@ -40,24 +52,44 @@ export async function authenticateMessage(
       timeoutMs,
     );
   });
+  const request: AuthenticationRequest = {
+    message: options.message,
+    ip: options.ip,
+    helo: options.helo,
+    sender: options.sender,
+    hostname: options.hostname,
+    verifyArc: options.verifyArc,
+  };
   try {
     return await Promise.race([
-      authenticate(options.message, {
-        ip: options.ip,
-        helo: options.helo || undefined,
-        sender: options.sender,
-        mta: options.hostname,
-        resolver: (name, rrtype) =>
-          options.resolver.resolve(name, rrtype as RecordType) as Promise<string[][] | string[]>,
-        disableArc: !options.verifyArc,
-        // BIMI fetches logos over HTTPS: not a lockdown check, and no network access outside DNS.
-        disableBimi: true,
-      }),
+      options.authenticator
+        ? options.authenticator.authenticate(request)
+        : runMailauth(request, (name, rrtype) => options.resolver.resolve(name, rrtype)),
       timeout,
     ]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** mailauth's authenticate() with every lookup through `resolve` (the agent's one resolver). */
+export function runMailauth(
+  request: AuthenticationRequest,
+  resolve: (name: string, rrtype: RecordType) => Promise<unknown>,
+): Promise<MessageAuthentication> {
+  return authenticate(
+    Buffer.from(request.message.buffer, request.message.byteOffset, request.message.byteLength),
+    {
+      ip: request.ip,
+      helo: request.helo || undefined,
+      sender: request.sender,
+      mta: request.hostname,
+      resolver: (name, rrtype) => resolve(name, rrtype as RecordType) as Promise<string[][] | string[]>,
+      disableArc: !request.verifyArc,
+      // BIMI fetches logos over HTTPS: not a lockdown check, and no network access outside DNS.
+      disableBimi: true,
+    },
+  );
 }
 
 export type SpfResult = "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror";

@@ -26,6 +26,7 @@ import {
   authenticationHeaders,
   removeForgedResults,
   spfResultOf,
+  type Authenticator,
   type MessageAuthentication,
   type SpfResult,
 } from "./message-authentication";
@@ -52,6 +53,8 @@ export interface MessageCheckOptions {
   message: Buffer;
   hostname: string;
   resolver: DnsResolver;
+  /** Where mailauth runs (worker threads); in this thread when absent. */
+  authenticator?: Authenticator | undefined;
   dkimKeys: DkimKeyStore;
   logger: Logger;
 }
@@ -74,6 +77,7 @@ async function checkInbound(options: MessageCheckOptions): Promise<MessageVerdic
         sender,
         hostname: options.hostname,
         resolver: options.resolver,
+        authenticator: options.authenticator,
         verifyArc: facts.config.server.dkimVerify,
       });
       // A rule that gave up waiting (timeout) leaves this promise behind: never an unhandled rejection.

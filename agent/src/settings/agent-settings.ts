@@ -51,6 +51,8 @@ export const agentSettingsSchema = z
     dnsServers: z.array(z.string().min(1).max(64)).max(8).optional(),
     /** How long one DNS query waits for an answer before it is retried once (default 5000 ms). */
     dnsTimeoutMs: z.number().int().min(50).max(30_000).optional(),
+    /** Worker threads verifying SPF/DKIM/DMARC/ARC (default: cores - 1, 1 to 4; 0 = the main thread). */
+    authThreads: z.number().int().min(0).max(16).optional(),
     /** How long a DNS answer is reused (default 60 s; 0 = ask every time). */
     dnsCacheSeconds: z.number().int().min(0).max(3600).optional(),
     /** A real certificate; without it a self-signed one is generated into <stateDir>/tls/. */
@@ -104,10 +106,6 @@ export const agentSettingsSchema = z
       .object({
         /** No complete command line (or DATA slower than 500 bytes/s) for this long: 421, closed. */
         idleTimeoutMs: z.number().int().min(100).default(60_000),
-        /** Concurrent sessions per listener. */
-        maxClients: z.number().int().min(1).default(500),
-        /** Concurrent sessions per listener from one client address. */
-        maxClientsPerAddress: z.number().int().min(1).default(50),
         /** Inbound only: pause before the greeting; talking earlier gets 421 (0 = no pause). */
         greetingDelayMs: z.number().int().min(0).max(30_000).default(100),
         /** Inbound only: an address that waited politely is greeted at once for this long (0 = never). */
@@ -120,8 +118,6 @@ export const agentSettingsSchema = z
       .strict()
       .default({
         idleTimeoutMs: 60_000,
-        maxClients: 500,
-        maxClientsPerAddress: 50,
         greetingDelayMs: 100,
         greetingMemoryHours: 24,
       }),

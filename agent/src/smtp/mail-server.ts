@@ -13,21 +13,27 @@ import type {
   SMTPServerDataStream,
   SMTPServerSession,
 } from "smtp-server";
+import type { Authenticator } from "../auth/message-authentication";
 import { checkMessage } from "../auth/message-checks";
 import type { DkimKeyStore } from "../dkim/dkim-keys";
 import type { DnsResolver } from "../dns/resolver";
 import { newMessageId, type MailQueue, type NewQueueRecipient } from "../queue/queue";
 import { findDomain, splitAddress, type ActiveConfig } from "./active-config";
 import { verifyMailboxPassword } from "./authenticate";
+import type { ClientLimits } from "./hostile/connection-limits";
 import type { SessionLimits } from "./hostile/limits";
 import { readMessage } from "./hostile/read-message";
+import { OutboundCounters, type Reservation } from "./outbound-counters";
+import { isHostItself, isWhitelistedFor } from "./ip-lists";
 import { hideAuth, PolicySmtpServer, unhideAuth, type Reply } from "./policy-smtp-server";
 import { receivedHeader } from "./received-header";
 import { expandRecipient } from "./recipients";
 import {
   authRules,
+  connectRules,
   isAuthOfferedBeforeTls,
   mailFromRules,
+  messageRules,
   phaseFallback,
   rcptToRules,
   runRules,
@@ -55,6 +61,8 @@ export interface MailServerOptions {
   initialConfig: ActiveConfig;
   /** The agent's one DNS resolver: SPF, DKIM, DMARC and ARC lookups of inbound mail. */
   dns: DnsResolver;
+  /** Worker threads that run SPF/DKIM/DMARC/ARC; in the main thread when absent. */
+  authenticator?: Authenticator | undefined;
   /** Keys that sign outbound mail of local domains (row 11). */
   dkimKeys: DkimKeyStore;
   /** Where accepted mail goes before the 250; the delivery worker takes it from there. */
@@ -62,7 +70,7 @@ export interface MailServerOptions {
   logger: Logger;
   /** How long open sessions may finish on close before they get a 421. */
   closeTimeoutMs: number;
-  /** Idle timeout and connection caps against hostile clients (settings `smtp`). */
+  /** Idle timeout and greeting pause against hostile clients (settings `smtp`); connection caps are policy. */
   sessionLimits?: Partial<SessionLimits> | undefined;
 }
 
@@ -91,6 +99,8 @@ export class MailServer {
   readonly #servers = new Map<ListenerName, PolicySmtpServer>();
   readonly #sessions = new WeakMap<SMTPServerSession, SessionState>();
   readonly #ports = new Map<ListenerName, number>();
+  /** Row 20's sending counts; they outlive config changes, not restarts. */
+  readonly #outboundCounters = new OutboundCounters();
 
   private constructor(options: MailServerOptions) {
     this.#options = options;
@@ -175,6 +185,7 @@ export class MailServer {
       logger: false,
       closeTimeout: this.#options.closeTimeoutMs,
       sessionLimits: this.#options.sessionLimits,
+      connectionLimitsFor: (remoteAddress) => this.#connectionLimitsFor(remoteAddress),
       pauseGreeting: name === "inbound",
       guardLogger: this.#logger.child({ listener: name }),
       onHiddenAuth: (session) => this.#onHiddenAuth(session),
@@ -227,6 +238,18 @@ export class MailServer {
       isSecure: session.secure,
       authenticatedUser: typeof session.user === "string" ? session.user : null,
       config,
+      outboundCounters: this.#outboundCounters,
+    };
+  }
+
+  /** Row 15 for one client, from the current policy; the host itself and row 19's whitelist skip per-address limits. */
+  #connectionLimitsFor(remoteAddress: string): ClientLimits {
+    const policy = this.#current.server;
+    return {
+      limits: policy.connectionLimits,
+      isPerAddressExempt:
+        isHostItself(remoteAddress) ||
+        isWhitelistedFor(policy, remoteAddress, "connection-limits", Date.now()),
     };
   }
 
@@ -244,7 +267,18 @@ export class MailServer {
     });
     if (!session.secure && !isAuthOfferedBeforeTls(config.server)) hideAuth(session);
     this.#logger.debug({ session: session.id, listener, remoteAddress: session.remoteAddress }, "connection");
-    callback();
+    // Rows 17 and 19: blacklist and DNS blocklists, before the greeting; a refusal closes the connection.
+    const facts = { ...this.#facts(session, config), dns: this.#options.dns, logger: this.#logger };
+    runRules("connect", connectRules, facts, phaseFallback.connect, this.#logger)
+      .then(({ outcome }) => {
+        // A greeting-time tempfail is 421 (RFC 5321 3.8): the client retries later, elsewhere or here.
+        if (outcome.action === "tempfail") return callback(smtpError({ ...outcome, code: 421 }));
+        callback(toCallbackError(outcome));
+      })
+      .catch((error: unknown) => {
+        this.#logger.error({ phase: "connect", session: session.id, err: error }, "connect check failed");
+        callback(smtpError({ code: 421, message: tempfailReply.message }));
+      });
   }
 
   #onSecure(
@@ -362,6 +396,9 @@ export class MailServer {
   ): Promise<void> {
     const id = newMessageId();
     const logBase = { phase: "data", session: session.id, listener: this.#state(session).listener, id };
+    // Sends counted by the throttle (row 20): given back unless the message is queued.
+    const reservations: Reservation[] = [];
+    let isQueued = false;
     try {
       // Size, bare CR/LF (SMTP smuggling), NUL and line-length guards; logged with their rule id.
       const received = await readMessage(stream, {
@@ -373,15 +410,38 @@ export class MailServer {
       const body = received.body;
       const state = this.#state(session);
       const config = state.transactionConfig;
+      const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+      // Rows 3, 18, 20: the message's From header, its links and the sending limits, for every session.
+      const tags: string[] = [];
+      const { outcome: messageOutcome } = await runRules(
+        "data",
+        messageRules,
+        {
+          ...this.#facts(session, config),
+          sender,
+          recipients: session.envelope.rcptTo.map((recipient) => recipient.address),
+          message: body,
+          dns: this.#options.dns,
+          addHeader: (field) => tags.push(`${field}\r\n`),
+          holdReservation: (reservation) => reservations.push(reservation),
+        },
+        phaseFallback.data,
+        this.#logger,
+        { from: sender, id },
+      );
+      if (messageOutcome.action === "reject" || messageOutcome.action === "tempfail") {
+        return callback(smtpError(messageOutcome));
+      }
       // Rows 8-11: SPF/DKIM/DMARC of mail from outside (refuse, tag or Junk), DKIM signature on users' mail.
       const verdict = await checkMessage({
         facts: this.#facts(session, config),
-        sender: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+        sender,
         recipients: session.envelope.rcptTo.map((recipient) => recipient.address),
         helo: session.hostNameAppearsAs,
         message: body,
         hostname: this.#options.hostname,
         resolver: this.#options.dns,
+        authenticator: this.#options.authenticator,
         dkimKeys: this.#options.dkimKeys,
         logger: this.#logger,
       });
@@ -411,12 +471,12 @@ export class MailServer {
               address: mailbox.address,
               mailbox: { domain, localPart: mailbox.localPart },
               folder: verdict.folder,
-              prepend: verdict.headers + header(mailbox.address),
+              prepend: tags.join("") + verdict.headers + header(mailbox.address),
             });
           } else if (!recipients.has(target.address)) {
             recipients.set(target.address, {
               address: target.address,
-              prepend: verdict.headers + header(),
+              prepend: tags.join("") + verdict.headers + header(),
             });
           }
         }
@@ -431,6 +491,7 @@ export class MailServer {
         { id, mailFrom, recipients: [...recipients.values()], authenticatedUser: user, spf: verdict.spf },
         verdict.message,
       );
+      isQueued = true;
       const queued = [...recipients.values()];
       this.#logger.info(
         {
@@ -448,6 +509,8 @@ export class MailServer {
       this.#logger.error({ ...logBase, outcome: "tempfail", err: error }, "could not store message");
       stream.resume();
       callback(smtpError(tempfailReply));
+    } finally {
+      if (!isQueued) for (const reservation of reservations) reservation.release();
     }
   }
 }
