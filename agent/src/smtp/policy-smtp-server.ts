@@ -33,7 +33,7 @@ import { authBase64 } from "./hostile/auth-base64";
 import { commandName, type CommandLine } from "./hostile/command";
 import { commandControlChars } from "./hostile/command-control-chars";
 import { commandLineLength, HARD_COMMAND_LINE_OCTETS } from "./hostile/command-line-length";
-import { checkConnectionLimits } from "./hostile/connection-limits";
+import { checkConnectionLimits, ConnectionRate, type ClientLimits } from "./hostile/connection-limits";
 import { EARLY_TALKER_RULE, GreetingPause } from "./hostile/early-talker";
 import { ErrorBudget } from "./hostile/error-limit";
 import { SessionDeadline, sweepIntervalMs } from "./hostile/idle-timeout";
@@ -47,8 +47,10 @@ export type { Reply };
 export interface PolicySmtpServerOptions extends SMTPServerOptions {
   /** Answers an AUTH attempt on a session whose AUTH is hidden. null → let smtp-server answer. */
   onHiddenAuth(session: SMTPServerSession): Promise<Reply | null>;
-  /** Idle timeout and connection caps; missing values take ./hostile/limits defaults. */
+  /** Idle timeout and greeting pause; missing values take ./hostile/limits defaults. */
   sessionLimits?: Partial<SessionLimits> | undefined;
+  /** Row 15: the connection limits a client address is held to, from the current policy. */
+  connectionLimitsFor(remoteAddress: string): ClientLimits;
   /** Pause the greeting for unknown clients (the inbound listener); submission ports greet at once. */
   pauseGreeting?: boolean | undefined;
   /** Where guard decisions are logged, with their rule id. */
@@ -95,7 +97,9 @@ class PolicySmtpConnection extends SMTPConnection {
       const refusal = checkConnectionLimits(
         this._server.connections,
         this,
-        this.#policy.sessionLimits,
+        this.#policy.connectionLimitsFor(this.remoteAddress),
+        this.#policy.connectionRate,
+        Date.now(),
         this.name,
       );
       if (refusal) return this.#refuse("connect", refusal);
@@ -233,6 +237,9 @@ export class PolicySmtpServer extends SMTPServer {
   readonly onHiddenAuth: PolicySmtpServerOptions["onHiddenAuth"];
   readonly sessionLimits: SessionLimits;
   readonly guardLogger: Logger | undefined;
+  readonly connectionLimitsFor: PolicySmtpServerOptions["connectionLimitsFor"];
+  /** New connections per client address in the last minute, on this listener. */
+  readonly connectionRate = new ConnectionRate();
   /** null on submission listeners: no pause before the greeting. */
   readonly greetingPause: GreetingPause | null;
   readonly #sweep: NodeJS.Timeout;
@@ -241,7 +248,8 @@ export class PolicySmtpServer extends SMTPServer {
     const limits = resolveSessionLimits(options.sessionLimits);
     super({
       ...options,
-      maxClients: limits.maxClients,
+      // Row 15's maxConcurrent, refreshed from the policy on every accepted socket (_acceptSocket).
+      maxClients: options.connectionLimitsFor("").limits.maxConcurrent,
       maxCommandLength: HARD_COMMAND_LINE_OCTETS,
       // smtp-server's byte-based idle timeout stays as a backstop behind session.idle-timeout; it is
       // also the idle limit of implicit-TLS handshakes and of half-closed sockets.
@@ -250,6 +258,7 @@ export class PolicySmtpServer extends SMTPServer {
     this.onHiddenAuth = options.onHiddenAuth;
     this.sessionLimits = limits;
     this.guardLogger = options.guardLogger;
+    this.connectionLimitsFor = options.connectionLimitsFor;
     this.greetingPause = options.pauseGreeting
       ? new GreetingPause(limits.greetingDelayMs, limits.greetingMemoryHours)
       : null;
@@ -269,6 +278,8 @@ export class PolicySmtpServer extends SMTPServer {
   }
 
   override _acceptSocket(socket: net.Socket, handshake: boolean): (() => void) | false {
+    // smtp-server caps implicit-TLS handshakes in progress with its own option: keep it on the policy.
+    this.options.maxClients = this.connectionLimitsFor(socket.remoteAddress ?? "").limits.maxConcurrent;
     const release = super._acceptSocket(socket, handshake);
     if (!release || !handshake) return release;
     // An implicit-TLS handshake must finish within the idle timeout, however slowly its bytes trickle.

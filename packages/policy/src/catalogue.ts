@@ -43,6 +43,12 @@ export const defaultPolicy: Policy = {
   dmarcCompliance: "honor-policy",
   dkimVerify: true,
   dkimSigning: true,
+  connectionLimits: { maxConcurrent: 500, maxPerIp: 10, maxNewPerIpPerMinute: 60 },
+  rdnsCheck: "tag",
+  dnsBlocklists: true,
+  dnsBlocklistZones: ["zen.spamhaus.org"],
+  ipBlacklist: [],
+  ipWhitelist: [],
   retryScheduleMinutes: [10, 10, 10, 1440],
   serverRole: { role: "primary", relayHost: null, backupDomains: [] },
 };
@@ -170,6 +176,66 @@ export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
     why: "Outbound mail is signed with a key generated on the server, so recipients can verify it.",
     looseningRisk: "Recipients cannot verify this domain's mail, and DMARC fails for it.",
   },
+  connectionLimits: {
+    key: "connectionLimits",
+    row: 15,
+    label: "Connection limits",
+    group: "Limits & abuse detection",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.connectionLimits,
+    why: "Per listener at most 500 sessions, 10 from one address and 60 new ones per address per minute (421 past them), so one host cannot lock everyone else out. The server's own 127.0.0.1 / ::1 count only towards the total.",
+    looseningRisk: "One host can hold more sessions or reconnect faster: floods and dictionary attacks run quicker.",
+  },
+  rdnsCheck: {
+    key: "rdnsCheck",
+    row: 16,
+    label: "Reverse DNS / EHLO check",
+    group: "Anti-spam",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.rdnsCheck,
+    why: "Inbound senders without forward-confirmed reverse DNS, or whose EHLO name does not match it, are tagged in a header and the log (or refused with 550). Submission ports are not checked.",
+    looseningRisk: "Mail from hosts that hide who they are (bots on home connections) is no longer marked.",
+  },
+  dnsBlocklists: {
+    key: "dnsBlocklists",
+    row: 17,
+    label: "DNS blocklists",
+    group: "Anti-spam",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.dnsBlocklists,
+    why: "Inbound clients listed on a DNS blocklist are refused at connect (554 naming the list). Submission ports are not checked: users on home connections are on such lists.",
+    looseningRisk: "Known spam sources and botnets can connect and send.",
+  },
+  dnsBlocklistZones: {
+    key: "dnsBlocklistZones",
+    row: 17,
+    label: "DNS blocklist zones",
+    group: "Anti-spam",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.dnsBlocklistZones,
+    why: "The blocklists asked about each inbound client address.",
+    looseningRisk: "With fewer lists, fewer known spam sources are refused.",
+  },
+  ipBlacklist: {
+    key: "ipBlacklist",
+    row: 19,
+    label: "IP blacklist",
+    group: "Limits & abuse detection",
+    levels: ["provider", "customer", "server"],
+    secureDefault: defaultPolicy.ipBlacklist,
+    why: "Listed addresses and networks are refused with 554 at connect on every listener, until the entry expires.",
+    looseningRisk: "A removed or shortened entry lets that address connect again.",
+  },
+  ipWhitelist: {
+    key: "ipWhitelist",
+    row: 19,
+    label: "IP whitelist",
+    group: "Limits & abuse detection",
+    levels: ["provider", "customer", "server"],
+    secureDefault: defaultPolicy.ipWhitelist,
+    why: "Empty: every client gets every check. An entry skips only the checks it names (connection limits, DNS blocklists, reverse DNS), never authentication or the blacklist.",
+    looseningRisk: "The listed addresses skip the named checks: a compromised or reassigned address there is trusted.",
+  },
   retryScheduleMinutes: {
     key: "retryScheduleMinutes",
     row: 24,
@@ -217,6 +283,7 @@ export function isLoosening<K extends PolicyKey>(key: K, before: Policy[K], afte
     }
     case "dkimVerify":
     case "dkimSigning":
+    case "dnsBlocklists":
       return before === true && after === false;
     case "passwordPolicy": {
       const b = before as Policy["passwordPolicy"];
@@ -228,6 +295,34 @@ export function isLoosening<K extends PolicyKey>(key: K, before: Policy[K], afte
         (b.forbidUserOrDomainName && !a.forbidUserOrDomainName)
       );
     }
+    case "rdnsCheck": {
+      const strength = ["off", "tag", "reject"];
+      return strength.indexOf(after as string) < strength.indexOf(before as string);
+    }
+    case "dnsBlocklistZones":
+      return (before as string[]).some((zone) => !(after as string[]).includes(zone));
+    case "connectionLimits": {
+      const b = before as Policy["connectionLimits"];
+      const a = after as Policy["connectionLimits"];
+      return (
+        a.maxConcurrent > b.maxConcurrent ||
+        a.maxPerIp > b.maxPerIp ||
+        a.maxNewPerIpPerMinute > b.maxNewPerIpPerMinute
+      );
+    }
+    case "ipBlacklist": {
+      // Loosening: an entry gone, or ending sooner than before.
+      return (before as Policy["ipBlacklist"]).some((old) => {
+        const kept = (after as Policy["ipBlacklist"]).find((entry) => entry.network === old.network);
+        return !kept || ends(kept) < ends(old);
+      });
+    }
+    case "ipWhitelist":
+      // Loosening: an address skips something it did not skip before, or for longer.
+      return (after as Policy["ipWhitelist"]).some((entry) => {
+        const old = (before as Policy["ipWhitelist"]).find((known) => known.network === entry.network);
+        return !old || entry.skips.some((skip) => !old.skips.includes(skip)) || ends(entry) > ends(old);
+      });
     case "serverRole":
       // A role change is a routing decision, not a weaker check: its card asks nothing more.
       return false;
@@ -236,6 +331,11 @@ export function isLoosening<K extends PolicyKey>(key: K, before: Policy[K], afte
       // loosening (confirmed, and refused under a provider lock), so a new setting is safe by default.
       return !sameValue(after, before) && !sameValue(after, settings[key].secureDefault);
   }
+}
+
+/** When an IP list entry stops applying, in ms; null (never) is the furthest future. */
+function ends(entry: { expiresAt: string | null }): number {
+  return entry.expiresAt === null ? Infinity : Date.parse(entry.expiresAt);
 }
 
 /** Deep equality of two policy values (plain JSON: primitives, arrays, objects). */

@@ -1,5 +1,6 @@
 // Public surface of the policy package.
 export * from "./schema";
+export * from "./connection-schema";
 export * from "./catalogue";
 export * from "./resolve";
 export * from "./password";

@@ -2,6 +2,12 @@
 // forms, the tRPC inputs, the hub and the agent — validates against these, so a setting means the same
 // thing everywhere. Rows not yet editable keep their secure default here until their issue lands.
 import { z } from "zod";
+import {
+  connectionLimitsSchema,
+  ipBlacklistEntrySchema,
+  ipWhitelistEntrySchema,
+  rdnsCheckModes,
+} from "./connection-schema";
 
 export const relayModes = ["nobody", "authenticated-or-whitelist", "local-networks"] as const;
 export const tlsVersions = ["TLSv1.2", "TLSv1.3"] as const;
@@ -91,6 +97,11 @@ export const passwordPolicySchema = z.object({
 });
 export type PasswordPolicy = z.infer<typeof passwordPolicySchema>;
 
+const dnsZoneName = z
+  .string()
+  .max(253)
+  .regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/, "must be a DNS zone name");
+
 /** The full, resolved policy: every key present. */
 export const policySchema = z.object({
   /** Row 1 — who may relay to remote domains. */
@@ -120,6 +131,18 @@ export const policySchema = z.object({
   dkimVerify: z.boolean(),
   /** Row 11 — sign outbound mail of the domain with a key generated on the agent. */
   dkimSigning: z.boolean(),
+  /** Row 15 — connection caps per listener; past them a client gets 421 instead of the greeting. */
+  connectionLimits: connectionLimitsSchema,
+  /** Row 16 — forward-confirmed reverse DNS of the client and its EHLO name, on the inbound listener. */
+  rdnsCheck: z.enum(rdnsCheckModes),
+  /** Row 17 — the client address is looked up in DNS blocklists at connect (554 naming the list). */
+  dnsBlocklists: z.boolean(),
+  /** Row 17 — the DNS blocklist zones asked. */
+  dnsBlocklistZones: z.array(dnsZoneName).max(10),
+  /** Row 19 — addresses and networks refused with 554 at connect. */
+  ipBlacklist: z.array(ipBlacklistEntrySchema).max(1000),
+  /** Row 19 — addresses and networks that skip the checks each entry names (never AUTH). */
+  ipWhitelist: z.array(ipWhitelistEntrySchema).max(1000),
   /** Row 24 — minutes between delivery attempts; after the last one the message bounces (row 6). */
   retryScheduleMinutes: z.array(z.number().int().min(1).max(10080)).min(1).max(20),
   /** Row 25 — primary, backup MX, gateway or smarthost: where accepted mail is routed. */

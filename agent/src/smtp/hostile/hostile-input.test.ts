@@ -32,17 +32,20 @@ beforeAll(async () => {
   });
   agent = await startAgent({
     config: loopbackSettings(state.dir, {
-      smtp: { idleTimeoutMs: IDLE_MS, maxClients: 40, maxClientsPerAddress: 15 },
+      smtp: { idleTimeoutMs: IDLE_MS },
     }),
     logger: pino({ level: "debug" }, sink),
     connectToHub: false,
   });
   const hash = await hashPassword(ALICE_PASSWORD);
   const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`u${i}`, hash]));
-  const config = agentConfig([
-    { name: "example.test", policy: { requireSmtpAuth: true }, mailboxes: { alice: hash, bob: hash } },
-    { name: "many.test", policy: { requireSmtpAuth: false }, mailboxes: many },
-  ]);
+  const config = agentConfig(
+    [
+      { name: "example.test", policy: { requireSmtpAuth: true }, mailboxes: { alice: hash, bob: hash } },
+      { name: "many.test", policy: { requireSmtpAuth: false }, mailboxes: many },
+    ],
+    { connectionLimits: { maxConcurrent: 40, maxPerIp: 15, maxNewPerIpPerMinute: 60 } },
+  );
   expect(await agent.applyConfig(1, config)).toEqual({ ok: true, revision: 1 });
 });
 
@@ -467,9 +470,10 @@ describe("connection hoarding", () => {
             Array.from({ length: count }, () => RawSession.connect(agent.ports.inbound, { localAddress })),
           )),
         );
-      await connectMany(15, "127.0.0.1");
+      // Not from 127.0.0.1: the host itself is held only to the total.
+      await connectMany(15, "127.0.0.6");
       expect(hoard.every((session) => session.replies[0]!.code === 220)).toBe(true);
-      const extra = await RawSession.connect(agent.ports.inbound);
+      const extra = await RawSession.connect(agent.ports.inbound, { localAddress: "127.0.0.6" });
       expect(extra.replies[0]!.text).toBe(
         "421 4.7.0 mx.agent.test Too many connections from your address, try again later",
       );

@@ -1,5 +1,6 @@
 // Session limits an operator may tune in the agent settings (`smtp.*`), with their defaults. The fixed
-// protocol limits (line lengths, recipients, error and junk-command budgets) live in their rule files.
+// protocol limits (line lengths, recipients, error and junk-command budgets) live in their rule files;
+// the connection limits are policy (row 15, ./connection-limits.ts).
 export interface SessionLimits {
   /**
    * A session that completes no command line for this long gets 421 and is closed. Bytes that do not
@@ -7,10 +8,6 @@ export interface SessionLimits {
    * DATA the client must keep up MIN_DATA_BYTES_PER_SECOND. Also bounds TLS handshakes.
    */
   idleTimeoutMs: number;
-  /** Concurrent sessions per listener; the next one gets 421 at once. */
-  maxClients: number;
-  /** Concurrent sessions per listener from one client address. */
-  maxClientsPerAddress: number;
   /** Inbound only: the pause before the 220 greeting; a client talking earlier gets 421 (./early-talker). */
   greetingDelayMs: number;
   /** Inbound only: how long an address that waited for its greeting is greeted without the pause. */
@@ -20,9 +17,6 @@ export interface SessionLimits {
 export const defaultSessionLimits: SessionLimits = {
   // smtp-server's own default idle timeout, which the agent ran with before these guards existed.
   idleTimeoutMs: 60_000,
-  maxClients: 500,
-  // Postfix's smtpd_client_connection_count_limit.
-  maxClientsPerAddress: 50,
   // smtp-server's own fixed pause; postscreen waits 6 s, but only once a day per address, as we do.
   greetingDelayMs: 100,
   // postscreen_greet_ttl

@@ -78,13 +78,21 @@ beforeAll(async () => {
   for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort();
   await persistAppliedConfig(stateDir, {
     revision: 1,
-    config: agentConfig([
+    config: agentConfig(
+      [
+        {
+          name: "example.test",
+          policy: { requireSmtpAuth: true },
+          mailboxes: { bob: await hashPassword(PASSWORD) },
+        },
+      ],
+      // ~250 sessions per source address in well under a minute, and no DNS server of its own: this
+      // test is about hostile input, so row 15's limits are raised and row 17's blocklists are off.
       {
-        name: "example.test",
-        policy: { requireSmtpAuth: true },
-        mailboxes: { bob: await hashPassword(PASSWORD) },
+        connectionLimits: { maxConcurrent: 500, maxPerIp: 50, maxNewPerIpPerMinute: 100_000 },
+        dnsBlocklists: false,
       },
-    ]),
+    ),
   });
   const base = loopbackSettings(stateDir);
   const settings = {

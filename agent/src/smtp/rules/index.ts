@@ -5,6 +5,8 @@
 // mailboxes once the message is in; with no objection the message is accepted.
 import { authOnlyOverTls } from "./auth-only-over-tls";
 import { dmarc } from "./dmarc";
+import { dnsbl } from "./dnsbl";
+import { ipBlacklist } from "./ip-blacklist";
 import { localRecipient } from "./local-recipient";
 import { onePolicyPerTransaction } from "./one-policy-per-transaction";
 import { relay } from "./relay";
@@ -15,12 +17,17 @@ import {
   accept,
   reject,
   type AuthContext,
+  type ConnectContext,
   type DataContext,
   type MailFromContext,
   type RcptToContext,
   type Rule,
 } from "./types";
 
+// Connect, before the greeting: the blacklist first (no whitelist entry skips it), then the DNS
+// blocklists. The connection limits (row 15) run earlier still, before the greeting pause, as guards in
+// ../hostile/connection-limits.ts.
+export const connectRules: readonly Rule<ConnectContext>[] = [ipBlacklist, dnsbl];
 export const authRules: readonly Rule<AuthContext>[] = [authOnlyOverTls];
 export const mailFromRules: readonly Rule<MailFromContext>[] = [requireSmtpAuth];
 export const rcptToRules: readonly Rule<RcptToContext>[] = [
@@ -32,6 +39,7 @@ export const rcptToRules: readonly Rule<RcptToContext>[] = [
 export const dataRules: readonly Rule<DataContext>[] = [spf, dmarc];
 
 export const phaseFallback = {
+  connect: accept,
   auth: accept,
   mail: accept,
   rcpt: reject(550, "5.1.1 Mailbox unavailable"),

@@ -3,7 +3,7 @@
 import type { Logger } from "pino";
 import type { Rule, RuleOutcome, SessionFacts } from "./types";
 
-export type Phase = "auth" | "mail" | "rcpt" | "data";
+export type Phase = "connect" | "auth" | "mail" | "rcpt" | "data";
 
 export interface PhaseResult {
   outcome: RuleOutcome;
@@ -64,7 +64,8 @@ function codeOf(outcome: RuleOutcome): { code?: number; reply?: string } {
     : {};
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** Rejects with "timed out" once `ms` pass; for rules that bound their own lookups below RULE_TIMEOUT_MS. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, rejectTimeout) => {
     timer = setTimeout(() => rejectTimeout(new Error(`rule timed out after ${ms} ms`)), ms);

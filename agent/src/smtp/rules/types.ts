@@ -2,7 +2,9 @@
 // and answers continue, accept, reject (5xx) or tempfail (4xx). Rules never touch sockets, so each can
 // be read and tested on its own.
 import type { Policy } from "@mailwarden/policy";
+import type { Logger } from "pino";
 import type { MessageAuthentication } from "../../auth/message-authentication";
+import type { DnsResolver } from "../../dns/resolver";
 import type { ActiveConfig } from "../active-config";
 
 export type ListenerName = "inbound" | "submission" | "submissionTls";
@@ -27,6 +29,14 @@ export interface SessionFacts {
 }
 
 export type AuthContext = SessionFacts;
+
+/** Connect, before the greeting (rows 17, 19): the client has not said anything yet. */
+export interface ConnectContext extends SessionFacts {
+  /** The agent's one resolver (DNS blocklists). */
+  dns: DnsResolver;
+  /** For what a rule learns without deciding (a blocklist that did not answer). */
+  logger: Logger;
+}
 
 export interface MailFromContext extends SessionFacts {
   /** Envelope sender; "" for the null sender (bounces). */

@@ -1,0 +1,271 @@
+// Rows 17 and 19 as a sending MTA and an admin see them: real clients (swaks, a raw socket) bound to
+// different loopback addresses connect to the real listeners; blocklist answers come from a DNS server
+// on loopback through the agent's own resolver. Refused clients get 554 instead of the greeting and are
+// disconnected; every refusal is logged with its rule id.
+import { Writable } from "node:stream";
+import pino from "pino";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Policy } from "@mailwarden/policy";
+import { startAgent, type RunningAgent } from "../../agent";
+import { TestDnsServer } from "../../test-support/dns-zone";
+import { agentConfig, loopbackSettings, tempDir } from "../../test-support/fixtures";
+import { swaks } from "../../test-support/swaks";
+import { RawSession } from "../hostile/raw-session";
+
+const ZONE = "zen.blocklist.test";
+
+let agent: RunningAgent;
+let dns: TestDnsServer;
+let state: Awaited<ReturnType<typeof tempDir>>;
+let revision = 1;
+const logLines: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  state = await tempDir();
+  dns = await TestDnsServer.start();
+  // 127.0.0.5 and 127.0.0.4 are listed; 127.255.255.254 is how Spamhaus says "query refused".
+  dns.a(`5.0.0.127.${ZONE}`, "127.0.0.2");
+  dns.a(`4.0.0.127.${ZONE}`, "127.0.0.4");
+  dns.a(`6.0.0.127.${ZONE}`, "127.255.255.254");
+  dns.a(`5.0.0.127.other.blocklist.test`, "127.0.0.3");
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split("\n")) if (line) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
+  agent = await startAgent({
+    config: loopbackSettings(state.dir, { dnsServers: [dns.address] }),
+    logger: pino({ level: "info" }, sink),
+    connectToHub: false,
+  });
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await dns?.close();
+  await state?.remove();
+});
+
+beforeEach(() => {
+  logLines.length = 0;
+});
+
+async function applyServerPolicy(server: Partial<Policy>): Promise<void> {
+  revision++;
+  expect(await agent.applyConfig(revision, agentConfig([{ name: "example.test" }], server))).toEqual({
+    ok: true,
+    revision,
+  });
+}
+
+/** A real MTA's view: swaks from `from`, to the inbound listener (or submission). */
+async function sendFrom(from: string, port = agent.ports.inbound) {
+  return swaks([
+    "--server",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--local-interface",
+    from,
+    "--from",
+    "sender@remote.test",
+    "--to",
+    "nobody@example.test",
+    "--quit-after",
+    "EHLO",
+  ]);
+}
+
+/** The greeting a client at `from` gets, and whether the server then hung up. */
+async function greetingFor(from: string, port = agent.ports.inbound) {
+  const session = await RawSession.connect(port, { localAddress: from });
+  const greeting = session.replies[0]!.text;
+  if (greeting.startsWith("220")) {
+    session.destroy();
+    return { greeting, closed: false };
+  }
+  await session.waitForClose();
+  return { greeting, closed: true };
+}
+
+function decisions(rule: string): Record<string, unknown>[] {
+  return logLines.filter((line) => line.rule === rule && line.msg === "rule decided");
+}
+
+describe("row 19: IP blacklist", () => {
+  it("refuses a blacklisted address or network with 554 on every listener; others are greeted", async () => {
+    await applyServerPolicy({
+      dnsBlocklists: false,
+      ipBlacklist: [
+        { network: "127.0.0.2", reason: "spam run 2026-11-20", expiresAt: null },
+        { network: "127.0.1.0/24", reason: "botnet range", expiresAt: "2099-01-01T00:00:00Z" },
+      ],
+    });
+    const refused = await greetingFor("127.0.0.2");
+    expect(refused).toEqual({
+      greeting: "554 5.7.1 Connections from your address are refused by this server (blacklist 127.0.0.2)",
+      closed: true,
+    });
+    expect((await greetingFor("127.0.1.9", agent.ports.submission)).greeting).toMatch(/^554 5\.7\.1 /);
+    expect((await greetingFor("127.0.0.3")).greeting).toMatch(/^220 /);
+
+    const swaksRefused = await sendFrom("127.0.0.2");
+    expect(swaksRefused.exitCode).not.toBe(0);
+    expect(swaksRefused.output).toContain("<** 554 5.7.1 Connections from your address are refused");
+    expect((await sendFrom("127.0.0.3")).exitCode).toBe(0);
+
+    const logged = decisions("connect.ip-blacklist");
+    expect(logged.length).toBeGreaterThanOrEqual(3);
+    expect(logged[0]).toMatchObject({ phase: "connect", client: "127.0.0.2", outcome: "reject", code: 554 });
+  });
+
+  it("ignores an expired entry", async () => {
+    await applyServerPolicy({
+      dnsBlocklists: false,
+      ipBlacklist: [
+        { network: "127.0.0.2", reason: "last week's incident", expiresAt: "2020-01-01T00:00:00Z" },
+      ],
+    });
+    expect((await greetingFor("127.0.0.2")).greeting).toMatch(/^220 /);
+    expect(decisions("connect.ip-blacklist")).toEqual([]);
+  });
+
+  it("a whitelist entry cannot skip the blacklist", async () => {
+    await applyServerPolicy({
+      dnsBlocklists: false,
+      ipBlacklist: [{ network: "127.0.0.2", reason: "spam run", expiresAt: null }],
+      ipWhitelist: [
+        {
+          network: "127.0.0.0/8",
+          reason: "loopback",
+          expiresAt: null,
+          skips: ["dnsbl", "rdns", "connection-limits"],
+        },
+      ],
+    });
+    expect((await greetingFor("127.0.0.2")).greeting).toMatch(/^554 /);
+  });
+});
+
+describe("row 17: DNS blocklists", () => {
+  it("refuses a listed client with 554 naming the list; an unlisted one is greeted", async () => {
+    await applyServerPolicy({ dnsBlocklistZones: [ZONE, "other.blocklist.test"] });
+    expect(await greetingFor("127.0.0.5")).toEqual({
+      greeting: `554 5.7.1 Service unavailable; client host [127.0.0.5] blocked using ${ZONE}`,
+      closed: true,
+    });
+    const listed = await sendFrom("127.0.0.5");
+    expect(listed.output).toContain(`blocked using ${ZONE}`);
+    expect((await sendFrom("127.0.0.3")).exitCode).toBe(0);
+    // Asked through the agent's resolver, i.e. the loopback DNS server, in every zone.
+    expect(dns.queries).toContainEqual({ name: `3.0.0.127.${ZONE}`, type: "A" });
+    expect(dns.queries).toContainEqual({ name: "3.0.0.127.other.blocklist.test", type: "A" });
+    expect(decisions("connect.dnsbl")[0]).toMatchObject({ client: "127.0.0.5", code: 554 });
+  });
+
+  it("does not check the submission listeners (users on home connections are listed)", async () => {
+    await applyServerPolicy({ dnsBlocklistZones: [ZONE] });
+    expect((await greetingFor("127.0.0.5", agent.ports.submission)).greeting).toMatch(/^220 /);
+  });
+
+  it("a whitelist entry that skips dnsbl lets the listed client in; one for other checks does not", async () => {
+    await applyServerPolicy({
+      dnsBlocklistZones: [ZONE],
+      ipWhitelist: [
+        { network: "127.0.0.4", reason: "partner MX", expiresAt: null, skips: ["dnsbl"] },
+        { network: "127.0.0.5", reason: "partner MX", expiresAt: null, skips: ["rdns"] },
+      ],
+    });
+    expect((await greetingFor("127.0.0.4")).greeting).toMatch(/^220 /);
+    expect((await greetingFor("127.0.0.5")).greeting).toMatch(/^554 /);
+  });
+
+  it("a refused query (127.255.255.x) is not a listing; it is logged", async () => {
+    await applyServerPolicy({ dnsBlocklistZones: [ZONE] });
+    expect((await greetingFor("127.0.0.6")).greeting).toMatch(/^220 /);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ rule: "connect.dnsbl", client: "127.0.0.6", zone: ZONE }),
+    );
+  });
+
+  it("off: nobody is looked up", async () => {
+    await applyServerPolicy({ dnsBlocklists: false, dnsBlocklistZones: [ZONE] });
+    dns.queries.length = 0;
+    expect((await greetingFor("127.0.0.5")).greeting).toMatch(/^220 /);
+    expect(dns.queries.filter((query) => query.name.endsWith(ZONE))).toEqual([]);
+  });
+});
+
+describe("row 15: connection limits", () => {
+  async function hold(count: number, from: string): Promise<RawSession[]> {
+    return Promise.all(
+      Array.from({ length: count }, () => RawSession.connect(agent.ports.inbound, { localAddress: from })),
+    );
+  }
+
+  it("caps sessions per address with 421; another address still gets in", async () => {
+    await applyServerPolicy({
+      dnsBlocklists: false,
+      connectionLimits: { maxConcurrent: 500, maxPerIp: 3, maxNewPerIpPerMinute: 60 },
+    });
+    const held = await hold(3, "127.0.0.7");
+    try {
+      expect(held.map((session) => session.replies[0]!.code)).toEqual([220, 220, 220]);
+      expect(await greetingFor("127.0.0.7")).toEqual({
+        greeting: "421 4.7.0 mx.agent.test Too many connections from your address, try again later",
+        closed: true,
+      });
+      expect((await sendFrom("127.0.0.8")).exitCode).toBe(0);
+    } finally {
+      for (const session of held) session.destroy();
+    }
+  });
+
+  it("caps new connections per address per minute; the host itself and a whitelisted address are not capped", async () => {
+    await applyServerPolicy({
+      dnsBlocklists: false,
+      connectionLimits: { maxConcurrent: 500, maxPerIp: 10, maxNewPerIpPerMinute: 4 },
+      ipWhitelist: [
+        { network: "127.0.0.10", reason: "partner MX", expiresAt: null, skips: ["connection-limits"] },
+      ],
+    });
+    for (let attempt = 0; attempt < 4; attempt++) {
+      expect((await sendFrom("127.0.0.9")).exitCode).toBe(0);
+    }
+    const fifth = await sendFrom("127.0.0.9");
+    expect(fifth.exitCode).not.toBe(0);
+    expect(fifth.output).toContain("421 4.7.0 mx.agent.test Too many new connections from your address");
+    for (let attempt = 0; attempt < 6; attempt++) {
+      expect((await greetingFor("127.0.0.10")).greeting).toMatch(/^220 /);
+      expect((await greetingFor("127.0.0.1")).greeting).toMatch(/^220 /);
+    }
+    expect(logLines).toContainEqual(
+      expect.objectContaining({
+        msg: "guard decided",
+        rule: "connect.rate-per-address",
+        client: "127.0.0.9",
+      }),
+    );
+  });
+
+  it("caps the listener's sessions for everyone, the host itself included", async () => {
+    await applyServerPolicy({
+      dnsBlocklists: false,
+      connectionLimits: { maxConcurrent: 3, maxPerIp: 10, maxNewPerIpPerMinute: 60 },
+    });
+    const held = await hold(3, "127.0.0.1");
+    try {
+      expect((await greetingFor("127.0.0.1")).greeting).toBe(
+        "421 4.7.0 mx.agent.test Too many connected clients, try again later",
+      );
+      // The other listeners have their own budget.
+      expect((await greetingFor("127.0.0.1", agent.ports.submission)).greeting).toMatch(/^220 /);
+    } finally {
+      for (const session of held) session.destroy();
+    }
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ msg: "guard decided", rule: "connect.max-clients", code: 421 }),
+    );
+  });
+});
