@@ -42,6 +42,8 @@ export function describe(layers: PolicyLayers, level: PolicyLevel) {
   const own = layers[level] ?? {};
   // What each setting would be if this level set nothing: shown next to "reset to inherited".
   const inherited = resolveWithSources({ ...layers, [level]: undefined });
+  // A lock's floor: the provider's own value (or the secure default).
+  const providerValues = resolvePolicy({ provider: layers.provider });
   return settingList
     .filter((s) => s.levels.includes(level))
     .map((s) => {
@@ -62,7 +64,9 @@ export function describe(layers: PolicyLayers, level: PolicyLevel) {
         inheritedValue: inherited[s.key].value,
         inheritedSource: inherited[s.key].source,
         isLockable: isLockable(s.key),
-        lock: lock ? { lockedBy: lock.lockedBy, lockedAt: lock.lockedAt } : null,
+        lock: lock
+          ? { lockedBy: lock.lockedBy, lockedAt: lock.lockedAt, value: providerValues[s.key] as unknown }
+          : null,
         /** This level's own value when a provider lock keeps it out of force. */
         ignoredValue: ignoredHere ? ignoredHere.value : null,
         isIgnored: ignoredHere !== undefined,

@@ -1,10 +1,12 @@
-// One customer: its 2FA rule and console users (customer admins, domain admins, auditors).
+// One customer: its 2FA rule, console users (customer admins, domain admins, auditors) and the
+// customer-level policy its domains inherit.
 "use client";
 import * as React from "react";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { defaultPolicy } from "@mailwarden/policy";
+import { PolicyEditor } from "~/components/console/policy-editor";
 import { PasswordInput } from "~/components/password-input";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
@@ -23,6 +25,10 @@ export default function CustomerPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const customer = useQuery(trpc.customer.get.queryOptions({ customerId: id }));
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const canEditPolicy =
+    me.data?.providerRole === "PROVIDER_ADMIN" ||
+    (me.data?.memberships.some((m) => m.tenantId === id && m.role === "CUSTOMER_ADMIN") ?? false);
   const users = useQuery(trpc.customer.users.queryOptions({ customerId: id }));
   const domains = useQuery(trpc.domain.list.queryOptions({ customerId: id }));
   const [open, setOpen] = React.useState(false);
@@ -148,6 +154,15 @@ export default function CustomerPage() {
             </Table>
           )}
         </Card>
+        <section className="space-y-3">
+          <div>
+            <h2 className="text-lg font-semibold">Policy for {c.name}</h2>
+            <p className="text-sm text-slate-500">
+              Every domain of {c.name} inherits these values unless the domain sets its own.
+            </p>
+          </div>
+          <PolicyEditor target={{ level: "customer", customerId: c.id }} canEdit={canEditPolicy} />
+        </section>
       </div>
       <Dialog open={open} onClose={() => setOpen(false)} title={`Add a user to ${c.name}`}>
         <form

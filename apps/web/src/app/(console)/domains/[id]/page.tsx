@@ -9,7 +9,7 @@ import { AliasesCard } from "~/components/console/aliases-card";
 import { AutoReplyDialog } from "~/components/console/auto-reply-dialog";
 import { CatchAllCard } from "~/components/console/catch-all-card";
 import { DkimRecordCard } from "~/components/console/dkim-record-card";
-import { DomainPolicyCard } from "~/components/console/domain-policy-card";
+import { PolicyEditor } from "~/components/console/policy-editor";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
@@ -64,6 +64,9 @@ export default function DomainPage() {
   if (!domain.data) return <p className="text-sm text-slate-500">Loading…</p>;
   const d = domain.data;
   const mutation = dialog?.mode === "reset" ? reset : create;
+  const canEditPolicy =
+    me.data?.providerRole === "PROVIDER_ADMIN" ||
+    (me.data?.memberships.some((m) => m.role === "CUSTOMER_ADMIN" || m.role === "DOMAIN_ADMIN") ?? false);
   const canDeleteDomain =
     me.data?.providerRole === "PROVIDER_ADMIN" ||
     me.data?.memberships.some((m) => m.role === "CUSTOMER_ADMIN");
@@ -171,7 +174,13 @@ export default function DomainPage() {
         </Card>
         <AliasesCard domainId={d.id} domainName={d.name} />
         <CatchAllCard domainId={d.id} domainName={d.name} mailboxes={d.mailboxes} />
-        <DomainPolicyCard domainId={d.id} domainName={d.name} />
+        <section className="space-y-3">
+          <div>
+            <h2 className="text-lg font-semibold">Policy for {d.name}</h2>
+            <p className="text-sm text-slate-500">Enforced by every agent that serves {d.name}.</p>
+          </div>
+          <PolicyEditor target={{ level: "domain", domainId: d.id }} canEdit={canEditPolicy} />
+        </section>
         <DkimRecordCard domainId={d.id} domainName={d.name} />
       </div>
       {autoReplyOf && (

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { EnrollmentInstructions } from "~/components/console/enrollment-instructions";
+import { PolicyEditor } from "~/components/console/policy-editor";
 import { QueueCard } from "~/components/console/queue-card";
 import { ServerRoleCard } from "~/components/console/server-role-card";
 import { PolicySyncBadge, ServerStatusBadge } from "~/components/console/server-status";
@@ -184,6 +185,15 @@ export default function ServerPage() {
           )}
         </Card>
         <ServerRoleCard serverId={s.id} canManage={canManage} />
+        <section className="space-y-3">
+          <div>
+            <h2 className="text-lg font-semibold">Policy for {s.name}</h2>
+            <p className="text-sm text-slate-500">
+              Server-level settings; everything else comes from the provider defaults.
+            </p>
+          </div>
+          <PolicyEditor target={{ level: "server", serverId: s.id }} canEdit={canManage} />
+        </section>
         {(s.status === "ONLINE" || s.status === "OFFLINE") && (
           <QueueCard serverId={s.id} serverStatus={s.status} canManage={canManage} />
         )}
