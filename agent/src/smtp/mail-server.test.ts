@@ -50,7 +50,8 @@ beforeAll(async () => {
     },
     {
       name: "open.test",
-      policy: { requireSmtpAuth: false },
+      // Row 4 off too: otherwise local-to-local mail still needs AUTH (smtp-auth-local-deliveries.test.ts).
+      policy: { requireSmtpAuth: false, smtpAuthForLocalDeliveries: false },
       mailboxes: { carol: await hashPassword(CAROL_PASSWORD) },
     },
   ]);

@@ -33,6 +33,8 @@ export interface SettingInfo<K extends PolicyKey = PolicyKey> {
 export const defaultPolicy: Policy = {
   relay: "nobody",
   requireSmtpAuth: true,
+  requireAuthMatch: "address",
+  smtpAuthForLocalDeliveries: true,
   tlsMinVersion: "TLSv1.2",
   authOnlyOverTls: true,
   passwordPolicy: { minLength: 12, minClasses: 3, forbidUserOrDomainName: true, forbidCommon: true },
@@ -43,6 +45,18 @@ export const defaultPolicy: Policy = {
   dmarcCompliance: "honor-policy",
   dkimVerify: true,
   dkimSigning: true,
+  outboundThrottle: {
+    action: "delay",
+    mailboxMessagesPerHour: 100,
+    mailboxMessagesPerDay: 500,
+    domainMessagesPerHour: 1000,
+    domainMessagesPerDay: 5000,
+    recipientsPerMessage: 50,
+  },
+  uriBlocklist: "tag",
+  uriBlocklistZones: ["multi.surbl.org", "dbl.spamhaus.org"],
+  smtpLogLevel: "detailed",
+  deliveryLogLevel: "detailed",
   connectionLimits: { maxConcurrent: 500, maxPerIp: 10, maxNewPerIpPerMinute: 60 },
   rdnsCheck: "tag",
   dnsBlocklists: true,
@@ -74,6 +88,28 @@ export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
     secureDefault: defaultPolicy.requireSmtpAuth,
     why: "Mail claiming to come from this domain must be sent by a logged-in user (530 otherwise).",
     looseningRisk: "Anyone could send mail that claims to come from this domain without a password.",
+  },
+  requireAuthMatch: {
+    key: "requireAuthMatch",
+    row: 3,
+    label: "Require auth match",
+    group: "Relay & authentication",
+    levels: ["provider", "customer", "domain"],
+    secureDefault: defaultPolicy.requireAuthMatch,
+    why: "A logged-in user can only send as their own address (MAIL FROM and From header), 553 otherwise.",
+    looseningRisk:
+      "A user, or whoever stole their password, could send mail that claims to come from a colleague or the boss.",
+  },
+  smtpAuthForLocalDeliveries: {
+    key: "smtpAuthForLocalDeliveries",
+    row: 4,
+    label: "SMTP auth for local deliveries",
+    group: "Relay & authentication",
+    levels: ["provider", "domain"],
+    secureDefault: defaultPolicy.smtpAuthForLocalDeliveries,
+    why: "Mail from a local address to a local mailbox must be sent by a logged-in user (530), even where SMTP auth is not required.",
+    looseningRisk:
+      "Anyone on the internet could send your users mail that looks like it came from a colleague on this server.",
   },
   tlsMinVersion: {
     key: "tlsMinVersion",
@@ -175,6 +211,57 @@ export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
     secureDefault: defaultPolicy.dkimSigning,
     why: "Outbound mail is signed with a key generated on the server, so recipients can verify it.",
     looseningRisk: "Recipients cannot verify this domain's mail, and DMARC fails for it.",
+  },
+  outboundThrottle: {
+    key: "outboundThrottle",
+    row: 20,
+    label: "Outbound throttling",
+    group: "Limits & abuse detection",
+    levels: ["provider", "customer", "domain"],
+    secureDefault: defaultPolicy.outboundThrottle,
+    why: "Each mailbox and each domain may send only so many messages per hour and per day, so a stolen password cannot turn the server into a spam cannon.",
+    looseningRisk:
+      "A compromised mailbox could send far more spam before anyone notices, and the server's IP would be blocklisted.",
+  },
+  uriBlocklist: {
+    key: "uriBlocklist",
+    row: 18,
+    label: "URI blocklists",
+    group: "Anti-spam",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.uriBlocklist,
+    why: "Links in inbound mail are checked against URI blocklists (SURBL); a listed domain is tagged in a header or refused (554).",
+    looseningRisk: "Mail linking to known phishing and malware sites reaches mailboxes unmarked.",
+  },
+  uriBlocklistZones: {
+    key: "uriBlocklistZones",
+    row: 18,
+    label: "URI blocklist zones",
+    group: "Anti-spam",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.uriBlocklistZones,
+    why: "The URI blocklists asked about each link's domain, in order.",
+    looseningRisk: "With fewer lists, fewer phishing and malware links are caught.",
+  },
+  smtpLogLevel: {
+    key: "smtpLogLevel",
+    row: 23,
+    label: "SMTP log level",
+    group: "Logging",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.smtpLogLevel,
+    why: "Every SMTP decision is recorded with the rule that made it, so abuse can be traced and explained.",
+    looseningRisk: "Refused connections and commands are no longer recorded: abuse and mistakes go unseen.",
+  },
+  deliveryLogLevel: {
+    key: "deliveryLogLevel",
+    row: 23,
+    label: "Delivery log level",
+    group: "Logging",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.deliveryLogLevel,
+    why: "Every delivery attempt, retry and bounce is recorded, so lost mail can be traced.",
+    looseningRisk: "Failed and retried deliveries are no longer recorded: lost mail cannot be traced.",
   },
   connectionLimits: {
     key: "connectionLimits",
@@ -293,6 +380,38 @@ export function isLoosening<K extends PolicyKey>(key: K, before: Policy[K], afte
         a.minClasses < b.minClasses ||
         (b.forbidCommon && !a.forbidCommon) ||
         (b.forbidUserOrDomainName && !a.forbidUserOrDomainName)
+      );
+    }
+    case "smtpAuthForLocalDeliveries":
+      return before === true && after === false;
+    case "requireAuthMatch":
+    case "uriBlocklist":
+    case "smtpLogLevel":
+    case "deliveryLogLevel": {
+      // Strictest value first in each list; URI blocklists: reject is stricter than tag.
+      const strength: Record<string, number> = {
+        address: 2,
+        domain: 1,
+        reject: 2,
+        tag: 1,
+        detailed: 2,
+        normal: 1,
+        off: 0,
+      };
+      return (strength[after as string] ?? 0) < (strength[before as string] ?? 0);
+    }
+    case "uriBlocklistZones":
+      return (before as string[]).some((zone) => !(after as string[]).includes(zone));
+    case "outboundThrottle": {
+      // Raising a limit loosens; delay vs reject only changes what the client is told.
+      const b = before as Policy["outboundThrottle"];
+      const a = after as Policy["outboundThrottle"];
+      return (
+        a.mailboxMessagesPerHour > b.mailboxMessagesPerHour ||
+        a.mailboxMessagesPerDay > b.mailboxMessagesPerDay ||
+        a.domainMessagesPerHour > b.domainMessagesPerHour ||
+        a.domainMessagesPerDay > b.domainMessagesPerDay ||
+        a.recipientsPerMessage > b.recipientsPerMessage
       );
     }
     case "rdnsCheck": {

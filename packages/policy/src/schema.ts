@@ -97,10 +97,38 @@ export const passwordPolicySchema = z.object({
 });
 export type PasswordPolicy = z.infer<typeof passwordPolicySchema>;
 
+/** Row 3 — how the sender addresses of an authenticated user's mail must match the login. */
+export const authMatchModes = ["address", "domain", "off"] as const;
+
+/** Row 20 — what a client gets once a sending limit is reached: 4xx (retry later) or 5xx. */
+export const throttleActions = ["delay", "reject"] as const;
+
+/**
+ * Row 20 — outbound limits of authenticated submission, counted in sliding windows per mailbox and per
+ * domain. Every limit is at least 1: there is no "unlimited", only a high number. Flat numbers so the
+ * policy editor can render them. recipientsPerMessage stops at 100: the SMTP guard caps a transaction
+ * there anyway (RFC 5321's minimum).
+ */
+export const outboundThrottleSchema = z.object({
+  action: z.enum(throttleActions),
+  mailboxMessagesPerHour: z.number().int().min(1).max(1_000_000),
+  mailboxMessagesPerDay: z.number().int().min(1).max(1_000_000),
+  domainMessagesPerHour: z.number().int().min(1).max(1_000_000),
+  domainMessagesPerDay: z.number().int().min(1).max(1_000_000),
+  recipientsPerMessage: z.number().int().min(1).max(100),
+});
+export type OutboundThrottle = z.infer<typeof outboundThrottleSchema>;
+
+/** Row 18 — URI blocklists: a listed domain in the body tags the message, rejects it, or nothing. */
+export const uriBlocklistModes = ["tag", "reject", "off"] as const;
 const dnsZoneName = z
   .string()
   .max(253)
   .regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/, "must be a DNS zone name");
+
+/** Row 23 — how much the agent records of SMTP sessions and of deliveries. */
+export const logLevels = ["detailed", "normal", "off"] as const;
+export type LogLevel = (typeof logLevels)[number];
 
 /** The full, resolved policy: every key present. */
 export const policySchema = z.object({
@@ -108,6 +136,10 @@ export const policySchema = z.object({
   relay: z.enum(relayModes),
   /** Row 2 — senders of a domain must authenticate (530 otherwise). */
   requireSmtpAuth: z.boolean(),
+  /** Row 3 — MAIL FROM and header From checked against the authenticated user (553 otherwise). */
+  requireAuthMatch: z.enum(authMatchModes),
+  /** Row 4 — a local sender writing to a local recipient must authenticate, even where row 2 is off. */
+  smtpAuthForLocalDeliveries: z.boolean(),
   /** Row 12 — lowest TLS version offered on every listener. */
   tlsMinVersion: z.enum(tlsVersions),
   /** Row 13 — AUTH neither advertised nor accepted before TLS. */
@@ -131,6 +163,16 @@ export const policySchema = z.object({
   dkimVerify: z.boolean(),
   /** Row 11 — sign outbound mail of the domain with a key generated on the agent. */
   dkimSigning: z.boolean(),
+  /** Row 20 — sending limits per mailbox and per domain, and what happens past them. */
+  outboundThrottle: outboundThrottleSchema,
+  /** Row 18 — domains of URLs in inbound mail checked against URI blocklists. */
+  uriBlocklist: z.enum(uriBlocklistModes),
+  /** Row 18 — the URI blocklist zones asked, in order. */
+  uriBlocklistZones: z.array(dnsZoneName).max(10),
+  /** Row 23 — what the agent records of SMTP sessions. */
+  smtpLogLevel: z.enum(logLevels),
+  /** Row 23 — what the agent records of deliveries. */
+  deliveryLogLevel: z.enum(logLevels),
   /** Row 15 — connection caps per listener; past them a client gets 421 instead of the greeting. */
   connectionLimits: connectionLimitsSchema,
   /** Row 16 — forward-confirmed reverse DNS of the client and its EHLO name, on the inbound listener. */

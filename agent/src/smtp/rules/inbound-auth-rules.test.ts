@@ -8,6 +8,7 @@ import type { DnsResolver } from "../../dns/resolver";
 import { silentLogger } from "../../log";
 import { agentConfig } from "../../test-support/fixtures";
 import { compileConfig, type ActiveConfig } from "../active-config";
+import { OutboundCounters } from "../outbound-counters";
 import { dmarc } from "./dmarc";
 import { onePolicyPerTransaction, recipientPolicyOf } from "./one-policy-per-transaction";
 import { runRules } from "./run-rules";
@@ -61,6 +62,7 @@ async function judge(
     isSecure: false,
     authenticatedUser: options.authenticatedUser ?? null,
     config,
+    outboundCounters: new OutboundCounters(),
     sender,
     recipientPolicy: recipientPolicyOf(config, ["ann@local.test"]),
     authentication: () => {
@@ -159,6 +161,7 @@ describe("one-policy-per-transaction (RCPT)", () => {
     isSecure: false,
     authenticatedUser,
     config,
+    outboundCounters: new OutboundCounters(),
     sender: "x@remote.test",
     recipient,
     acceptedRecipients: accepted,

@@ -3,23 +3,41 @@
 // because a backup MX accepts its backup domains without the relay check. RCPT fails closed: a recipient
 // no rule accepted is refused. DATA rules (SPF, then DMARC) judge unauthenticated mail for local
 // mailboxes once the message is in; with no objection the message is accepted.
+// Logged-in users: auth-match (row 3) and the outbound throttle (row 20) run after require-smtp-auth
+// at MAIL FROM; at RCPT the throttle's recipient limit comes first (relay and server-role accept
+// recipients), and row 4 runs after relay, so only unauthenticated local-to-local mail reaches it.
+// DATA has two lists: the message rules see every session's message first (its From header, its links,
+// its count against the sending limits — the throttle last, so a refused message is never counted),
+// then the inbound authentication rules judge mail from outside on mailauth's verdict
+// (../../auth/message-checks.ts).
+import { authMatch, authMatchHeaderFrom } from "./auth-match";
 import { authOnlyOverTls } from "./auth-only-over-tls";
 import { dmarc } from "./dmarc";
 import { dnsbl } from "./dnsbl";
 import { ipBlacklist } from "./ip-blacklist";
+import { rdnsEhlo } from "./rdns-ehlo";
 import { localRecipient } from "./local-recipient";
 import { onePolicyPerTransaction } from "./one-policy-per-transaction";
+import {
+  outboundThrottleAtData,
+  outboundThrottleAtMailFrom,
+  outboundThrottleAtRcpt,
+} from "./outbound-throttle";
 import { relay } from "./relay";
 import { requireSmtpAuth } from "./require-smtp-auth";
 import { serverRole } from "./server-role";
+import { smtpAuthForLocalDeliveries } from "./smtp-auth-local-deliveries";
 import { spf } from "./spf";
+import { uriBlocklist } from "./uri-blocklist";
 import {
   accept,
   reject,
   type AuthContext,
+  type ClientContext,
   type ConnectContext,
   type DataContext,
   type MailFromContext,
+  type MessageContext,
   type RcptToContext,
   type Rule,
 } from "./types";
@@ -28,13 +46,26 @@ import {
 // blocklists. The connection limits (row 15) run earlier still, before the greeting pause, as guards in
 // ../hostile/connection-limits.ts.
 export const connectRules: readonly Rule<ConnectContext>[] = [ipBlacklist, dnsbl];
+// MAIL FROM, before the transaction's own rules: who the client is (reverse DNS, EHLO name).
+export const clientRules: readonly Rule<ClientContext>[] = [rdnsEhlo];
 export const authRules: readonly Rule<AuthContext>[] = [authOnlyOverTls];
-export const mailFromRules: readonly Rule<MailFromContext>[] = [requireSmtpAuth];
+export const mailFromRules: readonly Rule<MailFromContext>[] = [
+  requireSmtpAuth,
+  authMatch,
+  outboundThrottleAtMailFrom,
+];
 export const rcptToRules: readonly Rule<RcptToContext>[] = [
+  outboundThrottleAtRcpt,
   serverRole,
   relay,
+  smtpAuthForLocalDeliveries,
   onePolicyPerTransaction,
   localRecipient,
+];
+export const messageRules: readonly Rule<MessageContext>[] = [
+  authMatchHeaderFrom,
+  uriBlocklist,
+  outboundThrottleAtData,
 ];
 export const dataRules: readonly Rule<DataContext>[] = [spf, dmarc];
 

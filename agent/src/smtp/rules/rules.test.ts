@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../log";
 import { agentConfig } from "../../test-support/fixtures";
 import { compileConfig, type ActiveConfig } from "../active-config";
+import { OutboundCounters } from "../outbound-counters";
 import { mailFromRules, phaseFallback, rcptToRules } from "./index";
 import { runRules } from "./run-rules";
 import type { ListenerName, RcptToContext, Rule } from "./types";
@@ -26,6 +27,7 @@ function facts(overrides: Partial<RcptToContext> = {}): RcptToContext {
     isSecure: false,
     authenticatedUser: null,
     config,
+    outboundCounters: new OutboundCounters(),
     sender: "",
     recipient: "",
     ...overrides,

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { MessageAuthentication } from "../../auth/message-authentication";
 import type { DnsResolver } from "../../dns/resolver";
 import type { ActiveConfig } from "../active-config";
+import type { OutboundCounters, Reservation } from "../outbound-counters";
 
 export type ListenerName = "inbound" | "submission" | "submissionTls";
 
@@ -26,6 +27,8 @@ export interface SessionFacts {
   /** The authenticated mailbox address, or null. */
   authenticatedUser: string | null;
   config: ActiveConfig;
+  /** Messages sent per mailbox and per domain (row 20), shared by every session of the server. */
+  outboundCounters: OutboundCounters;
 }
 
 export type AuthContext = SessionFacts;
@@ -36,6 +39,14 @@ export interface ConnectContext extends SessionFacts {
   dns: DnsResolver;
   /** For what a rule learns without deciding (a blocklist that did not answer). */
   logger: Logger;
+}
+
+/** MAIL FROM, about the client rather than the transaction (row 16): what it called itself, where it is. */
+export interface ClientContext extends ConnectContext {
+  /** The EHLO/HELO name, lower case; null without one. */
+  helo: string | null;
+  /** Adds a header field ("Name: value", no line ending) to this transaction's message. */
+  addHeader(field: string): void;
 }
 
 export interface MailFromContext extends SessionFacts {
@@ -59,6 +70,23 @@ export interface DataContext extends SessionFacts {
   recipientPolicy: Policy | null;
   /** SPF/DKIM/DMARC/ARC of the message, computed once on first call; rejects on failure or timeout. */
   authentication(): Promise<MessageAuthentication>;
+}
+
+/**
+ * DATA, for every session and before the authentication of inbound mail: rules about the message
+ * itself (rows 3, 18, 20). They never answer accept; a tag goes on top of every stored copy.
+ */
+export interface MessageContext extends SessionFacts {
+  sender: string;
+  recipients: readonly string[];
+  /** The message as received: header and body. */
+  message: Buffer;
+  /** The agent's one resolver (URI blocklists). */
+  dns: DnsResolver;
+  /** Adds a header field ("Name: value", no line ending) to every stored copy. */
+  addHeader(field: string): void;
+  /** Keeps a counted send (row 20) only if the message is queued; it is released otherwise. */
+  holdReservation(reservation: Reservation): void;
 }
 
 export interface Rule<Context> {
