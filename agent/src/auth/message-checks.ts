@@ -42,6 +42,8 @@ export interface MessageVerdict {
   folder: string | undefined;
   /** Recorded with queued copies. */
   spf: SpfResult;
+  /** SPF/DKIM/DMARC/ARC in short, for the "message accepted" log line (inbound mail only). */
+  results?: { spf: SpfResult; dkim: string[]; dmarc: string; arc: string };
 }
 
 export interface MessageCheckOptions {
@@ -107,26 +109,20 @@ async function checkInbound(options: MessageCheckOptions): Promise<MessageVerdic
     );
     return refused(tempfailOutcome, options);
   }
-  logger.info(
-    {
-      ...logBase(facts),
-      from: sender,
-      spf: spfResultOf(result),
-      dkim: result.dkim.results.map(
-        (signature) => `${signature.signingDomain ?? "?"}:${signature.status.result}`,
-      ),
-      dmarc: result.dmarc ? `${result.dmarc.status.result} (p=${result.dmarc.policy})` : "none",
-      arc: result.arc ? result.arc.status.result : "off",
-      outcome: outcome.action,
-    },
-    "message authenticated",
-  );
   return {
     outcome,
     headers: authenticationHeaders(result),
     message: removeForgedResults(options.message, options.hostname),
     folder: outcome.action === "quarantine" ? JUNK_FOLDER : undefined,
     spf: spfResultOf(result),
+    results: {
+      spf: spfResultOf(result),
+      dkim: result.dkim.results.map(
+        (signature) => `${signature.signingDomain ?? "?"}:${signature.status.result}`,
+      ),
+      dmarc: result.dmarc ? `${result.dmarc.status.result} (p=${result.dmarc.policy})` : "none",
+      arc: result.arc ? result.arc.status.result : "off",
+    },
   };
 }
 

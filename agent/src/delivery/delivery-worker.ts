@@ -82,6 +82,8 @@ interface Tracked {
   recovered: boolean;
   /** After an unexpected error, the entry rests until then instead of spinning. */
   holdUntil: number;
+  /** The message as just queued, for the first attempt; later attempts read it from the queue. */
+  message?: Buffer | undefined;
 }
 
 type Outcome = RecipientOutcome & { index: number };
@@ -126,7 +128,7 @@ export class DeliveryWorker {
     this.#sync = options.sync ?? options.queue.directorySync;
     this.#autoReplies = new AutoReplyLedger(options.stateDir);
     // Subscribe at once: a message queued while start() is still reading the folder is not missed.
-    this.#unsubscribe = this.#queue.onEnqueued((entry) => this.#admit(entry, false));
+    this.#unsubscribe = this.#queue.onEnqueued((entry, message) => this.#admit(entry, false, message));
   }
 
   /** Entries not fully delivered yet. */
@@ -265,9 +267,10 @@ export class DeliveryWorker {
     return found;
   }
 
-  #admit(entry: QueueEntry, recovered: boolean): void {
+  #admit(entry: QueueEntry, recovered: boolean, message?: Uint8Array): void {
     if (this.#stopped || this.#entries.has(entry.id)) return;
-    this.#entries.set(entry.id, { entry, recovered, holdUntil: 0 });
+    const bytes = message && Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+    this.#entries.set(entry.id, { entry, recovered, holdUntil: 0, message: bytes });
     if (this.#started) this.#enqueueReady(entry.id);
   }
 
@@ -369,7 +372,8 @@ export class DeliveryWorker {
       if (needsSettling(entry)) await this.#settle(id, entry, false);
       return;
     }
-    const message = await this.#queue.readMessage(id);
+    const message = tracked.message ?? (await this.#queue.readMessage(id));
+    tracked.message = undefined;
     const config = this.#options.config();
     // Row 25: the server's role decides, per recipient, Maildir, the domain's MX or a relay host.
     const routes = due.map(({ recipient }) => routeOf(config, recipient.address, !!recipient.mailbox));
@@ -621,7 +625,7 @@ export class DeliveryWorker {
     if (entry.recipients.every((recipient) => recipient.state !== "pending")) {
       await this.#queue.remove(id);
       this.#entries.delete(id);
-      this.#logger.info({ id }, "queue entry finished");
+      this.#logger.debug({ id }, "queue entry finished");
     } else if (changed) {
       await this.#queue.save(entry);
       tracked.entry = entry;

@@ -25,7 +25,11 @@ export interface LocalDeliveryTarget {
   folder?: string | undefined;
   /** From maildirName. */
   name: string;
-  /** Also look in cur/ (a full listing): for entries recovered after a crash or retried. */
+  /**
+   * The entry was recovered after a crash or attempted before: look for an earlier copy (in new/ and,
+   * by a full listing, cur/) and a half-written temp file. Otherwise no copy can exist yet (the name
+   * holds the queue id), and those lookups are skipped.
+   */
   thorough: boolean;
 }
 
@@ -39,9 +43,8 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-export async function alreadyDelivered(root: string, name: string, thorough: boolean): Promise<boolean> {
+export async function alreadyDelivered(root: string, name: string): Promise<boolean> {
   if (await exists(path.join(root, "new", name))) return true;
-  if (!thorough) return false;
   const seen = await readdir(path.join(root, "cur")).catch(() => [] as string[]);
   return seen.some((file) => file === name || file.startsWith(`${name}:`));
 }
@@ -64,13 +67,15 @@ export async function deliverLocallyOnce(
     if (target.folder) await writeFile(path.join(root, "maildirfolder"), "", { flag: "a", mode: 0o600 });
     knownMaildirs.add(root);
   }
-  if (await alreadyDelivered(root, target.name, target.thorough)) {
-    // it may have been renamed in just before a crash: make sure that rename is durable too
-    await sync.sync(path.join(root, "new"));
-    return "already-delivered";
-  }
   const temp = path.join(root, "tmp", target.name);
-  await unlinkIfPresent(temp); // a half-written copy from an interrupted attempt
+  if (target.thorough) {
+    if (await alreadyDelivered(root, target.name)) {
+      // it may have been renamed in just before a crash: make sure that rename is durable too
+      await sync.sync(path.join(root, "new"));
+      return "already-delivered";
+    }
+    await unlinkIfPresent(temp); // a half-written copy from an interrupted attempt
+  }
   try {
     await replaceDurably(sync, temp, path.join(root, "new", target.name), message, 0o600);
   } catch (error) {

@@ -103,7 +103,8 @@ export function newMessageId(): string {
   return `${Date.now().toString(36)}${randomBytes(8).toString("hex")}`.toUpperCase();
 }
 
-export type EnqueueListener = (entry: QueueEntry) => void;
+/** `message` is the bytes just written, so the first delivery attempt need not read them back. */
+export type EnqueueListener = (entry: QueueEntry, message: Uint8Array) => void;
 
 export class MailQueue {
   readonly dir: string;
@@ -112,6 +113,8 @@ export class MailQueue {
   readonly #listeners = new Set<EnqueueListener>();
   /** The folder, created durably once (concurrent first messages wait for the same creation). */
   #folderReady: Promise<void> | null = null;
+  /** Entries that have a <id>.json sidecar (removal skips the unlink of one that was never written). */
+  readonly #sidecars = new Set<string>();
 
   constructor(options: { stateDir: string; logger: Logger; sync?: DirectorySync }) {
     this.dir = queueDir(options.stateDir);
@@ -170,6 +173,7 @@ export class MailQueue {
       }
       try {
         entries.push(await this.#load(id, present.has(`${id}.json`)));
+        if (present.has(`${id}.json`)) this.#sidecars.add(id);
       } catch (error) {
         this.#logger.error({ id, err: (error as Error).message }, "queue entry unreadable; set aside");
         for (const file of [`${id}.msg`, `${id}.json`].filter((file) => present.has(file))) {
@@ -221,7 +225,6 @@ export class MailQueue {
         nextAttemptAt: now,
       })),
     };
-    queueEntrySchema.parse(entry);
     await this.#folder();
     const files = this.#files(entry.id);
     const temp = path.join(this.dir, `.${entry.id}.msg.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
@@ -238,7 +241,7 @@ export class MailQueue {
     if (options.notify === false) return entry;
     for (const listener of this.#listeners) {
       try {
-        listener(entry);
+        listener(entry, message);
       } catch (error) {
         this.#logger.error({ id: entry.id, err: error }, "queue listener failed");
       }
@@ -260,6 +263,7 @@ export class MailQueue {
       this.dir,
       `.${entry.id}.json.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
     );
+    this.#sidecars.add(entry.id);
     await replaceDurably(this.#sync, temp, this.#files(entry.id).json, JSON.stringify(entry) + "\n");
   }
 
@@ -276,7 +280,7 @@ export class MailQueue {
   async remove(id: string): Promise<void> {
     const files = this.#files(id);
     await unlinkIfPresent(files.msg);
-    await unlinkIfPresent(files.json);
+    if (this.#sidecars.delete(id)) await unlinkIfPresent(files.json);
     await this.#sync.sync(this.dir);
   }
 

@@ -30,6 +30,7 @@ import { receivedHeader } from "./received-header";
 import { expandRecipient } from "./recipients";
 import {
   authRules,
+  clientRules,
   connectRules,
   isAuthOfferedBeforeTls,
   mailFromRules,
@@ -88,6 +89,8 @@ interface SessionState {
   /** Config pinned at MAIL FROM for the whole transaction, so RCPT and DATA agree with it. */
   transactionConfig: ActiveConfig;
   tlsProtocol: string | null;
+  /** Header fields the client rules (row 16) added at this transaction's MAIL FROM, with line endings. */
+  clientHeaders: string[];
 }
 
 const listenerNames: readonly ListenerName[] = ["inbound", "submission", "submissionTls"];
@@ -224,6 +227,7 @@ export class MailServer {
         connectionConfig: this.#current,
         transactionConfig: this.#current,
         tlsProtocol: null,
+        clientHeaders: [],
       };
       this.#sessions.set(session, state);
     }
@@ -264,6 +268,7 @@ export class MailServer {
       connectionConfig: config,
       transactionConfig: config,
       tlsProtocol: null,
+      clientHeaders: [],
     });
     if (!session.secure && !isAuthOfferedBeforeTls(config.server)) hideAuth(session);
     this.#logger.debug({ session: session.id, listener, remoteAddress: session.remoteAddress }, "connection");
@@ -353,7 +358,26 @@ export class MailServer {
     try {
       const state = this.#state(session);
       state.transactionConfig = this.#current;
+      state.clientHeaders = [];
       const facts = { ...this.#facts(session, state.transactionConfig), sender: address.address };
+      // Row 16 first: who the client is, before what it sends.
+      const client = await runRules(
+        "mail",
+        clientRules,
+        {
+          ...facts,
+          helo: session.hostNameAppearsAs || null,
+          dns: this.#options.dns,
+          logger: this.#logger,
+          addHeader: (field) => state.clientHeaders.push(`${field}\r\n`),
+        },
+        phaseFallback.mail,
+        this.#logger,
+        { from: address.address },
+      );
+      if (client.outcome.action === "reject" || client.outcome.action === "tempfail") {
+        return callback(smtpError(client.outcome));
+      }
       const { outcome } = await runRules("mail", mailFromRules, facts, phaseFallback.mail, this.#logger, {
         from: address.address,
       });
@@ -412,7 +436,7 @@ export class MailServer {
       const config = state.transactionConfig;
       const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
       // Rows 3, 18, 20: the message's From header, its links and the sending limits, for every session.
-      const tags: string[] = [];
+      const tags: string[] = [...state.clientHeaders];
       const { outcome: messageOutcome } = await runRules(
         "data",
         messageRules,
@@ -497,10 +521,13 @@ export class MailServer {
         {
           ...logBase,
           outcome: "accept",
+          from: mailFrom,
           bytes: body.length,
           user,
           local: queued.filter((recipient) => recipient.mailbox).map((recipient) => recipient.address),
           remote: queued.filter((recipient) => !recipient.mailbox).map((recipient) => recipient.address),
+          ...verdict.results,
+          ...(verdict.outcome.action === "quarantine" && { quarantined: true }),
         },
         "message accepted",
       );
