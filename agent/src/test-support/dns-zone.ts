@@ -86,6 +86,11 @@ export class TestDnsServer {
     return this.#add(name, "A", { address });
   }
 
+  /** A PTR record: `ptr("7.0.0.127.in-addr.arpa", "mx.sender.test")`. */
+  ptr(name: string, host: string): this {
+    return this.#add(name, "PTR", { domain: host });
+  }
+
   #add(name: string, type: string, rdata: Record<string, unknown>): this {
     const key = `${name.toLowerCase()}/${type}`;
     this.#records.set(key, [...(this.#records.get(key) ?? []), rdata]);

@@ -10,6 +10,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, type RunningAgent } from "../../agent";
 import { maildirPath } from "../../maildir/maildir";
+import { emptyTestZone } from "../../test-support/dns-zone";
 import { agentConfig, hashPassword, loopbackSettings, tempDir, waitFor } from "../../test-support/fixtures";
 import { RawSession, type RawReply } from "./raw-session";
 
@@ -32,6 +33,8 @@ beforeAll(async () => {
   });
   agent = await startAgent({
     config: loopbackSettings(state.dir, {
+      // Sessions from 127.0.0.x are looked up in blocklists and reverse DNS: never in the host's DNS.
+      dnsServers: [(await emptyTestZone()).address],
       smtp: { idleTimeoutMs: IDLE_MS },
     }),
     logger: pino({ level: "debug" }, sink),

@@ -2,13 +2,16 @@
 // different loopback addresses connect to the real listeners; blocklist answers come from a DNS server
 // on loopback through the agent's own resolver. Refused clients get 554 instead of the greeting and are
 // disconnected; every refusal is logged with its rule id.
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Policy } from "@mailwarden/policy";
 import { startAgent, type RunningAgent } from "../../agent";
 import { TestDnsServer } from "../../test-support/dns-zone";
-import { agentConfig, loopbackSettings, tempDir } from "../../test-support/fixtures";
+import { maildirPath } from "../../maildir/maildir";
+import { agentConfig, hashPassword, loopbackSettings, tempDir, waitFor } from "../../test-support/fixtures";
 import { swaks } from "../../test-support/swaks";
 import { RawSession } from "../hostile/raw-session";
 
@@ -18,11 +21,20 @@ let agent: RunningAgent;
 let dns: TestDnsServer;
 let state: Awaited<ReturnType<typeof tempDir>>;
 let revision = 1;
+let annHash: string;
 const logLines: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   state = await tempDir();
+  annHash = await hashPassword("ann-Correct-horse-7");
   dns = await TestDnsServer.start();
+  // Row 16: 127.0.0.11 is mx.good.test both ways; 127.0.0.13's PTR names a host that is elsewhere;
+  // 127.0.0.12 has no PTR at all.
+  dns.ptr("11.0.0.127.in-addr.arpa", "mx.good.test");
+  dns.a("mx.good.test", "127.0.0.11");
+  dns.a("relay.good.test", "127.0.0.11");
+  dns.ptr("13.0.0.127.in-addr.arpa", "spoof.good.test");
+  dns.a("spoof.good.test", "127.0.0.99");
   // 127.0.0.5 and 127.0.0.4 are listed; 127.255.255.254 is how Spamhaus says "query refused".
   dns.a(`5.0.0.127.${ZONE}`, "127.0.0.2");
   dns.a(`4.0.0.127.${ZONE}`, "127.0.0.4");
@@ -53,7 +65,12 @@ beforeEach(() => {
 
 async function applyServerPolicy(server: Partial<Policy>): Promise<void> {
   revision++;
-  expect(await agent.applyConfig(revision, agentConfig([{ name: "example.test" }], server))).toEqual({
+  expect(
+    await agent.applyConfig(
+      revision,
+      agentConfig([{ name: "example.test", mailboxes: { ann: annHash } }], server),
+    ),
+  ).toEqual({
     ok: true,
     revision,
   });
@@ -267,5 +284,90 @@ describe("row 15: connection limits", () => {
     expect(logLines).toContainEqual(
       expect.objectContaining({ msg: "guard decided", rule: "connect.max-clients", code: 421 }),
     );
+  });
+});
+
+describe("row 16: reverse DNS / EHLO", () => {
+  /** A whole message from `from`, introducing itself as `ehlo`, to ann@example.test. */
+  function sendMessage(from: string, ehlo: string, subject: string) {
+    return swaks([
+      "--server",
+      "127.0.0.1",
+      "--port",
+      String(agent.ports.inbound),
+      "--local-interface",
+      from,
+      "--ehlo",
+      ehlo,
+      "--from",
+      "sender@remote.test",
+      "--to",
+      "ann@example.test",
+      "--header",
+      `Subject: ${subject}`,
+    ]);
+  }
+
+  async function delivered(subject: string): Promise<string> {
+    const dir = path.join(maildirPath(state.dir, { domain: "example.test", localPart: "ann" }), "new");
+    return waitFor(
+      async () => {
+        for (const name of await readdir(dir).catch(() => [] as string[])) {
+          const message = await readFile(path.join(dir, name), "utf8");
+          if (message.includes(`Subject: ${subject}`)) return message;
+        }
+        return undefined;
+      },
+      5000,
+      subject,
+    );
+  }
+
+  it("tag (the default): a client without forward-confirmed rDNS is delivered with a header saying so", async () => {
+    await applyServerPolicy({ dnsBlocklists: false });
+    expect((await sendMessage("127.0.0.11", "mx.good.test", "rdns good")).exitCode).toBe(0);
+    expect((await sendMessage("127.0.0.12", "mx.nowhere.test", "rdns none")).exitCode).toBe(0);
+    expect(await delivered("rdns good")).not.toContain("X-Mailwarden-Rdns");
+    expect(await delivered("rdns none")).toContain(
+      "X-Mailwarden-Rdns: fail; ip=127.0.0.12; ehlo=mx.nowhere.test; reason=no PTR record for 127.0.0.12",
+    );
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ rule: "rdns-ehlo", outcome: "tag", client: "127.0.0.12", result: "fail" }),
+    );
+    // Through the agent's resolver: the loopback DNS server saw the PTR questions.
+    expect(dns.queries).toContainEqual({ name: "12.0.0.127.in-addr.arpa", type: "PTR" });
+  });
+
+  it("reject: no PTR, an unconfirmed PTR or a mismatched EHLO get 550 5.7.25 at MAIL FROM", async () => {
+    await applyServerPolicy({ dnsBlocklists: false, rdnsCheck: "reject" });
+    const noPtr = await sendMessage("127.0.0.12", "mx.nowhere.test", "rejected 1");
+    expect(noPtr.exitCode).toBe(23);
+    expect(noPtr.output).toContain("550 5.7.25 Reverse DNS validation failed: no PTR record for 127.0.0.12");
+    const unconfirmed = await sendMessage("127.0.0.13", "spoof.good.test", "rejected 2");
+    expect(unconfirmed.exitCode).toBe(23);
+    expect(unconfirmed.output).toContain("PTR spoof.good.test does not resolve back to 127.0.0.13");
+    const liar = await sendMessage("127.0.0.11", "bank.example", "rejected 3");
+    expect(liar.exitCode).toBe(23);
+    expect(liar.output).toContain("EHLO bank.example matches neither mx.good.test nor 127.0.0.11");
+    expect(decisions("rdns-ehlo")).toHaveLength(3);
+
+    // Consistent clients pass: the confirmed name, another name of the same address, the address literal.
+    expect((await sendMessage("127.0.0.11", "mx.good.test", "passes 1")).exitCode).toBe(0);
+    expect((await sendMessage("127.0.0.11", "relay.good.test", "passes 2")).exitCode).toBe(0);
+    expect((await sendMessage("127.0.0.11", "[127.0.0.11]", "passes 3")).exitCode).toBe(0);
+  });
+
+  it("a whitelist entry that skips rdns, and off, let the same client through", async () => {
+    await applyServerPolicy({
+      dnsBlocklists: false,
+      rdnsCheck: "reject",
+      ipWhitelist: [{ network: "127.0.0.12", reason: "partner", expiresAt: null, skips: ["rdns"] }],
+    });
+    expect((await sendMessage("127.0.0.12", "mx.nowhere.test", "whitelisted")).exitCode).toBe(0);
+    await applyServerPolicy({ dnsBlocklists: false, rdnsCheck: "off" });
+    dns.queries.length = 0;
+    expect((await sendMessage("127.0.0.13", "spoof.good.test", "unchecked")).exitCode).toBe(0);
+    expect(await delivered("unchecked")).not.toContain("X-Mailwarden-Rdns");
+    expect(dns.queries.filter((query) => query.type === "PTR")).toEqual([]);
   });
 });
