@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import type { ActiveConfig } from "../smtp/active-config";
 import type { ListenerAddress } from "../smtp/mail-server";
 import { isAuthOfferedBeforeTls } from "../smtp/rules/auth-only-over-tls";
-import { minTlsVersion, tlsOptionsFor, type TlsMaterial } from "../smtp/tls";
+import { tlsOptionsFor, tlsPolicyKey, type TlsMaterial } from "../smtp/tls";
 import { MaildropLocks, Pop3Session, type Pop3ListenerName, type SessionHost } from "./pop3-session";
 
 export type { Pop3ListenerName } from "./pop3-session";
@@ -48,7 +48,7 @@ export class Pop3Server {
   readonly #sessions = new Set<Pop3Session>();
   /** Pending implicit-TLS handshakes, so close() can drop them. */
   readonly #handshakes = new Set<net.Socket>();
-  #context: { minVersion: string; context: tls.SecureContext } | null = null;
+  #context: { key: string; context: tls.SecureContext } | null = null;
   #isClosing = false;
 
   private constructor(options: Pop3ServerOptions) {
@@ -109,13 +109,13 @@ export class Pop3Server {
     await Promise.all(listening);
   }
 
-  /** One context per minimum TLS version, rebuilt when a pushed policy changes it. */
+  /** One context per TLS policy (minimum version, cipher suites), rebuilt when a push changes it. */
   #secureContext(): tls.SecureContext {
     const policy = this.#options.config().server;
-    const minVersion = minTlsVersion(policy);
-    if (this.#context?.minVersion !== minVersion) {
+    const key = tlsPolicyKey(policy);
+    if (this.#context?.key !== key) {
       this.#context = {
-        minVersion,
+        key,
         context: tls.createSecureContext(tlsOptionsFor(policy, this.#options.tls)),
       };
     }

@@ -1,5 +1,6 @@
 // Row 12 as a client sees it: TLS 1.0/1.1 never negotiated, weak (CBC) suites refused, the minimum
-// version follows a policy push for new connections, and the self-signed certificate is made once.
+// version and the cipher policy follow a push for new connections on SMTP and POP3, no client may
+// renegotiate, and the self-signed certificate is made once.
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import tls from "node:tls";
@@ -122,5 +123,68 @@ describe("certificate", () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe("cipher suites and renegotiation on every listener (row 12)", () => {
+  /** What a client that tries to renegotiate an established TLS 1.2 session sees. */
+  function renegotiate(port: number): Promise<string> {
+    return new Promise((resolve) => {
+      const socket = tls.connect({
+        host: "127.0.0.1",
+        port,
+        rejectUnauthorized: false,
+        maxVersion: "TLSv1.2",
+      });
+      socket.once("secureConnect", () => {
+        socket.renegotiate({ rejectUnauthorized: false }, (error) => {
+          resolve(error ? ((error as NodeJS.ErrnoException).code ?? error.message) : "renegotiated");
+          socket.destroy();
+        });
+      });
+      socket.once("error", (error: NodeJS.ErrnoException) => {
+        resolve(error.code ?? error.message);
+        socket.destroy();
+      });
+    });
+  }
+
+  const cbc = { maxVersion: "TLSv1.2", ciphers: "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA" } as const;
+  // AES-GCM without ECDHE: no forward secrecy, refused whatever the policy says.
+  const noForwardSecrecy = { maxVersion: "TLSv1.2", ciphers: "AES128-GCM-SHA256:AES256-GCM-SHA384" } as const;
+
+  it("a client cannot renegotiate, on SMTP (465) and POP3 (995)", async () => {
+    expect(await renegotiate(agent.ports.submissionTls)).toBe("ERR_SSL_NO_RENEGOTIATION");
+    expect(await renegotiate(agent.ports.pop3s)).toBe("ERR_SSL_NO_RENEGOTIATION");
+  });
+
+  it("strong (the default): CBC and suites without forward secrecy are refused on SMTP and POP3", async () => {
+    for (const port of [agent.ports.submissionTls, agent.ports.pop3s]) {
+      expect((await handshake(port, cbc)).ok).toBe(false);
+      expect((await handshake(port, noForwardSecrecy)).ok).toBe(false);
+      expect((await handshake(port, { maxVersion: "TLSv1.2" })).ok).toBe(true);
+    }
+    const { dialog } = await SmtpDialog.connect(agent.ports.inbound);
+    try {
+      await dialog.command("EHLO client.test");
+      await expect(dialog.startTls(cbc)).rejects.toThrow();
+    } finally {
+      dialog.close();
+    }
+  });
+
+  it("compatible adds ECDHE with CBC for old clients, never RSA key exchange nor renegotiation", async () => {
+    expect((await agent.applyConfig(10, agentConfig([], { tlsCiphers: "compatible" }))).ok).toBe(true);
+    try {
+      for (const port of [agent.ports.submissionTls, agent.ports.pop3s]) {
+        expect(await handshake(port, cbc)).toEqual({ ok: true, protocol: "TLSv1.2" });
+        expect((await handshake(port, noForwardSecrecy)).ok).toBe(false);
+        expect(await renegotiate(port)).toBe("ERR_SSL_NO_RENEGOTIATION");
+      }
+    } finally {
+      expect((await agent.applyConfig(11, agentConfig([], { tlsCiphers: "strong" }))).ok).toBe(true);
+    }
+    expect((await handshake(agent.ports.submissionTls, cbc)).ok).toBe(false);
+    expect((await handshake(agent.ports.pop3s, cbc)).ok).toBe(false);
   });
 });

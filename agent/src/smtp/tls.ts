@@ -1,6 +1,7 @@
-// TLS for every listener (POLICY.md row 12): the certificate (configured, or a self-signed one made on
-// first run and reused), and the hardened options — minimum version from policy, never below TLS 1.2,
-// forward-secret AEAD suites only, server cipher order, no renegotiation.
+// TLS for every listener, SMTP and POP3 (POLICY.md row 12): the certificate (configured, or a self-signed
+// one made on first run and reused), and the hardened options — minimum version from policy, never below
+// TLS 1.2; cipher suites from policy (`tlsCiphers`: forward-secret AEAD only, or with ECDHE-CBC added for
+// old clients; never RSA key exchange); server cipher order; no client-initiated renegotiation.
 import { X509Certificate, constants as cryptoConstants } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -37,6 +38,19 @@ export const STRONG_CIPHERS = [
   "ECDHE-RSA-AES128-GCM-SHA256",
 ].join(":");
 
+/** `compatible` (row 12): the strong list, then ECDHE with CBC — still forward-secret, never RSA key exchange. */
+export const COMPATIBLE_CIPHERS = [
+  STRONG_CIPHERS,
+  "ECDHE-ECDSA-AES256-SHA384",
+  "ECDHE-RSA-AES256-SHA384",
+  "ECDHE-ECDSA-AES128-SHA256",
+  "ECDHE-RSA-AES128-SHA256",
+  "ECDHE-ECDSA-AES256-SHA",
+  "ECDHE-RSA-AES256-SHA",
+  "ECDHE-ECDSA-AES128-SHA",
+  "ECDHE-RSA-AES128-SHA",
+].join(":");
+
 const RENEW_SELF_SIGNED_DAYS = 30;
 const SELF_SIGNED_VALID_DAYS = 397;
 
@@ -46,7 +60,8 @@ export function tlsOptionsFor(policy: Policy, material: TlsMaterial) {
     key: material.key,
     cert: material.cert,
     minVersion: minTlsVersion(policy),
-    ciphers: STRONG_CIPHERS,
+    // Anything but "compatible" (a future value, a bug) gets the strong list.
+    ciphers: policy.tlsCiphers === "compatible" ? COMPATIBLE_CIPHERS : STRONG_CIPHERS,
     honorCipherOrder: true,
     // Client-initiated renegotiation is a DoS lever and pointless with TLS 1.2+; TLS 1.3 has none.
     secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
@@ -56,6 +71,11 @@ export function tlsOptionsFor(policy: Policy, material: TlsMaterial) {
 /** Policy only allows 1.2 or 1.3; anything else (a future value, a bug) falls back to 1.2, never lower. */
 export function minTlsVersion(policy: Policy): SecureVersion {
   return policy.tlsMinVersion === "TLSv1.3" ? "TLSv1.3" : "TLSv1.2";
+}
+
+/** What of the policy shapes a TLS context: equal keys, same context. */
+export function tlsPolicyKey(policy: Policy): string {
+  return `${minTlsVersion(policy)} ${policy.tlsCiphers}`;
 }
 
 export function offeredTlsVersions(policy: Policy): string[] {

@@ -36,6 +36,7 @@ export const defaultPolicy: Policy = {
   requireAuthMatch: "address",
   smtpAuthForLocalDeliveries: true,
   tlsMinVersion: "TLSv1.2",
+  tlsCiphers: "strong",
   authOnlyOverTls: true,
   passwordPolicy: { minLength: 12, minClasses: 3, forbidUserOrDomainName: true, forbidCommon: true },
   catchAllMailbox: null,
@@ -120,6 +121,17 @@ export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
     secureDefault: defaultPolicy.tlsMinVersion,
     why: "TLS 1.0 and 1.1 are broken and never offered; 1.2 keeps old but sound clients working.",
     looseningRisk: "Nothing lower than TLS 1.2 can be chosen.",
+  },
+  tlsCiphers: {
+    key: "tlsCiphers",
+    row: 12,
+    label: "TLS cipher suites",
+    group: "TLS",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.tlsCiphers,
+    why: "Only forward-secret suites with authenticated encryption (AES-GCM, ChaCha20-Poly1305) are offered on every listener, and clients may never renegotiate.",
+    looseningRisk:
+      "Old CBC-mode suites (still forward-secret, never RSA key exchange) are offered too: weaker against padding-oracle attacks.",
   },
   authOnlyOverTls: {
     key: "authOnlyOverTls",
@@ -271,7 +283,8 @@ export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
     levels: ["provider", "server"],
     secureDefault: defaultPolicy.connectionLimits,
     why: "Per listener at most 500 sessions, 10 from one address and 60 new ones per address per minute (421 past them), so one host cannot lock everyone else out. The server's own 127.0.0.1 / ::1 count only towards the total.",
-    looseningRisk: "One host can hold more sessions or reconnect faster: floods and dictionary attacks run quicker.",
+    looseningRisk:
+      "One host can hold more sessions or reconnect faster: floods and dictionary attacks run quicker.",
   },
   rdnsCheck: {
     key: "rdnsCheck",
@@ -321,7 +334,8 @@ export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
     levels: ["provider", "customer", "server"],
     secureDefault: defaultPolicy.ipWhitelist,
     why: "Empty: every client gets every check. An entry skips only the checks it names (connection limits, DNS blocklists, reverse DNS), never authentication or the blacklist.",
-    looseningRisk: "The listed addresses skip the named checks: a compromised or reassigned address there is trusted.",
+    looseningRisk:
+      "The listed addresses skip the named checks: a compromised or reassigned address there is trusted.",
   },
   retryScheduleMinutes: {
     key: "retryScheduleMinutes",
@@ -356,6 +370,8 @@ export function isLoosening<K extends PolicyKey>(key: K, before: Policy[K], afte
     case "requireSmtpAuth":
     case "authOnlyOverTls":
       return before === true && after === false;
+    case "tlsCiphers":
+      return before === "strong" && after !== "strong";
     case "tlsMinVersion":
       return before === "TLSv1.3" && after === "TLSv1.2";
     case "catchAllMailbox":

@@ -19,6 +19,9 @@ const valueLabels: Record<string, string> = {
   tag: "Tag only",
   off: "Off",
   "honor-policy": "Honour the sender's policy",
+  reject: "Reject",
+  strong: "Strong only (forward secrecy, AEAD)",
+  compatible: "Compatible (adds ECDHE with CBC)",
 };
 
 /** A readable label for an enum value ("reject-fail" → "Reject failures (550)"). */

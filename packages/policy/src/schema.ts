@@ -11,6 +11,8 @@ import {
 
 export const relayModes = ["nobody", "authenticated-or-whitelist", "local-networks"] as const;
 export const tlsVersions = ["TLSv1.2", "TLSv1.3"] as const;
+/** Row 12 — `strong`: forward-secret AEAD suites only; `compatible` adds ECDHE with CBC for old clients. */
+export const tlsCipherPolicies = ["strong", "compatible"] as const;
 export const spfGateModes = ["require-spf-pass", "disabled", "enabled"] as const;
 export const spfCheckModes = ["reject-fail", "tag", "off"] as const;
 export const dmarcModes = ["honor-policy", "tag", "off"] as const;
@@ -142,6 +144,8 @@ export const policySchema = z.object({
   smtpAuthForLocalDeliveries: z.boolean(),
   /** Row 12 — lowest TLS version offered on every listener. */
   tlsMinVersion: z.enum(tlsVersions),
+  /** Row 12 — the cipher suites offered on every listener (never RSA key exchange, never renegotiation). */
+  tlsCiphers: z.enum(tlsCipherPolicies),
   /** Row 13 — AUTH neither advertised nor accepted before TLS. */
   authOnlyOverTls: z.boolean(),
   /** Row 14 — password rules for mailboxes and console users. */
