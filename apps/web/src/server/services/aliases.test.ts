@@ -89,6 +89,15 @@ describe("aliases", () => {
     await expect(
       caller.domain.createAlias({ domainId: ids.domain, localPart: "team", targets: ["x@remote.test"] }),
     ).rejects.toMatchObject({ code: "CONFLICT" });
+    // and the other way round: no mailbox where an alias already forwards
+    await expect(
+      caller.domain.createMailbox({
+        domainId: ids.domain,
+        localPart: "team",
+        displayName: "Team",
+        password: "Quartz-harbor-Violet-42",
+      }),
+    ).rejects.toMatchObject({ code: "CONFLICT", message: "team@alias.test already exists." });
   });
 
   it("deletes an alias, audited", async () => {

@@ -5,7 +5,7 @@ import { markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
 import { assertCan, scope, type Actor } from "../access";
 import { AppError } from "../errors";
 import { auditActor } from "./audit";
-import { findDomain } from "./domains";
+import { assertAddressFree, findDomain } from "./domains";
 import { parseLocalPart } from "./mailboxes";
 
 export const MAX_ALIAS_TARGETS = 50;
@@ -52,10 +52,7 @@ export async function createAlias(
   const address = `${localPart}@${domain.name}`;
   const targets = normalizeTargets(input.targets, domain.name, address);
   return prisma.$transaction(async (tx) => {
-    const key = { domainId_localPart: { domainId: domain.id, localPart } };
-    if ((await tx.mailbox.findUnique({ where: key })) || (await tx.alias.findUnique({ where: key }))) {
-      throw new AppError("CONFLICT", `${address} already exists.`);
-    }
+    await assertAddressFree(tx, domain.id, localPart, address);
     const alias = await tx.alias.create({
       data: { tenantId: domain.tenantId, domainId: domain.id, localPart, targets },
     });

@@ -64,6 +64,22 @@ async function targetTenantId(prisma: Db, actor: Actor, customerId: string | und
   return own[0].tenantId;
 }
 
+/**
+ * A mailbox and an alias share one namespace per domain: an address is either, never both (the agent
+ * would not know where to deliver). Checked inside the creating transaction.
+ */
+export async function assertAddressFree(
+  tx: Pick<Db, "mailbox" | "alias">,
+  domainId: string,
+  localPart: string,
+  address: string,
+): Promise<void> {
+  const key = { domainId_localPart: { domainId, localPart } };
+  if ((await tx.mailbox.findUnique({ where: key })) || (await tx.alias.findUnique({ where: key }))) {
+    throw new AppError("CONFLICT", `${address} already exists.`);
+  }
+}
+
 export async function createDomain(
   prisma: Db,
   actor: Actor,

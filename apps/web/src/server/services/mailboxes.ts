@@ -6,7 +6,7 @@ import { assertCan, scope, type Actor } from "../access";
 import { AppError } from "../errors";
 import { assertPasswordAllowed, hashPassword } from "../passwords";
 import { auditActor } from "./audit";
-import { findDomain } from "./domains";
+import { assertAddressFree, findDomain } from "./domains";
 
 export const localPartPattern = /^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$/;
 
@@ -45,10 +45,7 @@ export async function createMailbox(
   });
   const passwordHash = await hashPassword(input.password);
   return prisma.$transaction(async (tx) => {
-    const exists = await tx.mailbox.findUnique({
-      where: { domainId_localPart: { domainId: domain.id, localPart } },
-    });
-    if (exists) throw new AppError("CONFLICT", `${localPart}@${domain.name} already exists.`);
+    await assertAddressFree(tx, domain.id, localPart, `${localPart}@${domain.name}`);
     const mailbox = await tx.mailbox.create({
       data: {
         tenantId: domain.tenantId,
