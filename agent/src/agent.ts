@@ -12,6 +12,7 @@ import { createDnsResolver } from "./dns/resolver";
 import { HubClient, type ApplyResult } from "./hub/hub-client";
 import { runQueueCommand } from "./hub/queue-commands";
 import { createLogger } from "./log";
+import { filterByLogPolicy } from "./log-policy";
 import { Pop3Server, type Pop3ListenerName } from "./pop3/pop3-server";
 import { buildPosture } from "./posture/posture";
 import { MailQueue, queueSize } from "./queue/queue";
@@ -86,7 +87,11 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     resolver: dns,
     config: () => mailServer.config,
     settings: settings.delivery,
-    logger: logger.child({ component: "delivery" }),
+    // Row 23: what the worker records follows the policy's delivery log level.
+    logger: filterByLogPolicy(
+      logger.child({ component: "delivery" }),
+      () => mailServer.config.server.deliveryLogLevel,
+    ),
   });
   const mailServer = await MailServer.start({
     listeners: settings.listeners,

@@ -17,6 +17,7 @@ import type { Authenticator } from "../auth/message-authentication";
 import { checkMessage } from "../auth/message-checks";
 import type { DkimKeyStore } from "../dkim/dkim-keys";
 import type { DnsResolver } from "../dns/resolver";
+import { filterByLogPolicy } from "../log-policy";
 import { newMessageId, type MailQueue, type NewQueueRecipient } from "../queue/queue";
 import { findDomain, splitAddress, type ActiveConfig } from "./active-config";
 import { verifyMailboxPassword } from "./authenticate";
@@ -108,7 +109,8 @@ export class MailServer {
   private constructor(options: MailServerOptions) {
     this.#options = options;
     this.#current = options.initialConfig;
-    this.#logger = options.logger;
+    // Row 23: what this server records follows the policy's SMTP log level.
+    this.#logger = filterByLogPolicy(options.logger, () => this.#current.server.smtpLogLevel);
   }
 
   static async start(options: MailServerOptions): Promise<MailServer> {
