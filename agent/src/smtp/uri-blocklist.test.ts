@@ -84,6 +84,14 @@ describe("URI blocklists (row 18), tag (the default)", () => {
     expect(message).not.toContain("https://phish.example.net");
   });
 
+  it("delivers untagged when a list cannot be asked: tag never holds mail back", async () => {
+    dns.unanswered.add("dead.test.uribl.test");
+    const result = await inbound("dead list, tag", "http://dead.test/");
+    expect(result.exitCode).toBe(0);
+    const message = await deliveredMessage(state.dir, "example.test", "bob", "Subject: dead list, tag");
+    expect(message).not.toContain("X-Mailwarden-URIBL");
+  });
+
   it("does not tag clean links or the lists' refusal answers", async () => {
     const result = await inbound("clean links", "See https://clean.test/ and http://refused.test/");
     expect(result.exitCode).toBe(0);

@@ -6,11 +6,14 @@
 // Answers 127.0.0.1 and 127.255.255.x are the lists' "you may not query" / error codes, not a
 // listing. A lookup that fails (timeout, SERVFAIL) tempfails under "reject" (451), as SPF does, so
 // a dead resolver never waves listed mail through; under "tag" it only leaves the message untagged.
+// Lookups give up after LOOKUP_DEADLINE_MS, well inside the rule engine's own limit, so a dead list
+// never turns a "tag" into the engine's tempfail.
 import type { DnsResolver } from "../../dns/resolver";
 import { blocklistNames, linkHosts } from "../message-uris";
 import { proceed, reject, type MessageContext, type Rule } from "./types";
 
 export const URIBL_HEADER = "X-Mailwarden-URIBL";
+const LOOKUP_DEADLINE_MS = 5_000;
 
 interface Listing {
   host: string;
@@ -52,7 +55,13 @@ async function firstListing(
   const questions = zones.flatMap((zone) =>
     hosts.flatMap((host) => blocklistNames(host).map((name) => ({ zone, host, name }))),
   );
-  const answers = await Promise.all(questions.map(({ zone, name }) => isListed(dns, `${name}.${zone}`)));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<"failed">((resolve) => {
+    timer = setTimeout(() => resolve("failed"), LOOKUP_DEADLINE_MS);
+  });
+  const answers = await Promise.all(
+    questions.map(({ zone, name }) => Promise.race([isListed(dns, `${name}.${zone}`), deadline])),
+  ).finally(() => clearTimeout(timer));
   const index = answers.indexOf("listed");
   const listing = index >= 0 ? { host: questions[index]!.host, zone: questions[index]!.zone } : null;
   return { listing, hasFailed: answers.includes("failed") };
