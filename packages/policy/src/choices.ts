@@ -22,6 +22,11 @@ const valueLabels: Record<string, string> = {
   reject: "Reject",
   strong: "Strong only (forward secrecy, AEAD)",
   compatible: "Compatible (adds ECDHE with CBC)",
+  address: "The user's own address",
+  domain: "Any address of the user's domain",
+  delay: "Delay (4xx, the sender retries later)",
+  detailed: "Detailed",
+  normal: "Normal (refusals and failures)",
 };
 
 /** A readable label for an enum value ("reject-fail" → "Reject failures (550)"). */
