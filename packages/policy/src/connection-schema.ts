@@ -64,8 +64,11 @@ export const ipBlacklistEntrySchema = z.object({
 });
 export type IpBlacklistEntry = z.infer<typeof ipBlacklistEntrySchema>;
 
-/** What a whitelist entry may skip. AUTH, relay and the blacklist are never on this list. */
-export const ipWhitelistSkips = ["connection-limits", "dnsbl", "rdns"] as const;
+/**
+ * What a whitelist entry may skip. "relay" counts only where row 1 says `authenticated-or-whitelist`.
+ * Authentication and the blacklist are never on this list.
+ */
+export const ipWhitelistSkips = ["connection-limits", "dnsbl", "rdns", "relay"] as const;
 export type IpWhitelistSkip = (typeof ipWhitelistSkips)[number];
 
 /** Row 19 — one trusted address or network and exactly the checks it skips. */

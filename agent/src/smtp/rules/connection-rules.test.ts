@@ -165,6 +165,53 @@ describe("row 19: IP blacklist", () => {
   });
 });
 
+describe("row 19 with row 1: a whitelist entry that skips relay", () => {
+  /** RCPT to a remote domain from `from`, without logging in; swaks exits 24 when RCPT is refused. */
+  function relayFrom(from: string) {
+    return swaks([
+      "--server",
+      "127.0.0.1",
+      "--port",
+      String(agent.ports.inbound),
+      "--local-interface",
+      from,
+      "--from",
+      "app@billing.test",
+      "--to",
+      "someone@remote.test",
+      "--quit-after",
+      "RCPT",
+    ]);
+  }
+
+  const whitelist = [
+    { network: "127.0.0.14", reason: "billing server", expiresAt: null, skips: ["relay" as const] },
+  ];
+
+  it("relays under authenticated-or-whitelist, and only for that address", async () => {
+    await applyServerPolicy({
+      dnsBlocklists: false,
+      rdnsCheck: "off",
+      relay: "authenticated-or-whitelist",
+      ipWhitelist: whitelist,
+    });
+    expect((await relayFrom("127.0.0.14")).exitCode).toBe(0);
+    const other = await relayFrom("127.0.0.15");
+    expect(other.exitCode).toBe(24);
+    expect(other.output).toContain("554 5.7.1 Relay access denied");
+  });
+
+  it("changes nothing while relay is nobody", async () => {
+    await applyServerPolicy({
+      dnsBlocklists: false,
+      rdnsCheck: "off",
+      relay: "nobody",
+      ipWhitelist: whitelist,
+    });
+    expect((await relayFrom("127.0.0.14")).exitCode).toBe(24);
+  });
+});
+
 describe("row 17: DNS blocklists", () => {
   it("refuses a listed client with 554 naming the list; an unlisted one is greeted", async () => {
     await applyServerPolicy({ dnsBlocklistZones: [ZONE, "other.blocklist.test"] });

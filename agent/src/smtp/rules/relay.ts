@@ -1,9 +1,11 @@
 // POLICY.md row 1: only authenticated users may send to remote domains, so the server is never an open
-// relay (554 5.7.1). "authenticated-or-whitelist" behaves like "nobody" until the IP whitelist (row 19)
-// exists; "local-networks" additionally trusts loopback clients (127.0.0.0/8, ::1) — there is no
-// configurable network list yet, and trusting anything wider by default would be an open relay.
+// relay (554 5.7.1). "authenticated-or-whitelist" also lets addresses relay whose IP whitelist entry
+// (row 19) skips "relay" — under the other modes such an entry changes nothing; "local-networks"
+// additionally trusts loopback clients (127.0.0.0/8, ::1) — there is no configurable network list yet,
+// and trusting anything wider by default would be an open relay.
 import net from "node:net";
 import { findDomain, splitAddress } from "../active-config";
+import { isWhitelistedFor } from "../ip-lists";
 import { accept, proceed, reject, type RcptToContext, type Rule } from "./types";
 
 export const relay: Rule<RcptToContext> = {
@@ -12,7 +14,14 @@ export const relay: Rule<RcptToContext> = {
     const { domain } = splitAddress(context.recipient);
     if (domain && findDomain(context.config, domain)) return proceed;
     if (context.authenticatedUser) return accept;
-    if (context.config.server.relay === "local-networks" && isLoopback(context.remoteAddress)) return accept;
+    const { server } = context.config;
+    if (server.relay === "local-networks" && isLoopback(context.remoteAddress)) return accept;
+    if (
+      server.relay === "authenticated-or-whitelist" &&
+      isWhitelistedFor(server, context.remoteAddress, "relay", Date.now())
+    ) {
+      return accept;
+    }
     return reject(554, "5.7.1 Relay access denied");
   },
 };

@@ -75,7 +75,7 @@ describe("relay and local-recipient", () => {
     });
   });
 
-  it("local-networks trusts loopback only; authenticated-or-whitelist acts as nobody", async () => {
+  it("local-networks trusts loopback only; authenticated-or-whitelist with no whitelist acts as nobody", async () => {
     const localNetworks = compiled([], { relay: "local-networks" });
     expect(
       (await rcptTo("x@remote.test", { config: localNetworks, remoteAddress: "127.0.0.5" })).outcome.action,
