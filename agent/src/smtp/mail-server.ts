@@ -448,6 +448,7 @@ export class MailServer {
           recipients: session.envelope.rcptTo.map((recipient) => recipient.address),
           message: body,
           dns: this.#options.dns,
+          logger: this.#logger,
           addHeader: (field) => tags.push(`${field}\r\n`),
           holdReservation: (reservation) => reservations.push(reservation),
         },

@@ -83,6 +83,8 @@ export interface MessageContext extends SessionFacts {
   message: Buffer;
   /** The agent's one resolver (URI blocklists). */
   dns: DnsResolver;
+  /** For what a rule records without deciding (a tag). */
+  logger: Logger;
   /** Adds a header field ("Name: value", no line ending) to every stored copy. */
   addHeader(field: string): void;
   /** Keeps a counted send (row 20) only if the message is queued; it is released otherwise. */

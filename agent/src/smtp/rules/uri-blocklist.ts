@@ -10,6 +10,7 @@
 // never turns a "tag" into the engine's tempfail.
 import type { DnsResolver } from "../../dns/resolver";
 import { blocklistNames, linkHosts } from "../message-uris";
+import { withTimeout } from "./run-rules";
 import { proceed, reject, type MessageContext, type Rule } from "./types";
 
 export const URIBL_HEADER = "X-Mailwarden-URIBL";
@@ -33,6 +34,18 @@ export const uriBlocklist: Rule<MessageContext> = {
         return reject(554, `5.7.1 Message refused: it links to ${listing.host}, listed by ${listing.zone}`);
       }
       context.addHeader(`${URIBL_HEADER}: ${listing.host} listed by ${listing.zone}`);
+      context.logger.info(
+        {
+          phase: "data",
+          session: context.sessionId,
+          client: context.remoteAddress,
+          rule: uriBlocklist.id,
+          outcome: "tag",
+          link: listing.host,
+          zone: listing.zone,
+        },
+        "rule tagged",
+      );
       return proceed;
     }
     if (hasFailed && mode === "reject") {
@@ -55,13 +68,11 @@ async function firstListing(
   const questions = zones.flatMap((zone) =>
     hosts.flatMap((host) => blocklistNames(host).map((name) => ({ zone, host, name }))),
   );
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<"failed">((resolve) => {
-    timer = setTimeout(() => resolve("failed"), LOOKUP_DEADLINE_MS);
-  });
   const answers = await Promise.all(
-    questions.map(({ zone, name }) => Promise.race([isListed(dns, `${name}.${zone}`), deadline])),
-  ).finally(() => clearTimeout(timer));
+    questions.map(({ zone, name }) =>
+      withTimeout(isListed(dns, `${name}.${zone}`), LOOKUP_DEADLINE_MS).catch(() => "failed" as const),
+    ),
+  );
   const index = answers.indexOf("listed");
   const listing = index >= 0 ? { host: questions[index]!.host, zone: questions[index]!.zone } : null;
   return { listing, hasFailed: answers.includes("failed") };
