@@ -14,6 +14,7 @@ import { maildirPath } from "../../maildir/maildir";
 import { agentConfig, hashPassword, loopbackSettings, tempDir, waitFor } from "../../test-support/fixtures";
 import { swaks } from "../../test-support/swaks";
 import { RawSession } from "../hostile/raw-session";
+import { reversedName } from "./dnsbl";
 
 const ZONE = "zen.blocklist.test";
 
@@ -250,6 +251,14 @@ describe("row 17: DNS blocklists", () => {
     expect((await greetingFor("127.0.0.6")).greeting).toMatch(/^220 /);
     expect(logLines).toContainEqual(
       expect.objectContaining({ rule: "connect.dnsbl", client: "127.0.0.6", zone: ZONE }),
+    );
+  });
+
+  it("asks IPv4 octets and IPv6 nibbles in reverse (RFC 5782)", () => {
+    expect(reversedName("192.0.2.5")).toBe("5.2.0.192");
+    expect(reversedName("::ffff:192.0.2.5")).toBe("5.2.0.192");
+    expect(reversedName("2001:db8::1")).toBe(
+      "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2",
     );
   });
 

@@ -8,6 +8,7 @@
 // while DNS cannot answer, so a sender is never refused for our resolver's trouble; `off` asks nothing.
 // Authenticated users, the submission listeners, the host itself and whitelist entries that skip
 // "rdns" are not checked: people on home connections have no meaningful reverse DNS.
+import net from "node:net";
 import type { DnsResolver } from "../../dns/resolver";
 import { clientAddress, isHostItself, isWhitelistedFor } from "../ip-lists";
 import { withTimeout } from "./run-rules";
@@ -109,6 +110,11 @@ async function lookUp(query: () => Promise<string[]>): Promise<string[] | "error
   }
 }
 
+/** Equal addresses, however an IPv6 one is written ("2001:db8::1" = "2001:0db8:0:0::0001"). */
 function sameAddress(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+  const family = net.isIPv4(b) ? "ipv4" : "ipv6";
+  if (net.isIP(a) !== net.isIP(b)) return false;
+  const list = new net.BlockList();
+  list.addAddress(b, family);
+  return list.check(a, family);
 }
