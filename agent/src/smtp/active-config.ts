@@ -98,6 +98,11 @@ export function findDomain(config: ActiveConfig, domain: string): LocalDomain | 
   return config.domains.get(domain.toLowerCase());
 }
 
+/** The policy of a logged-in user's domain; the server's if that domain is gone from the config. */
+export function userPolicy(config: ActiveConfig, user: string): Policy {
+  return findDomain(config, splitAddress(user).domain)?.policy ?? config.server;
+}
+
 export function findMailbox(config: ActiveConfig, address: string): LocalMailbox | undefined {
   const { localPart, domain } = splitAddress(address);
   return findDomain(config, domain)?.mailboxes.get(localPart.toLowerCase());

@@ -6,7 +6,7 @@
 // 550 5.7.1. A message without exactly one From header has no author to match and is refused too.
 // Unauthenticated sessions are row 2's and row 4's business, not this rule's.
 import type { Policy } from "@mailwarden/policy";
-import { findDomain, splitAddress, type ActiveConfig } from "../active-config";
+import { splitAddress, userPolicy } from "../active-config";
 import { fromAddresses } from "../message-headers";
 import { proceed, reject, type MailFromContext, type MessageContext, type Rule } from "./types";
 
@@ -17,7 +17,7 @@ export const authMatch: Rule<MailFromContext> = {
   evaluate(context) {
     const user = context.authenticatedUser;
     if (!user) return proceed;
-    const mode = policyOf(context.config, user).requireAuthMatch;
+    const mode = userPolicy(context.config, user).requireAuthMatch;
     if (isOwnedBy(context.sender, user, mode)) return proceed;
     return reject(553, `5.7.1 Sender address rejected: not owned by user ${user}`);
   },
@@ -28,18 +28,13 @@ export const authMatchHeaderFrom: Rule<MessageContext> = {
   evaluate(context) {
     const user = context.authenticatedUser;
     if (!user) return proceed;
-    const mode = policyOf(context.config, user).requireAuthMatch;
+    const mode = userPolicy(context.config, user).requireAuthMatch;
     if (mode === "off") return proceed;
     const authors = fromAddresses(context.message);
     if (authors && authors.every((author) => isOwnedBy(author, user, mode))) return proceed;
     return reject(550, `5.7.1 From header rejected: not owned by user ${user}`);
   },
 };
-
-/** The authenticated user's domain policy; the server's when the user's domain is gone. */
-function policyOf(config: ActiveConfig, user: string): Policy {
-  return findDomain(config, splitAddress(user).domain)?.policy ?? config.server;
-}
 
 function isOwnedBy(address: string, user: string, mode: Policy["requireAuthMatch"]): boolean {
   if (mode === "off") return true;

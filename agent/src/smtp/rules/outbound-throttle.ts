@@ -9,7 +9,7 @@
 //   sessions cannot overshoot; a message that is then not queued gives its count back.
 // Unauthenticated mail is not submission: the relay rule already keeps it to local mailboxes.
 import type { Policy } from "@mailwarden/policy";
-import { findDomain, splitAddress, type ActiveConfig } from "../active-config";
+import { splitAddress, userPolicy, type ActiveConfig } from "../active-config";
 import type { CounterLimit } from "../outbound-counters";
 import {
   proceed,
@@ -61,8 +61,7 @@ export const outboundThrottleAtData: Rule<MessageContext> = {
 
 function limitsFor(config: ActiveConfig, user: string) {
   const domain = splitAddress(user).domain;
-  const policy: Policy = findDomain(config, domain)?.policy ?? config.server;
-  const throttle = policy.outboundThrottle;
+  const throttle = userPolicy(config, user).outboundThrottle;
   const mailbox = `mailbox:${user.toLowerCase()}`;
   const limits: CounterLimit[] = [
     { key: mailbox, windowMs: HOUR_MS, max: throttle.mailboxMessagesPerHour },
