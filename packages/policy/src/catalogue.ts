@@ -97,7 +97,7 @@ export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
     group: "Relay & authentication",
     levels: ["provider", "customer", "domain"],
     secureDefault: defaultPolicy.requireAuthMatch,
-    why: "A logged-in user can only send as their own address (MAIL FROM and From header), 553 otherwise.",
+    why: "A logged-in user can only send as their own address: another MAIL FROM gets 553, another From header 550.",
     looseningRisk:
       "A user, or whoever stole their password, could send mail that claims to come from a colleague or the boss.",
   },
