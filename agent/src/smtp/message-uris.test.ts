@@ -1,6 +1,6 @@
 // Which link hosts the URI blocklist rule (row 18) gets from a message, and which names it asks.
 import { describe, expect, it } from "vitest";
-import { blocklistNames, linkHosts, MAX_URI_HOSTS } from "./message-uris";
+import { blocklistNames, linkHosts, MAX_SCANNED_BYTES, MAX_URI_HOSTS } from "./message-uris";
 
 function message(body: string, headers = "From: a@b.test\r\nSubject: s\r\n"): Buffer {
   return Buffer.from(`${headers}\r\n${body}`);
@@ -26,6 +26,11 @@ describe("linkHosts", () => {
     expect(hosts).toContain("qp.test");
     expect(hosts).toContain("hidden.example.com");
     expect(hosts).not.toContain("list.test");
+  });
+
+  it("reads only the first MAX_SCANNED_BYTES of the body", () => {
+    const padding = "x".repeat(MAX_SCANNED_BYTES);
+    expect(linkHosts(message(`http://early.test/ ${padding} http://late.test/`))).toEqual(["early.test"]);
   });
 
   it(`keeps at most ${MAX_URI_HOSTS} hosts`, () => {

@@ -1,11 +1,14 @@
 // The link domains of a message, for the URI blocklist rule (row 18). Not a full MIME parser: the body
 // is scanned as sent, then once more with quoted-printable undone, and every base64 block is decoded
 // and scanned too — enough to see the links of text and HTML parts in the encodings mail really uses.
-// The result is bounded so a message stuffed with links cannot make us send thousands of DNS queries.
+// The work is bounded: only the first MAX_SCANNED_BYTES of the body are read (spam puts its links up
+// front; a 25 MB attachment is not worth decoding), and a message stuffed with links cannot make us send
+// more than MAX_URI_HOSTS hosts' worth of DNS queries.
 import { headerEnd } from "./message-headers";
 
 /** At most this many distinct host names are taken from one message. */
 export const MAX_URI_HOSTS = 20;
+export const MAX_SCANNED_BYTES = 1024 * 1024;
 
 const urlHost =
   /\b(?:https?:\/\/(?:[^\s/?#@"'<>]+@)?|www\.)((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]|(?:\d{1,3}\.){3}\d{1,3})/gi;
@@ -13,7 +16,8 @@ const base64Block = /(?:^[A-Za-z0-9+/]{16,}={0,2}\r?\n){2,}/gm;
 
 /** Distinct lower-cased host names (or IPv4 addresses) of the http(s) and www. links in the body. */
 export function linkHosts(message: Buffer): string[] {
-  const body = message.subarray(headerEnd(message)).toString("latin1");
+  const start = headerEnd(message);
+  const body = message.subarray(start, start + MAX_SCANNED_BYTES).toString("latin1");
   const texts = [body, undoQuotedPrintable(body)];
   for (const block of body.match(base64Block) ?? []) {
     texts.push(Buffer.from(block.replace(/\s+/g, ""), "base64").toString("latin1"));
