@@ -2,13 +2,14 @@
 // mailbox's Maildir. It has no policy of its own: the config is the one the SMTP server enforces (read
 // live, so a pushed config applies to the next connection), the certificate and TLS options are the
 // SMTP ones (tlsOptionsFor: minimum version from policy, strong suites, no renegotiation), and the
-// password check is the SMTP AUTH one.
+// password check is the SMTP AUTH one. The IP blacklist (row 19) turns clients away here too.
 import net from "node:net";
 import tls from "node:tls";
 import type { Logger } from "pino";
 import type { ActiveConfig } from "../smtp/active-config";
 import type { ListenerAddress } from "../smtp/mail-server";
 import { isAuthOfferedBeforeTls } from "../smtp/rules/auth-only-over-tls";
+import { blacklistEntryFor, IP_BLACKLIST_RULE } from "../smtp/rules/ip-blacklist";
 import { tlsOptionsFor, tlsPolicyKey, type TlsMaterial } from "../smtp/tls";
 import { MaildropLocks, Pop3Session, type Pop3ListenerName, type SessionHost } from "./pop3-session";
 
@@ -150,6 +151,27 @@ export class Pop3Server {
     socket.on("error", () => undefined); // reported by the session; a reset before that is not news
     if (this.#isClosing) {
       socket.destroy();
+      return;
+    }
+    // Row 19: a blacklisted address gets no POP3 session either (no password guessing from there).
+    const client = socket.remoteAddress ?? "";
+    const blocked = blacklistEntryFor(this.#options.config().server, client, Date.now());
+    if (blocked) {
+      this.#options.logger.info(
+        {
+          phase: "connect",
+          listener,
+          client,
+          rule: IP_BLACKLIST_RULE,
+          outcome: "reject",
+          network: blocked.network,
+          reason: blocked.reason,
+        },
+        "rule decided",
+      );
+      // On 995 nothing can be said before a TLS handshake we would rather not spend on it.
+      if (listener === "pop3") socket.end("-ERR [SYS/PERM] Connections from your address are refused\r\n");
+      else socket.destroy();
       return;
     }
     if (listener === "pop3") {

@@ -3,6 +3,7 @@
 // on loopback through the agent's own resolver. Refused clients get 554 instead of the greeting and are
 // disconnected; every refusal is logged with its rule id.
 import { readdir, readFile } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
@@ -107,6 +108,21 @@ async function greetingFor(from: string, port = agent.ports.inbound) {
   return { greeting, closed: true };
 }
 
+/** The first line a POP3 client at `from` reads on port 110 (or all it got before the server hung up). */
+function pop3Greeting(from: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port: agent.ports.pop3, host: "127.0.0.1", localAddress: from });
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      received += chunk;
+      if (received.includes("\r\n")) socket.destroy();
+    });
+    socket.on("close", () => resolve(received.split("\r\n")[0]!));
+    socket.on("error", () => undefined);
+  });
+}
+
 function decisions(rule: string): Record<string, unknown>[] {
   return logLines.filter((line) => line.rule === rule && line.msg === "rule decided");
 }
@@ -136,6 +152,26 @@ describe("row 19: IP blacklist", () => {
     const logged = decisions("connect.ip-blacklist");
     expect(logged.length).toBeGreaterThanOrEqual(3);
     expect(logged[0]).toMatchObject({ phase: "connect", client: "127.0.0.2", outcome: "reject", code: 554 });
+    // The admin's reason is for the log, never for the client.
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ rule: "connect.ip-blacklist", reason: "spam run 2026-11-20" }),
+    );
+  });
+
+  it("turns the address away from POP3 too (no password guessing from it)", async () => {
+    await applyServerPolicy({
+      dnsBlocklists: false,
+      ipBlacklist: [{ network: "127.0.0.2", reason: "password guessing", expiresAt: null }],
+    });
+    expect(await pop3Greeting("127.0.0.2")).toBe("-ERR [SYS/PERM] Connections from your address are refused");
+    expect(await pop3Greeting("127.0.0.3")).toMatch(/^\+OK /);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({
+        rule: "connect.ip-blacklist",
+        listener: "pop3",
+        reason: "password guessing",
+      }),
+    );
   });
 
   it("ignores an expired entry", async () => {
