@@ -5,7 +5,8 @@
 //   node --import tsx bench/explore.ts dns         the DNS queries the agent makes for one message
 //   node --import tsx bench/explore.ts variants [sessions]
 //       the same load (reused connections, 1 KiB) against agent variants taking turns: as is, state
-//       directory on tmpfs (fsync costs nothing), UV_THREADPOOL_SIZE=16, log level warn
+//       directory on tmpfs (fsync costs nothing), mailauth in the main thread (authThreads 0),
+//       UV_THREADPOOL_SIZE=16, log level warn
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
@@ -34,11 +35,11 @@ const reused = (sessions: number): Load => ({ id: "x", label: "x", sessions, reu
 
 async function agent(
   name: string,
-  options: { env?: NodeJS.ProcessEnv; tmpfs?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; tmpfs?: boolean; settings?: Record<string, unknown> } = {},
 ): Promise<Peer> {
   const dir = options.tmpfs ? await mkdtemp("/dev/shm/mw-explore-") : path.join(work, name);
   const port = await freePort();
-  const setup = await prepareAgent(dir, port, dns.server);
+  const setup = await prepareAgent(dir, port, dns.server, options.settings);
   return startAgentPeer(dir, setup, port, { name, env: options.env });
 }
 
@@ -137,6 +138,7 @@ async function variants(sessions: number): Promise<void> {
   const peers = [
     await agent("as is"),
     await agent("state on tmpfs", { tmpfs: true }),
+    await agent("mailauth in the main thread", { settings: { authThreads: 0 } }),
     await agent("UV_THREADPOOL_SIZE=16", { env: { UV_THREADPOOL_SIZE: "16" } }),
     await agent("log level warn", { env: { MAILWARDEN_LOG_LEVEL: "warn" } }),
   ];
