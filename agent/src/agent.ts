@@ -15,6 +15,7 @@ import { createLogger } from "./log";
 import { filterByLogPolicy } from "./log-policy";
 import { Pop3Server, type Pop3ListenerName } from "./pop3/pop3-server";
 import { buildPosture } from "./posture/posture";
+import { WeakPasswords } from "./posture/weak-passwords";
 import { MailQueue, queueSize } from "./queue/queue";
 import {
   loadAgentSettings,
@@ -70,6 +71,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     timeoutMs: settings.dnsTimeoutMs,
     cacheSeconds: settings.dnsCacheSeconds,
   });
+  const weakPasswords = new WeakPasswords();
   const authenticationPool = createAuthenticationPool(settings.authThreads, dns, logger);
   const dkimKeys = new DkimKeyStore(settings.stateDir, logger.child({ component: "dkim" }));
   const tls = await loadTlsMaterial({
@@ -102,6 +104,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     initialConfig,
     dns,
     authenticator: authenticationPool ?? undefined,
+    weakPasswords,
     dkimKeys,
     queue,
     logger: logger.child({ component: "smtp" }),
@@ -120,6 +123,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     config: () => mailServer.config,
     logger: logger.child({ component: "pop3" }),
     idleTimeoutMs: settings.pop3.idleTimeoutMs,
+    weakPasswords,
     closeTimeoutMs: settings.shutdownGraceMs,
   }).catch(async (error: unknown) => {
     await mailServer.close();
@@ -165,6 +169,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       appliedRevision: mailServer.config.revision,
       startedAt,
       dkim: await dkimKeys.publicKeys(signingDomains(mailServer.config)),
+      weakPasswords: weakPasswords.list(),
     });
 
   let hub: HubClient | null = null;

@@ -6,6 +6,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import type { Logger } from "pino";
+import type { WeakPasswords } from "../posture/weak-passwords";
 import type { ActiveConfig } from "../smtp/active-config";
 import type { ListenerAddress } from "../smtp/mail-server";
 import { isAuthOfferedBeforeTls } from "../smtp/rules/auth-only-over-tls";
@@ -29,6 +30,8 @@ export interface Pop3ServerOptions {
   closeTimeoutMs: number;
   /** Delay before a failed login is answered. */
   failedLoginDelayMs?: number;
+  /** Row 14: logins whose password fails the policy in force, for the posture. */
+  weakPasswords?: WeakPasswords | undefined;
 }
 
 export interface Pop3ListenerPosture {
@@ -59,6 +62,7 @@ export class Pop3Server {
       stateDir: options.stateDir,
       logger: options.logger,
       locks: new MaildropLocks(),
+      weakPasswords: options.weakPasswords,
       idleTimeoutMs: options.idleTimeoutMs,
       failedLoginDelayMs: options.failedLoginDelayMs ?? 1000,
       config: options.config,

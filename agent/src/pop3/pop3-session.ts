@@ -10,6 +10,7 @@ import tls from "node:tls";
 import type { Logger } from "pino";
 import { maildirPath } from "../maildir/maildir";
 import { findMailbox, type ActiveConfig } from "../smtp/active-config";
+import type { WeakPasswords } from "../posture/weak-passwords";
 import { verifyMailboxPassword } from "../smtp/authenticate";
 import { authOnlyOverTls, isAuthOfferedBeforeTls } from "../smtp/rules/auth-only-over-tls";
 import { Maildrop, type MaildropMessage } from "./maildrop";
@@ -50,6 +51,8 @@ export interface SessionHost {
   stateDir: string;
   logger: Logger;
   locks: MaildropLocks;
+  /** Row 14: logins whose password fails the policy in force, for the posture. */
+  weakPasswords?: WeakPasswords | undefined;
   idleTimeoutMs: number;
   failedLoginDelayMs: number;
   config(): ActiveConfig;
@@ -458,7 +461,7 @@ export class Pop3Session {
 
   async #login(username: string, password: string, method: string): Promise<void> {
     const config = this.#host.config();
-    const result = await verifyMailboxPassword(config, username, password);
+    const result = await verifyMailboxPassword(config, username, password, this.#host.weakPasswords);
     if (this.#state === "closed") return;
     if (!result.ok) return this.#loginFailed(username, result.reason, method);
     const address = result.address;

@@ -6,6 +6,7 @@ import type { ListenerPosture } from "../smtp/mail-server";
 import type { Pop3ListenerPosture } from "../pop3/pop3-server";
 import type { DkimPublicKey } from "../dkim/dkim-keys";
 import type { CertificateFacts } from "../smtp/tls";
+import type { WeakPassword } from "./weak-passwords";
 
 export interface PostureInputs {
   agentVersion: string;
@@ -18,6 +19,8 @@ export interface PostureInputs {
   startedAt: number;
   /** Keys this agent signs with (row 11): the dashboard shows each as the DNS record to publish. */
   dkim?: DkimPublicKey[];
+  /** Row 14: mailboxes whose last login used a password the policy in force refuses. */
+  weakPasswords?: WeakPassword[];
 }
 
 export function buildPosture(inputs: PostureInputs): Posture {
@@ -33,5 +36,6 @@ export function buildPosture(inputs: PostureInputs): Posture {
     appliedRevision: inputs.appliedRevision,
     uptimeSeconds: Math.round((Date.now() - inputs.startedAt) / 1000),
     dkim: inputs.dkim ?? [],
+    weakPasswords: inputs.weakPasswords ?? [],
   });
 }

@@ -2,6 +2,7 @@
 // the argon2id hash the hub pushed. Unknown users cost the same argon2 work as known ones, so response
 // time does not reveal which mailboxes exist.
 import argon2 from "argon2";
+import type { WeakPasswords } from "../posture/weak-passwords";
 import { findMailbox, type ActiveConfig } from "./active-config";
 
 let dummyHash: Promise<string> | undefined;
@@ -18,6 +19,8 @@ export async function verifyMailboxPassword(
   config: ActiveConfig,
   username: string,
   password: string,
+  /** Row 14: a successful login's password is checked against the policy in force (SMTP and POP3). */
+  weakPasswords?: WeakPasswords,
 ): Promise<AuthResult> {
   const mailbox = findMailbox(config, username.trim());
   if (!mailbox) {
@@ -26,5 +29,7 @@ export async function verifyMailboxPassword(
   }
   // A malformed hash from the hub is a refusal, not a crash.
   const matches = await argon2.verify(mailbox.passwordHash, password).catch(() => false);
-  return matches ? { ok: true, address: mailbox.address } : { ok: false, reason: "bad-password" };
+  if (!matches) return { ok: false, reason: "bad-password" };
+  weakPasswords?.checkLogin(config, mailbox.address, password);
+  return { ok: true, address: mailbox.address };
 }

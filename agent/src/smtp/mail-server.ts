@@ -17,6 +17,7 @@ import type { Authenticator } from "../auth/message-authentication";
 import { checkMessage } from "../auth/message-checks";
 import type { DkimKeyStore } from "../dkim/dkim-keys";
 import type { DnsResolver } from "../dns/resolver";
+import type { WeakPasswords } from "../posture/weak-passwords";
 import { filterByLogPolicy } from "../log-policy";
 import { newMessageId, type MailQueue, type NewQueueRecipient } from "../queue/queue";
 import { findDomain, splitAddress, type ActiveConfig } from "./active-config";
@@ -65,6 +66,8 @@ export interface MailServerOptions {
   dns: DnsResolver;
   /** Worker threads that run SPF/DKIM/DMARC/ARC; in the main thread when absent. */
   authenticator?: Authenticator | undefined;
+  /** Row 14: logins whose password fails the policy in force, for the posture. */
+  weakPasswords?: WeakPasswords | undefined;
   /** Keys that sign outbound mail of local domains (row 11). */
   dkimKeys: DkimKeyStore;
   /** Where accepted mail goes before the 250; the delivery worker takes it from there. */
@@ -327,7 +330,12 @@ export class MailServer {
       );
       if (outcome.action === "reject" || outcome.action === "tempfail") return callback(smtpError(outcome));
       const username = auth.username ?? "";
-      const result = await verifyMailboxPassword(this.#current, username, auth.password ?? "");
+      const result = await verifyMailboxPassword(
+        this.#current,
+        username,
+        auth.password ?? "",
+        this.#options.weakPasswords,
+      );
       const base = {
         phase: "auth",
         session: session.id,

@@ -116,6 +116,17 @@ export const postureSchema = z.object({
     )
     .max(5000)
     .optional(),
+  /** Row 14: mailboxes whose last login used a password the policy in force refuses; absent before it. */
+  weakPasswords: z
+    .array(
+      z.object({
+        address: z.string().max(320),
+        problems: z.array(z.string().max(300)).max(10),
+        seenAt: z.string().max(40),
+      }),
+    )
+    .max(5000)
+    .optional(),
 });
 export type Posture = z.infer<typeof postureSchema>;
 
