@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "PasswordCredential" ADD COLUMN     "weakProblems" TEXT[] DEFAULT ARRAY[]::TEXT[];
