@@ -55,6 +55,8 @@ export const defaultPolicy: Policy = {
     recipientsPerMessage: 50,
   },
   uriBlocklist: "tag",
+  mailingListPosting: "members",
+  maxMailingListsPerDomain: 10,
   uriBlocklistZones: ["multi.surbl.org", "dbl.spamhaus.org"],
   smtpLogLevel: "detailed",
   deliveryLogLevel: "detailed",
@@ -255,6 +257,27 @@ export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
     why: "The URI blocklists asked about each link's domain, in order.",
     looseningRisk: "With fewer lists, fewer phishing and malware links are caught.",
   },
+  mailingListPosting: {
+    key: "mailingListPosting",
+    row: 22,
+    label: "Who may post to mailing lists",
+    group: "Mailing lists",
+    levels: ["provider", "customer", "domain"],
+    secureDefault: defaultPolicy.mailingListPosting,
+    why: "Only a list's members may post to it (550 5.7.1 for anyone else), unless the list itself says moderators only or anyone.",
+    looseningRisk:
+      "Anyone on the internet could send mail to every member of a list at once: spam and phishing sent by the list itself.",
+  },
+  maxMailingListsPerDomain: {
+    key: "maxMailingListsPerDomain",
+    row: 22,
+    label: "Mailing lists per domain",
+    group: "Mailing lists",
+    levels: ["provider", "customer", "domain"],
+    secureDefault: defaultPolicy.maxMailingListsPerDomain,
+    why: "A domain may have at most 10 mailing lists, so one customer cannot turn the server into a bulk mailer.",
+    looseningRisk: "More lists mean more addresses that fan one message out to many mailboxes.",
+  },
   smtpLogLevel: {
     key: "smtpLogLevel",
     row: 23,
@@ -416,6 +439,13 @@ export function isLoosening<K extends PolicyKey>(key: K, before: Policy[K], afte
       };
       return (strength[after as string] ?? 0) < (strength[before as string] ?? 0);
     }
+    case "mailingListPosting": {
+      // moderators only is stricter than members, which is stricter than anyone
+      const strength = ["anyone", "members", "moderators"];
+      return strength.indexOf(after as string) < strength.indexOf(before as string);
+    }
+    case "maxMailingListsPerDomain":
+      return (after as number) > (before as number);
     case "uriBlocklistZones":
       return (before as string[]).some((zone) => !(after as string[]).includes(zone));
     case "outboundThrottle": {

@@ -27,6 +27,9 @@ const valueLabels: Record<string, string> = {
   delay: "Delay (4xx, the sender retries later)",
   detailed: "Detailed",
   normal: "Normal (refusals and failures)",
+  members: "The list's members",
+  moderators: "The list's moderators only",
+  anyone: "Anyone",
 };
 
 /** A readable label for an enum value ("reject-fail" → "Reject failures (550)"). */

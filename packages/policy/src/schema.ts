@@ -132,6 +132,10 @@ const dnsZoneName = z
 export const logLevels = ["detailed", "normal", "off"] as const;
 export type LogLevel = (typeof logLevels)[number];
 
+/** Row 22 — who may post to a mailing list: its members, only its moderators, or anyone. */
+export const mailingListPostingModes = ["members", "moderators", "anyone"] as const;
+export type MailingListPosting = (typeof mailingListPostingModes)[number];
+
 /** The full, resolved policy: every key present. */
 export const policySchema = z.object({
   /** Row 1 — who may relay to remote domains. */
@@ -173,6 +177,10 @@ export const policySchema = z.object({
   uriBlocklist: z.enum(uriBlocklistModes),
   /** Row 18 — the URI blocklist zones asked, in order. */
   uriBlocklistZones: z.array(dnsZoneName).max(10),
+  /** Row 22 — who may post to a mailing list that does not say otherwise (550 5.7.1 for the rest). */
+  mailingListPosting: z.enum(mailingListPostingModes),
+  /** Row 22 — how many mailing lists one domain may have. */
+  maxMailingListsPerDomain: z.number().int().min(0).max(1000),
   /** Row 23 — what the agent records of SMTP sessions. */
   smtpLogLevel: z.enum(logLevels),
   /** Row 23 — what the agent records of deliveries. */
