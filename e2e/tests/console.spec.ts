@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { enrollAndRunAgent, maildirMessages, type TestAgent } from "../support/agent";
+import { nav, signIn, signOut } from "../support/console";
 import { sendMail } from "../support/smtp";
 import { nextWindowCode } from "../support/totp";
 
@@ -22,28 +23,12 @@ const state: { totpSecret: string; lastCode: string | null; recoveryCodes: strin
 test.describe.configure({ mode: "serial" });
 test.afterAll(async () => state.agent?.stop());
 
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Continue" }).click();
-}
-
 async function signInWith2fa(page: Page) {
   await signIn(page, admin.email, admin.password);
   state.lastCode = await nextWindowCode(state.totpSecret, state.lastCode);
   await page.getByLabel("Authentication code").fill(state.lastCode);
   await page.getByRole("button", { name: "Verify and sign in" }).click();
   await expect(page.getByRole("heading", { name: /Welcome/ })).toBeVisible();
-}
-
-function nav(page: Page, name: string) {
-  return page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
-}
-
-async function signOut(page: Page) {
-  await page.getByRole("button", { name: "Sign out" }).first().click();
-  await expect(page).toHaveURL(/\/login/);
 }
 
 test("first-run setup, forced 2FA enrollment, and recovery codes", async ({ page }) => {
@@ -229,11 +214,13 @@ test("a domain admin of another customer sees nothing of the first, in the UI or
   await nav(page, "Customers").click();
   await page.getByRole("link", { name: "Bravo Other Client" }).click();
   await page.getByRole("button", { name: "Add user" }).click();
-  await page.getByLabel("Name").fill("Dana Domainadmin");
-  await page.getByLabel("Email").fill("dana@bravo-e2e.test");
-  await page.getByLabel("Role").selectOption("DOMAIN_ADMIN");
-  await page.getByLabel("bravo-e2e.test").check();
-  await page.getByLabel("Initial password").fill("Bravo-Domain-Pass-57");
+  // Scoped to the dialog: the customer page behind it has labelled policy fields too.
+  const userDialog = page.getByRole("dialog", { name: /Add a user/ });
+  await userDialog.getByLabel("Name").fill("Dana Domainadmin");
+  await userDialog.getByLabel("Email").fill("dana@bravo-e2e.test");
+  await userDialog.getByLabel("Role").selectOption("DOMAIN_ADMIN");
+  await userDialog.getByLabel("bravo-e2e.test").check();
+  await userDialog.getByLabel("Initial password").fill("Bravo-Domain-Pass-57");
   await page.getByRole("button", { name: "Add user" }).last().click();
   await expect(page.getByRole("cell", { name: /dana@bravo-e2e.test/ })).toBeVisible();
   await signOut(page);

@@ -64,6 +64,10 @@ export default function DomainPage() {
   if (!domain.data) return <p className="text-sm text-slate-500">Loading…</p>;
   const d = domain.data;
   const mutation = dialog?.mode === "reset" ? reset : create;
+  // The customer page (its users and customer-level policy) is for provider staff and its customer admins.
+  const canOpenCustomer =
+    Boolean(me.data?.providerRole) ||
+    (me.data?.memberships.some((m) => m.tenantId === d.tenant.id && m.role !== "DOMAIN_ADMIN") ?? false);
   const canEditPolicy =
     me.data?.providerRole === "PROVIDER_ADMIN" ||
     (me.data?.memberships.some((m) => m.role === "CUSTOMER_ADMIN" || m.role === "DOMAIN_ADMIN") ?? false);
@@ -79,7 +83,14 @@ export default function DomainPage() {
             <Link href="/domains" className="hover:underline">
               ← Domains
             </Link>{" "}
-            · {d.tenant.name}
+            ·{" "}
+            {canOpenCustomer ? (
+              <Link href={`/customers/${d.tenant.id}`} className="hover:underline">
+                {d.tenant.name}
+              </Link>
+            ) : (
+              d.tenant.name
+            )}
           </>
         }
         action={
