@@ -1,10 +1,9 @@
 // The greeting pause against the real listeners: a client that talks before the inbound greeting gets
 // 421 and is closed; one that waited is greeted at once on its next connection (postscreen's memory);
 // submission clients are never paused, so talking first there is simply answered.
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAgent, type RunningAgent } from "../../agent";
-import { loopbackSettings, tempDir } from "../../test-support/fixtures";
+import type { RunningAgent } from "../../agent";
+import { startTestAgent, tempDir } from "../../test-support/fixtures";
 import { GreetingPause } from "./early-talker";
 import { RawSession } from "./raw-session";
 
@@ -16,11 +15,8 @@ let state: Awaited<ReturnType<typeof tempDir>>;
 
 beforeAll(async () => {
   state = await tempDir();
-  agent = await startAgent({
-    config: loopbackSettings(state.dir, { smtp: { greetingDelayMs: PAUSE_MS, greetingMemoryHours: 1 } }),
-    logger: pino({ level: "silent" }),
-    connectToHub: false,
-  });
+  // DNS (blocklists, rDNS at connect) from an empty zone on loopback, never the host's resolver
+  agent = await startTestAgent(state.dir, { smtp: { greetingDelayMs: PAUSE_MS, greetingMemoryHours: 1 } });
 });
 
 afterAll(async () => {
