@@ -2,7 +2,7 @@
 // of its tenant, the domain's effective policy and mailboxes. Kept apart from the socket code so the
 // dashboard (preview) and tests can call it directly.
 import { loadPolicyLayers, type Db } from "@mailwarden/db";
-import { resolvePolicy } from "@mailwarden/policy";
+import { resolvePolicy, type MailingListPosting } from "@mailwarden/policy";
 import { agentConfigSchema, type AgentConfig } from "@mailwarden/protocol";
 
 export async function buildAgentConfig(
@@ -35,6 +35,10 @@ export async function buildAgentConfig(
         },
       },
       aliases: { orderBy: { localPart: "asc" }, select: { localPart: true, targets: true } },
+      mailingLists: {
+        orderBy: { localPart: "asc" },
+        select: { localPart: true, name: true, posting: true, members: true, moderators: true },
+      },
     },
   });
   const domainConfigs: AgentConfig["domains"] = [];
@@ -57,6 +61,11 @@ export async function buildAgentConfig(
           : null,
       })),
       aliases: domain.aliases,
+      // Row 22: posting null follows the domain's mailingListPosting, resolved by the agent.
+      mailingLists: domain.mailingLists.map((list) => ({
+        ...list,
+        posting: list.posting === null ? null : (list.posting.toLowerCase() as MailingListPosting),
+      })),
     });
   }
   // Validated like the agent will: the hub never sends a frame the agent would reject as malformed.

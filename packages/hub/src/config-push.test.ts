@@ -114,6 +114,51 @@ describe("buildAgentConfig", () => {
   });
 });
 
+describe("buildAgentConfig: mailing lists (row 22)", () => {
+  it("sends each domain's lists with their members, moderators and posting (null = the domain's)", async () => {
+    const server = await tenantWithDomains();
+    const [domainA] = server.domainIds;
+    await db.prisma.mailingList.create({
+      data: {
+        tenantId: server.tenantId,
+        domainId: domainA!,
+        localPart: "team",
+        name: "Team",
+        members: ["info@a.test", "friend@remote.test"],
+        moderators: ["info@a.test"],
+      },
+    });
+    await db.prisma.mailingList.create({
+      data: {
+        tenantId: server.tenantId,
+        domainId: domainA!,
+        localPart: "announce",
+        posting: "MODERATORS",
+        members: ["info@a.test"],
+        moderators: ["boss@a.test"],
+      },
+    });
+    const { config } = await buildAgentConfig(db.prisma, server.serverId);
+    expect(config.domains[0]?.mailingLists).toEqual([
+      {
+        localPart: "announce",
+        name: "",
+        posting: "moderators",
+        members: ["info@a.test"],
+        moderators: ["boss@a.test"],
+      },
+      {
+        localPart: "team",
+        name: "Team",
+        posting: null,
+        members: ["info@a.test", "friend@remote.test"],
+        moderators: ["info@a.test"],
+      },
+    ]);
+    expect(config.domains[1]?.mailingLists).toEqual([]);
+  });
+});
+
 describe("config push", () => {
   it("pushes the config after welcome when the agent is behind, and not when it is current", async () => {
     const server = await tenantWithDomains();

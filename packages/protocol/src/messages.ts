@@ -1,7 +1,7 @@
 // Agent ↔ hub messages (see PROTOCOL.md beside this folder). One discriminated union per direction,
 // validated with zod at both edges; type names are prefixed by their sender.
 import { z } from "zod";
-import { policySchema } from "@mailwarden/policy";
+import { mailingListPostingModes, policySchema } from "@mailwarden/policy";
 import { hubCommandSchema } from "./commands";
 
 export const PROTOCOL_VERSION = 1;
@@ -65,6 +65,19 @@ const aliasSchema = z.object({
   targets: z.array(z.string().min(3).max(320)).min(1).max(100),
 });
 
+/**
+ * Row 22: a list address of the domain. The agent checks who may post at RCPT and expands accepted mail
+ * to the members with list headers; `posting` null follows the domain's `mailingListPosting`.
+ */
+const mailingListSchema = z.object({
+  localPart: z.string().min(1).max(64),
+  name: z.string().max(200),
+  posting: z.enum(mailingListPostingModes).nullable(),
+  members: z.array(z.string().min(3).max(320)).max(1000),
+  moderators: z.array(z.string().min(3).max(320)).max(100),
+});
+export type AgentMailingList = z.infer<typeof mailingListSchema>;
+
 /** Everything an agent enforces, computed by the hub for one server. */
 export const agentConfigSchema = z.object({
   /** Server-level effective policy (rows 1, 12, 13...). */
@@ -77,6 +90,8 @@ export const agentConfigSchema = z.object({
       mailboxes: z.array(mailboxSchema),
       /** Absent from hubs before aliases: none. */
       aliases: z.array(aliasSchema).max(10_000).default([]),
+      /** Absent from hubs before mailing lists (row 22): none. */
+      mailingLists: z.array(mailingListSchema).max(1000).default([]),
     }),
   ),
 });
