@@ -5,6 +5,7 @@ import { writeAudit, type Db } from "@mailwarden/db";
 import { getRuntime } from "../runtime";
 import { unseal } from "../secrets";
 import { verifyPassword } from "../passwords";
+import { recordPasswordStrength } from "./console-password";
 import { RateLimiter } from "./rate-limit";
 import { checkTotpCode, hashRecoveryCode } from "./totp";
 
@@ -123,5 +124,6 @@ export async function checkLogin(prisma: Db, input: LoginInput): Promise<LoginRe
     data: { failedLoginCount: 0, lockedUntil: null, lastLoginAt: new Date() },
   });
   await audit("USER_LOGIN", `${email} signed in`);
+  await recordPasswordStrength(prisma, user, input.password);
   return { ok: true, user: { id: user.id, email: user.email, name: user.name } };
 }

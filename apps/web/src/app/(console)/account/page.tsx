@@ -1,7 +1,8 @@
-// The signed-in user's account: 2FA state and new recovery codes.
+// The signed-in user's account: password (row 14), 2FA state and new recovery codes.
 "use client";
 import Link from "next/link";
 import { useMutation, useQuery } from "@tanstack/react-query";
+import { ChangePasswordCard } from "~/components/console/change-password-card";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
@@ -20,35 +21,42 @@ export default function AccountPage() {
         title="Account"
         description={`${me.data.name} · ${me.data.email} · ${roleLabel(me.data.providerRole ?? me.data.memberships[0]?.role)}`}
       />
-      <Card>
-        <CardHeader
-          title="Two-factor authentication"
-          action={me.data.totpEnabled ? <Badge tone="green">On</Badge> : <Badge tone="amber">Off</Badge>}
+      <div className="space-y-6">
+        <ChangePasswordCard
+          email={me.data.email}
+          policy={me.data.passwordPolicy}
+          weakProblems={me.data.weakPasswordProblems}
         />
-        <div className="space-y-3 p-5 text-sm">
-          {me.data.totpEnabled ? (
-            <>
-              <p className="text-slate-600">Lost your recovery codes? New ones replace all the old ones.</p>
-              {regenerate.error && <Alert tone="error">{errorMessage(regenerate.error)}</Alert>}
-              {regenerate.data ? (
-                <ul className="grid grid-cols-2 gap-2 rounded-md bg-slate-50 p-4 font-mono">
-                  {regenerate.data.map((c) => (
-                    <li key={c}>{c}</li>
-                  ))}
-                </ul>
-              ) : (
-                <Button variant="secondary" busy={regenerate.isPending} onClick={() => regenerate.mutate()}>
-                  Generate new recovery codes
-                </Button>
-              )}
-            </>
-          ) : (
-            <Link className="font-medium text-brand-600 hover:underline" href="/two-factor">
-              Set up two-factor authentication →
-            </Link>
-          )}
-        </div>
-      </Card>
+        <Card>
+          <CardHeader
+            title="Two-factor authentication"
+            action={me.data.totpEnabled ? <Badge tone="green">On</Badge> : <Badge tone="amber">Off</Badge>}
+          />
+          <div className="space-y-3 p-5 text-sm">
+            {me.data.totpEnabled ? (
+              <>
+                <p className="text-slate-600">Lost your recovery codes? New ones replace all the old ones.</p>
+                {regenerate.error && <Alert tone="error">{errorMessage(regenerate.error)}</Alert>}
+                {regenerate.data ? (
+                  <ul className="grid grid-cols-2 gap-2 rounded-md bg-slate-50 p-4 font-mono">
+                    {regenerate.data.map((c) => (
+                      <li key={c}>{c}</li>
+                    ))}
+                  </ul>
+                ) : (
+                  <Button variant="secondary" busy={regenerate.isPending} onClick={() => regenerate.mutate()}>
+                    Generate new recovery codes
+                  </Button>
+                )}
+              </>
+            ) : (
+              <Link className="font-medium text-brand-600 hover:underline" href="/two-factor">
+                Set up two-factor authentication →
+              </Link>
+            )}
+          </div>
+        </Card>
+      </div>
     </>
   );
 }
