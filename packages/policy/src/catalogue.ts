@@ -1,5 +1,6 @@
 // One entry per setting: its POLICY.md row, the levels where it may be set, its secure default and a
 // one-line why. The dashboard renders its editor from this table; inheritance uses `levels`.
+import { isAbuseRuleLoosening, type AbuseRuleValues } from "./abuse-detection";
 import type { Policy, PolicyKey } from "./schema";
 
 export type PolicyLevel = "provider" | "customer" | "domain" | "server";
@@ -66,6 +67,12 @@ export const defaultPolicy: Policy = {
   dnsBlocklistZones: ["zen.spamhaus.org"],
   ipBlacklist: [],
   ipWhitelist: [],
+  // Row 21, after SmarterMail's IDS defaults, tightened where row 15 already refuses the excess.
+  abuseDenialOfService: { enabled: true, connections: 120, minutes: 1, blockMinutes: 60 },
+  abuseHarvesting: { enabled: true, unknownRecipients: 10, minutes: 10, blockMinutes: 60 },
+  abuseBruteForce: { enabled: true, failures: 5, minutes: 10, blockMinutes: 60 },
+  abuseInternalSpammer: { enabled: true, messages: 50, minutes: 10 },
+  abuseLoginGrace: { trustMinutes: 60, delayMinutes: 5 },
   retryScheduleMinutes: [10, 10, 10, 1440],
   serverRole: { role: "primary", relayHost: null, backupDomains: [] },
 };
@@ -360,6 +367,57 @@ export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
     looseningRisk:
       "The listed addresses skip the named checks: a compromised or reassigned address there is trusted.",
   },
+  abuseDenialOfService: {
+    key: "abuseDenialOfService",
+    row: 21,
+    label: "Abuse detection: denial of service",
+    group: "Limits & abuse detection",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.abuseDenialOfService,
+    why: "An address that opens 120 connections within a minute (SMTP and POP3 together) is refused with 554 for an hour. Whitelisted addresses are never blocked; blocks show on the server page, where they can be lifted.",
+    looseningRisk: "A flooding host keeps its connections coming for longer before it is shut out.",
+  },
+  abuseHarvesting: {
+    key: "abuseHarvesting",
+    row: 21,
+    label: "Abuse detection: address harvesting",
+    group: "Limits & abuse detection",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.abuseHarvesting,
+    why: "An address that tries 10 unknown recipients in one session or within 10 minutes is blocked for an hour: it is guessing which addresses exist.",
+    looseningRisk: "Spammers can test more guessed addresses and learn which mailboxes exist.",
+  },
+  abuseBruteForce: {
+    key: "abuseBruteForce",
+    row: 21,
+    label: "Abuse detection: password brute force",
+    group: "Limits & abuse detection",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.abuseBruteForce,
+    why: "An address with 5 failed logins (SMTP AUTH or POP3) within 10 minutes is blocked for an hour, so passwords cannot be guessed at speed.",
+    looseningRisk: "Attackers can try many more passwords before they are stopped.",
+  },
+  abuseInternalSpammer: {
+    key: "abuseInternalSpammer",
+    row: 21,
+    label: "Abuse detection: internal spammer",
+    group: "Limits & abuse detection",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.abuseInternalSpammer,
+    why: "A logged-in user who sends 50 messages within 10 minutes has their queued mail held and sending suspended until an administrator lifts it; the customer's admins are alerted. A stolen password sends little spam.",
+    looseningRisk:
+      "A compromised mailbox can push far more spam out before it is stopped, and the server's IP gets blocklisted.",
+  },
+  abuseLoginGrace: {
+    key: "abuseLoginGrace",
+    row: 21,
+    label: "Abuse detection: grace after a login",
+    group: "Limits & abuse detection",
+    levels: ["provider", "server"],
+    secureDefault: defaultPolicy.abuseLoginGrace,
+    why: "An address that logged in successfully within the last hour is first delayed (4xx for 5 minutes) instead of blocked, so a phone with an old password does not lock the whole office out.",
+    looseningRisk: "An attacker who shares an address with a real user gets more time before the block.",
+  },
   retryScheduleMinutes: {
     key: "retryScheduleMinutes",
     row: 24,
@@ -488,6 +546,20 @@ export function isLoosening<K extends PolicyKey>(key: K, before: Policy[K], afte
         const old = (before as Policy["ipWhitelist"]).find((known) => known.network === entry.network);
         return !old || entry.skips.some((skip) => !old.skips.includes(skip)) || ends(entry) > ends(old);
       });
+    case "abuseDenialOfService":
+      return isAbuseRuleLoosening(before as AbuseRuleValues, after as AbuseRuleValues, ["connections"]);
+    case "abuseHarvesting":
+      return isAbuseRuleLoosening(before as AbuseRuleValues, after as AbuseRuleValues, ["unknownRecipients"]);
+    case "abuseBruteForce":
+      return isAbuseRuleLoosening(before as AbuseRuleValues, after as AbuseRuleValues, ["failures"]);
+    case "abuseInternalSpammer":
+      return isAbuseRuleLoosening(before as AbuseRuleValues, after as AbuseRuleValues, ["messages"]);
+    case "abuseLoginGrace":
+      // More trust, or a longer delay, both put the block off.
+      return isAbuseRuleLoosening(before as AbuseRuleValues, after as AbuseRuleValues, [
+        "trustMinutes",
+        "delayMinutes",
+      ]);
     case "serverRole":
       // A role change is a routing decision, not a weaker check: its card asks nothing more.
       return false;

@@ -1,6 +1,7 @@
 // Public surface of the policy package.
 export * from "./schema";
 export * from "./connection-schema";
+export * from "./abuse-detection";
 export * from "./catalogue";
 export * from "./resolve";
 export * from "./password";

@@ -8,6 +8,13 @@ import {
   ipWhitelistEntrySchema,
   rdnsCheckModes,
 } from "./connection-schema";
+import {
+  abuseBruteForceSchema,
+  abuseDenialOfServiceSchema,
+  abuseHarvestingSchema,
+  abuseInternalSpammerSchema,
+  abuseLoginGraceSchema,
+} from "./abuse-detection";
 
 export const relayModes = ["nobody", "authenticated-or-whitelist", "local-networks"] as const;
 export const tlsVersions = ["TLSv1.2", "TLSv1.3"] as const;
@@ -197,6 +204,16 @@ export const policySchema = z.object({
   ipBlacklist: z.array(ipBlacklistEntrySchema).max(1000),
   /** Row 19 — addresses and networks that skip the checks each entry names (never AUTH). */
   ipWhitelist: z.array(ipWhitelistEntrySchema).max(1000),
+  /** Row 21 — many connections from one address in a short time: the address is blocked. */
+  abuseDenialOfService: abuseDenialOfServiceSchema,
+  /** Row 21 — many unknown recipients from one address (address harvesting): the address is blocked. */
+  abuseHarvesting: abuseHarvestingSchema,
+  /** Row 21 — many failed logins (SMTP AUTH, POP3) from one address: the address is blocked. */
+  abuseBruteForce: abuseBruteForceSchema,
+  /** Row 21 — many messages from one logged-in user: their queued mail is held and sending suspended. */
+  abuseInternalSpammer: abuseInternalSpammerSchema,
+  /** Row 21 — an address with a recent successful login is delayed before it is blocked. */
+  abuseLoginGrace: abuseLoginGraceSchema,
   /** Row 24 — minutes between delivery attempts; after the last one the message bounces (row 6). */
   retryScheduleMinutes: z.array(z.number().int().min(1).max(10080)).min(1).max(20),
   /** Row 25 — primary, backup MX, gateway or smarthost: where accepted mail is routed. */
