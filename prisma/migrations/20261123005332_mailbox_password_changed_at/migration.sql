@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Mailbox" ADD COLUMN     "passwordChangedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP;
