@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { createTestDatabase } from "@mailwarden/db/testing";
 import type { Db, Role } from "@mailwarden/db";
 import { FakeAgent, startHub, type EnrolledServer, type RunningHub } from "@mailwarden/hub/testing";
-import type { HubCommand } from "@mailwarden/protocol";
+import type { HubCommand, Posture } from "@mailwarden/protocol";
 import { setRuntime } from "./runtime";
 import { deriveAuthSecret } from "./secrets";
 import { hashPassword } from "./passwords";
@@ -86,4 +86,20 @@ export async function connectAnsweringAgent(
       agent.send({ type: "agent.command.result", commandId: message.commandId, ...reply });
   });
   return agent;
+}
+
+/** A plausible agent posture for tests of what the dashboard reads from it; `extra` adds or replaces fields. */
+export function testPosture(extra: Partial<Posture> = {}): Posture {
+  return {
+    agentVersion: "0.1.0",
+    hostname: "mx.example.test",
+    listeners: [],
+    tlsVersions: ["TLSv1.2", "TLSv1.3"],
+    certificate: { subject: "CN=mx", selfSigned: true, notAfter: new Date().toISOString(), daysLeft: 300 },
+    queueSize: 0,
+    memory: { rssBytes: 1, heapUsedBytes: 1 },
+    appliedRevision: 1,
+    uptimeSeconds: 5,
+    ...extra,
+  };
 }

@@ -4,26 +4,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "@mailwarden/db";
 import type { Posture } from "@mailwarden/protocol";
-import { callerFor, createTestRuntime, createUser } from "../testing";
+import { callerFor, createTestRuntime, createUser, testPosture } from "../testing";
 
 let prisma: Db;
 let stop: () => Promise<void>;
 const ids = {} as { tenant: string; domain: string; other: string; otherDomain: string; admin: string };
 
-function posture(dkim?: Posture["dkim"]): Posture {
-  return {
-    agentVersion: "0.1.0",
-    hostname: "mx.example.test",
-    listeners: [],
-    tlsVersions: ["TLSv1.2", "TLSv1.3"],
-    certificate: { subject: "CN=mx", selfSigned: true, notAfter: new Date().toISOString(), daysLeft: 300 },
-    queueSize: 0,
-    memory: { rssBytes: 1, heapUsedBytes: 1 },
-    appliedRevision: 1,
-    uptimeSeconds: 5,
-    ...(dkim && { dkim }),
-  };
-}
+const posture = (dkim?: Posture["dkim"]) => testPosture(dkim ? { dkim } : {});
 
 beforeAll(async () => {
   const db = await createTestRuntime();

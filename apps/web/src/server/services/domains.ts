@@ -4,6 +4,7 @@ import { markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
 import { assertCan, scope, type Actor, type Permission } from "../access";
 import { AppError } from "../errors";
 import { auditActor } from "./audit";
+import { weakMailboxPasswords, weakPasswordOf } from "./weak-passwords";
 
 export const domainNamePattern = /^(?=.{1,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$/;
 
@@ -32,12 +33,26 @@ export async function getDomain(prisma: Db, actor: Actor, domainId: string) {
       mailboxes: {
         where: scope.mailbox(actor, "mailbox.read"),
         orderBy: { localPart: "asc" },
-        select: { id: true, localPart: true, displayName: true, createdAt: true, updatedAt: true },
+        select: {
+          id: true,
+          localPart: true,
+          displayName: true,
+          createdAt: true,
+          updatedAt: true,
+          passwordChangedAt: true,
+        },
       },
     },
   });
   if (!domain) throw new AppError("NOT_FOUND", "Domain not found.");
-  return domain;
+  const weak = await weakMailboxPasswords(prisma, domain.tenantId);
+  return {
+    ...domain,
+    mailboxes: domain.mailboxes.map((mailbox) => ({
+      ...mailbox,
+      weakPassword: weakPasswordOf(weak, `${mailbox.localPart}@${domain.name}`, mailbox.passwordChangedAt),
+    })),
+  };
 }
 
 /** A domain the actor holds `permission` on, or NOT_FOUND — the one lookup every domain-owned service uses. */

@@ -93,7 +93,10 @@ export async function resetMailboxPassword(
   const passwordHash = await hashPassword(input.password);
   const address = `${mailbox.localPart}@${mailbox.domain.name}`;
   await prisma.$transaction(async (tx) => {
-    await tx.mailbox.update({ where: { id: mailbox.id }, data: { passwordHash } });
+    await tx.mailbox.update({
+      where: { id: mailbox.id },
+      data: { passwordHash, passwordChangedAt: new Date() },
+    });
     await markConfigChanged(tx, { tenantId: mailbox.tenantId });
     await writeAudit(tx, {
       ...auditActor(actor, ip),

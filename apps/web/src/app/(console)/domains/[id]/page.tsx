@@ -11,6 +11,7 @@ import { CatchAllCard } from "~/components/console/catch-all-card";
 import { DkimRecordCard } from "~/components/console/dkim-record-card";
 import { PolicyEditor } from "~/components/console/policy-editor";
 import { Alert } from "~/components/ui/alert";
+import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
 import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
 import { Dialog, DialogActions } from "~/components/ui/dialog";
@@ -143,6 +144,15 @@ export default function DomainPage() {
                   <tr key={m.id}>
                     <Td className="font-medium">
                       {m.localPart}@{d.name}
+                      {m.weakPassword && (
+                        <Badge
+                          tone="amber"
+                          className="ml-2"
+                          title={`Last login used a password below the policy: ${m.weakPassword.problems.join(" ")} Reset it.`}
+                        >
+                          Weak password
+                        </Badge>
+                      )}
                     </Td>
                     <Td>{m.displayName || "—"}</Td>
                     <Td>{formatDateTime(m.updatedAt)}</Td>
