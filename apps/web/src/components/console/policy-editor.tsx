@@ -77,6 +77,8 @@ export function PolicyEditor({
   const { query, save, lock } = usePolicyLevel(target);
   const [pending, setPending] = React.useState<{ setting: Setting; patch: Patch } | null>(null);
   const [notice, setNotice] = React.useState<string | null>(null);
+  // The setting last saved or (un)locked: its outcome is shown on its own row, where the user looks.
+  const [activeKey, setActiveKey] = React.useState<PolicyKey | null>(null);
   const [propagateKey, setPropagateKey] = React.useState<PolicyKey | null>(null);
 
   if (query.error) return <Alert tone="error">{errorMessage(query.error)}</Alert>;
@@ -85,15 +87,18 @@ export function PolicyEditor({
 
   function send(patch: Patch, confirmLoosening: boolean) {
     setNotice(null);
-    save.mutate(
-      { patch, confirmLoosening },
-      {
-        onSuccess: () => {
-          setPending(null);
-          setNotice("Saved. Connected agents apply it within seconds.");
-        },
-      },
-    );
+    lock.reset();
+    setActiveKey(Object.keys(patch)[0] as PolicyKey);
+    save.mutate({ patch, confirmLoosening }, { onSuccess: () => setPending(null) });
+  }
+
+  function statusOf(key: PolicyKey): { tone: "success" | "error"; text: string } | null {
+    if (key !== activeKey) return null;
+    const error = save.error ?? lock.error;
+    if (error) return { tone: "error", text: errorMessage(error) ?? "Something went wrong." };
+    if (save.isSuccess) return { tone: "success", text: "Saved. Connected agents apply it within seconds." };
+    if (lock.isSuccess) return { tone: "success", text: "Saved. Every agent gets it within seconds." };
+    return null;
   }
 
   /** `next` is the value the setting would have; `patch` what is sent (null = reset to inherited). */
@@ -112,8 +117,6 @@ export function PolicyEditor({
   return (
     <div className="space-y-6">
       {notice && <Alert tone="success">{notice}</Alert>}
-      {save.error && <Alert tone="error">{errorMessage(save.error)}</Alert>}
-      {lock.error && <Alert tone="error">{errorMessage(lock.error)}</Alert>}
       {settingGroups.map((group) => {
         const inGroup = all.filter((s) => s.group === group);
         if (!inGroup.length) return null;
@@ -132,7 +135,12 @@ export function PolicyEditor({
                   isForbidden={isForbidden(s)}
                   onChange={(value) => propose(s, value, { [s.key]: value })}
                   onReset={() => propose(s, s.inheritedValue, { [s.key]: null })}
-                  onLock={(isLocked) => lock.mutate({ key: s.key, isLocked })}
+                  status={statusOf(s.key)}
+                  onLock={(isLocked) => {
+                    save.reset();
+                    setActiveKey(s.key);
+                    lock.mutate({ key: s.key, isLocked });
+                  }}
                   onPropagate={() => setPropagateKey(s.key)}
                 />
               ))}
@@ -172,12 +180,14 @@ function SettingRow({
   canEdit,
   canLock,
   isForbidden,
+  status,
   onChange,
   onReset,
   onLock,
   onPropagate,
 }: {
   setting: Setting;
+  status: { tone: "success" | "error"; text: string } | null;
   level: PolicyLevel;
   isBusy: boolean;
   canEdit: boolean;
@@ -234,6 +244,11 @@ function SettingRow({
             The provider locked this setting: it can be made stricter here, never looser than{" "}
             {formatSettingValue(s.lock?.value)}.
           </p>
+        )}
+        {status && (
+          <Alert tone={status.tone} className="mt-2">
+            {status.text}
+          </Alert>
         )}
       </div>
       <div className="flex flex-wrap items-center justify-end gap-2">
