@@ -16,8 +16,14 @@ export interface BounceDecision {
  */
 export function bounceDecision(entry: QueueEntry, config: ActiveConfig): BounceDecision {
   if (entry.mailFrom === "" || entry.dsnOf !== undefined) return { send: false, reason: "null sender" };
-  const { domain } = splitAddress(entry.mailFrom);
-  const mode = findDomain(config, domain)?.policy.bounces ?? config.server.bounces;
+  const { localPart, domain } = splitAddress(entry.mailFrom);
+  const local = findDomain(config, domain);
+  // Row 22: copies of list mail go out from <list>-bounces, which has no mailbox to report to.
+  const bounced = /^(.+)-bounces$/i.exec(localPart)?.[1]?.toLowerCase();
+  if (bounced !== undefined && local?.mailingLists.has(bounced)) {
+    return { send: false, reason: "mailing list copy" };
+  }
+  const mode = local?.policy.bounces ?? config.server.bounces;
   switch (mode) {
     case "disabled":
       return { send: false, reason: "bounces disabled by policy" };

@@ -1,7 +1,7 @@
 // The config every SMTP decision reads: one immutable, pre-indexed snapshot. Applying a new config
 // builds a new snapshot and swaps a single reference, so a session in flight never sees half of one
 // config and half of another.
-import { defaultPolicy, type Policy } from "@mailwarden/policy";
+import { defaultPolicy, type MailingListPosting, type Policy } from "@mailwarden/policy";
 import { agentConfigSchema, type AgentConfig } from "@mailwarden/protocol";
 
 export interface LocalMailbox {
@@ -13,6 +13,22 @@ export interface LocalMailbox {
   autoReply: { subject: string; body: string; intervalHours: number } | null;
 }
 
+/** Row 22: a list address; who may post is checked at RCPT (./rules/mailing-list). */
+export interface LocalMailingList {
+  /** Lower-cased local part. */
+  localPart: string;
+  address: string;
+  name: string;
+  /** The list's own setting, or the domain's `mailingListPosting` when it has none. */
+  posting: MailingListPosting;
+  /** Lower-cased addresses that receive the list's mail (and may post under `members`). */
+  members: ReadonlySet<string>;
+  /** Lower-cased addresses that may post under `moderators` (and under `members`). */
+  moderators: ReadonlySet<string>;
+  /** Envelope sender of the copies sent to members, so bounces never reach the poster. */
+  bounceAddress: string;
+}
+
 export interface LocalDomain {
   /** Lower-cased domain name, also the folder name under <stateDir>/mail. */
   name: string;
@@ -20,6 +36,8 @@ export interface LocalDomain {
   mailboxes: ReadonlyMap<string, LocalMailbox>;
   /** Lower-cased local part → target addresses (expanded at queue time, see ./recipients). */
   aliases: ReadonlyMap<string, readonly string[]>;
+  /** Lower-cased local part → list (row 22). */
+  mailingLists: ReadonlyMap<string, LocalMailingList>;
 }
 
 export interface ActiveConfig {
@@ -81,7 +99,28 @@ export function compileConfig(revision: number | null, input: unknown): CompileR
       });
       aliases.set(localPart, alias.targets);
     });
-    domains.set(name, { name, policy: domain.policy, mailboxes, aliases });
+    const mailingLists = new Map<string, LocalMailingList>();
+    domain.mailingLists.forEach((list, listIndex) => {
+      const localPart = list.localPart.toLowerCase();
+      const where = `domains.${index}.mailingLists.${listIndex}`;
+      if (unsafeLocalPart.test(localPart))
+        errors.push(`${where}.localPart: "${list.localPart}" is not usable`);
+      // a mailbox or alias of the same name wins (./recipients); the console never lets both exist
+      if (mailingLists.has(localPart)) errors.push(`${where}.localPart: "${list.localPart}" is listed twice`);
+      [...list.members, ...list.moderators].forEach((address) => {
+        if (!/^[^@\s]+@[^@\s]+$/.test(address)) errors.push(`${where}: "${address}" is not an address`);
+      });
+      mailingLists.set(localPart, {
+        localPart,
+        address: `${localPart}@${name}`,
+        name: list.name,
+        posting: list.posting ?? domain.policy.mailingListPosting,
+        members: new Set(list.members.map((address) => address.toLowerCase())),
+        moderators: new Set(list.moderators.map((address) => address.toLowerCase())),
+        bounceAddress: `${localPart}-bounces@${name}`,
+      });
+    });
+    domains.set(name, { name, policy: domain.policy, mailboxes, aliases, mailingLists });
   });
   if (errors.length > 0) return { ok: false, errors: errors.slice(0, 50) };
   return { ok: true, active: deepFreeze({ revision, server: raw.server, domains, raw }) };
@@ -101,6 +140,12 @@ export function findDomain(config: ActiveConfig, domain: string): LocalDomain | 
 /** The policy of a logged-in user's domain; the server's if that domain is gone from the config. */
 export function userPolicy(config: ActiveConfig, user: string): Policy {
   return findDomain(config, splitAddress(user).domain)?.policy ?? config.server;
+}
+
+/** The mailing list at `address`, if it is one (row 22). */
+export function findMailingList(config: ActiveConfig, address: string): LocalMailingList | undefined {
+  const { localPart, domain } = splitAddress(address);
+  return findDomain(config, domain)?.mailingLists.get(localPart.toLowerCase());
 }
 
 export function findMailbox(config: ActiveConfig, address: string): LocalMailbox | undefined {

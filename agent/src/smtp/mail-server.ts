@@ -21,6 +21,7 @@ import type { WeakPasswords } from "../posture/weak-passwords";
 import { filterByLogPolicy } from "../log-policy";
 import { newMessageId, type MailQueue, type NewQueueRecipient } from "../queue/queue";
 import { findDomain, splitAddress, type ActiveConfig } from "./active-config";
+import { listHeaders, listPost } from "./mailing-list-headers";
 import { verifyMailboxPassword } from "./authenticate";
 import type { ClientLimits } from "./hostile/connection-limits";
 import type { SessionLimits } from "./hostile/limits";
@@ -520,11 +521,19 @@ export class MailServer {
         // a guard only: RCPT accepted each recipient under this same pinned config, so each leads somewhere
         return callback(smtpError({ code: 550, message: "5.1.1 Mailbox unavailable" }));
       }
-      const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+      // Row 22: a list address travels alone (rules/mailing-list); its copies carry the list headers and
+      // the list's bounce address as envelope sender, so failures never go back to the poster.
+      const list = listPost(config, session.envelope.rcptTo);
+      const mailFrom = list
+        ? list.bounceAddress
+        : session.envelope.mailFrom
+          ? session.envelope.mailFrom.address
+          : "";
+      const stored = list ? Buffer.concat([listHeaders(list), verdict.message]) : verdict.message;
       const user = typeof session.user === "string" ? session.user : undefined;
       await this.#options.queue.enqueue(
         { id, mailFrom, recipients: [...recipients.values()], authenticatedUser: user, spf: verdict.spf },
-        verdict.message,
+        stored,
       );
       isQueued = true;
       const queued = [...recipients.values()];
@@ -537,6 +546,7 @@ export class MailServer {
           user,
           local: queued.filter((recipient) => recipient.mailbox).map((recipient) => recipient.address),
           remote: queued.filter((recipient) => !recipient.mailbox).map((recipient) => recipient.address),
+          ...(list && { rule: "mailing-list", list: list.address }),
           ...verdict.results,
           ...(verdict.outcome.action === "quarantine" && { quarantined: true }),
         },

@@ -1,6 +1,6 @@
 // Alias expansion as the queue sees it: targets flattened and deduplicated, loops and chains deeper than
 // MAX_ALIAS_DEPTH cut, the catch-all only where it is set, and a relayed domain's addresses left as they
-// came for the server behind a backup MX or gateway.
+// came for the server behind a backup MX or gateway; a mailing list only as the envelope recipient itself.
 import { defaultPolicy } from "@mailwarden/policy";
 import { describe, expect, it } from "vitest";
 import { agentConfig } from "../test-support/fixtures";
@@ -65,5 +65,40 @@ describe("expandRecipient", () => {
       ),
     );
     expect(describeTargets("both@example.test", relayed)).toEqual(["remote:both@example.test"]);
+  });
+});
+
+describe("expandRecipient: mailing lists (row 22)", () => {
+  const withList = compiled(
+    agentConfig([
+      {
+        name: "example.test",
+        mailboxes: { alice: "h", bob: "h" },
+        aliases: { tolist: ["team@example.test"] },
+        mailingLists: [
+          {
+            localPart: "team",
+            name: "Team",
+            posting: null,
+            members: ["alice@example.test", "Bob@Example.test", "x@remote.test", "team@example.test"],
+            moderators: [],
+          },
+          { localPart: "outer", name: "", posting: null, members: ["team@example.test"], moderators: [] },
+        ],
+      },
+    ]),
+  );
+
+  it("expands a list to its members, each once, never to itself", () => {
+    expect(describeTargets("team@example.test", withList)).toEqual([
+      "local:alice@example.test",
+      "local:bob@example.test",
+      "remote:x@remote.test",
+    ]);
+  });
+
+  it("a list reached through an alias or another list leads nowhere (it would skip the posting check)", () => {
+    expect(describeTargets("tolist@example.test", withList)).toEqual([]);
+    expect(describeTargets("outer@example.test", withList)).toEqual([]);
   });
 });

@@ -2,8 +2,9 @@
 // alias expanded to its targets (local ones into their Maildir, remote ones over SMTP), or the domain's
 // catch-all mailbox (row 5) for an unknown local address. The RCPT rule asks the same question, so an
 // address is accepted only if this expansion leads somewhere. Where the server role (row 25) hands the
-// domain's mail to a relay host (a backup MX, an incoming gateway), aliases and the catch-all are left to
-// the server behind it: the address is forwarded as it came.
+// domain's mail to a relay host (a backup MX, an incoming gateway), aliases, mailing lists and the
+// catch-all are left to the server behind it: the address is forwarded as it came. A mailing list (row
+// 22) expands to its members.
 import { findDomain, splitAddress, type ActiveConfig, type LocalMailbox } from "./active-config";
 
 /** Aliases of aliases are followed this deep; deeper targets are dropped (a misconfiguration). */
@@ -34,8 +35,17 @@ export function expandRecipient(config: ActiveConfig, address: string): Delivery
       return;
     }
     const isRelayed = relaysDomain(config, local.name);
-    if (isRelayed && (local.aliases.has(lowered) || local.policy.catchAllMailbox !== null)) {
+    const list = local.mailingLists.get(lowered);
+    if (isRelayed && (local.aliases.has(lowered) || list || local.policy.catchAllMailbox !== null)) {
       targets.set(key, { kind: "remote", address: key });
+      return;
+    }
+    if (list) {
+      // Row 22: only the envelope recipient itself expands to the members; a list reached through an
+      // alias or another list leads nowhere, since that path would skip its posting check.
+      if (depth > 0) return;
+      const path = new Set(seen).add(key);
+      for (const member of list.members) visit(member, depth + 1, path);
       return;
     }
     const alias = local.aliases.get(lowered);
@@ -56,7 +66,7 @@ export function expandRecipient(config: ActiveConfig, address: string): Delivery
 }
 
 /** The server role forwards this local domain's mail to its relay host instead of Maildir. */
-function relaysDomain(config: ActiveConfig, domain: string): boolean {
+export function relaysDomain(config: ActiveConfig, domain: string): boolean {
   const { role, relayHost, backupDomains } = config.server.serverRole;
   if (relayHost === null) return false;
   return role === "incoming-gateway" || (role === "backup-mx" && backupDomains.includes(domain));

@@ -27,6 +27,7 @@ export interface DomainSpec {
   mailboxes?: Record<string, string>; // localPart → password hash
   aliases?: Record<string, string[]>; // localPart → targets
   autoReplies?: Record<string, { subject: string; body: string; intervalHours: number }>; // by localPart
+  mailingLists?: AgentConfig["domains"][number]["mailingLists"];
 }
 
 export function agentConfig(domains: DomainSpec[], server: Partial<Policy> = {}): AgentConfig {
@@ -41,6 +42,7 @@ export function agentConfig(domains: DomainSpec[], server: Partial<Policy> = {})
         autoReply: domain.autoReplies?.[localPart] ?? null,
       })),
       aliases: Object.entries(domain.aliases ?? {}).map(([localPart, targets]) => ({ localPart, targets })),
+      mailingLists: domain.mailingLists ?? [],
     })),
   };
 }

@@ -6,6 +6,9 @@
 // Logged-in users: auth-match (row 3) and the outbound throttle (row 20) run after require-smtp-auth
 // at MAIL FROM; at RCPT the throttle's recipient limit comes first (relay and server-role accept
 // recipients), and row 4 runs after relay, so only unauthenticated local-to-local mail reaches it.
+// Mailing lists (row 22) run before relay: a list address must travel alone in its transaction, which
+// also concerns the remote recipients relay would accept, and who may post is decided before the
+// list address counts as a deliverable local recipient.
 // DATA has two lists: the message rules see every session's message first (its From header, its links,
 // its count against the sending limits — the throttle last, so a refused message is never counted),
 // then the inbound authentication rules judge mail from outside on mailauth's verdict
@@ -17,6 +20,7 @@ import { dnsbl } from "./dnsbl";
 import { ipBlacklist } from "./ip-blacklist";
 import { rdnsEhlo } from "./rdns-ehlo";
 import { localRecipient } from "./local-recipient";
+import { mailingList } from "./mailing-list";
 import { onePolicyPerTransaction } from "./one-policy-per-transaction";
 import {
   outboundThrottleAtData,
@@ -57,6 +61,7 @@ export const mailFromRules: readonly Rule<MailFromContext>[] = [
 export const rcptToRules: readonly Rule<RcptToContext>[] = [
   outboundThrottleAtRcpt,
   serverRole,
+  mailingList,
   relay,
   smtpAuthForLocalDeliveries,
   onePolicyPerTransaction,

@@ -1,0 +1,32 @@
+// Row 22: what turns an accepted post into list mail. The RCPT rule (./rules/mailing-list) keeps a list
+// address alone in its transaction; here the mail server learns which list that is and which header
+// fields every copy gets: List-Id (RFC 2919) so members can filter, List-Post (RFC 2369) so replies
+// find the list, and Precedence: list so auto-responders stay quiet. The poster's From and Subject are
+// kept as they are; no footer, no subject tag.
+import type { SMTPServerAddress } from "smtp-server";
+import { findMailingList, splitAddress, type ActiveConfig, type LocalMailingList } from "./active-config";
+import { relaysDomain } from "./recipients";
+
+/** The list this transaction posts to: its only recipient, when that is a list served here. */
+export function listPost(
+  config: ActiveConfig,
+  recipients: readonly SMTPServerAddress[],
+): LocalMailingList | undefined {
+  const [only, ...rest] = recipients;
+  if (!only || rest.length > 0) return undefined;
+  const list = findMailingList(config, only.address);
+  return list && !relaysDomain(config, splitAddress(only.address).domain) ? list : undefined;
+}
+
+/** The header fields added on top of the message, CRLF-terminated. */
+export function listHeaders(list: LocalMailingList): Buffer {
+  const [localPart, domain] = [list.localPart, list.address.slice(list.localPart.length + 1)];
+  // RFC 2919 list-id: a dot-atom; characters a local part may have but an atom may not become "-".
+  const listId = `${localPart.replace(/[^A-Za-z0-9!#$%&'*+/=?^_`{|}~-]/g, "-")}.${domain}`;
+  const phrase = list.name.replace(/[\u0000-\u001f\u007f"\\]/g, "").trim();
+  return Buffer.from(
+    `List-Id: ${phrase ? `"${phrase}" ` : ""}<${listId}>\r\n` +
+      `List-Post: <mailto:${list.address}>\r\n` +
+      `Precedence: list\r\n`,
+  );
+}
