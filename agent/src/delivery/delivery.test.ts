@@ -2,8 +2,10 @@
 // (dns2) serving MX and A records, and a real remote MX (smtp-server with STARTTLS) on loopback. Mail for
 // remote domains arrives there over TLS; a 4xx is retried on schedule; a 5xx or a null MX fails and
 // bounces (RFC 3464) only as policy row 6 allows; a domain without MX gets its mail via its A record;
-// the queue view's actions work; a copy a crash left in a Maildir is never made twice.
+// the queue view's actions work; a copy a crash left in a Maildir is never made twice; shutdown never
+// waits for a remote server that stopped answering.
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -389,6 +391,57 @@ describe("crash recovery of local copies", () => {
       expect(await readdir(queueDir(stateDir))).toEqual([]);
     } finally {
       await agent.stop();
+    }
+  });
+});
+
+describe("shutdown during a remote delivery", () => {
+  it("stops while a remote server sits on the end of DATA, and delivers after the restart", async () => {
+    // a remote MX that takes the whole message and never answers the final dot
+    const received: string[] = [];
+    const silentMx = net.createServer((socket) => {
+      socket.write("220 silent.test ESMTP\r\n");
+      let inData = false;
+      socket.on("data", (chunk: Buffer) => {
+        for (const line of chunk.toString("latin1").split("\r\n").filter(Boolean)) {
+          if (inData) continue;
+          received.push(line.split(" ")[0]!.toUpperCase());
+          if (/^DATA$/i.test(line)) {
+            inData = true;
+            socket.write("354 go ahead\r\n");
+          } else if (/^(EHLO|HELO|MAIL|RCPT)/i.test(line)) socket.write("250 ok\r\n");
+          else socket.write("502 no\r\n");
+        }
+      });
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => silentMx.listen(0, "127.0.0.1", resolve));
+    const stateDir = path.join(state.dir, "shutdown");
+    const start = () =>
+      startTestAgent(stateDir, {
+        dnsServers: [dns.address],
+        delivery: { remotePort: (silentMx.address() as net.AddressInfo).port, connectTimeoutMs: 3000 },
+      });
+    try {
+      const agent = await start();
+      expect(await agent.applyConfig(1, agentConfig([], noInboundChecks))).toEqual({ ok: true, revision: 1 });
+      const entry = await agent.delivery.submit(
+        { mailFrom: "alice@example.test", recipients: [{ address: "partner@remote.test" }] },
+        message("held up"),
+      );
+      await waitFor(() => received.includes("DATA"), 10_000, "the remote DATA command");
+      await agent.stop();
+
+      // the attempt was cut short by the shutdown: not counted, the message still queued
+      const again = await start();
+      try {
+        const listed = again.delivery.list().entries.find((queued) => queued.id === entry.id);
+        expect(listed?.recipients[0]).toMatchObject({ address: "partner@remote.test", state: "pending" });
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      silentMx.close();
     }
   });
 });

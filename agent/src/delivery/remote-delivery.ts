@@ -83,7 +83,7 @@ export async function deliverRemote(
   try {
     hosts = request.relay
       ? [{ name: request.relay.host, priority: 0 }]
-      : await mailHostsFor(settings.resolver, request.domain);
+      : await untilAborted(mailHostsFor(settings.resolver, request.domain), settings.signal);
   } catch (error) {
     if (error instanceof DeliveryError) {
       return all(error.permanent ? "failed" : "deferred", error.message, error.status);
@@ -94,7 +94,7 @@ export async function deliverRemote(
   for (const host of hosts.slice(0, MAX_HOSTS)) {
     let addresses: string[];
     try {
-      addresses = await addressesOf(settings.resolver, host.name);
+      addresses = await untilAborted(addressesOf(settings.resolver, host.name), settings.signal);
     } catch (error) {
       lastProblem = (error as Error).message;
       continue;
@@ -125,6 +125,21 @@ export async function deliverRemote(
     }
   }
   return all("deferred", lastProblem, statusOf(lastProblem));
+}
+
+/** A DNS lookup is not cancellable: on shutdown stop waiting for it (a deferral, tried again after restart). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(shutdownError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(shutdownError());
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+function shutdownError(): DeliveryError {
+  return new DeliveryError("451 4.3.2 agent shutting down", false, "4.3.2");
 }
 
 async function openConnection(
@@ -182,6 +197,9 @@ async function transact(
   let info: SMTPConnection.SentMessageInfo;
   try {
     info = await new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) => {
+      // a connection that ends (the server hung up, or shutdown closed it) before the reply never calls
+      // back: without this the attempt, and the agent's stop(), would wait forever
+      smtp.once("end", () => reject(new Error("connection closed before the server replied")));
       smtp.send(
         { from: request.mailFrom, to: request.recipients, size: request.message.length },
         request.message,
