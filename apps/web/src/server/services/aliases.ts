@@ -20,22 +20,30 @@ export async function listAliases(prisma: Db, actor: Actor, domainId: string) {
   });
 }
 
-/** Lower-cased, deduplicated target addresses; a bare local part means a mailbox of this domain. */
-function normalizeTargets(targets: string[], domainName: string, self: string): string[] {
+/**
+ * Lower-cased, deduplicated addresses; a bare local part means an address of this domain. Alias targets
+ * and mailing-list members alike.
+ */
+export function normalizeAddresses(addresses: string[], domainName: string): string[] {
   const normalized = [
     ...new Set(
-      targets
-        .map((target) => target.trim().toLowerCase())
+      addresses
+        .map((address) => address.trim().toLowerCase())
         .filter(Boolean)
-        .map((target) => (target.includes("@") ? target : `${target}@${domainName}`)),
+        .map((address) => (address.includes("@") ? address : `${address}@${domainName}`)),
     ),
   ];
+  const invalid = normalized.filter((address) => !addressPattern.test(address));
+  if (invalid.length > 0) throw new AppError("BAD_REQUEST", `Not an e-mail address: ${invalid.join(", ")}.`);
+  return normalized;
+}
+
+function normalizeTargets(targets: string[], domainName: string, self: string): string[] {
+  const normalized = normalizeAddresses(targets, domainName);
   if (normalized.length === 0) throw new AppError("BAD_REQUEST", "Add at least one target address.");
   if (normalized.length > MAX_ALIAS_TARGETS) {
     throw new AppError("BAD_REQUEST", `An alias can have at most ${MAX_ALIAS_TARGETS} targets.`);
   }
-  const invalid = normalized.filter((target) => !addressPattern.test(target));
-  if (invalid.length > 0) throw new AppError("BAD_REQUEST", `Not an e-mail address: ${invalid.join(", ")}.`);
   if (normalized.includes(self)) throw new AppError("BAD_REQUEST", "An alias cannot forward to itself.");
   return normalized;
 }

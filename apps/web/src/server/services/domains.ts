@@ -80,17 +80,28 @@ async function targetTenantId(prisma: Db, actor: Actor, customerId: string | und
 }
 
 /**
- * A mailbox and an alias share one namespace per domain: an address is either, never both (the agent
- * would not know where to deliver). Checked inside the creating transaction.
+ * Mailboxes, aliases and mailing lists share one namespace per domain: an address is one of them, never
+ * two (the agent would not know where to deliver). A list also owns "<list>-bounces", the envelope
+ * sender of its copies (row 22), so `localPart` ending in it is taken by that list. Checked inside the
+ * creating transaction.
  */
 export async function assertAddressFree(
-  tx: Pick<Db, "mailbox" | "alias">,
+  tx: Pick<Db, "mailbox" | "alias" | "mailingList">,
   domainId: string,
   localPart: string,
   address: string,
 ): Promise<void> {
   const key = { domainId_localPart: { domainId, localPart } };
-  if ((await tx.mailbox.findUnique({ where: key })) || (await tx.alias.findUnique({ where: key }))) {
+  const listOfBounces = /^(.+)-bounces$/.exec(localPart)?.[1];
+  if (
+    (await tx.mailbox.findUnique({ where: key })) ||
+    (await tx.alias.findUnique({ where: key })) ||
+    (await tx.mailingList.findUnique({ where: key })) ||
+    (listOfBounces !== undefined &&
+      (await tx.mailingList.findUnique({
+        where: { domainId_localPart: { domainId, localPart: listOfBounces } },
+      })))
+  ) {
     throw new AppError("CONFLICT", `${address} already exists.`);
   }
 }

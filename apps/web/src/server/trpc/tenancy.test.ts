@@ -14,6 +14,7 @@ const a = {} as {
   tenantId: string;
   domainId: string;
   mailboxId: string;
+  mailingListId: string;
   serverId: string;
   userId: string;
   secrets: string[];
@@ -25,6 +26,10 @@ async function snapshotOfA() {
     tenant: await prisma.tenant.findUnique({ where: { id: a.tenantId } }),
     domains: await prisma.domain.findMany({ where: { tenantId: a.tenantId }, orderBy: { id: "asc" } }),
     mailboxes: await prisma.mailbox.findMany({ where: { tenantId: a.tenantId }, orderBy: { id: "asc" } }),
+    mailingLists: await prisma.mailingList.findMany({
+      where: { tenantId: a.tenantId },
+      orderBy: { id: "asc" },
+    }),
     servers: await prisma.server.findMany({
       where: { tenantId: a.tenantId },
       select: { id: true, status: true, desiredRevision: true, name: true },
@@ -58,6 +63,15 @@ beforeAll(async () => {
       passwordHash: "$argon2id$hash-alpha",
     },
   });
+  const listA = await prisma.mailingList.create({
+    data: {
+      tenantId: tenantA.id,
+      domainId: domainA.id,
+      localPart: "board-alpha",
+      members: ["ceo-alpha@alpha-secret.test"],
+      moderators: [],
+    },
+  });
   const serverA = await prisma.server.create({ data: { name: "mx-alpha-01", tenantId: tenantA.id } });
   await prisma.enrollmentToken.create({
     data: { serverId: serverA.id, tokenHash: "alpha-token-hash", expiresAt: new Date(Date.now() + 3600_000) },
@@ -88,6 +102,7 @@ beforeAll(async () => {
     tenantId: tenantA.id,
     domainId: domainA.id,
     mailboxId: mailboxA.id,
+    mailingListId: listA.id,
     serverId: serverA.id,
     userId: userA.id,
     secrets: [
@@ -97,6 +112,8 @@ beforeAll(async () => {
       "alpha-secret",
       mailboxA.id,
       "ceo-alpha",
+      listA.id,
+      "board-alpha",
       serverA.id,
       "mx-alpha-01",
       userA.id,
@@ -132,6 +149,7 @@ function sampleInput(schema: z.ZodType, key?: string): unknown {
     tenantId: a.tenantId,
     domainId: a.domainId,
     mailboxId: a.mailboxId,
+    mailingListId: a.mailingListId,
     serverId: a.serverId,
     userId: a.userId,
     email: "probe@beta.test",
@@ -234,6 +252,7 @@ describe("tenant isolation across every procedure", () => {
     expect(paths.length).toBeGreaterThan(20);
     expect(paths).toContain("domain.get");
     expect(paths).toContain("server.revoke");
+    expect(paths).toContain("domain.updateMailingList");
   });
 
   for (const role of ["domainAdminId", "customerAdminId", "auditorId"] as const) {

@@ -1,4 +1,4 @@
-// Domains and their mailboxes.
+// Domains and their mailboxes, aliases and mailing lists.
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { createAlias, deleteAlias, listAliases } from "../../services/aliases";
@@ -6,14 +6,28 @@ import { getAutoReply, setAutoReply } from "../../services/auto-replies";
 import { getDkimRecord } from "../../services/dkim-records";
 import { createDomain, deleteDomain, getDomain, listDomains } from "../../services/domains";
 import {
+  createMailingList,
+  deleteMailingList,
+  listMailingLists,
+  updateMailingList,
+} from "../../services/mailing-lists";
+import {
   createMailbox,
   deleteMailbox,
   mailboxPasswordRules,
   resetMailboxPassword,
 } from "../../services/mailboxes";
+import { mailingListPostingModes } from "@mailwarden/policy";
 import { protectedProcedure } from "../trpc";
 
 const id = z.string().min(1).max(64);
+/** Row 22: what a list says about itself; posting null follows the domain's setting. */
+const mailingListFields = {
+  name: z.string().trim().max(200).default(""),
+  posting: z.enum(mailingListPostingModes).nullable(),
+  members: z.array(z.string().trim().max(320)).max(1000),
+  moderators: z.array(z.string().trim().max(320)).max(100),
+};
 
 export const domainRouter = {
   list: protectedProcedure
@@ -70,6 +84,24 @@ export const domainRouter = {
   deleteAlias: protectedProcedure
     .input(z.object({ aliasId: id }))
     .mutation(({ ctx, input }) => deleteAlias(ctx.prisma, ctx.actor, input.aliasId, ctx.ip)),
+  mailingLists: protectedProcedure
+    .input(z.object({ domainId: id }))
+    .query(({ ctx, input }) => listMailingLists(ctx.prisma, ctx.actor, input.domainId)),
+  createMailingList: protectedProcedure
+    .input(
+      z.object({
+        domainId: id,
+        localPart: z.string().trim().min(1, "Enter the part before @.").max(64),
+        ...mailingListFields,
+      }),
+    )
+    .mutation(({ ctx, input }) => createMailingList(ctx.prisma, ctx.actor, input, ctx.ip)),
+  updateMailingList: protectedProcedure
+    .input(z.object({ mailingListId: id, ...mailingListFields }))
+    .mutation(({ ctx, input }) => updateMailingList(ctx.prisma, ctx.actor, input, ctx.ip)),
+  deleteMailingList: protectedProcedure
+    .input(z.object({ mailingListId: id }))
+    .mutation(({ ctx, input }) => deleteMailingList(ctx.prisma, ctx.actor, input.mailingListId, ctx.ip)),
   autoReply: protectedProcedure
     .input(z.object({ mailboxId: id }))
     .query(({ ctx, input }) => getAutoReply(ctx.prisma, ctx.actor, input.mailboxId)),

@@ -1,0 +1,206 @@
+// Mailing lists (row 22) as a domain admin sees them, against a real Postgres: a list is created,
+// edited and deleted with an audit event each and a config push for the agents; its address shares the
+// namespace with mailboxes and aliases (its <list>-bounces address too); the domain's policy caps how
+// many lists it may have, with an error that says so; another customer's lists are NOT_FOUND.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PolicyScope, savePolicyOverrides, type Db } from "@mailwarden/db";
+import { buildAgentConfig } from "@mailwarden/hub";
+import { callerFor, createTestRuntime, createUser } from "../testing";
+
+let prisma: Db;
+let stop: () => Promise<void>;
+const ids = {} as {
+  tenant: string;
+  domain: string;
+  server: string;
+  otherDomain: string;
+  otherList: string;
+  admin: string;
+};
+
+beforeAll(async () => {
+  const db = await createTestRuntime();
+  prisma = db.prisma;
+  stop = db.stop;
+  const tenant = await prisma.tenant.create({ data: { name: "List Co", slug: "list-co" } });
+  const other = await prisma.tenant.create({ data: { name: "Other Co", slug: "other-co" } });
+  ids.tenant = tenant.id;
+  ids.domain = (await prisma.domain.create({ data: { name: "lists.test", tenantId: tenant.id } })).id;
+  await prisma.mailbox.create({
+    data: { tenantId: tenant.id, domainId: ids.domain, localPart: "alice", passwordHash: "$argon2id$x" },
+  });
+  ids.server = (await prisma.server.create({ data: { name: "mx-1", tenantId: tenant.id } })).id;
+  ids.otherDomain = (await prisma.domain.create({ data: { name: "other.test", tenantId: other.id } })).id;
+  ids.otherList = (
+    await prisma.mailingList.create({
+      data: {
+        tenantId: other.id,
+        domainId: ids.otherDomain,
+        localPart: "staff",
+        members: ["x@other.test"],
+        moderators: [],
+      },
+    })
+  ).id;
+  ids.admin = (
+    await createUser(prisma, {
+      email: "admin@lists.test",
+      membership: { tenantId: tenant.id, role: "DOMAIN_ADMIN", domainIds: [ids.domain] },
+    })
+  ).id;
+});
+afterAll(async () => stop?.());
+
+const desiredRevision = async () =>
+  (await prisma.server.findUniqueOrThrow({ where: { id: ids.server } })).desiredRevision;
+const agentLists = async () =>
+  (await buildAgentConfig(prisma, ids.server)).config.domains.find((domain) => domain.name === "lists.test")
+    ?.mailingLists;
+
+describe("mailing lists", () => {
+  it("creates a list with members and moderators, audited, and pushes it to the agents", async () => {
+    const before = await desiredRevision();
+    const created = await callerFor(prisma, ids.admin).domain.createMailingList({
+      domainId: ids.domain,
+      localPart: "Team",
+      name: "The team",
+      posting: null,
+      members: ["alice", "Partner@Remote.test", "alice@lists.test"],
+      moderators: ["alice"],
+    });
+    expect(created.address).toBe("team@lists.test");
+    expect(await desiredRevision()).toBeGreaterThan(before);
+    const audit = await prisma.auditEvent.findFirstOrThrow({
+      where: { type: "MAILING_LIST_CREATED", targetId: created.id },
+    });
+    expect(audit.tenantId).toBe(ids.tenant);
+    expect(audit.summary).toBe("Mailing list team@lists.test created with 2 member(s)");
+    expect(await agentLists()).toEqual([
+      {
+        localPart: "team",
+        name: "The team",
+        posting: null,
+        members: ["alice@lists.test", "partner@remote.test"],
+        moderators: ["alice@lists.test"],
+      },
+    ]);
+    const shown = await callerFor(prisma, ids.admin).domain.mailingLists({ domainId: ids.domain });
+    expect(shown).toMatchObject({ domainPosting: "members", maxLists: 10 });
+    expect(shown.lists.map((list) => list.address)).toEqual(["team@lists.test"]);
+  });
+
+  it("shares the address space: no list, alias or mailbox on a taken address or on <list>-bounces", async () => {
+    const caller = callerFor(prisma, ids.admin);
+    const list = { name: "", posting: null, members: ["x@remote.test"], moderators: [] };
+    await expect(
+      caller.domain.createMailingList({ domainId: ids.domain, localPart: "alice", ...list }),
+    ).rejects.toMatchObject({ code: "CONFLICT", message: "alice@lists.test already exists." });
+    await expect(
+      caller.domain.createAlias({ domainId: ids.domain, localPart: "team", targets: ["x@remote.test"] }),
+    ).rejects.toMatchObject({ code: "CONFLICT", message: "team@lists.test already exists." });
+    await expect(
+      caller.domain.createMailbox({
+        domainId: ids.domain,
+        localPart: "team-bounces",
+        displayName: "",
+        password: "Quartz-harbor-Violet-42",
+      }),
+    ).rejects.toMatchObject({ code: "CONFLICT", message: "team-bounces@lists.test already exists." });
+    await caller.domain.createAlias({
+      domainId: ids.domain,
+      localPart: "news-bounces",
+      targets: ["x@r.test"],
+    });
+    await expect(
+      caller.domain.createMailingList({ domainId: ids.domain, localPart: "news", ...list }),
+    ).rejects.toMatchObject({ code: "CONFLICT", message: "news-bounces@lists.test already exists." });
+  });
+
+  it("edits posting, members and moderators, audited with before and after", async () => {
+    const caller = callerFor(prisma, ids.admin);
+    const [list] = (await caller.domain.mailingLists({ domainId: ids.domain })).lists;
+    await expect(
+      caller.domain.updateMailingList({
+        mailingListId: list!.id,
+        name: "The team",
+        posting: "moderators",
+        members: ["alice"],
+        moderators: [],
+      }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: "Add a moderator: only moderators may post to this list.",
+    });
+    await caller.domain.updateMailingList({
+      mailingListId: list!.id,
+      name: "The team",
+      posting: "moderators",
+      members: ["alice", "bob@remote.test"],
+      moderators: ["boss@remote.test"],
+    });
+    const audit = await prisma.auditEvent.findFirstOrThrow({
+      where: { type: "MAILING_LIST_UPDATED", targetId: list!.id },
+    });
+    expect(audit.before).toMatchObject({ posting: null, moderators: ["alice@lists.test"] });
+    expect(audit.after).toMatchObject({ posting: "MODERATORS", moderators: ["boss@remote.test"] });
+    expect((await agentLists())?.[0]).toMatchObject({
+      posting: "moderators",
+      members: ["alice@lists.test", "bob@remote.test"],
+    });
+  });
+
+  it("refuses a list past the domain's effective limit, saying which setting caps it", async () => {
+    await prisma.$transaction((tx) =>
+      savePolicyOverrides(tx, {
+        scope: PolicyScope.DOMAIN,
+        tenantId: ids.tenant,
+        domainId: ids.domain,
+        settings: { maxMailingListsPerDomain: 2 },
+      }),
+    );
+    const caller = callerFor(prisma, ids.admin);
+    const list = { name: "", posting: "anyone" as const, members: ["alice"], moderators: [] };
+    await caller.domain.createMailingList({ domainId: ids.domain, localPart: "second", ...list });
+    await expect(
+      caller.domain.createMailingList({ domainId: ids.domain, localPart: "third", ...list }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message:
+        'lists.test already has 2 mailing lists, the most its policy allows ("Mailing lists per domain": 2).',
+    });
+    expect(await prisma.mailingList.count({ where: { domainId: ids.domain } })).toBe(2);
+  });
+
+  it("deletes a list, audited, and the agents lose it", async () => {
+    const caller = callerFor(prisma, ids.admin);
+    const { lists } = await caller.domain.mailingLists({ domainId: ids.domain });
+    const second = lists.find((list) => list.localPart === "second")!;
+    await caller.domain.deleteMailingList({ mailingListId: second.id });
+    const audit = await prisma.auditEvent.findFirstOrThrow({
+      where: { type: "MAILING_LIST_DELETED", targetId: second.id },
+    });
+    expect(audit.before).toMatchObject({ address: "second@lists.test", posting: "ANYONE" });
+    expect((await agentLists())?.map((list) => list.localPart)).toEqual(["team"]);
+  });
+
+  it("answers NOT_FOUND for another customer's domain and list, changing nothing", async () => {
+    const caller = callerFor(prisma, ids.admin);
+    const list = { name: "x", posting: null, members: ["x@other.test"], moderators: [] };
+    await expect(caller.domain.mailingLists({ domainId: ids.otherDomain })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(
+      caller.domain.createMailingList({ domainId: ids.otherDomain, localPart: "probe", ...list }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(
+      caller.domain.updateMailingList({ mailingListId: ids.otherList, ...list }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(caller.domain.deleteMailingList({ mailingListId: ids.otherList })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    expect(await prisma.mailingList.findUniqueOrThrow({ where: { id: ids.otherList } })).toMatchObject({
+      name: "",
+      members: ["x@other.test"],
+    });
+  });
+});
