@@ -9,6 +9,7 @@ import { AliasesCard } from "~/components/console/aliases-card";
 import { AutoReplyDialog } from "~/components/console/auto-reply-dialog";
 import { CatchAllCard } from "~/components/console/catch-all-card";
 import { DkimRecordCard } from "~/components/console/dkim-record-card";
+import { MailingListsCard } from "~/components/console/mailing-lists-card";
 import { PolicyEditor } from "~/components/console/policy-editor";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
@@ -194,6 +195,7 @@ export default function DomainPage() {
           )}
         </Card>
         <AliasesCard domainId={d.id} domainName={d.name} />
+        <MailingListsCard domainId={d.id} domainName={d.name} />
         <CatchAllCard domainId={d.id} domainName={d.name} mailboxes={d.mailboxes} />
         <section className="space-y-3">
           <div>
