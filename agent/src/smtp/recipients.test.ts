@@ -101,4 +101,21 @@ describe("expandRecipient: mailing lists (row 22)", () => {
     expect(describeTargets("tolist@example.test", withList)).toEqual([]);
     expect(describeTargets("outer@example.test", withList)).toEqual([]);
   });
+
+  it("leaves a relayed domain's list to the server behind an incoming gateway", () => {
+    const relayed = compiled(
+      agentConfig(
+        [
+          {
+            name: "example.test",
+            mailingLists: [
+              { localPart: "team", name: "", posting: null, members: ["a@remote.test"], moderators: [] },
+            ],
+          },
+        ],
+        { serverRole: { role: "incoming-gateway", relayHost: "inside.example.test", backupDomains: [] } },
+      ),
+    );
+    expect(describeTargets("team@example.test", relayed)).toEqual(["remote:team@example.test"]);
+  });
 });

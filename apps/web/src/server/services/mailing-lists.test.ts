@@ -183,6 +183,28 @@ describe("mailing lists", () => {
     expect((await agentLists())?.map((list) => list.localPart)).toEqual(["team"]);
   });
 
+  it("an auditor of the same customer sees the lists but cannot change them", async () => {
+    const auditor = await createUser(prisma, {
+      email: "auditor@lists.test",
+      membership: { tenantId: ids.tenant, role: "AUDITOR" },
+    });
+    const caller = callerFor(prisma, auditor.id);
+    const { lists } = await caller.domain.mailingLists({ domainId: ids.domain });
+    expect(lists.map((list) => list.address)).toEqual(["team@lists.test"]);
+    await expect(
+      caller.domain.updateMailingList({
+        mailingListId: lists[0]!.id,
+        name: "",
+        posting: "anyone",
+        members: [],
+        moderators: [],
+      }),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(caller.domain.deleteMailingList({ mailingListId: lists[0]!.id })).rejects.toMatchObject({
+      code: "FORBIDDEN",
+    });
+  });
+
   it("answers NOT_FOUND for another customer's domain and list, changing nothing", async () => {
     const caller = callerFor(prisma, ids.admin);
     const list = { name: "x", posting: null, members: ["x@other.test"], moderators: [] };
