@@ -9,6 +9,7 @@ import { availableParallelism } from "node:os";
 import { AuthenticationPool } from "./auth/authentication-pool";
 import { DeliveryWorker } from "./delivery/delivery-worker";
 import { createDnsResolver } from "./dns/resolver";
+import { AbuseDetection } from "./ids/abuse-detection";
 import { HubClient, type ApplyResult } from "./hub/hub-client";
 import { runQueueCommand } from "./hub/queue-commands";
 import { createLogger } from "./log";
@@ -51,6 +52,8 @@ export interface RunningAgent {
   posture(): Promise<Posture>;
   /** The mail queue and its delivery worker: list, retry now, reset retries, delete, bounce. */
   delivery: DeliveryWorker;
+  /** Row 21: abuse detection and its blocks (list, lift). */
+  abuse: AbuseDetection;
   /** Closes the hub socket and the listeners (open sessions get shutdownGraceMs to finish). */
   stop(): Promise<void>;
 }
@@ -80,6 +83,13 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     configured: settings.tls,
     logger: logger.child({ component: "tls" }),
   });
+  // Row 21: blocks saved before a restart are in force from the first connection.
+  let liveConfig = (): ActiveConfig => initialConfig;
+  const abuse = await AbuseDetection.open({
+    stateDir: settings.stateDir,
+    logger: logger.child({ component: "ids" }),
+    policy: () => liveConfig().server,
+  });
   // Every accepted message is durably queued before its 250; the worker delivers it from there.
   const queue = new MailQueue({ stateDir: settings.stateDir, logger: logger.child({ component: "queue" }) });
   const delivery = new DeliveryWorker({
@@ -89,6 +99,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     resolver: dns,
     config: () => mailServer.config,
     settings: settings.delivery,
+    // Row 21: a suspended user's queued mail waits until the suspension is lifted.
+    isHeld: (entry) => abuse.isHeld(entry.authenticatedUser),
     // Row 23: what the worker records follows the policy's delivery log level.
     logger: filterByLogPolicy(
       logger.child({ component: "delivery" }),
@@ -107,6 +119,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     weakPasswords,
     dkimKeys,
     queue,
+    abuse,
     logger: logger.child({ component: "smtp" }),
     sessionLimits: settings.smtp,
     closeTimeoutMs: settings.shutdownGraceMs,
@@ -124,12 +137,15 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     logger: logger.child({ component: "pop3" }),
     idleTimeoutMs: settings.pop3.idleTimeoutMs,
     weakPasswords,
+    abuse,
     closeTimeoutMs: settings.shutdownGraceMs,
   }).catch(async (error: unknown) => {
     await mailServer.close();
     await authenticationPool?.close();
     throw error;
   });
+  liveConfig = () => mailServer.config;
+  abuse.onLift(() => delivery.kick());
   // Recovers what a crash left in the queue, then delivers as messages arrive and retries fall due.
   await delivery.start();
 
@@ -206,11 +222,13 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     applyConfig,
     posture,
     delivery,
+    abuse,
     stop() {
       stopping ??= (async () => {
         await hub?.stop();
         await Promise.all([mailServer.close(), pop3Server.close()]);
         await delivery.stop();
+        await abuse.flush();
         await authenticationPool?.close();
         logger.info("agent stopped");
       })();

@@ -46,6 +46,8 @@ export interface DeliveryWorkerOptions {
   settings: DeliverySettings;
   logger: Logger;
   sync?: DirectorySync;
+  /** Row 21: entries that wait untouched (their sender's sending is suspended); kick() once released. */
+  isHeld?: ((entry: QueueEntry) => boolean) | undefined;
 }
 
 export interface QueueListingRecipient {
@@ -292,7 +294,7 @@ export class DeliveryWorker {
       while (!this.#stopped && lane.running < this.#options.settings.concurrency && lane.ready.length > 0) {
         const id = lane.ready.shift()!;
         this.#readySet.delete(id);
-        if (!this.#entries.has(id) || this.#busy.has(id)) continue;
+        if (!this.#entries.has(id) || this.#busy.has(id) || this.#isHeld(id)) continue;
         this.#busy.add(id);
         lane.running += 1;
         const run = this.#withLock(id, () => this.#attempt(id))
@@ -333,7 +335,7 @@ export class DeliveryWorker {
       if (this.#stopped) return;
       let earliest = Infinity;
       for (const [id, tracked] of this.#entries) {
-        if (this.#busy.has(id) || this.#readySet.has(id)) continue;
+        if (this.#busy.has(id) || this.#readySet.has(id) || this.#isHeld(id)) continue;
         earliest = Math.min(earliest, Math.max(nextDue(tracked.entry), tracked.holdUntil));
       }
       const interval = this.#options.settings.queueRunIntervalMs;
@@ -342,6 +344,11 @@ export class DeliveryWorker {
       this.#timer = setTimeout(() => this.#scan(), delay);
       this.#timer.unref();
     });
+  }
+
+  #isHeld(id: string): boolean {
+    const tracked = this.#entries.get(id);
+    return tracked !== undefined && this.#options.isHeld?.(tracked.entry) === true;
   }
 
   async #withLock<T>(id: string, work: () => Promise<T>): Promise<T> {

@@ -6,13 +6,20 @@
 import net from "node:net";
 import tls from "node:tls";
 import type { Logger } from "pino";
+import type { AbuseDetection } from "../ids/abuse-detection";
 import type { WeakPasswords } from "../posture/weak-passwords";
 import type { ActiveConfig } from "../smtp/active-config";
 import type { ListenerAddress } from "../smtp/mail-server";
 import { isAuthOfferedBeforeTls } from "../smtp/rules/auth-only-over-tls";
 import { blacklistEntryFor, IP_BLACKLIST_RULE } from "../smtp/rules/ip-blacklist";
 import { tlsOptionsFor, tlsPolicyKey, type TlsMaterial } from "../smtp/tls";
-import { MaildropLocks, Pop3Session, type Pop3ListenerName, type SessionHost } from "./pop3-session";
+import {
+  MaildropLocks,
+  Pop3Session,
+  pop3Reply,
+  type Pop3ListenerName,
+  type SessionHost,
+} from "./pop3-session";
 
 export type { Pop3ListenerName } from "./pop3-session";
 
@@ -32,6 +39,8 @@ export interface Pop3ServerOptions {
   failedLoginDelayMs?: number;
   /** Row 14: logins whose password fails the policy in force, for the posture. */
   weakPasswords?: WeakPasswords | undefined;
+  /** Row 21: the SMTP listeners' abuse detection; POP3 connections and logins count there too. */
+  abuse?: AbuseDetection | undefined;
 }
 
 export interface Pop3ListenerPosture {
@@ -63,6 +72,7 @@ export class Pop3Server {
       logger: options.logger,
       locks: new MaildropLocks(),
       weakPasswords: options.weakPasswords,
+      abuse: options.abuse,
       idleTimeoutMs: options.idleTimeoutMs,
       failedLoginDelayMs: options.failedLoginDelayMs ?? 1000,
       config: options.config,
@@ -175,6 +185,18 @@ export class Pop3Server {
       );
       // On 995 nothing can be said before a TLS handshake we would rather not spend on it.
       if (listener === "pop3") socket.end("-ERR [SYS/PERM] Connections from your address are refused\r\n");
+      else socket.destroy();
+      return;
+    }
+    // Row 21: a blocked address too; the connection counts towards the DoS rule.
+    const abuse = this.#options.abuse?.admit(client) ?? null;
+    if (abuse) {
+      const { code, message } = abuse.reply;
+      this.#options.logger.info(
+        { phase: "connect", listener, client, rule: abuse.rule, outcome: "reject", code, reply: message },
+        "rule decided",
+      );
+      if (listener === "pop3") socket.end(`-ERR ${pop3Reply(abuse.reply)}\r\n`);
       else socket.destroy();
       return;
     }

@@ -10,6 +10,7 @@ import tls from "node:tls";
 import type { Logger } from "pino";
 import { maildirPath } from "../maildir/maildir";
 import { findMailbox, type ActiveConfig } from "../smtp/active-config";
+import type { AbuseDetection } from "../ids/abuse-detection";
 import type { WeakPasswords } from "../posture/weak-passwords";
 import { verifyMailboxPassword } from "../smtp/authenticate";
 import { authOnlyOverTls, isAuthOfferedBeforeTls } from "../smtp/rules/auth-only-over-tls";
@@ -53,6 +54,8 @@ export interface SessionHost {
   locks: MaildropLocks;
   /** Row 14: logins whose password fails the policy in force, for the posture. */
   weakPasswords?: WeakPasswords | undefined;
+  /** Row 21: failed and good logins count towards abuse detection. */
+  abuse?: AbuseDetection | undefined;
   idleTimeoutMs: number;
   failedLoginDelayMs: number;
   config(): ActiveConfig;
@@ -491,6 +494,7 @@ export class Pop3Session {
     this.#address = address;
     this.#maildrop = maildrop;
     this.#state = "transaction";
+    this.#host.abuse?.loginSucceeded(this.#remoteAddress);
     const { count, size } = maildrop.visible;
     this.#log().info(
       { ...base, outcome: "accept", tlsProtocol: this.#tlsProtocol, messages: count, bytes: size },
@@ -516,8 +520,25 @@ export class Pop3Session {
       },
       "pop3 authentication failed",
     );
+    // Row 21: the failure that trips brute force closes the session with the block's reason.
+    const blocked = this.#host.abuse?.loginFailed(this.#remoteAddress) ?? null;
     await new Promise((resolve) => setTimeout(resolve, this.#host.failedLoginDelayMs));
     if (this.#state === "closed") return;
+    if (blocked) {
+      this.#log().info(
+        {
+          ...this.#logBase(),
+          phase: "auth",
+          rule: blocked.rule,
+          outcome: "reject",
+          code: blocked.reply.code,
+        },
+        "rule decided",
+      );
+      this.#endReason = "too-many-errors";
+      this.#send(`-ERR ${pop3Reply(blocked.reply)}`);
+      return this.#end();
+    }
     if (this.#failedLogins >= MAX_FAILED_LOGINS) {
       this.#endReason = "too-many-errors";
       this.#send("-ERR [AUTH] Authentication failed; too many attempts, closing");
@@ -678,4 +699,10 @@ export class Pop3Session {
 function printable(value: string): string {
   const cleaned = value.replace(/[^\x21-\x7e]/g, "?");
   return cleaned.length > 16 ? `${cleaned.slice(0, 16)}…` : cleaned;
+}
+
+/** An SMTP-style refusal as a POP3 -ERR text: RFC 2449's response code instead of the enhanced status. */
+export function pop3Reply(reply: { code: number; message: string }): string {
+  const text = reply.message.replace(/^\d\.\d{1,3}\.\d{1,3} /, "");
+  return `[${reply.code >= 500 ? "SYS/PERM" : "SYS/TEMP"}] ${text}`;
 }

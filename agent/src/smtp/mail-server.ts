@@ -17,6 +17,7 @@ import type { Authenticator } from "../auth/message-authentication";
 import { checkMessage } from "../auth/message-checks";
 import type { DkimKeyStore } from "../dkim/dkim-keys";
 import type { DnsResolver } from "../dns/resolver";
+import type { AbuseDetection, AbuseRefusal } from "../ids/abuse-detection";
 import type { WeakPasswords } from "../posture/weak-passwords";
 import { filterByLogPolicy } from "../log-policy";
 import { newMessageId, type MailQueue, type NewQueueRecipient } from "../queue/queue";
@@ -31,6 +32,7 @@ import { isHostItself, isWhitelistedFor } from "./ip-lists";
 import { hideAuth, PolicySmtpServer, unhideAuth, type Reply } from "./policy-smtp-server";
 import { receivedHeader } from "./received-header";
 import { expandRecipient } from "./recipients";
+import { localRecipient } from "./rules/local-recipient";
 import {
   authRules,
   clientRules,
@@ -73,6 +75,8 @@ export interface MailServerOptions {
   dkimKeys: DkimKeyStore;
   /** Where accepted mail goes before the 250; the delivery worker takes it from there. */
   queue: MailQueue;
+  /** Row 21: fed with connections, unknown recipients, logins and accepted mail; holds the blocks. */
+  abuse: AbuseDetection;
   logger: Logger;
   /** How long open sessions may finish on close before they get a 421. */
   closeTimeoutMs: number;
@@ -197,6 +201,7 @@ export class MailServer {
       connectionLimitsFor: (remoteAddress) => this.#connectionLimitsFor(remoteAddress),
       pauseGreeting: name === "inbound",
       guardLogger: this.#logger.child({ listener: name }),
+      admit: (remoteAddress) => this.#options.abuse.admit(remoteAddress),
       onHiddenAuth: (session) => this.#onHiddenAuth(session),
       onConnect: (session, callback) => this.#onConnect(name, session, callback),
       onSecure: (socket, session, callback) => this.#onSecure(socket, session, callback),
@@ -348,8 +353,12 @@ export class MailServer {
           { ...base, outcome: "reject", code: 535, user: username, reason: result.reason },
           "authentication failed",
         );
+        // Row 21: the failure that trips brute force ends the session with the block's 421.
+        const blocked = this.#options.abuse.loginFailed(session.remoteAddress);
+        if (blocked) return callback(this.#abuseRefusal("auth", session, blocked));
         return callback(smtpError({ code: 535, message: "5.7.8 Authentication credentials invalid" }));
       }
+      this.#options.abuse.loginSucceeded(session.remoteAddress);
       this.#logger.info(
         { ...base, outcome: "accept", user: result.address, method: auth.method },
         "authenticated",
@@ -367,6 +376,10 @@ export class MailServer {
     callback: (error?: Error | null) => void,
   ): Promise<void> {
     try {
+      // Row 21: a user suspended by the internal-spammer rule sends nothing until it is lifted.
+      const suspended =
+        typeof session.user === "string" ? this.#options.abuse.sendingSuspension(session.user) : null;
+      if (suspended) return callback(this.#abuseRefusal("mail", session, suspended));
       const state = this.#state(session);
       state.transactionConfig = this.#current;
       state.clientHeaders = [];
@@ -413,10 +426,19 @@ export class MailServer {
         recipient: address.address,
         acceptedRecipients: session.envelope.rcptTo.map((accepted) => accepted.address),
       };
-      const { outcome } = await runRules("rcpt", rcptToRules, facts, phaseFallback.rcpt, this.#logger, {
-        from: sender,
-        to: address.address,
-      });
+      const { outcome, ruleId } = await runRules(
+        "rcpt",
+        rcptToRules,
+        facts,
+        phaseFallback.rcpt,
+        this.#logger,
+        { from: sender, to: address.address },
+      );
+      // Row 21: an unknown local recipient counts towards harvesting; the one that trips it ends the session.
+      if (ruleId === localRecipient.id && outcome.action === "reject") {
+        const blocked = this.#options.abuse.unknownRecipient(session.remoteAddress, session.id);
+        if (blocked) return callback(this.#abuseRefusal("rcpt", session, blocked));
+      }
       callback(toCallbackError(outcome));
     } catch (error) {
       this.#logger.error({ phase: "rcpt", session: session.id, err: error }, "RCPT TO check failed");
@@ -531,6 +553,8 @@ export class MailServer {
           : "";
       const stored = list ? Buffer.concat([listHeaders(list), verdict.message]) : verdict.message;
       const user = typeof session.user === "string" ? session.user : undefined;
+      // Row 21: counted before it is queued, so the message that trips the rule is already held.
+      if (user) this.#options.abuse.messageAccepted(user);
       await this.#options.queue.enqueue(
         { id, mailFrom, recipients: [...recipients.values()], authenticatedUser: user, spf: verdict.spf },
         stored,
@@ -560,6 +584,26 @@ export class MailServer {
     } finally {
       if (!isQueued) for (const reservation of reservations) reservation.release();
     }
+  }
+
+  /** Logs a row 21 refusal like a rule decision and turns it into the callback's error. */
+  #abuseRefusal(phase: string, session: SMTPServerSession, refusal: AbuseRefusal): Error {
+    const { code, message } = refusal.reply;
+    this.#logger.info(
+      {
+        phase,
+        session: session.id,
+        listener: this.#state(session).listener,
+        client: session.remoteAddress,
+        user: typeof session.user === "string" ? session.user : undefined,
+        rule: refusal.rule,
+        outcome: code >= 500 ? "reject" : "tempfail",
+        code,
+        reply: message,
+      },
+      "rule decided",
+    );
+    return smtpError(refusal.reply);
   }
 }
 

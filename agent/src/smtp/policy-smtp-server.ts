@@ -55,6 +55,8 @@ export interface PolicySmtpServerOptions extends SMTPServerOptions {
   pauseGreeting?: boolean | undefined;
   /** Where guard decisions are logged, with their rule id. */
   guardLogger?: Logger | undefined;
+  /** Row 21: refuses a blocked client before anything else (and counts the connection); null admits. */
+  admit?: ((remoteAddress: string) => GuardDecision | null) | undefined;
 }
 
 export function hideAuth(session: SMTPServerSession): void {
@@ -94,6 +96,13 @@ class PolicySmtpConnection extends SMTPConnection {
 
   override init(): void {
     this._setListeners(() => {
+      // Row 21 first: every connection counts towards the DoS rule, even one row 15 then turns away.
+      const blocked = this.#policy.admit?.(this.remoteAddress) ?? null;
+      if (blocked) {
+        logGuardDecision(this.#policy.guardLogger, "connect", blocked, this.#logFields());
+        const error = Object.assign(new Error(blocked.reply.message), { responseCode: blocked.reply.code });
+        return this._refuse(error, false);
+      }
       const refusal = checkConnectionLimits(
         this._server.connections,
         this,
@@ -238,6 +247,7 @@ export class PolicySmtpServer extends SMTPServer {
   readonly sessionLimits: SessionLimits;
   readonly guardLogger: Logger | undefined;
   readonly connectionLimitsFor: PolicySmtpServerOptions["connectionLimitsFor"];
+  readonly admit: PolicySmtpServerOptions["admit"];
   /** New connections per client address in the last minute, on this listener. */
   readonly connectionRate = new ConnectionRate();
   /** null on submission listeners: no pause before the greeting. */
@@ -259,6 +269,7 @@ export class PolicySmtpServer extends SMTPServer {
     this.sessionLimits = limits;
     this.guardLogger = options.guardLogger;
     this.connectionLimitsFor = options.connectionLimitsFor;
+    this.admit = options.admit;
     this.greetingPause = options.pauseGreeting
       ? new GreetingPause(limits.greetingDelayMs, limits.greetingMemoryHours)
       : null;

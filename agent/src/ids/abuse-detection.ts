@@ -1,0 +1,238 @@
+// Row 21's engine: the mail server and POP3 report what they see (a connection, an unknown recipient, a
+// failed or good login, an accepted message), the rules in this folder count it, and a rule that trips
+// puts a block on the list. The listeners ask here before they greet a client or take a user's mail.
+// Never blocked: the host itself and any address with a live row 19 whitelist entry. An address that
+// logged in successfully within the grace period gets a delay (421 for a few minutes) instead of its
+// first block, so one user's misconfigured phone does not lock out the office sharing its address.
+import type { Policy } from "@mailwarden/policy";
+import type { Logger } from "pino";
+import { clientAddress, entriesFor, isHostItself } from "../smtp/ip-lists";
+import type { Reply } from "../smtp/hostile/types";
+import { AbuseBlockList, type AbuseBlock, type AbuseRuleId, type AbuseTrip } from "./block-list";
+import { bruteForce } from "./brute-force";
+import { denialOfService } from "./dos";
+import { EventWindow } from "./event-window";
+import { harvesting } from "./harvesting";
+import { internalSpammer } from "./internal-spammer";
+
+export interface AbuseRefusal {
+  rule: AbuseRuleId;
+  reply: Reply;
+}
+
+export interface AbuseDetectionOptions {
+  stateDir: string;
+  logger: Logger;
+  /** The server policy in force now. */
+  policy(): Policy;
+}
+
+const whatWasTooMuch: Record<AbuseRuleId, string> = {
+  "ids.dos": "too many connections",
+  "ids.harvesting": "too many unknown recipients",
+  "ids.brute-force": "too many failed logins",
+  "ids.internal-spammer": "too many messages",
+};
+
+/** Successful logins remembered for the grace period; beyond this many, the oldest are forgotten. */
+const MAX_REMEMBERED_LOGINS = 10_000;
+
+export class AbuseDetection {
+  readonly #blocks: AbuseBlockList;
+  readonly #options: AbuseDetectionOptions;
+  readonly #connections = new EventWindow();
+  readonly #unknownRecipients = new EventWindow();
+  readonly #failedLogins = new EventWindow();
+  readonly #submissions = new EventWindow();
+  /** Address → time of its last successful login. */
+  readonly #recentLogins = new Map<string, number>();
+  readonly #liftListeners = new Set<(block: AbuseBlock) => void>();
+
+  private constructor(blocks: AbuseBlockList, options: AbuseDetectionOptions) {
+    this.#blocks = blocks;
+    this.#options = options;
+  }
+
+  static async open(options: AbuseDetectionOptions): Promise<AbuseDetection> {
+    return new AbuseDetection(await AbuseBlockList.open(options.stateDir, options.logger), options);
+  }
+
+  /** A new connection: refused while the address is blocked or delayed; counted for the DoS rule. */
+  admit(ip: string, now = Date.now()): AbuseRefusal | null {
+    const address = clientAddress(ip).address;
+    if (this.#isExempt(address, now)) return null;
+    const existing = this.#blocks.forAddress(address, now);
+    if (existing) return refusalAtConnect(existing);
+    const trip = denialOfService(this.#policy().abuseDenialOfService, this.#connections, address, now);
+    return trip ? refusalAtConnect(this.#blockAddress(address, trip, now)) : null;
+  }
+
+  /** A recipient refused as unknown; a refusal (421, closing) once the harvesting rule trips. */
+  unknownRecipient(ip: string, sessionId: string, now = Date.now()): AbuseRefusal | null {
+    const address = clientAddress(ip).address;
+    if (this.#isExempt(address, now)) return null;
+    const trip = harvesting(this.#policy().abuseHarvesting, this.#unknownRecipients, address, sessionId, now);
+    return trip ? refusalInSession(this.#blockAddress(address, trip, now)) : null;
+  }
+
+  /** A failed SMTP AUTH or POP3 login; a refusal (closing) once the brute-force rule trips. */
+  loginFailed(ip: string, now = Date.now()): AbuseRefusal | null {
+    const address = clientAddress(ip).address;
+    if (this.#isExempt(address, now)) return null;
+    const trip = bruteForce(this.#policy().abuseBruteForce, this.#failedLogins, address, now);
+    return trip ? refusalInSession(this.#blockAddress(address, trip, now)) : null;
+  }
+
+  /** A successful login: the address earns the grace period (a delay before its first block). */
+  loginSucceeded(ip: string, now = Date.now()): void {
+    const address = clientAddress(ip).address;
+    if (this.#isExempt(address, now)) return;
+    this.#recentLogins.delete(address);
+    this.#recentLogins.set(address, now);
+    if (this.#recentLogins.size > MAX_REMEMBERED_LOGINS) {
+      this.#recentLogins.delete(this.#recentLogins.keys().next().value!);
+    }
+  }
+
+  /** A message accepted from a logged-in user; the internal-spammer rule may suspend them. */
+  messageAccepted(user: string, now = Date.now()): void {
+    if (this.#blocks.forUser(user)) return;
+    const trip = internalSpammer(this.#policy().abuseInternalSpammer, this.#submissions, user, now);
+    if (!trip) return;
+    const block = this.#blocks.add({
+      kind: "user",
+      subject: user.toLowerCase(),
+      rule: trip.rule,
+      action: "suspend",
+      reason: trip.reason,
+      since: new Date(now).toISOString(),
+      until: null,
+    });
+    this.#options.logger.warn(
+      { rule: trip.rule, user: block.subject, reason: trip.reason, block: block.id, outcome: "suspend" },
+      "abuse detected: sending suspended and queued mail held",
+    );
+  }
+
+  /** The refusal of a suspended user's MAIL FROM, or null. */
+  sendingSuspension(user: string): AbuseRefusal | null {
+    const block = this.#blocks.forUser(user);
+    if (!block) return null;
+    return {
+      rule: block.rule,
+      reply: {
+        code: 550,
+        message: `5.7.1 Sending suspended for ${block.subject} (${whatWasTooMuch[block.rule]}: ${block.reason}); ask your administrator to lift it`,
+      },
+    };
+  }
+
+  /** Whether mail queued by `user` waits (their sending is suspended). */
+  isHeld(user: string | undefined): boolean {
+    return user !== undefined && this.#blocks.forUser(user) !== undefined;
+  }
+
+  /** The blocks, delays and suspensions in force. */
+  list(now = Date.now()): AbuseBlock[] {
+    return this.#blocks.active(now);
+  }
+
+  /** An administrator lifts a block; false when there was none by that id. */
+  lift(id: string): boolean {
+    const lifted = this.#blocks.lift(id);
+    if (!lifted) return false;
+    if (lifted.kind === "ip") {
+      // A fresh start: the counts that led to the block would trip it again at once.
+      this.#connections.clear(lifted.subject);
+      this.#failedLogins.clear(lifted.subject);
+      this.#unknownRecipients.clear(`ip:${lifted.subject}`);
+    } else {
+      this.#submissions.clear(lifted.subject);
+    }
+    this.#options.logger.info(
+      { rule: lifted.rule, kind: lifted.kind, subject: lifted.subject, block: id, outcome: "lifted" },
+      "abuse block lifted by an administrator",
+    );
+    for (const listener of this.#liftListeners) listener(lifted);
+    return true;
+  }
+
+  /** Called after each lift (the delivery worker releases a user's held mail). */
+  onLift(listener: (block: AbuseBlock) => void): void {
+    this.#liftListeners.add(listener);
+  }
+
+  /** Resolves once every block change so far is saved. */
+  flush(): Promise<void> {
+    return this.#blocks.flush();
+  }
+
+  #policy(): Policy {
+    return this.#options.policy();
+  }
+
+  #isExempt(address: string, now: number): boolean {
+    return isHostItself(address) || entriesFor(this.#policy().ipWhitelist, address, now).length > 0;
+  }
+
+  #blockAddress(address: string, trip: AbuseTrip, now: number): AbuseBlock {
+    const grace = this.#policy().abuseLoginGrace;
+    const lastLogin = this.#recentLogins.get(address);
+    const isGraced = lastLogin !== undefined && now - lastLogin <= grace.trustMinutes * 60_000;
+    // The grace is spent: the next trip blocks.
+    if (isGraced) this.#recentLogins.delete(address);
+    const minutes = isGraced ? grace.delayMinutes : (trip.blockMinutes ?? grace.delayMinutes);
+    const block = this.#blocks.add({
+      kind: "ip",
+      subject: address,
+      rule: trip.rule,
+      action: isGraced ? "delay" : "block",
+      reason: trip.reason,
+      since: new Date(now).toISOString(),
+      until: new Date(now + minutes * 60_000).toISOString(),
+    });
+    this.#options.logger.warn(
+      {
+        rule: trip.rule,
+        client: address,
+        reason: trip.reason,
+        block: block.id,
+        outcome: block.action,
+        until: block.until,
+      },
+      isGraced ? "abuse detected: address delayed (recent login)" : "abuse detected: address blocked",
+    );
+    return block;
+  }
+}
+
+/** Before the greeting: a block is a 554, a delay a 421 (come back later). */
+function refusalAtConnect(block: AbuseBlock): AbuseRefusal {
+  if (block.action === "delay") return refusalInSession(block);
+  return {
+    rule: block.rule,
+    reply: {
+      code: 554,
+      message: `5.7.1 Your address is blocked until ${block.until} (${whatWasTooMuch[block.rule]})`,
+    },
+  };
+}
+
+/** In a session: 421, after which the connection is closed. */
+function refusalInSession(block: AbuseBlock): AbuseRefusal {
+  const what = whatWasTooMuch[block.rule];
+  return {
+    rule: block.rule,
+    reply: {
+      code: 421,
+      message:
+        block.action === "delay"
+          ? `4.7.1 ${capitalised(what)} from your address; try again after ${block.until}`
+          : `4.7.1 Your address is blocked until ${block.until} (${what})`,
+    },
+  };
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
