@@ -212,7 +212,8 @@ function SettingRow({
       className="flex flex-wrap items-start justify-between gap-4 px-5 py-4"
       data-testid={`setting-row-${s.key}`}
     >
-      <div className="min-w-0 flex-1">
+      {/* An object's fields need the row's width: its description sits above them instead of beside. */}
+      <div className={shape.kind === "object" ? "min-w-0 basis-full" : "min-w-0 flex-1"}>
         {isLabelable ? (
           <label htmlFor={id} className="font-medium">
             {title}
