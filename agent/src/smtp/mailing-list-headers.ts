@@ -4,8 +4,8 @@
 // find the list, and Precedence: list so auto-responders stay quiet. The poster's From and Subject are
 // kept as they are; no footer, no subject tag.
 import type { SMTPServerAddress } from "smtp-server";
-import { findMailingList, splitAddress, type ActiveConfig, type LocalMailingList } from "./active-config";
-import { relaysDomain } from "./recipients";
+import type { ActiveConfig, LocalMailingList } from "./active-config";
+import { servedMailingList } from "./recipients";
 
 /** The list this transaction posts to: its only recipient, when that is a list served here. */
 export function listPost(
@@ -13,9 +13,7 @@ export function listPost(
   recipients: readonly SMTPServerAddress[],
 ): LocalMailingList | undefined {
   const [only, ...rest] = recipients;
-  if (!only || rest.length > 0) return undefined;
-  const list = findMailingList(config, only.address);
-  return list && !relaysDomain(config, splitAddress(only.address).domain) ? list : undefined;
+  return only && rest.length === 0 ? servedMailingList(config, only.address) : undefined;
 }
 
 /** The header fields added on top of the message, CRLF-terminated. */

@@ -5,7 +5,14 @@
 // domain's mail to a relay host (a backup MX, an incoming gateway), aliases, mailing lists and the
 // catch-all are left to the server behind it: the address is forwarded as it came. A mailing list (row
 // 22) expands to its members.
-import { findDomain, splitAddress, type ActiveConfig, type LocalMailbox } from "./active-config";
+import {
+  findDomain,
+  findMailingList,
+  splitAddress,
+  type ActiveConfig,
+  type LocalMailbox,
+  type LocalMailingList,
+} from "./active-config";
 
 /** Aliases of aliases are followed this deep; deeper targets are dropped (a misconfiguration). */
 export const MAX_ALIAS_DEPTH = 5;
@@ -70,4 +77,10 @@ export function relaysDomain(config: ActiveConfig, domain: string): boolean {
   const { role, relayHost, backupDomains } = config.server.serverRole;
   if (relayHost === null) return false;
   return role === "incoming-gateway" || (role === "backup-mx" && backupDomains.includes(domain));
+}
+
+/** The mailing list at `address` when this server serves it (not forwarded by the server role). */
+export function servedMailingList(config: ActiveConfig, address: string): LocalMailingList | undefined {
+  const list = findMailingList(config, address);
+  return list && !relaysDomain(config, splitAddress(address).domain) ? list : undefined;
 }

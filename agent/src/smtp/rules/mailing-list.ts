@@ -9,8 +9,7 @@
 // §4.5.3.1.10; the client sends it next): its copies go out with the list's own envelope sender and
 // headers (../mail-server.ts), which the other recipients must not get. Where the server role forwards
 // the domain elsewhere (backup MX, incoming gateway) the list is the primary's business: no check here.
-import { findMailingList, type LocalMailingList } from "../active-config";
-import { relaysDomain } from "../recipients";
+import { servedMailingList } from "../recipients";
 import { proceed, reject, type RcptToContext, type Rule, type RuleOutcome } from "./types";
 
 const ownTransaction: RuleOutcome = {
@@ -22,9 +21,10 @@ const ownTransaction: RuleOutcome = {
 export const mailingList: Rule<RcptToContext> = {
   id: "mailing-list",
   evaluate(context) {
-    const list = postedList(context, context.recipient);
+    const list = servedMailingList(context.config, context.recipient);
     const accepted = context.acceptedRecipients ?? [];
-    if (list ? accepted.length > 0 : accepted.some((address) => postedList(context, address))) {
+    const isListed = (address: string) => servedMailingList(context.config, address) !== undefined;
+    if (list ? accepted.length > 0 : accepted.some(isListed)) {
       return ownTransaction;
     }
     if (!list) return proceed;
@@ -41,11 +41,3 @@ export const mailingList: Rule<RcptToContext> = {
     );
   },
 };
-
-/** The list this recipient posts to, unless the server role forwards its domain to another server. */
-function postedList(context: RcptToContext, address: string): LocalMailingList | undefined {
-  const list = findMailingList(context.config, address);
-  return list && !relaysDomain(context.config, address.slice(address.lastIndexOf("@") + 1).toLowerCase())
-    ? list
-    : undefined;
-}
