@@ -11,6 +11,7 @@ import { DeliveryWorker } from "./delivery/delivery-worker";
 import { createDnsResolver } from "./dns/resolver";
 import { AbuseDetection } from "./ids/abuse-detection";
 import { HubClient, type ApplyResult } from "./hub/hub-client";
+import { isAbuseCommand, listAbuseBlocks, runAbuseCommand } from "./hub/abuse-commands";
 import { runQueueCommand } from "./hub/queue-commands";
 import { createLogger } from "./log";
 import { filterByLogPolicy } from "./log-policy";
@@ -186,6 +187,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       startedAt,
       dkim: await dkimKeys.publicKeys(signingDomains(mailServer.config)),
       weakPasswords: weakPasswords.list(),
+      abuseBlocks: listAbuseBlocks(abuse).blocks,
     });
 
   let hub: HubClient | null = null;
@@ -205,7 +207,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         getAppliedRevision: () => mailServer.config.revision,
         applyConfig,
         getPosture: posture,
-        runCommand: (command) => runQueueCommand(delivery, command),
+        runCommand: async (command) =>
+          isAbuseCommand(command) ? runAbuseCommand(abuse, command) : runQueueCommand(delivery, command),
       });
       void hub.start();
     } else {

@@ -24,7 +24,10 @@ const LISTING_BUDGET_BYTES = MAX_FRAME_BYTES - 16 * 1024;
 /** Messages whose retries are reset at the same time. */
 const RESET_CONCURRENCY = 8;
 
-export async function runQueueCommand(queue: QueueAdmin, command: HubCommand): Promise<CommandOutcome> {
+export async function runQueueCommand(
+  queue: QueueAdmin,
+  command: Extract<HubCommand, { type: `queue.${string}` }>,
+): Promise<CommandOutcome> {
   switch (command.type) {
     case "queue.list":
       return { ok: true, result: listQueue(queue) };

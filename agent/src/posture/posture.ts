@@ -1,7 +1,7 @@
 // The posture snapshot sent to the hub: what this server actually does right now (listeners, TLS,
 // certificate, queue, memory, revision, DKIM public keys), which the dashboard scores and shows. Built
 // from live state, never from what the config says should be true.
-import { postureSchema, type Posture } from "@mailwarden/protocol";
+import { postureSchema, type AbuseBlockReport, type Posture } from "@mailwarden/protocol";
 import type { ListenerPosture } from "../smtp/mail-server";
 import type { Pop3ListenerPosture } from "../pop3/pop3-server";
 import type { DkimPublicKey } from "../dkim/dkim-keys";
@@ -21,6 +21,8 @@ export interface PostureInputs {
   dkim?: DkimPublicKey[];
   /** Row 14: mailboxes whose last login used a password the policy in force refuses. */
   weakPasswords?: WeakPassword[];
+  /** Row 21: the abuse blocks in force. */
+  abuseBlocks?: AbuseBlockReport[];
 }
 
 export function buildPosture(inputs: PostureInputs): Posture {
@@ -37,5 +39,6 @@ export function buildPosture(inputs: PostureInputs): Posture {
     uptimeSeconds: Math.round((Date.now() - inputs.startedAt) / 1000),
     dkim: inputs.dkim ?? [],
     weakPasswords: inputs.weakPasswords ?? [],
+    abuseBlocks: inputs.abuseBlocks ?? [],
   });
 }

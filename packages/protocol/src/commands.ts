@@ -1,5 +1,6 @@
 // One-off commands the dashboard sends an agent through the hub (hub.command) and what the agent answers
-// (agent.command.result): today the mail queue — list it, retry, reset retry counts, delete, bounce.
+// (agent.command.result): the mail queue — list it, retry, reset retry counts, delete, bounce — and the
+// abuse blocks of row 21 — list them, lift them.
 // Commands are strict (no unknown keys, bounded lists) because the agent acts on them; results are
 // bounded so the listing of a huge queue still fits in one frame.
 import { z } from "zod";
@@ -21,6 +22,32 @@ export const queueMessageIdSchema = z
 
 const queueMessageIds = z.array(queueMessageIdSchema).min(1).max(MAX_COMMAND_IDS);
 
+/** Row 21: most abuse blocks one listing (or posture) carries, and most one lift names. */
+export const MAX_ABUSE_BLOCKS = 1000;
+export const MAX_ABUSE_LIFT_IDS = 100;
+
+/** An abuse block id as the agent names them. */
+export const abuseBlockIdSchema = z.string().regex(/^[0-9a-f]{16}$/, "not an abuse block id");
+
+/**
+ * Row 21: one block in force on an agent — an address refused (`block`, 554) or tempfailed (`delay`,
+ * 421) at connect, or a user whose sending is suspended (`suspend`, until lifted: `until` null).
+ */
+export const abuseBlockSchema = z.strictObject({
+  id: abuseBlockIdSchema,
+  kind: z.enum(["ip", "user"]),
+  /** The client address, or the user's mailbox address. */
+  subject: z.string().min(1).max(320),
+  /** The rule that tripped: ids.dos, ids.harvesting, ids.brute-force, ids.internal-spammer. */
+  rule: z.string().min(1).max(64),
+  action: z.enum(["block", "delay", "suspend"]),
+  /** What crossed the threshold ("5 failed logins within 10 min"). */
+  reason: z.string().max(300),
+  since: z.string().max(64),
+  until: z.string().max(64).nullable(),
+});
+export type AbuseBlockReport = z.infer<typeof abuseBlockSchema>;
+
 export const hubCommandSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("queue.list") }),
   /** Make the messages' pending recipients due now. */
@@ -31,6 +58,13 @@ export const hubCommandSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("queue.delete"), ids: queueMessageIds }),
   /** Fail the messages' pending recipients now; a bounce goes to the sender if policy allows. */
   z.strictObject({ type: z.literal("queue.bounce"), ids: queueMessageIds }),
+  /** Row 21: the abuse blocks in force. */
+  z.strictObject({ type: z.literal("abuse.list") }),
+  /** Row 21: lift the named blocks (a suspended user's held mail is then delivered). */
+  z.strictObject({
+    type: z.literal("abuse.lift"),
+    ids: z.array(abuseBlockIdSchema).min(1).max(MAX_ABUSE_LIFT_IDS),
+  }),
 ]);
 export type HubCommand = z.infer<typeof hubCommandSchema>;
 export type HubCommandType = HubCommand["type"];
@@ -91,6 +125,18 @@ export const queueResetResultSchema = z.strictObject({
 });
 export type QueueResetResult = z.infer<typeof queueResetResultSchema>;
 
+export const abuseListResultSchema = z.strictObject({
+  blocks: z.array(abuseBlockSchema).max(MAX_ABUSE_BLOCKS),
+});
+export type AbuseListResult = z.infer<typeof abuseListResultSchema>;
+
+/** abuse.lift: which blocks were lifted, and which were no longer in force. */
+export const abuseLiftResultSchema = z.strictObject({
+  done: z.array(abuseBlockIdSchema).max(MAX_ABUSE_LIFT_IDS),
+  missing: z.array(abuseBlockIdSchema).max(MAX_ABUSE_LIFT_IDS),
+});
+export type AbuseLiftResult = z.infer<typeof abuseLiftResultSchema>;
+
 /** The result an agent must send for each command type (checked by the hub before it is stored). */
 export const commandResultSchemas = {
   "queue.list": queueListResultSchema,
@@ -98,6 +144,8 @@ export const commandResultSchemas = {
   "queue.resetRetries": queueResetResultSchema,
   "queue.delete": queueActionResultSchema,
   "queue.bounce": queueActionResultSchema,
+  "abuse.list": abuseListResultSchema,
+  "abuse.lift": abuseLiftResultSchema,
 } as const satisfies Record<HubCommandType, z.ZodType>;
 
 export type CommandResult<T extends HubCommandType> = z.infer<(typeof commandResultSchemas)[T]>;

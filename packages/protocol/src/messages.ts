@@ -2,7 +2,7 @@
 // validated with zod at both edges; type names are prefixed by their sender.
 import { z } from "zod";
 import { mailingListPostingModes, policySchema } from "@mailwarden/policy";
-import { hubCommandSchema } from "./commands";
+import { abuseBlockSchema, hubCommandSchema, MAX_ABUSE_BLOCKS } from "./commands";
 
 export const PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts; a bigger one closes the socket with 1009. */
@@ -131,6 +131,8 @@ export const postureSchema = z.object({
     )
     .max(5000)
     .optional(),
+  /** Row 21: abuse blocks in force (the console's alert on suspended users); absent from older agents. */
+  abuseBlocks: z.array(abuseBlockSchema).max(MAX_ABUSE_BLOCKS).optional(),
   /** Row 14: mailboxes whose last login used a password the policy in force refuses; absent before it. */
   weakPasswords: z
     .array(
