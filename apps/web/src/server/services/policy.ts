@@ -91,7 +91,6 @@ function formatLockDate(date: Date): string {
 /** Where a save lands: the level, its row scope, and how its audit event names it. */
 interface LevelTarget {
   level: PolicyLevel;
-  scope: PolicyScope;
   tenantId: string | null;
   domainId?: string;
   serverId?: string;
@@ -106,11 +105,15 @@ async function saveLevel(
   prisma: Db,
   actor: Actor,
   target: LevelTarget,
-  layers: PolicyLayers,
   input: { patch: LevelPatch; confirmLoosening: boolean },
   ip: string | null,
 ) {
   const { level } = target;
+  const layers = await loadPolicyLayers(prisma, {
+    tenantId: target.tenantId ?? undefined,
+    domainId: target.domainId,
+    serverId: target.serverId,
+  });
   const after: Record<string, unknown> = { ...(layers[level] ?? {}) };
   for (const [key, value] of Object.entries(input.patch)) {
     if (value === undefined) continue;
@@ -159,7 +162,7 @@ async function saveLevel(
   );
   return prisma.$transaction(async (tx) => {
     const saved = await savePolicyOverrides(tx, {
-      scope: target.scope,
+      scope: level.toUpperCase() as PolicyScope,
       tenantId: target.tenantId ?? undefined,
       domainId: target.domainId,
       serverId: target.serverId,
@@ -201,13 +204,12 @@ export async function updateProviderPolicy(
   assertCan(actor, "policy.writeProvider");
   const target: LevelTarget = {
     level: "provider",
-    scope: "PROVIDER",
     tenantId: null,
     targetType: "policy",
     targetId: "provider",
     title: "Provider defaults",
   };
-  return saveLevel(prisma, actor, target, await loadPolicyLayers(prisma, {}), input, ip);
+  return saveLevel(prisma, actor, target, input, ip);
 }
 
 async function findCustomer(prisma: Db, actor: Actor, customerId: string, permission: Permission) {
@@ -239,14 +241,12 @@ export async function updateCustomerPolicy(
   if (!isWritable) throw new AppError("FORBIDDEN", "You do not have permission to do that.");
   const target: LevelTarget = {
     level: "customer",
-    scope: "CUSTOMER",
     tenantId: customer.id,
     targetType: "customer",
     targetId: customer.id,
     title: `Policy of customer ${customer.name}`,
   };
-  const layers = await loadPolicyLayers(prisma, { tenantId: customer.id });
-  return saveLevel(prisma, actor, target, layers, input, ip);
+  return saveLevel(prisma, actor, target, input, ip);
 }
 
 export async function getDomainPolicy(prisma: Db, actor: Actor, domainId: string) {
@@ -264,17 +264,15 @@ export async function updateDomainPolicy(
 ) {
   assertCan(actor, "policy.writeDomain");
   const domain = await findDomain(prisma, actor, input.domainId, "policy.writeDomain");
-  const layers = await loadPolicyLayers(prisma, { tenantId: domain.tenantId, domainId: domain.id });
   const target: LevelTarget = {
     level: "domain",
-    scope: "DOMAIN",
     tenantId: domain.tenantId,
     domainId: domain.id,
     targetType: "domain",
     targetId: domain.id,
     title: `Policy of ${domain.name}`,
   };
-  return saveLevel(prisma, actor, target, layers, input, ip);
+  return saveLevel(prisma, actor, target, input, ip);
 }
 
 /** The server level's save, for ./server-policy (which finds the server through the tenancy scope). */
@@ -285,17 +283,15 @@ export async function updateServerLevel(
   input: { patch: LevelPatch; confirmLoosening: boolean },
   ip: string | null,
 ) {
-  const layers = await loadPolicyLayers(prisma, { tenantId: server.tenantId, serverId: server.id });
   const target: LevelTarget = {
     level: "server",
-    scope: "SERVER",
     tenantId: server.tenantId,
     serverId: server.id,
     targetType: "server",
     targetId: server.id,
     title: `Policy of server ${server.name}`,
   };
-  return saveLevel(prisma, actor, target, layers, input, ip);
+  return saveLevel(prisma, actor, target, input, ip);
 }
 
 /** Locks or unlocks a provider setting: one audit event with the lock before and after. */
