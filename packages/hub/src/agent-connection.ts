@@ -20,6 +20,7 @@ import {
   type AgentMessage,
   type Posture,
 } from "@mailwarden/protocol";
+import { auditNewSuspensions } from "./abuse-alerts";
 import { recordCommandResult, sendPendingCommands } from "./agent-commands";
 import { buildAgentConfig } from "./agent-config";
 import { authenticateAgent } from "./authentication";
@@ -397,10 +398,13 @@ export class AgentConnection {
   }
 
   private async postureReported(posture: Posture): Promise<void> {
-    if (!this.serverId) return;
-    await this.ctx.prisma.server.update({
-      where: { id: this.serverId },
-      data: { posture, postureAt: new Date() },
+    const serverId = this.serverId;
+    if (!serverId) return;
+    await this.ctx.prisma.$transaction(async (tx) => {
+      const previous = await tx.server.findUnique({ where: { id: serverId }, select: { posture: true } });
+      await tx.server.update({ where: { id: serverId }, data: { posture, postureAt: new Date() } });
+      // Row 21: a user newly suspended by the internal-spammer rule is an alert for their customer.
+      await auditNewSuspensions(tx, previous?.posture, posture, this.auditBase());
     });
   }
 
