@@ -80,7 +80,7 @@ export class AbuseBlockList {
 
   add(block: Omit<AbuseBlock, "id">): AbuseBlock {
     const added = { id: randomBytes(8).toString("hex"), ...block };
-    this.#blocks = [...this.active(), added];
+    this.#blocks = [...this.active(Date.parse(block.since)), added];
     this.#save();
     return added;
   }
