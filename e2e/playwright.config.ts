@@ -26,6 +26,17 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [["list"]],
+  // One console per run and one setup link: console.spec.ts creates the provider admin the other
+  // journeys sign in with (support/provider-admin.ts); the lockout of that admin comes last.
+  projects: [
+    { name: "console", testMatch: "console.spec.ts" },
+    {
+      name: "journeys",
+      testMatch: ["policy-locks.spec.ts", "mail-features.spec.ts"],
+      dependencies: ["console"],
+    },
+    { name: "lockout", testMatch: "lockout.spec.ts", dependencies: ["journeys"] },
+  ],
   use: {
     baseURL,
     trace: "retain-on-failure",

@@ -2,45 +2,25 @@
 // admin loosens a domain setting (confirmed, and an agent accepts unauthenticated mail); the provider
 // propagates the default with a preview of what changes (the agent refuses that mail again); the
 // provider locks the setting and the customer admin can no longer loosen it, in the UI or the API.
-//
-// It needs a fresh console (it performs the one-time setup itself): console.spec.ts consumes the setup
-// token and ends by locking its admin out, so in a full run after it this file is skipped. Run it alone:
-// `npx playwright test tests/policy-locks.spec.ts` in e2e/.
+// It signs in as the provider admin console.spec.ts created (its Playwright project runs after that one).
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { enrollAndRunAgent, type TestAgent } from "../support/agent";
 import { nav, signIn, signOut } from "../support/console";
 import { sendMail } from "../support/smtp";
-import { nextWindowCode } from "../support/totp";
+import { providerAdmin, signInAsProviderAdmin } from "../support/provider-admin";
 
-const provider = {
-  name: "Lee Locker",
-  email: "lee@provider-locks.example",
-  password: "Locking-Console-Pass-64",
-};
 const customerAdmin = {
   name: "Cam Customer",
   email: "cam@lock-e2e.test",
   password: "Customer-Admin-Pass-72",
 };
 const workDir = process.env.MW_E2E_DIR ?? os.tmpdir();
-const state: { totpSecret: string; lastCode: string | null; agent?: TestAgent; isFresh: boolean } = {
-  totpSecret: "",
-  lastCode: null,
-  isFresh: true,
-};
+const state: { agent?: TestAgent } = {};
 
 test.describe.configure({ mode: "serial" });
 test.afterAll(async () => state.agent?.stop());
-
-async function signInAsProvider(page: Page) {
-  await signIn(page, provider.email, provider.password);
-  state.lastCode = await nextWindowCode(state.totpSecret, state.lastCode);
-  await page.getByLabel("Authentication code").fill(state.lastCode);
-  await page.getByRole("button", { name: "Verify and sign in" }).click();
-  await expect(page.getByRole("heading", { name: /Welcome/ })).toBeVisible();
-}
 
 async function openDomainAsCustomerAdmin(page: Page) {
   await signIn(page, customerAdmin.email, customerAdmin.password);
@@ -54,26 +34,8 @@ const requireAuth = (page: Page) => page.getByRole("combobox", { name: /Require 
 const unauthenticated = (port: number, subject: string) =>
   sendMail({ port, from: "info@lock-e2e.test", to: "info@lock-e2e.test", subject });
 
-test("set-up: provider admin, a customer with its admin, a domain and an enrolled agent", async ({
-  page,
-}) => {
-  await page.goto(`/setup?token=${process.env.MW_E2E_SETUP_TOKEN}`);
-  if (await page.getByText("Mailwarden is already set up").isVisible()) {
-    state.isFresh = false;
-    test.skip(true, "needs a fresh console: run this file alone");
-  }
-  await page.getByLabel("Your name").fill(provider.name);
-  await page.getByLabel("Email").fill(provider.email);
-  await page.getByLabel("Password").fill(provider.password);
-  await page.getByRole("button", { name: "Create provider admin" }).click();
-  await expect(page).toHaveURL(/\/login/);
-  await signIn(page, provider.email, provider.password);
-  state.totpSecret = (await page.getByTestId("totp-secret").textContent())!.trim();
-  state.lastCode = await nextWindowCode(state.totpSecret, null);
-  await page.getByLabel("Authentication code").fill(state.lastCode);
-  await page.getByRole("button", { name: "Turn on two-factor authentication" }).click();
-  await page.getByRole("button", { name: /I saved them/ }).click();
-  await expect(page.getByRole("heading", { name: /Welcome/ })).toBeVisible();
+test("set-up: a customer with its admin, a domain and an enrolled agent", async ({ page }) => {
+  await signInAsProviderAdmin(page);
 
   await nav(page, "Customers").click();
   await page.getByRole("button", { name: "Add customer" }).first().click();
@@ -120,7 +82,6 @@ test("set-up: provider admin, a customer with its admin, a domain and an enrolle
 test("a customer admin loosens a domain setting, confirmed; the agent accepts unauthenticated mail", async ({
   page,
 }) => {
-  test.skip(!state.isFresh, "needs a fresh console");
   const agent = state.agent!;
   await openDomainAsCustomerAdmin(page);
   // Row 4 would refuse local-to-local mail without AUTH on its own: turn it off first (also a loosening).
@@ -141,9 +102,8 @@ test("a customer admin loosens a domain setting, confirmed; the agent accepts un
 test("the provider propagates the default after a preview, then locks it; the agent refuses again", async ({
   page,
 }) => {
-  test.skip(!state.isFresh, "needs a fresh console");
   const agent = state.agent!;
-  await signInAsProvider(page);
+  await signInAsProviderAdmin(page);
   await nav(page, "Policy").click();
   await page.getByRole("button", { name: /Propagate to all domains… Require SMTP authentication/ }).click();
   const preview = page.getByTestId("propagation-preview");
@@ -156,7 +116,7 @@ test("the provider propagates the default after a preview, then locks it; the ag
   }).toPass({ timeout: 20_000 });
 
   await page.getByRole("button", { name: "Lock Require SMTP authentication" }).click();
-  await expect(page.getByTestId("requireSmtpAuth-lock")).toContainText(`Locked by ${provider.email}`);
+  await expect(page.getByTestId("requireSmtpAuth-lock")).toContainText(`Locked by ${providerAdmin.email}`);
   await signOut(page);
 });
 
@@ -164,11 +124,10 @@ test("a customer admin cannot loosen the locked setting, in the UI or through th
   page,
   request,
 }) => {
-  test.skip(!state.isFresh, "needs a fresh console");
   const agent = state.agent!;
   await openDomainAsCustomerAdmin(page);
   const domainId = page.url().split("/").pop()!;
-  await expect(page.getByTestId("requireSmtpAuth-lock")).toContainText(`Locked by ${provider.email}`);
+  await expect(page.getByTestId("requireSmtpAuth-lock")).toContainText(`Locked by ${providerAdmin.email}`);
   await expect(requireAuth(page).locator('option[value="off"]')).toBeDisabled();
   await expect(page.getByTestId("requireSmtpAuth-effective")).toHaveText("On");
 
