@@ -146,7 +146,6 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     throw error;
   });
   liveConfig = () => mailServer.config;
-  abuse.onLift(() => delivery.kick());
   // Recovers what a crash left in the queue, then delivers as messages arrive and retries fall due.
   await delivery.start();
 
@@ -215,6 +214,12 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       logger.warn("not enrolled: serving mail under the local config only (run `mailwarden-agent enroll`)");
     }
   }
+
+  // Row 21: a lift releases held mail; a suspension or a lift reaches the dashboard without waiting.
+  abuse.onChange((_block, change) => {
+    if (change === "lifted") delivery.kick();
+    hub?.sendPostureNow();
+  });
 
   let stopping: Promise<void> | null = null;
   return {

@@ -86,10 +86,14 @@ it("lists a brute-force block with who, why and until when, and lifts it", async
   expect(Date.parse(block.until!) - Date.parse(block.since)).toBe(30 * 60_000);
   expect((await agent.posture()).abuseBlocks).toEqual(blocks);
 
+  const posturesBefore = hub.messages("agent.posture").length;
   expect(await command({ type: "abuse.lift", ids: [block.id, "0123456789abcdef"] })).toMatchObject({
     ok: true,
     result: { done: [block.id], missing: ["0123456789abcdef"] },
   });
   expect(await greeting(from)).toMatch(/^220 /);
+  // The dashboard hears of the lift at once, not at the next scheduled posture.
+  await waitFor(() => hub.messages("agent.posture").length > posturesBefore, 2000, "a fresh posture");
+  expect(hub.messages("agent.posture").at(-1)!.posture.abuseBlocks).toEqual([]);
   expect(await command({ type: "abuse.list" })).toMatchObject({ ok: true, result: { blocks: [] } });
 });

@@ -89,6 +89,11 @@ export class HubClient {
     return this.#connections;
   }
 
+  /** Sends a posture snapshot now, when connected (something the dashboard shows changed: row 21's blocks). */
+  sendPostureNow(): void {
+    if (this.#socket && this.#state === "connected") void this.#sendPosture(this.#socket);
+  }
+
   /** Starts the loop; the promise resolves with the final state once the loop ends. */
   start(): Promise<HubClientState> {
     this.#loop ??= this.#run();

@@ -46,7 +46,7 @@ export class AbuseDetection {
   readonly #submissions = new EventWindow();
   /** Address → time of its last successful login. */
   readonly #recentLogins = new Map<string, number>();
-  readonly #liftListeners = new Set<(block: AbuseBlock) => void>();
+  readonly #listeners = new Set<(block: AbuseBlock, change: "suspended" | "lifted") => void>();
 
   private constructor(blocks: AbuseBlockList, options: AbuseDetectionOptions) {
     this.#blocks = blocks;
@@ -112,6 +112,7 @@ export class AbuseDetection {
       { rule: trip.rule, user: block.subject, reason: trip.reason, block: block.id, outcome: "suspend" },
       "abuse detected: sending suspended and queued mail held",
     );
+    for (const listener of this.#listeners) listener(block, "suspended");
   }
 
   /** The refusal of a suspended user's MAIL FROM, or null. */
@@ -153,13 +154,16 @@ export class AbuseDetection {
       { rule: lifted.rule, kind: lifted.kind, subject: lifted.subject, block: id, outcome: "lifted" },
       "abuse block lifted by an administrator",
     );
-    for (const listener of this.#liftListeners) listener(lifted);
+    for (const listener of this.#listeners) listener(lifted, "lifted");
     return true;
   }
 
-  /** Called after each lift (the delivery worker releases a user's held mail). */
-  onLift(listener: (block: AbuseBlock) => void): void {
-    this.#liftListeners.add(listener);
+  /**
+   * Called after each lift (the delivery worker releases a user's held mail) and each suspension (the
+   * dashboard hears of it at once). Address blocks, which can come by the thousand, are not announced.
+   */
+  onChange(listener: (block: AbuseBlock, change: "suspended" | "lifted") => void): void {
+    this.#listeners.add(listener);
   }
 
   /** Resolves once every block change so far is saved. */

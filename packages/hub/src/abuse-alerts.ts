@@ -3,15 +3,7 @@
 // in the console (and the provider's staff too). The posture itself is what the console's banner reads;
 // this only makes sure the moment it happened is on record, once per block.
 import { AuditEventType, writeAudit, type AuditEntry, type Tx } from "@mailwarden/db";
-import { postureSchema, type AbuseBlockReport, type Posture } from "@mailwarden/protocol";
-
-const blocksSchema = postureSchema.shape.abuseBlocks;
-
-/** The abuse blocks of a stored posture (any JSON); none when it has none or cannot be read. */
-export function abuseBlocksOf(posture: unknown): AbuseBlockReport[] {
-  const blocks = (posture as { abuseBlocks?: unknown } | null)?.abuseBlocks;
-  return blocksSchema.safeParse(blocks).data ?? [];
-}
+import { abuseBlocksOf, type Posture } from "@mailwarden/protocol";
 
 export async function auditNewSuspensions(
   tx: Tx,

@@ -2,7 +2,7 @@
 // validated with zod at both edges; type names are prefixed by their sender.
 import { z } from "zod";
 import { mailingListPostingModes, policySchema } from "@mailwarden/policy";
-import { abuseBlockSchema, hubCommandSchema, MAX_ABUSE_BLOCKS } from "./commands";
+import { abuseBlockSchema, hubCommandSchema, MAX_ABUSE_BLOCKS, type AbuseBlockReport } from "./commands";
 
 export const PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts; a bigger one closes the socket with 1009. */
@@ -146,6 +146,12 @@ export const postureSchema = z.object({
     .optional(),
 });
 export type Posture = z.infer<typeof postureSchema>;
+
+/** Row 21: the abuse blocks of a stored posture (any JSON); none when it has none or cannot be read. */
+export function abuseBlocksOf(posture: unknown): AbuseBlockReport[] {
+  const blocks = (posture as { abuseBlocks?: unknown } | null)?.abuseBlocks;
+  return postureSchema.shape.abuseBlocks.safeParse(blocks).data ?? [];
+}
 
 export const agentMessageSchema = z.discriminatedUnion("type", [
   z.object({
