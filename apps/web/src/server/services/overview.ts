@@ -1,9 +1,10 @@
 // The overview page's numbers: what the actor can see, counted.
 import type { Db } from "@mailwarden/db";
 import { can, scope, type Actor } from "../access";
+import { listSuspendedSenders } from "./abuse-blocks";
 
 export async function getOverview(prisma: Db, actor: Actor) {
-  const [customers, domains, mailboxes, servers, recent] = await Promise.all([
+  const [customers, domains, mailboxes, servers, recent, suspendedSenders] = await Promise.all([
     can(actor, "customer.read") ? prisma.tenant.count({ where: scope.tenant(actor, "customer.read") }) : 0,
     prisma.domain.count({ where: scope.domain(actor, "domain.read") }),
     prisma.mailbox.count({ where: scope.mailbox(actor, "mailbox.read") }),
@@ -13,6 +14,8 @@ export async function getOverview(prisma: Db, actor: Actor) {
     can(actor, "audit.read")
       ? prisma.auditEvent.findMany({ where: scope.audit(actor), orderBy: { at: "desc" }, take: 8 })
       : [],
+    // Row 21: users of the actor's domains whose sending the internal-spammer rule suspended.
+    listSuspendedSenders(prisma, actor),
   ]);
   const byStatus = Object.fromEntries(servers.map((s) => [s.status, s._count])) as Record<string, number>;
   return {
@@ -25,6 +28,7 @@ export async function getOverview(prisma: Db, actor: Actor) {
       pending: byStatus.PENDING ?? 0,
       total: Object.values(byStatus).reduce((a, b) => a + b, 0),
     },
+    suspendedSenders,
     recentEvents: recent.map((e) => ({
       id: e.id,
       at: e.at,

@@ -67,6 +67,8 @@ function answer(command: Parameters<Parameters<typeof connectAnsweringAgent>[2]>
       return { ok: true, result: listing };
     case "queue.resetRetries":
       return { ok: true, result: { count: 1 } };
+    case "abuse.list":
+      return { ok: true, result: { blocks: [] } };
     default:
       return {
         ok: true,

@@ -43,7 +43,7 @@ export type ServerQueue = ({ status: "ok" } & QueueListResult) | NoAnswer;
 export type QueueActionOutcome =
   { status: "ok"; action: QueueAction; result: QueueActionResult | QueueResetResult } | NoAnswer;
 
-interface WaitOptions {
+export interface WaitOptions {
   /** Defaults to QUEUE_ANSWER_WAIT_MS. */
   waitMs?: number;
 }
@@ -81,17 +81,7 @@ export async function getServerQueue(
   });
   if (!server) throw new AppError("NOT_FOUND", "Server not found.");
   if (server.status !== ServerStatus.ONLINE) return { status: "offline" };
-  const command: HubCommand = { type: "queue.list" };
-  const { id } = await prisma.$transaction((tx) =>
-    issueAgentCommand(tx, {
-      serverId: server.id,
-      tenantId: server.tenantId,
-      type: command.type,
-      payload: command,
-      createdById: actor.userId,
-    }),
-  );
-  const answer = await awaitAnswer(prisma, id, opts.waitMs ?? QUEUE_ANSWER_WAIT_MS);
+  const answer = await askAgent(prisma, actor, server, { type: "queue.list" }, opts);
   if (answer.status !== "done") return answer;
   const listing = queueListResultSchema.safeParse(answer.result);
   if (!listing.success) return { status: "failed", error: "The agent's answer could not be read." };
@@ -164,10 +154,30 @@ function auditSummary(action: QueueAction, serverName: string, ids: string[]): s
   return `${actionWords[action]}: ${ids.length} queued ${noun} on ${serverName} (${shown})`;
 }
 
-type Answer = { status: "done"; result: unknown } | Exclude<NoAnswer, { status: "offline" }>;
+export type Answer = { status: "done"; result: unknown } | Exclude<NoAnswer, { status: "offline" }>;
+
+/** Issues a command that changes nothing (a listing) to an online server the caller may read, and waits. */
+export async function askAgent(
+  prisma: Db,
+  actor: Actor,
+  server: { id: string; tenantId: string },
+  command: HubCommand,
+  opts: WaitOptions = {},
+): Promise<Answer> {
+  const { id } = await prisma.$transaction((tx) =>
+    issueAgentCommand(tx, {
+      serverId: server.id,
+      tenantId: server.tenantId,
+      type: command.type,
+      payload: command,
+      createdById: actor.userId,
+    }),
+  );
+  return awaitAnswer(prisma, id, opts.waitMs ?? QUEUE_ANSWER_WAIT_MS);
+}
 
 /** Polls the command's row until the hub records the agent's answer, or the wait is over. */
-async function awaitAnswer(prisma: Db, commandId: string, waitMs: number): Promise<Answer> {
+export async function awaitAnswer(prisma: Db, commandId: string, waitMs: number): Promise<Answer> {
   const deadline = Date.now() + waitMs;
   let pause = 50;
   for (;;) {

@@ -46,6 +46,7 @@ async function snapshotOfA() {
       where: { serverId: a.serverId },
       orderBy: { id: "asc" },
     }),
+    commands: await prisma.agentCommand.count({ where: { serverId: a.serverId } }),
   };
 }
 
@@ -72,7 +73,28 @@ beforeAll(async () => {
       moderators: [],
     },
   });
-  const serverA = await prisma.server.create({ data: { name: "mx-alpha-01", tenantId: tenantA.id } });
+  // Its posture reports a user of A suspended by abuse detection (row 21): the overview's alert of A only.
+  const serverA = await prisma.server.create({
+    data: {
+      name: "mx-alpha-01",
+      tenantId: tenantA.id,
+      postureAt: new Date(),
+      posture: {
+        abuseBlocks: [
+          {
+            id: "00000000000000a1",
+            kind: "user",
+            subject: "ceo-alpha@alpha-secret.test",
+            rule: "ids.internal-spammer",
+            action: "suspend",
+            reason: "50 messages within 10 min",
+            since: new Date().toISOString(),
+            until: null,
+          },
+        ],
+      },
+    },
+  });
   await prisma.enrollmentToken.create({
     data: { serverId: serverA.id, tokenHash: "alpha-token-hash", expiresAt: new Date(Date.now() + 3600_000) },
   });
@@ -159,6 +181,7 @@ function sampleInput(schema: z.ZodType, key?: string): unknown {
     code: "123456",
     token: "not-a-real-token-but-long-enough",
     key: "requireSmtpAuth",
+    blockId: "00000000000000a1",
   };
   const def = (schema as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
   switch (def.type) {
@@ -253,6 +276,7 @@ describe("tenant isolation across every procedure", () => {
     expect(paths).toContain("domain.get");
     expect(paths).toContain("server.revoke");
     expect(paths).toContain("domain.updateMailingList");
+    expect(paths).toContain("server.liftAbuseBlock");
   });
 
   for (const role of ["domainAdminId", "customerAdminId", "auditorId"] as const) {

@@ -1,7 +1,10 @@
-// Servers (agents): list, detail with posture, add with an enrollment token, revoke, delete, mail queue.
+// Servers (agents): list, detail with posture, add with an enrollment token, revoke, delete, mail queue,
+// abuse blocks (row 21).
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
+import { abuseBlockIdSchema } from "@mailwarden/protocol";
 import { getRuntime } from "../../runtime";
+import { getServerAbuseBlocks, liftAbuseBlock } from "../../services/abuse-blocks";
 import { getServerQueue, queueAction, queueActions } from "../../services/queue";
 import {
   createServer,
@@ -56,4 +59,10 @@ export const serverRouter = {
       }),
     )
     .mutation(({ ctx, input }) => queueAction(ctx.prisma, ctx.actor, input, ctx.ip)),
+  abuseBlocks: protectedProcedure
+    .input(z.object({ serverId: id }))
+    .query(({ ctx, input }) => getServerAbuseBlocks(ctx.prisma, ctx.actor, input.serverId)),
+  liftAbuseBlock: protectedProcedure
+    .input(z.object({ serverId: id, blockId: abuseBlockIdSchema }))
+    .mutation(({ ctx, input }) => liftAbuseBlock(ctx.prisma, ctx.actor, input, ctx.ip)),
 } satisfies TRPCRouterRecord;
