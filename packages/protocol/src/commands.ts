@@ -48,6 +48,14 @@ export const abuseBlockSchema = z.strictObject({
 });
 export type AbuseBlockReport = z.infer<typeof abuseBlockSchema>;
 
+/** What each abuse rule id means to an admin (the console's words for the agent's rule ids). */
+export const abuseRuleLabels: Record<string, string> = {
+  "ids.dos": "Denial of service",
+  "ids.harvesting": "Address harvesting",
+  "ids.brute-force": "Password brute force",
+  "ids.internal-spammer": "Internal spammer",
+};
+
 export const hubCommandSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("queue.list") }),
   /** Make the messages' pending recipients due now. */

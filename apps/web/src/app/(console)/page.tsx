@@ -2,6 +2,7 @@
 "use client";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
+import { Alert } from "~/components/ui/alert";
 import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
 import { formatDateTime } from "~/lib/format";
 import { useTRPC } from "~/lib/trpc";
@@ -43,6 +44,33 @@ export default function OverviewPage() {
         <p className="text-sm text-slate-500">Loading…</p>
       ) : (
         <div className="space-y-6">
+          {o.suspendedSenders.length > 0 && (
+            // Row 21: the internal-spammer rule's alert, for the admins of the user's domain.
+            <Alert tone="error" data-testid="suspended-senders">
+              <p className="font-medium">
+                Sending suspended: abuse detection stopped{" "}
+                {o.suspendedSenders.length === 1 ? "a user" : "users"} sending too much mail. Their queued
+                mail is held until an administrator lifts the suspension.
+              </p>
+              <ul className="mt-2 space-y-1">
+                {o.suspendedSenders.map((sender) => (
+                  <li key={`${sender.server?.id ?? ""}${sender.address}`}>
+                    <span className="font-mono">{sender.address}</span> — {sender.reason}, since{" "}
+                    {formatDateTime(sender.since)}
+                    {sender.server && (
+                      <>
+                        {" "}
+                        on{" "}
+                        <Link className="font-medium underline" href={`/servers/${sender.server.id}`}>
+                          {sender.server.name}
+                        </Link>
+                      </>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            </Alert>
+          )}
           <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
             {me.data?.providerRole && <Stat label="Customers" value={o.customers} href="/customers" />}
             <Stat label="Domains" value={o.domains} href="/domains" />

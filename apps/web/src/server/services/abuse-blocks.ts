@@ -8,6 +8,7 @@ import {
   abuseBlocksOf,
   abuseListResultSchema,
   abuseLiftResultSchema,
+  abuseRuleLabels,
   type AbuseBlockReport,
   type AbuseLiftResult,
   type HubCommand,
@@ -27,14 +28,6 @@ export interface SuspendedSender {
   /** The server holding the user's mail, when the reader may see that server. */
   server: { id: string; name: string } | null;
 }
-
-/** What each rule id means to an admin. */
-export const abuseRuleLabels: Record<string, string> = {
-  "ids.dos": "Denial of service",
-  "ids.harvesting": "Address harvesting",
-  "ids.brute-force": "Password brute force",
-  "ids.internal-spammer": "Internal spammer",
-};
 
 export async function getServerAbuseBlocks(
   prisma: Db,

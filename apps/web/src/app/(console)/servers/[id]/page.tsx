@@ -4,6 +4,7 @@ import * as React from "react";
 import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { AbuseBlocksCard } from "~/components/console/abuse-blocks-card";
 import { EnrollmentInstructions } from "~/components/console/enrollment-instructions";
 import { PolicyEditor } from "~/components/console/policy-editor";
 import { QueueCard } from "~/components/console/queue-card";
@@ -196,6 +197,9 @@ export default function ServerPage() {
         </section>
         {(s.status === "ONLINE" || s.status === "OFFLINE") && (
           <QueueCard serverId={s.id} serverStatus={s.status} canManage={canManage} />
+        )}
+        {(s.status === "ONLINE" || s.status === "OFFLINE") && (
+          <AbuseBlocksCard serverId={s.id} serverStatus={s.status} canManage={canManage} />
         )}
       </div>
     </>
