@@ -363,7 +363,7 @@ export const settings: { [K in PolicyKey]: SettingInfo<K> } = {
     group: "Limits & abuse detection",
     levels: ["provider", "customer", "server"],
     secureDefault: defaultPolicy.ipWhitelist,
-    why: "Empty: every client gets every check. An entry skips only the checks it names (connection limits, DNS blocklists, reverse DNS, relay where the relay setting allows whitelisted addresses), never authentication or the blacklist.",
+    why: "Empty: every client gets every check. An entry skips only the checks it names (connection limits, DNS blocklists, reverse DNS, relay where the relay setting allows whitelisted addresses), never authentication or the blacklist. Abuse detection never blocks a listed address.",
     looseningRisk:
       "The listed addresses skip the named checks: a compromised or reassigned address there is trusted.",
   },
