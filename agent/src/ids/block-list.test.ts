@@ -59,6 +59,22 @@ describe("abuse blocks", () => {
     expect(third.sendingSuspension("mallory@example.test")).toBeNull();
   });
 
+  it("keep every block of a flood of addresses, saved in few writes", async () => {
+    const flood = {
+      ...policy,
+      abuseDenialOfService: { enabled: true, connections: 1, minutes: 1, blockMinutes: 60 },
+    };
+    const ids = await open(flood);
+    for (let host = 0; host < 2000; host++) {
+      expect(ids.admit(`10.0.${host >> 8}.${host & 255}`, t0)?.reply.code).toBe(554);
+    }
+    await ids.flush();
+    const reopened = await open(flood);
+    expect(reopened.list(t0)).toHaveLength(2000);
+    expect(reopened.admit("10.0.7.207", t0 + 1000)?.reply.code).toBe(554);
+    await reopened.flush();
+  });
+
   it("count only what falls within the window, and nothing when a rule is off", async () => {
     const ids = await open();
     ids.messageAccepted("slow@example.test", t0);

@@ -36,13 +36,18 @@ export function abuseBlocksPath(stateDir: string): string {
 export class AbuseBlockList {
   readonly #file: string;
   readonly #logger: Logger;
-  #blocks: AbuseBlock[];
-  #writes: Promise<void> = Promise.resolve();
+  /** By id, in the order they were added. */
+  readonly #blocks = new Map<string, AbuseBlock>();
+  /** By "<kind>:<subject>" (lower case): what every connection and MAIL FROM asks, without a scan. */
+  readonly #bySubject = new Map<string, AbuseBlock[]>();
+  /** Set while a save is wanted; one write carries every change made before it starts. */
+  #isDirty = false;
+  #writing: Promise<void> | null = null;
 
   private constructor(file: string, blocks: AbuseBlock[], logger: Logger) {
     this.#file = file;
-    this.#blocks = blocks;
     this.#logger = logger;
+    for (const block of blocks) this.#index(block);
   }
 
   /** Reads the saved blocks; a missing file is an empty list, an unreadable one is logged and ignored. */
@@ -61,50 +66,88 @@ export class AbuseBlockList {
 
   /** The blocks in force at `now` (expired ones are dropped on the way). */
   active(now = Date.now()): AbuseBlock[] {
-    const live = this.#blocks.filter((block) => block.until === null || Date.parse(block.until) > now);
-    if (live.length !== this.#blocks.length) this.#blocks = live;
-    return [...live];
+    const live: AbuseBlock[] = [];
+    for (const block of this.#blocks.values()) {
+      if (isLive(block, now)) live.push(block);
+      else this.#remove(block);
+    }
+    return live;
   }
 
   /** The block or delay on an address at `now`, a block before a delay. */
   forAddress(ip: string, now = Date.now()): AbuseBlock | undefined {
-    const found = this.active(now).filter((block) => block.kind === "ip" && block.subject === ip);
+    const found = this.#forSubject("ip", ip, now);
     return found.find((block) => block.action === "block") ?? found[0];
   }
 
   /** The suspension of a user's sending, if any (user addresses compare case-insensitively). */
-  forUser(user: string): AbuseBlock | undefined {
-    const wanted = user.toLowerCase();
-    return this.active().find((block) => block.kind === "user" && block.subject.toLowerCase() === wanted);
+  forUser(user: string, now = Date.now()): AbuseBlock | undefined {
+    return this.#forSubject("user", user, now)[0];
   }
 
   add(block: Omit<AbuseBlock, "id">): AbuseBlock {
     const added = { id: randomBytes(8).toString("hex"), ...block };
-    this.#blocks = [...this.active(Date.parse(block.since)), added];
+    this.#index(added);
     this.#save();
     return added;
   }
 
   /** Removes a block; null when there is no such block (lifted already, or expired). */
-  lift(id: string): AbuseBlock | null {
-    const found = this.active().find((block) => block.id === id);
+  lift(id: string, now = Date.now()): AbuseBlock | null {
+    const found = this.#blocks.get(id);
     if (!found) return null;
-    this.#blocks = this.#blocks.filter((block) => block !== found);
+    this.#remove(found);
     this.#save();
-    return found;
+    return isLive(found, now) ? found : null;
   }
 
   /** Resolves once every change so far is on disk. */
-  flush(): Promise<void> {
-    return this.#writes;
+  async flush(): Promise<void> {
+    while (this.#writing) await this.#writing;
+  }
+
+  #forSubject(kind: AbuseBlock["kind"], subject: string, now: number): AbuseBlock[] {
+    const found = this.#bySubject.get(subjectKey(kind, subject)) ?? [];
+    for (const block of found) if (!isLive(block, now)) this.#remove(block);
+    return found.filter((block) => isLive(block, now));
+  }
+
+  #index(block: AbuseBlock): void {
+    this.#blocks.set(block.id, block);
+    const key = subjectKey(block.kind, block.subject);
+    this.#bySubject.set(key, [...(this.#bySubject.get(key) ?? []), block]);
+  }
+
+  #remove(block: AbuseBlock): void {
+    this.#blocks.delete(block.id);
+    const key = subjectKey(block.kind, block.subject);
+    const rest = (this.#bySubject.get(key) ?? []).filter((other) => other !== block);
+    if (rest.length > 0) this.#bySubject.set(key, rest);
+    else this.#bySubject.delete(key);
   }
 
   #save(): void {
-    const snapshot = JSON.stringify({ version: 1, blocks: this.#blocks });
-    this.#writes = this.#writes
-      .then(() => writeFileAtomic(this.#file, snapshot, { mode: 0o600 }))
-      .catch((error: unknown) => this.#logger.error({ err: error }, "could not save abuse blocks"));
+    // Under a flood of new blocks, writes do not queue up: the next one takes everything so far.
+    this.#isDirty = true;
+    this.#writing ??= (async () => {
+      while (this.#isDirty) {
+        this.#isDirty = false;
+        const snapshot = JSON.stringify({ version: 1, blocks: [...this.#blocks.values()] });
+        await writeFileAtomic(this.#file, snapshot, { mode: 0o600 }).catch((error: unknown) =>
+          this.#logger.error({ err: error }, "could not save abuse blocks"),
+        );
+      }
+      this.#writing = null;
+    })();
   }
+}
+
+function isLive(block: AbuseBlock, now: number): boolean {
+  return block.until === null || Date.parse(block.until) > now;
+}
+
+function subjectKey(kind: AbuseBlock["kind"], subject: string): string {
+  return `${kind}:${subject.toLowerCase()}`;
 }
 
 /** A rule's finding: who crossed which threshold, and for how long to block (null: until lifted). */
