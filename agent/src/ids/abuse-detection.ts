@@ -71,6 +71,8 @@ export class AbuseDetection {
   unknownRecipient(ip: string, sessionId: string, now = Date.now()): AbuseRefusal | null {
     const address = clientAddress(ip).address;
     if (this.#isExempt(address, now)) return null;
+    const existing = this.#blocks.forAddress(address, now);
+    if (existing) return refusalInSession(existing);
     const trip = harvesting(this.#policy().abuseHarvesting, this.#unknownRecipients, address, sessionId, now);
     return trip ? refusalInSession(this.#blockAddress(address, trip, now)) : null;
   }
@@ -79,6 +81,9 @@ export class AbuseDetection {
   loginFailed(ip: string, now = Date.now()): AbuseRefusal | null {
     const address = clientAddress(ip).address;
     if (this.#isExempt(address, now)) return null;
+    // A session opened before the block keeps failing: it ends too, under the same block.
+    const existing = this.#blocks.forAddress(address, now);
+    if (existing) return refusalInSession(existing);
     const trip = bruteForce(this.#policy().abuseBruteForce, this.#failedLogins, address, now);
     return trip ? refusalInSession(this.#blockAddress(address, trip, now)) : null;
   }

@@ -59,6 +59,17 @@ describe("abuse blocks", () => {
     expect(third.sendingSuspension("mallory@example.test")).toBeNull();
   });
 
+  it("put one block on an address whose sessions opened before it keep failing", async () => {
+    const ids = await open();
+    ids.loginFailed("192.0.2.10", t0);
+    ids.loginFailed("192.0.2.10", t0);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect(ids.loginFailed("192.0.2.10", t0 + 1000)?.reply.code).toBe(421);
+    }
+    expect(ids.list(t0 + 1000)).toHaveLength(1);
+    await ids.flush();
+  });
+
   it("keep every block of a flood of addresses, saved in few writes", async () => {
     const flood = {
       ...policy,
