@@ -69,6 +69,8 @@ export interface QueueListingEntry {
   spf: string | null;
   /** A DSN this agent generated. */
   isBounce: boolean;
+  /** Row 21: waits untouched while its sender's sending is suspended. */
+  isHeld?: boolean;
   recipients: QueueListingRecipient[];
 }
 
@@ -196,6 +198,7 @@ export class DeliveryWorker {
         size: entry.size ?? null,
         spf: entry.spf ?? null,
         isBounce: entry.dsnOf !== undefined,
+        isHeld: this.#options.isHeld?.(entry) === true,
         recipients: entry.recipients.map((recipient) => ({
           address: recipient.address,
           local: recipient.mailbox !== undefined,

@@ -59,6 +59,7 @@ export function listQueue(queue: QueueAdmin): QueueListResult {
       // The worker's listing does not carry the message size yet.
       size: null,
       recipientCount: entry.recipients.length,
+      ...(entry.isHeld && { held: true }),
       recipients: entry.recipients.slice(0, MAX_QUEUE_LIST_RECIPIENTS).map((recipient) => ({
         address: clip(recipient.address, 512),
         state: recipient.state,

@@ -12,6 +12,7 @@ import { emptyTestZone } from "../test-support/dns-zone";
 import { agentConfig, hashPassword, loopbackSettings, tempDir, waitFor } from "../test-support/fixtures";
 import { deliveredMessage, inboxMessages } from "../test-support/mailbox";
 import { swaks } from "../test-support/swaks";
+import { listQueue } from "../hub/queue-commands";
 import { RawSession } from "../smtp/hostile/raw-session";
 
 const PASSWORD = "Correct-horse-battery-1";
@@ -265,6 +266,8 @@ describe("internal spammer", () => {
     expect(refused.exitCode).toBe(23);
     expect(refused.output).toMatch(/550 5\.7\.1 Sending suspended for carol@example\.test/);
     expect(agent.delivery.list().entries).toHaveLength(1);
+    // The dashboard's queue listing says why it waits.
+    expect(listQueue(agent.delivery).entries[0]).toMatchObject({ held: true });
     expect(
       (await inboxMessages(state.dir, "example.test", "bob")).some((m) => m.includes("spam run 2")),
     ).toBe(false);

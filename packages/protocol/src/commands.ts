@@ -102,6 +102,8 @@ export const queueListResultSchema = z.strictObject({
         size: z.number().int().nonnegative().nullable(),
         /** Recipients of the message (at most MAX_QUEUE_LIST_RECIPIENTS listed). */
         recipientCount: z.number().int().nonnegative(),
+        /** Row 21: held while its sender's sending is suspended; absent when not (and from older agents). */
+        held: z.boolean().optional(),
         recipients: z
           .array(
             z.strictObject({

@@ -246,6 +246,11 @@ function QueueTable({
               <Td rowSpan={rows} className="max-w-56">
                 <div className="font-mono text-xs text-slate-500">{entry.id}</div>
                 <div className="break-all">{entry.from || <em className="text-slate-500">bounce</em>}</div>
+                {entry.held && (
+                  <div title="The sender's sending is suspended by abuse detection; lift it in Blocks.">
+                    <Badge tone="red">held: sending suspended</Badge>
+                  </div>
+                )}
                 <div className="text-xs text-slate-500">
                   {formatDateTime(entry.receivedAt)} {formatSize(entry.size)}
                 </div>
