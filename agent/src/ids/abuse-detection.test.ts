@@ -223,6 +223,29 @@ describe("harvesting", () => {
   });
 });
 
+describe("harvesting across sessions", () => {
+  it("counts an address's unknown recipients over the window, whatever the sessions", async () => {
+    const from = "127.0.0.50";
+    const first = await RawSession.connect(agent.ports.inbound, { localAddress: from });
+    await first.command("EHLO harvester.test");
+    await first.command("MAIL FROM:<spam@remote.test>");
+    expect((await first.command("RCPT TO:<guess1@example.test>")).code).toBe(550);
+    expect((await first.command("RCPT TO:<guess2@example.test>")).code).toBe(550);
+    await first.command("QUIT");
+    await first.waitForClose();
+
+    const second = await RawSession.connect(agent.ports.inbound, { localAddress: from });
+    await second.command("EHLO harvester.test");
+    await second.command("MAIL FROM:<spam@remote.test>");
+    expect((await second.command("RCPT TO:<guess3@example.test>")).code).toBe(421);
+    await second.waitForClose();
+    expect(blockOf(from)).toMatchObject({
+      rule: "ids.harvesting",
+      reason: "3 unknown recipients within 10 min",
+    });
+  });
+});
+
 describe("denial of service", () => {
   it("blocks an address that opens too many connections, on every listener", async () => {
     const from = "127.0.0.46";

@@ -77,6 +77,11 @@ export class AbuseDetection {
     return trip ? refusalInSession(this.#blockAddress(address, trip, now)) : null;
   }
 
+  /** A session ended: its own count of unknown recipients goes (the address's count stays). */
+  sessionClosed(sessionId: string): void {
+    this.#unknownRecipients.clear(`session:${sessionId}`);
+  }
+
   /** A failed SMTP AUTH or POP3 login; a refusal (closing) once the brute-force rule trips. */
   loginFailed(ip: string, now = Date.now()): AbuseRefusal | null {
     const address = clientAddress(ip).address;

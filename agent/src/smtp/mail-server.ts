@@ -209,7 +209,10 @@ export class MailServer {
       onMailFrom: (from, session, callback) => void this.#onMailFrom(from, session, callback),
       onRcptTo: (to, session, callback) => void this.#onRcptTo(to, session, callback),
       onData: (stream, session, callback) => void this.#onData(stream, session, callback),
-      onClose: (session) => this.#logger.debug({ session: session.id, listener: name }, "connection closed"),
+      onClose: (session) => {
+        this.#options.abuse.sessionClosed(session.id);
+        this.#logger.debug({ session: session.id, listener: name }, "connection closed");
+      },
     });
     server.on("error", (error: Error) => {
       this.#logger.debug({ listener: name, err: error }, "smtp connection error");
