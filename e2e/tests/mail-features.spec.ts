@@ -168,7 +168,7 @@ test("with a smarthost that does not answer, mail waits in the queue card and ca
 
   await expect(async () => {
     expect((await sendAsAlice("partner@elsewhere.test", "via the smarthost")).responseCode).toBe(250);
-    await page.getByRole("button", { name: "Refresh" }).click();
+    await page.getByTestId("queue-card").getByRole("button", { name: "Refresh" }).click();
     await expect(
       page.getByTestId("queue-recipient").filter({ hasText: "partner@elsewhere.test" }),
     ).toContainText("127.0.0.1", { timeout: 5000 });
