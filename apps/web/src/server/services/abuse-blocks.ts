@@ -96,9 +96,13 @@ export async function liftAbuseBlock(
 
 /** Users whose sending is suspended, as the agents last reported, in domains the actor may read. */
 export async function listSuspendedSenders(prisma: Db, actor: Actor): Promise<SuspendedSender[]> {
-  // Every reporting server: a customer's mail may be served by a server of the provider's.
+  // Every server whose posture holds a suspension (jsonb containment, so the overview's refresh reads
+  // only those): a customer's mail may be served by a server of the provider's.
   const servers = await prisma.server.findMany({
-    where: { postureAt: { not: null }, revokedAt: null },
+    where: {
+      revokedAt: null,
+      posture: { path: ["abuseBlocks"], array_contains: [{ action: "suspend" }] },
+    },
     select: { id: true, name: true, posture: true },
   });
   const suspensions = servers.flatMap((server) =>
