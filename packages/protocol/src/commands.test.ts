@@ -19,6 +19,8 @@ describe("hub.command", () => {
       "queue.resetRetries",
       "queue.delete",
       "queue.bounce",
+      "abuse.list",
+      "abuse.lift",
     ]);
     const frame = JSON.stringify({
       type: "hub.command",
@@ -36,6 +38,9 @@ describe("hub.command", () => {
       { type: "queue.retry", ids: Array.from({ length: MAX_COMMAND_IDS + 1 }, (_, i) => `M${i}`) },
       { type: "queue.bounce", ids: ["../../etc/passwd"] },
       { type: "queue.delete" },
+      { type: "abuse.lift", ids: [] },
+      { type: "abuse.lift", ids: ["../../etc"] },
+      { type: "abuse.lift", ids: Array.from({ length: 101 }, (_, i) => i.toString(16).padStart(16, "0")) },
     ];
     for (const command of bad)
       expect(hubCommandSchema.safeParse(command).success, JSON.stringify(command)).toBe(false);
