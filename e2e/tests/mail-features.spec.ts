@@ -12,7 +12,7 @@ import { signInAsProviderAdmin } from "../support/provider-admin";
 import { sendMail } from "../support/smtp";
 
 const domain = "features-e2e.test";
-const passwords = { alice: "Alice-Features-Pass-41", bob: "Bob-Features-Pass-52" };
+const passwords = { alice: "Harbor-Lantern-Pass-41", bob: "Meadow-Compass-Pass-52" };
 const workDir = process.env.MW_E2E_DIR ?? os.tmpdir();
 const state: { agent?: TestAgent } = {};
 
@@ -143,14 +143,14 @@ test("an auto-reply answers the sender once; the DKIM record to publish is shown
   expect(replies).toHaveLength(1);
   expect(replies[0]).toMatch(/^Auto-Submitted: auto-replied/m);
 
-  await expect(page.getByTestId("dkim-record-name")).toContainText(
+  await expect(page.getByTestId("copy-dkim-record-name")).toContainText(
     new RegExp(`^mw\\d{6}-[0-9a-f]{6}\\._domainkey\\.${domain.replace(/\./g, "\\.")}`),
     {
       timeout: 30_000,
     },
   );
-  await expect(page.getByTestId("dkim-record-type")).toContainText("TXT");
-  await expect(page.getByTestId("dkim-record-value")).toContainText("v=DKIM1; k=rsa; p=");
+  await expect(page.getByTestId("copy-dkim-record-type")).toContainText("TXT");
+  await expect(page.getByTestId("copy-dkim-record-value")).toContainText("v=DKIM1; k=rsa; p=");
 });
 
 test("with a smarthost that does not answer, mail waits in the queue card and can be deleted there", async ({

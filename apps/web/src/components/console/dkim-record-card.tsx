@@ -9,7 +9,11 @@ import { errorMessage, useTRPC } from "~/lib/trpc";
 
 export function DkimRecordCard({ domainId, domainName }: { domainId: string; domainName: string }) {
   const trpc = useTRPC();
-  const record = useQuery(trpc.domain.dkimRecord.queryOptions({ domainId }));
+  // Until a server has reported the key, look again every few seconds: it appears without a reload.
+  const record = useQuery({
+    ...trpc.domain.dkimRecord.queryOptions({ domainId }),
+    refetchInterval: (query) => (query.state.data ? false : 5000),
+  });
   return (
     <Card>
       <CardHeader
@@ -25,6 +29,7 @@ export function DkimRecordCard({ domainId, domainName }: { domainId: string; dom
       ) : !record.data ? (
         <EmptyState title="No key yet">
           A server must connect first: the agent generates the signing key and reports its public half here.
+          This card updates by itself.
         </EmptyState>
       ) : (
         <div className="space-y-3 px-5 py-4">

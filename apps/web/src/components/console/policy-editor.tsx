@@ -68,11 +68,14 @@ export function PolicyEditor({
   target,
   canEdit,
   canLock = false,
+  editedInOwnCard = [],
 }: {
   target: PolicyEditorTarget;
   canEdit: boolean;
   /** Provider page, provider staff: lock toggles and "propagate to all domains". */
   canLock?: boolean;
+  /** Settings the page edits in a card of their own (catch-all, server role): not shown twice. */
+  editedInOwnCard?: readonly PolicyKey[];
 }) {
   const { query, save, lock } = usePolicyLevel(target);
   const [pending, setPending] = React.useState<{ setting: Setting; patch: Patch } | null>(null);
@@ -83,7 +86,7 @@ export function PolicyEditor({
 
   if (query.error) return <Alert tone="error">{errorMessage(query.error)}</Alert>;
   if (!query.data) return <p className="text-sm text-slate-500">Loading policy…</p>;
-  const all = query.data.settings;
+  const all = query.data.settings.filter((setting) => !editedInOwnCard.includes(setting.key));
 
   function send(patch: Patch, confirmLoosening: boolean) {
     setNotice(null);

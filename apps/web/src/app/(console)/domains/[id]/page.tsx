@@ -202,7 +202,11 @@ export default function DomainPage() {
             <h2 className="text-lg font-semibold">Policy for {d.name}</h2>
             <p className="text-sm text-slate-500">Enforced by every agent that serves {d.name}.</p>
           </div>
-          <PolicyEditor target={{ level: "domain", domainId: d.id }} canEdit={canEditPolicy} />
+          <PolicyEditor
+            target={{ level: "domain", domainId: d.id }}
+            canEdit={canEditPolicy}
+            editedInOwnCard={["catchAllMailbox"]}
+          />
         </section>
         <DkimRecordCard domainId={d.id} domainName={d.name} />
       </div>

@@ -193,7 +193,11 @@ export default function ServerPage() {
               Server-level settings; everything else comes from the provider defaults.
             </p>
           </div>
-          <PolicyEditor target={{ level: "server", serverId: s.id }} canEdit={canManage} />
+          <PolicyEditor
+            target={{ level: "server", serverId: s.id }}
+            canEdit={canManage}
+            editedInOwnCard={["serverRole"]}
+          />
         </section>
         {(s.status === "ONLINE" || s.status === "OFFLINE") && (
           <QueueCard serverId={s.id} serverStatus={s.status} canManage={canManage} />
