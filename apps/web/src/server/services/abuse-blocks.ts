@@ -3,7 +3,7 @@
 // commands through the database, like the mail queue's (./queue.ts); a lift and its audit event are
 // written in one transaction. The alert reads the agents' postures and shows a suspension to whoever may
 // read the user's domain — that decision, like every tenant decision, is ../access.ts's.
-import { AuditEventType, ServerStatus, issueAgentCommand, writeAudit, type Db } from "@mailwarden/db";
+import { AuditEventType, type Db } from "@mailwarden/db";
 import {
   abuseBlocksOf,
   abuseListResultSchema,
@@ -11,12 +11,10 @@ import {
   abuseRuleLabels,
   type AbuseBlockReport,
   type AbuseLiftResult,
-  type HubCommand,
 } from "@mailwarden/protocol";
 import { assertCan, scope, type Actor } from "../access";
 import { AppError } from "../errors";
-import { auditActor } from "./audit";
-import { askAgent, awaitAnswer, QUEUE_ANSWER_WAIT_MS, type NoAnswer, type WaitOptions } from "./queue";
+import { actOnAgent, readFromAgent, type NoAnswer, type WaitOptions } from "./agent-commands";
 
 export type ServerAbuseBlocks = { status: "ok"; blocks: AbuseBlockReport[] } | NoAnswer;
 export type AbuseLiftOutcome = { status: "ok"; result: AbuseLiftResult } | NoAnswer;
@@ -35,17 +33,15 @@ export async function getServerAbuseBlocks(
   serverId: string,
   opts: WaitOptions = {},
 ): Promise<ServerAbuseBlocks> {
-  const server = await prisma.server.findFirst({
-    where: { AND: [{ id: serverId }, scope.server(actor, "server.read")] },
-    select: { id: true, tenantId: true, status: true },
-  });
-  if (!server) throw new AppError("NOT_FOUND", "Server not found.");
-  if (server.status !== ServerStatus.ONLINE) return { status: "offline" };
-  const answer = await askAgent(prisma, actor, server, { type: "abuse.list" }, opts);
-  if (answer.status !== "done") return answer;
-  const listing = abuseListResultSchema.safeParse(answer.result);
-  if (!listing.success) return { status: "failed", error: "The agent's answer could not be read." };
-  return { status: "ok", blocks: listing.data.blocks };
+  const answer = await readFromAgent(
+    prisma,
+    actor,
+    serverId,
+    { type: "abuse.list" },
+    abuseListResultSchema,
+    opts,
+  );
+  return answer.status === "ok" ? { status: "ok", blocks: answer.data.blocks } : answer;
 }
 
 export async function liftAbuseBlock(
@@ -61,37 +57,28 @@ export async function liftAbuseBlock(
     select: { id: true, tenantId: true, name: true, status: true, posture: true },
   });
   if (!server) throw new AppError("NOT_FOUND", "Server not found.");
-  if (server.status !== ServerStatus.ONLINE) return { status: "offline" };
   // What the block was, for the audit trail, as the agent last reported it.
   const known = abuseBlocksOf(server.posture).find((block) => block.id === input.blockId);
-  const command: HubCommand = { type: "abuse.lift", ids: [input.blockId] };
-  const { id } = await prisma.$transaction(async (tx) => {
-    const issued = await issueAgentCommand(tx, {
-      serverId: server.id,
-      tenantId: server.tenantId,
-      type: command.type,
-      payload: command,
-      createdById: actor.userId,
-    });
-    await writeAudit(tx, {
-      ...auditActor(actor, ip),
-      type: AuditEventType.ABUSE_BLOCK_LIFTED,
-      tenantId: server.tenantId,
-      targetType: "server",
-      targetId: server.id,
-      summary: known
-        ? `Lifted the ${abuseRuleLabels[known.rule] ?? known.rule} ${known.kind === "user" ? "suspension of" : "block on"} ${known.subject} on ${server.name}`
-        : `Lifted abuse block ${input.blockId} on ${server.name}`,
-      before: known ? { block: known } : undefined,
-      after: { blockId: input.blockId, commandId: issued.id },
-    });
-    return issued;
-  });
-  const answer = await awaitAnswer(prisma, id, opts.waitMs ?? QUEUE_ANSWER_WAIT_MS);
-  if (answer.status !== "done") return answer;
-  const result = abuseLiftResultSchema.safeParse(answer.result);
-  if (!result.success) return { status: "failed", error: "The agent's answer could not be read." };
-  return { status: "ok", result: result.data };
+  const answer = await actOnAgent(
+    prisma,
+    actor,
+    {
+      server,
+      command: { type: "abuse.lift", ids: [input.blockId] },
+      audit: {
+        type: AuditEventType.ABUSE_BLOCK_LIFTED,
+        summary: known
+          ? `Lifted the ${abuseRuleLabels[known.rule] ?? known.rule} ${known.kind === "user" ? "suspension of" : "block on"} ${known.subject} on ${server.name}`
+          : `Lifted abuse block ${input.blockId} on ${server.name}`,
+        before: known ? { block: known } : undefined,
+        after: { blockId: input.blockId },
+      },
+      schema: abuseLiftResultSchema,
+    },
+    ip,
+    opts,
+  );
+  return answer.status === "ok" ? { status: "ok", result: answer.data } : answer;
 }
 
 /** Users whose sending is suspended, as the agents last reported, in domains the actor may read. */
