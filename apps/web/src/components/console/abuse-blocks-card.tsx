@@ -13,6 +13,7 @@ import { Card, CardHeader, EmptyState } from "../ui/card";
 import { Table, Td, Th } from "../ui/table";
 import { formatDateTime } from "~/lib/format";
 import { errorMessage, useTRPC, type RouterOutputs } from "~/lib/trpc";
+import { describeNoAnswer, readOnDemand, useRereadOnStatusChange, type Notice } from "./agent-card";
 
 type LiftOutcome = RouterOutputs["server"]["liftAbuseBlock"];
 type Block = Extract<RouterOutputs["server"]["abuseBlocks"], { status: "ok" }>["blocks"][number];
@@ -23,21 +24,13 @@ const actionBadge = {
   suspend: <Badge tone="red">sending suspended</Badge>,
 } as const;
 
-function describeOutcome(outcome: LiftOutcome): { tone: "success" | "warning" | "error"; text: string } {
-  switch (outcome.status) {
-    case "offline":
-      return { tone: "warning", text: "The agent is offline: nothing was lifted." };
-    case "timeout":
-      return outcome.wasSent
-        ? { tone: "warning", text: "The agent did not answer in time. It may still lift the block." }
-        : { tone: "warning", text: "The agent could not be reached in time: nothing was lifted." };
-    case "failed":
-      return { tone: "error", text: `The agent could not do it: ${outcome.error}` };
-    case "ok":
-      return outcome.result.done.length > 0
-        ? { tone: "success", text: "Block lifted." }
-        : { tone: "warning", text: "That block had already ended or been lifted." };
+function describeOutcome(outcome: LiftOutcome): Notice {
+  if (outcome.status !== "ok") {
+    return describeNoAnswer(outcome, { nothingDone: "nothing was lifted", mayStillDo: "lift the block" });
   }
+  return outcome.result.done.length > 0
+    ? { tone: "success", text: "Block lifted." }
+    : { tone: "warning", text: "That block had already ended or been lifted." };
 }
 
 export function AbuseBlocksCard({
@@ -51,13 +44,8 @@ export function AbuseBlocksCard({
 }) {
   const trpc = useTRPC();
   // Each read asks the agent: no polling; Refresh and a lift re-read.
-  const blocks = useQuery({
-    ...trpc.server.abuseBlocks.queryOptions({ serverId }),
-    refetchOnWindowFocus: false,
-    staleTime: Infinity,
-    retry: false,
-  });
-  const [notice, setNotice] = React.useState<ReturnType<typeof describeOutcome> | null>(null);
+  const blocks = useQuery({ ...trpc.server.abuseBlocks.queryOptions({ serverId }), ...readOnDemand });
+  const [notice, setNotice] = React.useState<Notice | null>(null);
   const lift = useMutation(
     trpc.server.liftAbuseBlock.mutationOptions({
       onMutate: () => setNotice(null),
@@ -67,13 +55,7 @@ export function AbuseBlocksCard({
       },
     }),
   );
-  const { refetch } = blocks;
-  const shownStatus = React.useRef(serverStatus);
-  React.useEffect(() => {
-    if (shownStatus.current === serverStatus) return;
-    shownStatus.current = serverStatus;
-    void refetch();
-  }, [serverStatus, refetch]);
+  useRereadOnStatusChange(blocks.refetch, serverStatus);
 
   const confirmLift = (block: Block) => {
     const what =

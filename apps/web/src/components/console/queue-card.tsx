@@ -12,6 +12,7 @@ import { Card, CardHeader, EmptyState } from "../ui/card";
 import { Table, Td, Th } from "../ui/table";
 import { formatDateTime, timeAgo } from "~/lib/format";
 import { errorMessage, useTRPC, type RouterOutputs } from "~/lib/trpc";
+import { describeNoAnswer, readOnDemand, useRereadOnStatusChange, type Notice } from "./agent-card";
 
 type QueueOutcome = RouterOutputs["server"]["queueAction"];
 type Listing = Extract<RouterOutputs["server"]["queue"], { status: "ok" }>;
@@ -43,29 +44,19 @@ function plural(count: number, noun: string): string {
 }
 
 /** What to tell the user after an action came back. */
-function describeOutcome(outcome: QueueOutcome): { tone: "success" | "warning" | "error"; text: string } {
-  switch (outcome.status) {
-    case "offline":
-      return { tone: "warning", text: "The agent is offline: nothing was done." };
-    case "timeout":
-      return outcome.wasSent
-        ? { tone: "warning", text: "The agent did not answer in time. It may still carry the action out." }
-        : { tone: "warning", text: "The agent could not be reached in time: nothing was done." };
-    case "failed":
-      return { tone: "error", text: `The agent could not do it: ${outcome.error}` };
-    case "ok": {
-      const words = doneWords[outcome.action];
-      if ("count" in outcome.result)
-        return { tone: "success", text: `${words} ${plural(outcome.result.count, "message")}.` };
-      const { done, missing } = outcome.result;
-      const gone =
-        missing.length > 0 ? ` ${plural(missing.length, "message")} had already left the queue.` : "";
-      return {
-        tone: done.length > 0 ? "success" : "warning",
-        text: `${words} ${plural(done.length, "message")}.${gone}`,
-      };
-    }
+function describeOutcome(outcome: QueueOutcome): Notice {
+  if (outcome.status !== "ok") {
+    return describeNoAnswer(outcome, { nothingDone: "nothing was done", mayStillDo: "carry the action out" });
   }
+  const words = doneWords[outcome.action];
+  if ("count" in outcome.result)
+    return { tone: "success", text: `${words} ${plural(outcome.result.count, "message")}.` };
+  const { done, missing } = outcome.result;
+  const gone = missing.length > 0 ? ` ${plural(missing.length, "message")} had already left the queue.` : "";
+  return {
+    tone: done.length > 0 ? "success" : "warning",
+    text: `${words} ${plural(done.length, "message")}.${gone}`,
+  };
 }
 
 export function QueueCard({
@@ -79,13 +70,8 @@ export function QueueCard({
 }) {
   const trpc = useTRPC();
   // Each read asks the agent: no polling, no refetch on focus; the refresh button and actions re-read.
-  const queue = useQuery({
-    ...trpc.server.queue.queryOptions({ serverId }),
-    refetchOnWindowFocus: false,
-    staleTime: Infinity,
-    retry: false,
-  });
-  const [notice, setNotice] = React.useState<ReturnType<typeof describeOutcome> | null>(null);
+  const queue = useQuery({ ...trpc.server.queue.queryOptions({ serverId }), ...readOnDemand });
+  const [notice, setNotice] = React.useState<Notice | null>(null);
   const act = useMutation(
     trpc.server.queueAction.mutationOptions({
       onMutate: () => setNotice(null),
@@ -95,14 +81,7 @@ export function QueueCard({
       },
     }),
   );
-  // Coming back online (or going away) changes what there is to show; the first status is the mount's.
-  const { refetch } = queue;
-  const shownStatus = React.useRef(serverStatus);
-  React.useEffect(() => {
-    if (shownStatus.current === serverStatus) return;
-    shownStatus.current = serverStatus;
-    void refetch();
-  }, [serverStatus, refetch]);
+  useRereadOnStatusChange(queue.refetch, serverStatus);
 
   const run = (action: Action, ids: string[] = []) => act.mutate({ serverId, action, ids });
   const isBusy = (action: Action, id?: string) =>
