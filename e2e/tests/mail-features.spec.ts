@@ -5,9 +5,9 @@
 // in the queue card, where it can be deleted; all audited. Signs in as console.spec.ts's provider admin.
 import os from "node:os";
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
-import { enrollAndRunAgent, maildirMessages, type TestAgent } from "../support/agent";
-import { nav } from "../support/console";
+import { expect, test } from "@playwright/test";
+import { maildirMessages, type TestAgent } from "../support/agent";
+import { addCustomer, addDomain, addMailbox, enrollServer, nav, openDomain } from "../support/console";
 import { signInAsProviderAdmin } from "../support/provider-admin";
 import { sendMail } from "../support/smtp";
 
@@ -39,54 +39,21 @@ async function inMailbox(localPart: string, subject: string) {
   ).toPass({ timeout: 15_000 });
 }
 
-async function openDomain(page: Page) {
-  await nav(page, "Domains").click();
-  await page.getByRole("link", { name: domain }).click();
-  await page.waitForURL(/\/domains\/[^/?]+$/);
-}
-
 test("set-up: a customer, a domain with two mailboxes and an enrolled agent", async ({ page }) => {
   await signInAsProviderAdmin(page);
-  await nav(page, "Customers").click();
-  await page.getByRole("button", { name: "Add customer" }).first().click();
-  await page.getByLabel("Customer name").fill("Feature Co");
-  await page.getByRole("button", { name: "Create customer" }).click();
-  await nav(page, "Domains").click();
-  await page.getByRole("button", { name: "Add domain" }).first().click();
-  await page.getByLabel("Customer").selectOption({ label: "Feature Co" });
-  await page.getByLabel("Domain name").fill(domain);
-  await page.getByRole("button", { name: "Add domain" }).last().click();
-  await page.getByRole("link", { name: domain }).click();
+  await addCustomer(page, "Feature Co");
+  await addDomain(page, "Feature Co", domain);
   for (const [localPart, password] of Object.entries(passwords)) {
-    await page.getByRole("button", { name: "Add mailbox" }).click();
-    const dialog = page.getByRole("dialog", { name: /Add a mailbox/ });
-    await dialog.getByLabel("Address").fill(localPart);
-    await dialog.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Create mailbox" }).click();
-    await expect(page.getByRole("cell", { name: `${localPart}@${domain}` })).toBeVisible();
+    await addMailbox(page, domain, localPart, password);
   }
-
-  await nav(page, "Servers").click();
-  await page.getByRole("button", { name: "Add server" }).first().click();
-  await page.getByLabel("Customer").selectOption({ label: "Feature Co" });
-  await page.getByLabel("Server name").fill("mx-features");
-  await page.getByRole("button", { name: "Create and get command" }).click();
-  const command = (await page.getByTestId("copy-install-command").textContent())!;
-  const token = (await page.getByTestId("copy-enrollment-token").textContent())!.trim();
-  await page.getByRole("button", { name: "Done" }).click();
-  state.agent = await enrollAndRunAgent(
-    path.join(workDir, "agent-features"),
-    /--url (\S+)/.exec(command)![1]!,
-    token,
-  );
-  await expect(page.getByTestId("server-row-mx-features")).toContainText(/Applied r\d+/, { timeout: 30_000 });
+  state.agent = await enrollServer(page, "Feature Co", "mx-features", path.join(workDir, "agent-features"));
 });
 
 test("an alias forwards to both mailboxes; the catch-all takes unknown addresses until refused again", async ({
   page,
 }) => {
   await signInAsProviderAdmin(page);
-  await openDomain(page);
+  await openDomain(page, domain);
   await expect(page.getByText("No aliases")).toBeVisible();
   await page.getByRole("button", { name: "Add alias" }).click();
   const dialog = page.getByRole("dialog", { name: `Add an alias to ${domain}` });
@@ -117,7 +84,7 @@ test("an alias forwards to both mailboxes; the catch-all takes unknown addresses
 
 test("an auto-reply answers the sender once; the DKIM record to publish is shown", async ({ page }) => {
   await signInAsProviderAdmin(page);
-  await openDomain(page);
+  await openDomain(page, domain);
   await page
     .getByRole("row", { name: new RegExp(`bob@${domain}`) })
     .getByRole("button", { name: "Auto-reply" })

@@ -4,9 +4,9 @@
 // opened to anyone. Signs in as console.spec.ts's provider admin.
 import os from "node:os";
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
-import { enrollAndRunAgent, maildirMessages, type TestAgent } from "../support/agent";
-import { nav } from "../support/console";
+import { expect, test } from "@playwright/test";
+import { maildirMessages, type TestAgent } from "../support/agent";
+import { addCustomer, addDomain, addMailbox, enrollServer, nav, openDomain } from "../support/console";
 import { signInAsProviderAdmin } from "../support/provider-admin";
 import { sendMail } from "../support/smtp";
 
@@ -28,54 +28,21 @@ const post = (user: keyof typeof passwords, subject: string) =>
     subject,
   });
 
-async function openDomain(page: Page) {
-  await nav(page, "Domains").click();
-  await page.getByRole("link", { name: domain }).click();
-  await page.waitForURL(/\/domains\/[^/?]+$/);
-}
-
 test("set-up: a customer, a domain with two mailboxes and an enrolled agent", async ({ page }) => {
   await signInAsProviderAdmin(page);
-  await nav(page, "Customers").click();
-  await page.getByRole("button", { name: "Add customer" }).first().click();
-  await page.getByLabel("Customer name").fill("List Co");
-  await page.getByRole("button", { name: "Create customer" }).click();
-  await nav(page, "Domains").click();
-  await page.getByRole("button", { name: "Add domain" }).first().click();
-  await page.getByLabel("Customer").selectOption({ label: "List Co" });
-  await page.getByLabel("Domain name").fill(domain);
-  await page.getByRole("button", { name: "Add domain" }).last().click();
-  await page.getByRole("link", { name: domain }).click();
+  await addCustomer(page, "List Co");
+  await addDomain(page, "List Co", domain);
   for (const [localPart, password] of Object.entries(passwords)) {
-    await page.getByRole("button", { name: "Add mailbox" }).click();
-    const dialog = page.getByRole("dialog", { name: /Add a mailbox/ });
-    await dialog.getByLabel("Address").fill(localPart);
-    await dialog.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Create mailbox" }).click();
-    await expect(page.getByRole("cell", { name: `${localPart}@${domain}` })).toBeVisible();
+    await addMailbox(page, domain, localPart, password);
   }
-
-  await nav(page, "Servers").click();
-  await page.getByRole("button", { name: "Add server" }).first().click();
-  await page.getByLabel("Customer").selectOption({ label: "List Co" });
-  await page.getByLabel("Server name").fill("mx-lists");
-  await page.getByRole("button", { name: "Create and get command" }).click();
-  const command = (await page.getByTestId("copy-install-command").textContent())!;
-  const token = (await page.getByTestId("copy-enrollment-token").textContent())!.trim();
-  await page.getByRole("button", { name: "Done" }).click();
-  state.agent = await enrollAndRunAgent(
-    path.join(workDir, "agent-lists"),
-    /--url (\S+)/.exec(command)![1]!,
-    token,
-  );
-  await expect(page.getByTestId("server-row-mx-lists")).toContainText(/Applied r\d+/, { timeout: 30_000 });
+  state.agent = await enrollServer(page, "List Co", "mx-lists", path.join(workDir, "agent-lists"));
 });
 
 test("a list made on the domain page: a member's post reaches the members, a non-member gets 550", async ({
   page,
 }) => {
   await signInAsProviderAdmin(page);
-  await openDomain(page);
+  await openDomain(page, domain);
   await expect(page.getByText("No mailing lists")).toBeVisible();
   await expect(page.getByText("Add a list, then its members")).toBeVisible();
 
