@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Mailbox" ADD COLUMN     "throttleMessagesPerDay" INTEGER,
+ADD COLUMN     "throttleMessagesPerHour" INTEGER;
