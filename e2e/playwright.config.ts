@@ -32,7 +32,12 @@ export default defineConfig({
     { name: "console", testMatch: "console.spec.ts" },
     {
       name: "journeys",
-      testMatch: ["policy-locks.spec.ts", "mail-features.spec.ts", "mailing-lists.spec.ts"],
+      testMatch: [
+        "policy-locks.spec.ts",
+        "mail-features.spec.ts",
+        "mailing-lists.spec.ts",
+        "ip-lists.spec.ts",
+      ],
       dependencies: ["console"],
     },
     { name: "lockout", testMatch: "lockout.spec.ts", dependencies: ["journeys"] },

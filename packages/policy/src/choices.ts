@@ -30,6 +30,11 @@ const valueLabels: Record<string, string> = {
   members: "The list's members",
   moderators: "The list's moderators only",
   anyone: "Anyone",
+  // What an IP whitelist entry skips (row 19).
+  "connection-limits": "Connection limits",
+  dnsbl: "DNS blocklists",
+  rdns: "Reverse DNS / EHLO",
+  relay: "Relay",
 };
 
 /** A readable label for an enum value ("reject-fail" → "Reject failures (550)"). */

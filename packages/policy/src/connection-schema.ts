@@ -51,15 +51,18 @@ export function parseIpNetwork(value: string): IpNetwork | null {
 const ipNetwork = z
   .string()
   .max(64)
-  .refine((value) => parseIpNetwork(value) !== null, "must be an IP address or a CIDR network");
+  .refine((value) => parseIpNetwork(value) !== null, {
+    // The editor shows this next to the entry, so it names what was typed.
+    error: (issue) => `${String(issue.input)} is not an IP address or network`,
+  });
 
 /** An ISO 8601 time with offset ("2026-12-31T00:00:00Z"); null = never expires. Expired entries are ignored. */
-const entryExpiry = z.iso.datetime({ offset: true }).nullable();
+const entryExpiry = z.iso.datetime({ offset: true, error: "the expiry must be a date and time" }).nullable();
 
 /** Row 19 — one blocked address or network: refused with 554 at connect until it expires. */
 export const ipBlacklistEntrySchema = z.object({
   network: ipNetwork,
-  reason: z.string().min(1).max(200),
+  reason: z.string().min(1, "a reason is required").max(200),
   expiresAt: entryExpiry,
 });
 export type IpBlacklistEntry = z.infer<typeof ipBlacklistEntrySchema>;
@@ -73,6 +76,9 @@ export type IpWhitelistSkip = (typeof ipWhitelistSkips)[number];
 
 /** Row 19 — one trusted address or network and exactly the checks it skips. */
 export const ipWhitelistEntrySchema = ipBlacklistEntrySchema.extend({
-  skips: z.array(z.enum(ipWhitelistSkips)).min(1).max(ipWhitelistSkips.length),
+  skips: z
+    .array(z.enum(ipWhitelistSkips))
+    .min(1, "choose at least one check it skips")
+    .max(ipWhitelistSkips.length),
 });
 export type IpWhitelistEntry = z.infer<typeof ipWhitelistEntrySchema>;

@@ -164,7 +164,10 @@ export const policySchema = z.object({
   /** Row 5 — local part of the mailbox that receives mail for unknown addresses; null = refuse (550). */
   catchAllMailbox: z
     .string()
-    .regex(/^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$/)
+    .regex(
+      /^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$/,
+      "must be a mailbox name: the part before @, in lower case",
+    )
     .nullable(),
   /** Row 6 — when a failed delivery produces a bounce (DSN) to the sender. */
   bounces: z.enum(spfGateModes),

@@ -203,7 +203,9 @@ function SettingRow({
 }) {
   const shape = fieldShape(s.key);
   const id = `setting-${s.key}`;
-  const isLabelable = shape.kind !== "object" && shape.kind !== "readonly";
+  const isLabelable = shape.kind !== "object" && shape.kind !== "object-list" && shape.kind !== "readonly";
+  // An object's fields and a list's table need the row's width: the description sits above them.
+  const isWide = shape.kind === "object" || shape.kind === "object-list";
   const title = (
     <>
       {s.label} <span className="text-xs font-normal text-slate-400">row {s.row}</span>
@@ -215,8 +217,7 @@ function SettingRow({
       className="flex flex-wrap items-start justify-between gap-4 px-5 py-4"
       data-testid={`setting-row-${s.key}`}
     >
-      {/* An object's fields need the row's width: its description sits above them instead of beside. */}
-      <div className={shape.kind === "object" ? "min-w-0 basis-full" : "min-w-0 flex-1"}>
+      <div className={isWide ? "min-w-0 basis-full" : "min-w-0 flex-1"}>
         {isLabelable ? (
           <label htmlFor={id} className="font-medium">
             {title}
@@ -255,9 +256,16 @@ function SettingRow({
           </Alert>
         )}
       </div>
-      <div className="flex flex-wrap items-center justify-end gap-2">
+      <div
+        className={
+          shape.kind === "object-list"
+            ? "flex basis-full flex-wrap items-start gap-2"
+            : "flex flex-wrap items-center justify-end gap-2"
+        }
+      >
         <SettingInput
           id={id}
+          settingKey={s.key}
           label={s.label}
           shape={shape}
           value={s.value}

@@ -1,17 +1,21 @@
 // The input for one policy setting, chosen by the shape of its zod schema (see @mailwarden/policy's
 // fieldShape): a select for enums and on/off, number and list fields with a Save button, an object's
-// fields together. A shape it cannot edit is shown as text, so a new setting never breaks the page.
+// fields together, a table for lists of entries and a text that may be none (./object-list-input). A
+// shape it cannot edit is shown as text, so a new setting never breaks the page.
 "use client";
 import * as React from "react";
-import type { FieldShape } from "@mailwarden/policy";
+import { settingProblems, type FieldShape, type ObjectFieldShape, type PolicyKey } from "@mailwarden/policy";
+import { Alert } from "../ui/alert";
 import { Button } from "../ui/button";
 import { Input, Select } from "../ui/input";
+import { NullableTextControl, ObjectListInput } from "./object-list-input";
 import { fieldLabel, formatSettingValue } from "./setting-source";
 
-type LeafShape = Exclude<FieldShape, { kind: "object" | "readonly" }>;
+type LeafShape = ObjectFieldShape;
 
 interface SettingInputProps {
   id: string;
+  settingKey: PolicyKey;
   label: string;
   shape: FieldShape;
   value: unknown;
@@ -137,6 +141,7 @@ function LeafControl({
 
 export function SettingInput({
   id,
+  settingKey,
   label,
   shape,
   value,
@@ -157,6 +162,32 @@ export function SettingInput({
         id={id}
         shape={shape}
         value={value as Record<string, unknown>}
+        isDisabled={isDisabled}
+        onSubmit={onSubmit}
+      />
+    );
+  }
+  if (shape.kind === "object-list") {
+    return (
+      <ObjectListInput
+        id={id}
+        settingKey={settingKey}
+        label={label}
+        shape={shape}
+        value={value}
+        isDisabled={isDisabled}
+        onSubmit={onSubmit}
+      />
+    );
+  }
+  if (shape.kind === "nullable-string") {
+    return (
+      <NullableTextInput
+        id={id}
+        settingKey={settingKey}
+        label={label}
+        shape={shape}
+        value={value}
         isDisabled={isDisabled}
         onSubmit={onSubmit}
       />
@@ -218,6 +249,60 @@ function TypedInput({
       <Button type="submit" size="sm" variant="secondary" disabled={isDisabled || draft === stored}>
         Save <span className="sr-only">{label}</span>
       </Button>
+    </form>
+  );
+}
+
+/** A text or none (null), checked with the setting's schema before it is sent. */
+function NullableTextInput({
+  id,
+  settingKey,
+  label,
+  shape,
+  value,
+  isDisabled,
+  onSubmit,
+}: {
+  id: string;
+  settingKey: PolicyKey;
+  label: string;
+  shape: Extract<FieldShape, { kind: "nullable-string" }>;
+  value: unknown;
+  isDisabled: boolean;
+  onSubmit: (value: unknown) => void;
+}) {
+  const stored = typeof value === "string" ? value : null;
+  const [draft, setDraft] = React.useState<string | null>(stored);
+  const [problems, setProblems] = React.useState<string[]>([]);
+  React.useEffect(() => {
+    setDraft(stored);
+    setProblems([]);
+  }, [stored]);
+  return (
+    <form
+      className="space-y-2"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const next = draft === null ? null : draft.trim();
+        const found = settingProblems(settingKey, next);
+        setProblems(found);
+        if (!found.length) onSubmit(next);
+      }}
+    >
+      <div className="flex items-center gap-2">
+        <NullableTextControl
+          id={id}
+          label={label}
+          shape={shape}
+          draft={draft}
+          isDisabled={isDisabled}
+          onDraft={setDraft}
+        />
+        <Button type="submit" size="sm" variant="secondary" disabled={isDisabled || draft === stored}>
+          Save <span className="sr-only">{label}</span>
+        </Button>
+      </div>
+      {problems.length > 0 && <Alert tone="error">{problems.join(" ")}</Alert>}
     </form>
   );
 }

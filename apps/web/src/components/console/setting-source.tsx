@@ -21,7 +21,9 @@ export function formatSettingValue(value: unknown): string {
   if (value === null) return "Disabled";
   if (Array.isArray(value)) {
     if (value.length === 0) return "None";
-    return value.every((v) => typeof v === "number") ? `${value.join(", ")} min` : value.join(", ");
+    if (value.every((v) => typeof v === "number")) return `${value.join(", ")} min`;
+    if (value.some((v) => v && typeof v === "object")) return formatEntries(value as object[]);
+    return value.join(", ");
   }
   if (typeof value === "string") return choiceLabel(value);
   if (value && typeof value === "object" && "minLength" in value && "minClasses" in value) {
@@ -34,4 +36,16 @@ export function formatSettingValue(value: unknown): string {
       .join(" · ");
   }
   return JSON.stringify(value);
+}
+
+/** A list of entries (the IP lists): the first few by their address and reason, then a count. */
+function formatEntries(entries: object[]): string {
+  const shown = entries.slice(0, 3).map((entry) => {
+    const { network, reason } = entry as { network?: unknown; reason?: unknown };
+    return typeof network === "string"
+      ? `${network}${typeof reason === "string" ? ` (${reason})` : ""}`
+      : formatSettingValue(entry);
+  });
+  const more = entries.length - shown.length;
+  return more > 0 ? `${shown.join(", ")} and ${more} more` : shown.join(", ");
 }

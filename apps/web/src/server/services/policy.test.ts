@@ -120,6 +120,22 @@ describe("provider defaults and propagation", () => {
     expect(audit.summary).toBe("Require SMTP authentication propagated to all domains: 1 of 3 changed");
   });
 
+  it("a whitelist entry is a loosening: confirmed first, then the provider's list", async () => {
+    const entry = {
+      network: "198.51.100.7",
+      reason: "partner relay",
+      expiresAt: "2030-01-01T00:00:00.000Z",
+      skips: ["dnsbl" as const],
+    };
+    await expect(
+      admin.policy.updateProvider({ patch: { ipWhitelist: [entry] }, confirmLoosening: false }),
+    ).rejects.toThrow(/Confirm loosening: IP whitelist — The listed addresses skip the named checks/);
+    await admin.policy.updateProvider({ patch: { ipWhitelist: [entry] }, confirmLoosening: true });
+    const provider = await admin.policy.provider();
+    expect(provider.settings.find((s) => s.key === "ipWhitelist")).toMatchObject({ value: [entry] });
+    await admin.policy.updateProvider({ patch: { ipWhitelist: null }, confirmLoosening: false });
+  });
+
   it("refuses settings a domain cannot hold", async () => {
     await expect(
       admin.policy.updateDomain({
@@ -319,6 +335,21 @@ describe("customer level and provider locks", () => {
     const shop = await admin.policy.domain({ domainId: c.shop });
     expect(setting(shop, "requireSmtpAuth")).toMatchObject({ setHere: false, isIgnored: false, value: true });
     await admin.policy.setLock({ key: "requireSmtpAuth", isLocked: false });
+  });
+
+  it("a customer sends its unknown recipients to a catch-all mailbox, and can refuse them again", async () => {
+    await c.customerAdmin.policy.updateCustomer({
+      customerId: c.tenant,
+      patch: { catchAllMailbox: "postmaster" },
+      confirmLoosening: true,
+    });
+    expect(
+      setting(await c.customerAdmin.policy.domain({ domainId: c.blog }), "catchAllMailbox"),
+    ).toMatchObject({ value: "postmaster", source: "customer" });
+    await c.customerAdmin.policy.updateCustomer({ customerId: c.tenant, patch: { catchAllMailbox: null } });
+    expect(
+      setting(await c.customerAdmin.policy.customer({ customerId: c.tenant }), "catchAllMailbox"),
+    ).toMatchObject({ value: null, setHere: false });
   });
 
   it("cannot lock a setting only the provider sets", async () => {

@@ -78,6 +78,31 @@ describe("server policy", () => {
     ).rejects.toThrow();
   });
 
+  it("saves an IP blacklist entry for the server, into the config its agent gets", async () => {
+    const entry = { network: "192.0.2.0/24", reason: "scanner", expiresAt: null };
+    await admin.policy.updateServer({ serverId, patch: { ipBlacklist: [entry] } });
+    const policy = await admin.policy.server({ serverId });
+    expect(policy.settings.find((s) => s.key === "ipBlacklist")).toMatchObject({
+      value: [entry],
+      source: "server",
+      setHere: true,
+    });
+    const { config } = await buildAgentConfig(prisma, serverId);
+    expect(JSON.stringify(config)).toContain("192.0.2.0/24");
+  });
+
+  it("refuses a blacklist entry that is no address, saying which", async () => {
+    await expect(
+      admin.policy.updateServer({
+        serverId,
+        patch: { ipBlacklist: [{ network: "203.0.113.300", reason: "scanner", expiresAt: null }] },
+      }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: "IP blacklist — Entry 1: 203.0.113.300 is not an IP address or network",
+    });
+  });
+
   it("is NOT_FOUND for another tenant's user, to read or to write", async () => {
     await expect(outsider.policy.server({ serverId })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(

@@ -1,7 +1,7 @@
 // The policy editor: provider defaults and locks, customer, domain and server values, and propagation.
-import type { TRPCRouterRecord } from "@trpc/server";
+import { TRPCError, type TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { policySchema, settings, type PolicyKey } from "@mailwarden/policy";
+import { policySchema, settingProblems, settings, type PolicyKey } from "@mailwarden/policy";
 import {
   applyPropagation,
   getCustomerPolicy,
@@ -34,9 +34,26 @@ const levelPatch = z
   .strict();
 const confirmLoosening = z.boolean().default(false);
 
+/**
+ * A patch its schema refuses is answered in words, as the editor words it before sending ("IP blacklist —
+ * Entry 1: 203.0.113.300 is not an IP address or network"), instead of the validator's raw issue list.
+ */
+const savingProcedure = protectedProcedure.use(async ({ next, getRawInput }) => {
+  const result = await next();
+  if (result.ok || result.error.code !== "BAD_REQUEST") return result;
+  const patch = ((await getRawInput()) as { patch?: Record<string, unknown> } | undefined)?.patch ?? {};
+  const problems = Object.entries(patch).flatMap(([key, value]) =>
+    key in settings && value !== null
+      ? settingProblems(key as PolicyKey, value).map((p) => `${settings[key as PolicyKey].label} — ${p}`)
+      : [],
+  );
+  if (!problems.length) return result;
+  throw new TRPCError({ code: "BAD_REQUEST", message: problems.join(" "), cause: result.error });
+});
+
 export const policyRouter = {
   provider: protectedProcedure.query(({ ctx }) => getProviderPolicy(ctx.prisma, ctx.actor)),
-  updateProvider: protectedProcedure
+  updateProvider: savingProcedure
     .input(z.object({ patch: levelPatch, confirmLoosening }))
     .mutation(({ ctx, input }) => updateProviderPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
   setLock: protectedProcedure
@@ -45,19 +62,19 @@ export const policyRouter = {
   customer: protectedProcedure
     .input(z.object({ customerId: id }))
     .query(({ ctx, input }) => getCustomerPolicy(ctx.prisma, ctx.actor, input.customerId)),
-  updateCustomer: protectedProcedure
+  updateCustomer: savingProcedure
     .input(z.object({ customerId: id, patch: levelPatch, confirmLoosening }))
     .mutation(({ ctx, input }) => updateCustomerPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
   domain: protectedProcedure
     .input(z.object({ domainId: id }))
     .query(({ ctx, input }) => getDomainPolicy(ctx.prisma, ctx.actor, input.domainId)),
-  updateDomain: protectedProcedure
+  updateDomain: savingProcedure
     .input(z.object({ domainId: id, patch: levelPatch, confirmLoosening }))
     .mutation(({ ctx, input }) => updateDomainPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
   server: protectedProcedure
     .input(z.object({ serverId: id }))
     .query(({ ctx, input }) => getServerPolicy(ctx.prisma, ctx.actor, input.serverId)),
-  updateServer: protectedProcedure
+  updateServer: savingProcedure
     .input(z.object({ serverId: id, patch: levelPatch, confirmLoosening }))
     .mutation(({ ctx, input }) => updateServerPolicy(ctx.prisma, ctx.actor, input, ctx.ip)),
   previewPropagation: protectedProcedure
