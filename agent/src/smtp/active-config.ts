@@ -2,7 +2,7 @@
 // builds a new snapshot and swaps a single reference, so a session in flight never sees half of one
 // config and half of another.
 import { defaultPolicy, type MailingListPosting, type Policy } from "@mailwarden/policy";
-import { agentConfigSchema, type AgentConfig } from "@mailwarden/protocol";
+import { agentConfigSchema, type AgentConfig, type MailboxSendingLimits } from "@mailwarden/protocol";
 
 export interface LocalMailbox {
   /** Lower-cased local part, also the folder name under the domain. */
@@ -11,6 +11,8 @@ export interface LocalMailbox {
   passwordHash: string;
   /** Row 7: the vacation reply, or null. */
   autoReply: { subject: string; body: string; intervalHours: number } | null;
+  /** Row 20: what this mailbox may send — the stricter of its own limits and its domain's. */
+  sendingLimits: { messagesPerHour: number; messagesPerDay: number };
 }
 
 /** Row 22: a list address; who may post is checked at RCPT (./rules/mailing-list). */
@@ -86,6 +88,7 @@ export function compileConfig(revision: number | null, input: unknown): CompileR
         address: `${localPart}@${name}`,
         passwordHash: mailbox.passwordHash,
         autoReply: mailbox.autoReply,
+        sendingLimits: stricterLimits(domain.policy, mailbox.sendingLimits),
       });
     });
     const aliases = new Map<string, readonly string[]>();
@@ -124,6 +127,16 @@ export function compileConfig(revision: number | null, input: unknown): CompileR
   });
   if (errors.length > 0) return { ok: false, errors: errors.slice(0, 50) };
   return { ok: true, active: deepFreeze({ revision, server: raw.server, domains, raw }) };
+}
+
+// The console only accepts mailbox limits below the domain's, but the domain may tighten later: the
+// lower value always wins, whichever side set it.
+function stricterLimits(policy: Policy, own: MailboxSendingLimits): LocalMailbox["sendingLimits"] {
+  const domain = policy.outboundThrottle;
+  return {
+    messagesPerHour: Math.min(domain.mailboxMessagesPerHour, own.messagesPerHour ?? Infinity),
+    messagesPerDay: Math.min(domain.mailboxMessagesPerDay, own.messagesPerDay ?? Infinity),
+  };
 }
 
 /** What a fresh agent enforces before the hub ever spoke: POLICY.md defaults, no local domains. */

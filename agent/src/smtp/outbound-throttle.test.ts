@@ -1,6 +1,7 @@
-// Row 20 as a sending user notices it: past the mailbox's or the domain's hourly limit the next message
-// is deferred (451, "delay") or refused (550, "reject"), extra recipients are refused at RCPT, and
-// parallel sessions racing for the last slots get exactly as many through as the limit allows.
+// Row 20 as a sending user notices it: past the mailbox's (its own when stricter) or the domain's
+// hourly limit the next message is deferred (451, "delay") or refused (550, "reject"), extra
+// recipients are refused at RCPT, and parallel sessions racing for the last slots get exactly as many
+// through as the limit allows.
 // Real nodemailer clients on the submission port of a real agent.
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,6 +43,12 @@ beforeAll(async () => {
       name: "team.test",
       policy: throttle({ domainMessagesPerHour: 4 }),
       mailboxes: { ben: hash, bea: hash },
+    },
+    {
+      name: "own.test",
+      policy: throttle({ mailboxMessagesPerHour: 3 }),
+      mailboxes: { cap: hash, free: hash, loose: hash },
+      sendingLimits: { cap: { messagesPerHour: 2 }, loose: { messagesPerHour: 50 } },
     },
     {
       name: "hard.test",
@@ -94,6 +101,23 @@ describe("outbound throttling (row 20), action delay", () => {
 
   it("counts each mailbox on its own: another user of the domain still sends", async () => {
     expect((await send("ann@burst.test")).accepted).toEqual(["rx1@burst.test"]);
+  });
+
+  it("holds a mailbox to its own, stricter limit while the domain's other mailboxes keep theirs", async () => {
+    for (let index = 0; index < 2; index++) await send("cap@own.test");
+    const error = await failure(send("cap@own.test"));
+    expect(error.responseCode).toBe(451);
+    expect(error.response).toContain("4.7.1 Sending limit reached: 2 messages per hour for this mailbox");
+    for (let index = 0; index < 3; index++) {
+      expect((await send("free@own.test")).accepted).toEqual(["rx1@burst.test"]);
+    }
+  });
+
+  it("never lets a mailbox's own limit loosen the domain's", async () => {
+    for (let index = 0; index < 3; index++) await send("loose@own.test");
+    const error = await failure(send("loose@own.test"));
+    expect(error.responseCode).toBe(451);
+    expect(error.response).toContain("3 messages per hour for this mailbox");
   });
 
   it("counts the domain as a whole", async () => {

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import argon2 from "argon2";
 import { defaultPolicy, type Policy } from "@mailwarden/policy";
-import type { AgentConfig } from "@mailwarden/protocol";
+import type { AgentConfig, MailboxSendingLimits } from "@mailwarden/protocol";
 import { startAgent, type RunningAgent } from "../agent";
 import { silentLogger } from "../log";
 import { emptyTestZone } from "./dns-zone";
@@ -28,6 +28,7 @@ export interface DomainSpec {
   aliases?: Record<string, string[]>; // localPart → targets
   autoReplies?: Record<string, { subject: string; body: string; intervalHours: number }>; // by localPart
   mailingLists?: AgentConfig["domains"][number]["mailingLists"];
+  sendingLimits?: Record<string, Partial<MailboxSendingLimits>>; // by localPart
 }
 
 export function agentConfig(domains: DomainSpec[], server: Partial<Policy> = {}): AgentConfig {
@@ -40,6 +41,7 @@ export function agentConfig(domains: DomainSpec[], server: Partial<Policy> = {})
         localPart,
         passwordHash,
         autoReply: domain.autoReplies?.[localPart] ?? null,
+        sendingLimits: { messagesPerHour: null, messagesPerDay: null, ...domain.sendingLimits?.[localPart] },
       })),
       aliases: Object.entries(domain.aliases ?? {}).map(([localPart, targets]) => ({ localPart, targets })),
       mailingLists: domain.mailingLists ?? [],

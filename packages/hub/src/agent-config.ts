@@ -32,6 +32,8 @@ export async function buildAgentConfig(
           autoReplySubject: true,
           autoReplyBody: true,
           autoReplyIntervalHours: true,
+          throttleMessagesPerHour: true,
+          throttleMessagesPerDay: true,
         },
       },
       aliases: { orderBy: { localPart: "asc" }, select: { localPart: true, targets: true } },
@@ -59,6 +61,11 @@ export async function buildAgentConfig(
               intervalHours: mailbox.autoReplyIntervalHours,
             }
           : null,
+        // Row 20: the agent applies the stricter of these and the domain policy's limits.
+        sendingLimits: {
+          messagesPerHour: mailbox.throttleMessagesPerHour,
+          messagesPerDay: mailbox.throttleMessagesPerDay,
+        },
       })),
       aliases: domain.aliases,
       // Row 22: posting null follows the domain's mailingListPosting, resolved by the agent.

@@ -114,6 +114,21 @@ describe("buildAgentConfig", () => {
   });
 });
 
+describe("buildAgentConfig: per-mailbox sending limits (row 20)", () => {
+  it("sends each mailbox's own limits, null where it follows the domain", async () => {
+    const server = await tenantWithDomains();
+    await db.prisma.mailbox.updateMany({
+      where: { domainId: server.domainIds[0], localPart: "billing" },
+      data: { throttleMessagesPerHour: 5 },
+    });
+    const { config } = await buildAgentConfig(db.prisma, server.serverId);
+    expect(config.domains[0]?.mailboxes.map((m) => [m.localPart, m.sendingLimits])).toEqual([
+      ["billing", { messagesPerHour: 5, messagesPerDay: null }],
+      ["info", { messagesPerHour: null, messagesPerDay: null }],
+    ]);
+  });
+});
+
 describe("buildAgentConfig: mailing lists (row 22)", () => {
   it("sends each domain's lists with their members, moderators and posting (null = the domain's)", async () => {
     const server = await tenantWithDomains();

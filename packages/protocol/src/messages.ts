@@ -43,6 +43,16 @@ export function closeAction(code: number): "retry" | "re-enroll" | "give-up" {
   return "retry";
 }
 
+/**
+ * Row 20: a mailbox's own sending limits; the agent enforces the stricter of these and the domain
+ * policy's `outboundThrottle.mailboxMessagesPer*`. null = the domain's limit.
+ */
+export const mailboxSendingLimitsSchema = z.object({
+  messagesPerHour: z.number().int().min(1).max(1_000_000).nullable(),
+  messagesPerDay: z.number().int().min(1).max(1_000_000).nullable(),
+});
+export type MailboxSendingLimits = z.infer<typeof mailboxSendingLimitsSchema>;
+
 const mailboxSchema = z.object({
   localPart: z.string().min(1).max(64),
   /** argon2id hash; the agent never sees a password. */
@@ -57,6 +67,8 @@ const mailboxSchema = z.object({
     })
     .nullable()
     .default(null),
+  /** Absent from hubs before per-mailbox limits: the domain's. */
+  sendingLimits: mailboxSendingLimitsSchema.default({ messagesPerHour: null, messagesPerDay: null }),
 });
 
 /** An address that forwards to other addresses (local mailboxes or remote), expanded by the agent. */

@@ -1,5 +1,6 @@
 // POLICY.md row 20: a logged-in user's mail is counted per mailbox and per domain, per hour and per
-// day, with the limits of the user's domain policy (levels P C D). Past a limit the client gets what
+// day, with the limits of the user's domain policy (levels P C D), a mailbox's own limits when they
+// are stricter ("+ per mailbox"). Past a limit the client gets what
 // the policy's `action` says: "delay" → 4xx (its queue retries later), "reject" → 5xx. The rule looks
 // in three places, with one id:
 // - MAIL FROM: already at a limit → refused before the message is even sent;
@@ -9,7 +10,7 @@
 //   sessions cannot overshoot; a message that is then not queued gives its count back.
 // Unauthenticated mail is not submission: the relay rule already keeps it to local mailboxes.
 import type { Policy } from "@mailwarden/policy";
-import { splitAddress, userPolicy, type ActiveConfig } from "../active-config";
+import { findMailbox, splitAddress, userPolicy, type ActiveConfig } from "../active-config";
 import type { CounterLimit } from "../outbound-counters";
 import {
   proceed,
@@ -62,10 +63,12 @@ export const outboundThrottleAtData: Rule<MessageContext> = {
 function limitsFor(config: ActiveConfig, user: string) {
   const domain = splitAddress(user).domain;
   const throttle = userPolicy(config, user).outboundThrottle;
+  // The mailbox's own limits (already the stricter of its and the domain's); the domain's if it is gone.
+  const own = findMailbox(config, user)?.sendingLimits;
   const mailbox = `mailbox:${user.toLowerCase()}`;
   const limits: CounterLimit[] = [
-    { key: mailbox, windowMs: HOUR_MS, max: throttle.mailboxMessagesPerHour },
-    { key: mailbox, windowMs: DAY_MS, max: throttle.mailboxMessagesPerDay },
+    { key: mailbox, windowMs: HOUR_MS, max: own?.messagesPerHour ?? throttle.mailboxMessagesPerHour },
+    { key: mailbox, windowMs: DAY_MS, max: own?.messagesPerDay ?? throttle.mailboxMessagesPerDay },
     { key: `domain:${domain}`, windowMs: HOUR_MS, max: throttle.domainMessagesPerHour },
     { key: `domain:${domain}`, windowMs: DAY_MS, max: throttle.domainMessagesPerDay },
   ];

@@ -128,3 +128,31 @@ describe("rule engine", () => {
     expect(result.outcome.action).toBe("reject");
   });
 });
+
+describe("per-mailbox sending limits (row 20) in a pushed config", () => {
+  it("follows the domain when a hub sends none, and otherwise takes the stricter value", () => {
+    const config = agentConfig([
+      {
+        name: "own.test",
+        mailboxes: { old: "h", low: "h", high: "h" },
+        sendingLimits: {
+          low: { messagesPerHour: 2 },
+          high: { messagesPerHour: 1_000_000, messagesPerDay: 7 },
+        },
+      },
+    ]);
+    // A hub from before per-mailbox limits leaves the field out.
+    delete (config.domains[0]!.mailboxes[0] as { sendingLimits?: unknown }).sendingLimits;
+    const result = compileConfig(1, config);
+    if (!result.ok) throw new Error(result.errors.join("; "));
+    const domain = result.active.domains.get("own.test")!;
+    const { mailboxMessagesPerHour: hour, mailboxMessagesPerDay: day } = domain.policy.outboundThrottle;
+    expect(Object.fromEntries([...domain.mailboxes].map(([name, box]) => [name, box.sendingLimits]))).toEqual(
+      {
+        high: { messagesPerHour: hour, messagesPerDay: 7 },
+        low: { messagesPerHour: 2, messagesPerDay: day },
+        old: { messagesPerHour: hour, messagesPerDay: day },
+      },
+    );
+  });
+});
