@@ -277,6 +277,7 @@ describe("tenant isolation across every procedure", () => {
     expect(paths).toContain("server.revoke");
     expect(paths).toContain("domain.updateMailingList");
     expect(paths).toContain("server.liftAbuseBlock");
+    expect(paths).toContain("domain.setMailboxSendingLimits");
   });
 
   for (const role of ["domainAdminId", "customerAdminId", "auditorId"] as const) {

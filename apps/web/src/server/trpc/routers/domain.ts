@@ -14,10 +14,13 @@ import {
 import {
   createMailbox,
   deleteMailbox,
+  getMailboxSendingLimits,
   mailboxPasswordRules,
   resetMailboxPassword,
+  setMailboxSendingLimits,
 } from "../../services/mailboxes";
 import { mailingListPostingModes } from "@mailwarden/policy";
+import { mailboxSendingLimitsSchema } from "@mailwarden/protocol";
 import { protectedProcedure } from "../trpc";
 
 const id = z.string().min(1).max(64);
@@ -116,4 +119,11 @@ export const domainRouter = {
       }),
     )
     .mutation(({ ctx, input }) => setAutoReply(ctx.prisma, ctx.actor, input, ctx.ip)),
+  /** Row 20: a mailbox's own sending limits and its domain's, null = the domain's. */
+  mailboxSendingLimits: protectedProcedure
+    .input(z.object({ mailboxId: id }))
+    .query(({ ctx, input }) => getMailboxSendingLimits(ctx.prisma, ctx.actor, input.mailboxId)),
+  setMailboxSendingLimits: protectedProcedure
+    .input(mailboxSendingLimitsSchema.extend({ mailboxId: id }))
+    .mutation(({ ctx, input }) => setMailboxSendingLimits(ctx.prisma, ctx.actor, input, ctx.ip)),
 } satisfies TRPCRouterRecord;
