@@ -1,4 +1,5 @@
-// One domain: its mailboxes (create, reset password, delete) and its security settings.
+// One domain: its mailboxes (create, reset password, auto-reply, sending limits, delete) and its security
+// settings.
 "use client";
 import * as React from "react";
 import Link from "next/link";
@@ -11,6 +12,7 @@ import { CatchAllCard } from "~/components/console/catch-all-card";
 import { DkimRecordCard } from "~/components/console/dkim-record-card";
 import { MailingListsCard } from "~/components/console/mailing-lists-card";
 import { PolicyEditor } from "~/components/console/policy-editor";
+import { SendingLimitsDialog } from "~/components/console/sending-limits-dialog";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
@@ -35,6 +37,7 @@ export default function DomainPage() {
   const [form, setForm] = React.useState({ localPart: "", displayName: "", password: "" });
   const [notice, setNotice] = React.useState<string | null>(null);
   const [autoReplyOf, setAutoReplyOf] = React.useState<null | { mailboxId: string; address: string }>(null);
+  const [limitsOf, setLimitsOf] = React.useState<null | { mailboxId: string; address: string }>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: trpc.domain.get.queryKey({ domainId: id }) });
   const close = () => {
     setDialog(null);
@@ -170,6 +173,13 @@ export default function DomainPage() {
                       <Button
                         size="sm"
                         variant="ghost"
+                        onClick={() => setLimitsOf({ mailboxId: m.id, address: `${m.localPart}@${d.name}` })}
+                      >
+                        Sending limits
+                      </Button>
+                      <Button
+                        size="sm"
+                        variant="ghost"
                         onClick={() =>
                           setDialog({ mode: "reset", mailboxId: m.id, address: `${m.localPart}@${d.name}` })
                         }
@@ -215,6 +225,13 @@ export default function DomainPage() {
           mailboxId={autoReplyOf.mailboxId}
           address={autoReplyOf.address}
           onClose={() => setAutoReplyOf(null)}
+        />
+      )}
+      {limitsOf && (
+        <SendingLimitsDialog
+          mailboxId={limitsOf.mailboxId}
+          address={limitsOf.address}
+          onClose={() => setLimitsOf(null)}
         />
       )}
       <Dialog
