@@ -39,6 +39,8 @@ export function SendingLimitsDialog({
     trpc.domain.setMailboxSendingLimits.mutationOptions({
       onSuccess: () => {
         void qc.invalidateQueries({ queryKey: trpc.domain.mailboxSendingLimits.queryKey({ mailboxId }) });
+        // the domain page marks mailboxes that have limits of their own
+        void qc.invalidateQueries({ queryKey: trpc.domain.get.pathKey() });
         onClose();
       },
     }),

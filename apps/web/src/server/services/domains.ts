@@ -40,6 +40,8 @@ export async function getDomain(prisma: Db, actor: Actor, domainId: string) {
           createdAt: true,
           updatedAt: true,
           passwordChangedAt: true,
+          throttleMessagesPerHour: true,
+          throttleMessagesPerDay: true,
         },
       },
     },

@@ -100,6 +100,9 @@ describe("per-mailbox sending limits", () => {
       after: { messagesPerHour: 2, messagesPerDay: null },
     });
     expect((await agentMailbox())?.sendingLimits).toEqual({ messagesPerHour: 2, messagesPerDay: null });
+    // the domain page marks the mailbox
+    const domain = await callerFor(prisma, ids.admin).domain.get({ domainId: ids.domain });
+    expect(domain.mailboxes[0]).toMatchObject({ throttleMessagesPerHour: 2, throttleMessagesPerDay: null });
   });
 
   it("refuses a limit looser than the domain's, naming the domain's limit, and keeps the old one", async () => {

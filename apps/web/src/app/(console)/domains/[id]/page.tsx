@@ -157,6 +157,14 @@ export default function DomainPage() {
                           Weak password
                         </Badge>
                       )}
+                      {(m.throttleMessagesPerHour !== null || m.throttleMessagesPerDay !== null) && (
+                        <Badge
+                          className="ml-2"
+                          title={`Own sending limits: ${m.throttleMessagesPerHour ?? "domain's"} per hour, ${m.throttleMessagesPerDay ?? "domain's"} per day.`}
+                        >
+                          Sending limited
+                        </Badge>
+                      )}
                     </Td>
                     <Td>{m.displayName || "—"}</Td>
                     <Td>{formatDateTime(m.updatedAt)}</Td>
