@@ -28,6 +28,8 @@ const { values: flags } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     "no-profile": { type: "boolean", default: false },
+    /** Which load the profiled agent run uses (a load id: reuse-1k, reuse-100k, new-1k, new-100k). */
+    "profile-load": { type: "string", default: "reuse-1k" },
     keep: { type: "boolean", default: false },
     out: { type: "string", default: path.join(repoRoot, "bench/RESULTS.md") },
   },
@@ -207,7 +209,9 @@ async function main(): Promise<void> {
   report.dnsQueries = { queries, accepted: (report.agentLog?.accepted ?? 0) + (noDelayLog?.accepted ?? 0) };
 
   if (!flags["no-profile"]) {
-    log("profiling the agent under the reused-connection 1 KiB load (node --cpu-prof)");
+    const profileLoad = loads.find((load) => load.id === flags["profile-load"]);
+    if (!profileLoad) throw new Error(`--profile-load: no load "${flags["profile-load"]}"`);
+    log(`profiling the agent under the ${profileLoad.label} load (node --cpu-prof)`);
     report.quietness.push({ before: "agent (profiled)", ...(await waitForQuietMachine()) });
     const profileDir = path.join(work, "profile");
     await mkdir(profileDir);
@@ -218,22 +222,23 @@ async function main(): Promise<void> {
     });
     const run: PeerRun = { name: peer.name, greetingMs: null, results: {} };
     await prepareRun(peer, messageFiles, dns, { probe: false });
-    const messages = await runSize(peer, loads[0]!, messageFiles, dns);
+    const messages = await runSize(peer, profileLoad, messageFiles, dns);
     const attempts: MeasuredLoad[] = [];
     for (let repeat = 0; repeat < REPEATS; repeat++) {
-      attempts.push(await measureLoad(peer, loads[0]!, messages, messageFiles, dns));
+      attempts.push(await measureLoad(peer, profileLoad, messages, messageFiles, dns));
     }
-    record(run, loads[0]!, attempts);
+    record(run, profileLoad, attempts);
     await peer.stop();
     const [file] = (await readdir(profileDir)).filter((name) => name.endsWith(".cpuprofile"));
     if (!file) throw new Error("node --cpu-prof wrote no profile");
     const keep = path.join(repoRoot, "bench/.work");
     await mkdir(keep, { recursive: true });
-    await copyFile(path.join(profileDir, file), path.join(keep, "agent-reuse-1k.cpuprofile"));
+    await copyFile(path.join(profileDir, file), path.join(keep, `agent-${profileLoad.id}.cpuprofile`));
     report.profile = {
-      summary: await summarizeProfile(path.join(profileDir, file), run.results[loads[0]!.id]!.window),
-      load: run.results[loads[0]!.id]!,
-      file: "bench/.work/agent-reuse-1k.cpuprofile",
+      summary: await summarizeProfile(path.join(profileDir, file), run.results[profileLoad.id]!.window),
+      load: run.results[profileLoad.id]!,
+      file: `bench/.work/agent-${profileLoad.id}.cpuprofile`,
+      label: profileLoad.label,
     };
   }
 

@@ -51,7 +51,7 @@ export interface BenchReport {
   fewSessionsNew: Load;
   peers: PeerRun[];
   noDelay: PeerRun | null;
-  profile: { summary: ProfileSummary; load: MeasuredLoad; file: string } | null;
+  profile: { summary: ProfileSummary; load: MeasuredLoad; file: string; label: string } | null;
   quick: boolean;
   totalSeconds: number;
   agentSettingsDropped: string[];
@@ -336,10 +336,10 @@ export function renderReport(report: BenchReport, previousFile?: string): string
 
   if (report.profile) {
     const { summary, load } = report.profile;
-    line("## Profile of the agent (reused connections, 1 KiB)");
+    line(`## Profile of the agent (${report.profile.label})`);
     line();
     line(
-      `\`node --cpu-prof\` on the agent process during the 20-session reused-connection 1 KiB load ` +
+      `\`node --cpu-prof\` on the agent process during the load "${report.profile.label}" ` +
         `(${load.msgsPerSecond.toFixed(0)} msgs/s under the profiler, server CPU ${percent(load.serverCpuPercent)}). ` +
         `Only the samples of the measured run count: ${(summary.totalMs / 1000).toFixed(1)} s, of which the main ` +
         `thread was busy ${(summary.busyMs / 1000).toFixed(1)} s (${percent((100 * summary.busyMs) / summary.totalMs)}). ` +
