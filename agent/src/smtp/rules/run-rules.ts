@@ -34,16 +34,21 @@ export async function runRules<Context extends SessionFacts>(
     user: context.authenticatedUser ?? undefined,
     ...details,
   };
+  // Built once per phase, and the per-rule debug lines only when someone reads them: this runs for every
+  // command of every session.
+  const isDebug = logger.isLevelEnabled("debug");
   for (const rule of rules) {
     let outcome: RuleOutcome;
     try {
-      outcome = await withTimeout(Promise.resolve(rule.evaluate(context)), RULE_TIMEOUT_MS);
+      const decided = rule.evaluate(context);
+      // Most rules answer at once; only a pending answer (DNS, the message's authentication) needs a timer.
+      outcome = isPromise(decided) ? await withTimeout(decided, RULE_TIMEOUT_MS) : decided;
     } catch (error) {
       logger.error({ ...base, rule: rule.id, outcome: "tempfail", err: error }, "rule failed; tempfailing");
       return { outcome: tempfailOutcome, ruleId: rule.id };
     }
     if (outcome.action === "continue") {
-      logger.debug({ ...base, rule: rule.id, outcome: "continue" }, "rule passed");
+      if (isDebug) logger.debug({ ...base, rule: rule.id, outcome: "continue" }, "rule passed");
       continue;
     }
     logger.info({ ...base, rule: rule.id, outcome: outcome.action, ...codeOf(outcome) }, "rule decided");
@@ -51,11 +56,16 @@ export async function runRules<Context extends SessionFacts>(
   }
   // A default accept is the normal path (e.g. on to the password check): debug, not a decision line.
   const level = fallback.action === "accept" ? "debug" : "info";
+  if (level === "debug" && !isDebug) return { outcome: fallback, ruleId: "default" };
   logger[level](
     { ...base, rule: "default", outcome: fallback.action, ...codeOf(fallback) },
     "no rule decided",
   );
   return { outcome: fallback, ruleId: "default" };
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | undefined)?.then === "function";
 }
 
 function codeOf(outcome: RuleOutcome): { code?: number; reply?: string } {
