@@ -542,7 +542,7 @@ export class DeliveryWorker {
           name: maildirName(entry, index, this.#options.hostname),
           thorough,
         },
-        recipient.prepend ? Buffer.concat([Buffer.from(recipient.prepend), message]) : message,
+        recipient.prepend ? [Buffer.from(recipient.prepend), message] : message,
         this.#sync,
         this.#knownMaildirs,
       );

@@ -7,7 +7,7 @@ import { readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ensureMaildir, maildirPath, type MailboxRef } from "../maildir/maildir";
 import type { DirectorySync } from "../queue/durable-files";
-import { replaceDurably, unlinkIfPresent } from "../queue/durable-files";
+import { replaceDurably, unlinkIfPresent, type FileContent } from "../queue/durable-files";
 import type { QueueEntry } from "../queue/queue";
 
 /** "<seconds>.Q<id>R<index>.<host>": a valid, unique Maildir name that is the same on every attempt. */
@@ -55,7 +55,7 @@ export async function alreadyDelivered(root: string, name: string): Promise<bool
  */
 export async function deliverLocallyOnce(
   target: LocalDeliveryTarget,
-  message: Uint8Array,
+  message: FileContent,
   sync: DirectorySync,
   knownMaildirs: Set<string>,
 ): Promise<"written" | "already-delivered"> {

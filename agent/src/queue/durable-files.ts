@@ -3,7 +3,7 @@
 // shared by every caller that renamed into that folder before the fsync started. Under load many
 // concurrent messages then pay for one folder fsync instead of one each; durability is unchanged, since
 // nobody's promise resolves before an fsync that began after their rename has finished.
-import { open, rename, unlink } from "node:fs/promises";
+import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { fsyncDirectory } from "../state/atomic-write";
 
@@ -56,11 +56,15 @@ export class DirectorySync {
   }
 }
 
+/** What a durable file holds: one piece, or several written in order with one writev (no copy). */
+export type FileContent = string | Uint8Array | readonly Uint8Array[];
+
 /** Creates `file` (which must not exist) with `mode`, writes `data` and fsyncs it. */
-export async function writeSyncedFile(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+export async function writeSyncedFile(file: string, data: FileContent, mode = 0o600): Promise<void> {
   const handle = await open(file, "wx", mode);
   try {
-    await handle.writeFile(data);
+    if (typeof data === "string" || data instanceof Uint8Array) await handle.writeFile(data);
+    else await writeAll(handle, data);
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -78,7 +82,7 @@ export async function replaceDurably(
   sync: DirectorySync,
   tempPath: string,
   target: string,
-  data: string | Uint8Array,
+  data: FileContent,
   mode = 0o600,
 ): Promise<void> {
   await writeSyncedFile(tempPath, data, mode);
@@ -89,6 +93,16 @@ export async function replaceDurably(
     throw error;
   }
   await sync.sync(path.dirname(target));
+}
+
+async function writeAll(handle: FileHandle, pieces: readonly Uint8Array[]): Promise<void> {
+  let left = pieces.filter((piece) => piece.byteLength > 0);
+  while (left.length > 0) {
+    let { bytesWritten } = await handle.writev(left as Uint8Array[]);
+    // a short write (rare on a regular file) continues where it stopped
+    while (left.length > 0 && bytesWritten >= left[0]!.byteLength) bytesWritten -= left.shift()!.byteLength;
+    if (left.length > 0 && bytesWritten > 0) left[0] = left[0]!.subarray(bytesWritten);
+  }
 }
 
 /** Unlinks, treating "already gone" as done. */

@@ -229,7 +229,7 @@ export class MailQueue {
     const files = this.#files(entry.id);
     const temp = path.join(this.dir, `.${entry.id}.msg.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
     try {
-      await writeSyncedFile(temp, Buffer.concat([Buffer.from(JSON.stringify(entry) + "\n"), message]));
+      await writeSyncedFile(temp, [Buffer.from(JSON.stringify(entry) + "\n"), message]);
       await rename(temp, files.msg);
       await this.#sync.sync(this.dir);
     } catch (error) {
