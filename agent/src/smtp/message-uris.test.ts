@@ -13,19 +13,46 @@ describe("linkHosts", () => {
     ).toEqual(["a.example.com", "b.example.org", "c.test"]);
   });
 
-  it("reads quoted-printable and base64 bodies, and ignores header fields", () => {
+  it("reads quoted-printable and base64 parts, and ignores header fields", () => {
     const base64 = Buffer.from(`<a href="https://hidden.example.com/">x</a>${" ".repeat(60)}`)
       .toString("base64")
       .replace(/.{76}/g, "$&\r\n");
     const hosts = linkHosts(
       message(
-        `soft=\r\nbreak: http://q=\r\np.test/\r\n\r\n${base64}\r\n`,
-        "List-Unsubscribe: <https://list.test/>\r\n",
+        [
+          "--b",
+          "Content-Type: text/plain",
+          "Content-Transfer-Encoding: quoted-printable",
+          "",
+          "soft=\r\nbreak: http://q=\r\np.test/",
+          "--b",
+          "Content-Type: text/html",
+          "Content-Transfer-Encoding: base64",
+          "",
+          base64,
+          "--b--",
+          "",
+        ].join("\r\n"),
+        'List-Unsubscribe: <https://list.test/>\r\nContent-Type: multipart/alternative; boundary="b"\r\n',
       ),
     );
     expect(hosts).toContain("qp.test");
     expect(hosts).toContain("hidden.example.com");
     expect(hosts).not.toContain("list.test");
+  });
+
+  it("reads a single-part quoted-printable message, declared in its own header", () => {
+    const hosts = linkHosts(
+      message("click http://sin=\r\ngle.test/ now\r\n", "Content-Transfer-Encoding: quoted-printable\r\n"),
+    );
+    expect(hosts).toContain("single.test");
+  });
+
+  it("leaves undeclared text as it is: base64-looking lines of a plain message are not decoded", () => {
+    const base64 = Buffer.from(`https://not-a-link.example.com/ ${" ".repeat(60)}`)
+      .toString("base64")
+      .replace(/.{76}/g, "$&\r\n");
+    expect(linkHosts(message(`${base64}\r\nsee http://plain.test/\r\n`))).toEqual(["plain.test"]);
   });
 
   it("reads only the first MAX_SCANNED_BYTES of the body", () => {

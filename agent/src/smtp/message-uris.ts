@@ -13,14 +13,23 @@ export const MAX_SCANNED_BYTES = 1024 * 1024;
 const urlHost =
   /\b(?:https?:\/\/(?:[^\s/?#@"'<>]+@)?|www\.)((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]|(?:\d{1,3}\.){3}\d{1,3})/gi;
 const base64Block = /(?:^[A-Za-z0-9+/]{16,}={0,2}\r?\n){2,}/gm;
+const base64Declared = /^content-transfer-encoding:[ \t]*"?base64/im;
+const quotedPrintableDeclared = /^content-transfer-encoding:[ \t]*"?quoted-printable/im;
 
 /** Distinct lower-cased host names (or IPv4 addresses) of the http(s) and www. links in the body. */
 export function linkHosts(message: Buffer): string[] {
   const start = headerEnd(message);
-  const body = message.subarray(start, start + MAX_SCANNED_BYTES).toString("latin1");
-  const texts = [body, undoQuotedPrintable(body)];
-  for (const block of body.match(base64Block) ?? []) {
-    texts.push(Buffer.from(block.replace(/\s+/g, ""), "base64").toString("latin1"));
+  // latin1 maps each byte to one character, so the body starts at the same offset in the text
+  const scanned = message.subarray(0, start + MAX_SCANNED_BYTES).toString("latin1");
+  const body = scanned.slice(start);
+  const texts = [body];
+  // An encoded part declares its encoding (in the message's or the part's header): only then is it worth
+  // undoing, which keeps plain mail — most of it — to one pass over the body.
+  if (quotedPrintableDeclared.test(scanned)) texts.push(undoQuotedPrintable(body));
+  if (base64Declared.test(scanned)) {
+    for (const block of body.match(base64Block) ?? []) {
+      texts.push(Buffer.from(block.replace(/\s+/g, ""), "base64").toString("latin1"));
+    }
   }
   const hosts = new Set<string>();
   for (const text of texts) {

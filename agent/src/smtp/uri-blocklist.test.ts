@@ -45,11 +45,12 @@ afterAll(async () => {
   await state?.remove();
 });
 
-function inbound(subject: string, body: string) {
+function inbound(subject: string, body: string, headers: string[] = []) {
   return swaks([
     ...["--server", "127.0.0.1", "--port", String(agent.ports.inbound)],
     ...["--from", "news@remote.test", "--to", "bob@example.test"],
     ...["--header", `Subject: ${subject}`, "--body", body],
+    ...headers.flatMap((header) => ["--add-header", header]),
   ]);
 }
 
@@ -103,7 +104,9 @@ describe("URI blocklists (row 18), tag (the default)", () => {
 describe("URI blocklists (row 18), reject and off", () => {
   it("reject: refuses the message with 554 naming the list", async () => {
     await applyServerPolicy({ uriBlocklist: "reject" });
-    const result = await inbound("rejected link", "Quoted-printable hides nothing: http://ev=\nil.test/x");
+    const result = await inbound("rejected link", "Quoted-printable hides nothing: http://ev=\nil.test/x", [
+      "Content-Transfer-Encoding: quoted-printable",
+    ]);
     expect(result.exitCode).toBe(26);
     expect(result.output).toContain("554 5.7.1 Message refused: it links to evil.test, listed by uribl.test");
   });
