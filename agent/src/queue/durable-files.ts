@@ -96,7 +96,7 @@ export async function replaceDurably(
 }
 
 async function writeAll(handle: FileHandle, pieces: readonly Uint8Array[]): Promise<void> {
-  let left = pieces.filter((piece) => piece.byteLength > 0);
+  const left = pieces.filter((piece) => piece.byteLength > 0);
   while (left.length > 0) {
     let { bytesWritten } = await handle.writev(left as Uint8Array[]);
     // a short write (rare on a regular file) continues where it stopped
