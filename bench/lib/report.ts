@@ -289,7 +289,7 @@ export function renderReport(report: BenchReport, previousFile?: string): string
       `- DNS: dnsmasq answered ${report.dnsQueries.queries} queries during the loads, for ` +
         `${report.dnsQueries.accepted} messages accepted by the two agents: ≈ ` +
         `${(report.dnsQueries.queries / Math.max(1, report.dnsQueries.accepted)).toFixed(1)} per message ` +
-        "(the agent's resolver has no cache; smtp-sink and Haraka make no queries to it).",
+        "(the agent's resolver caches answers for a minute; smtp-sink and Haraka make no queries to it).",
     );
   }
   if (report.agentSettingsDropped.length > 0) {
