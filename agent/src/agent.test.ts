@@ -1,6 +1,7 @@
 // Config lifecycle as an operator sees it: a bad push changes nothing, a good one survives a restart,
-// a damaged state file never loosens the server, and a session already in flight is not disturbed.
-import { stat, writeFile } from "node:fs/promises";
+// a damaged state file never loosens the server, one written by an older agent is still served, and a
+// session already in flight is not disturbed.
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningAgent } from "./agent";
 import { appliedConfigPath } from "./state/applied-config";
@@ -106,6 +107,30 @@ describe("applying configs", () => {
     expect(second.appliedRevision()).toBe(41);
     expect(await rcptReply(second.ports.inbound, "bob@example.test")).toBe(250);
     expect((await second.posture()).listeners[0]!.authAdvertisedBeforeTls).toBe(true);
+  });
+
+  it("serves a config stored by an older agent, its settings added since at their secure defaults", async () => {
+    const state = await tempDir();
+    cleanups.push(state.remove);
+    const first = await startTestAgent(state.dir);
+    await first.applyConfig(
+      7,
+      agentConfig([{ name: "example.test", mailboxes: { bob: await hashPassword("bob-Password-123") } }]),
+    );
+    await first.stop();
+    // as an agent from before rows 21 and 22 wrote it: those settings are missing
+    const stored = JSON.parse(await readFile(appliedConfigPath(state.dir), "utf8")) as {
+      config: { server: Record<string, unknown>; domains: { policy: Record<string, unknown> }[] };
+    };
+    delete stored.config.server.abuseBruteForce;
+    delete stored.config.domains[0]!.policy.mailingListPosting;
+    await writeFile(appliedConfigPath(state.dir), JSON.stringify(stored));
+
+    const second = await startTestAgent(state.dir);
+    cleanups.push(() => second.stop());
+    expect(second.appliedRevision()).toBe(7);
+    expect(await rcptReply(second.ports.inbound, "bob@example.test")).toBe(250);
+    expect(await rcptReply(second.ports.inbound, "someone@elsewhere.test")).toBe(554);
   });
 
   it("falls back to locked-down defaults when the stored config is damaged", async () => {

@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { defaultPolicy } from "@mailwarden/policy";
 import { agentConfigSchema, type AgentConfig } from "@mailwarden/protocol";
 import { mkdirDurable, writeFileAtomic } from "./atomic-write";
 
@@ -37,10 +38,36 @@ export async function loadAppliedConfig(stateDir: string): Promise<AppliedConfig
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;
   }
-  const parsed = appliedConfigFileSchema.safeParse(JSON.parse(text));
+  const stored = JSON.parse(text) as unknown;
+  if (isObject(stored)) stored.config = withNewSettingsDefaulted(stored.config);
+  const parsed = appliedConfigFileSchema.safeParse(stored);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`${file} is invalid at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
   }
   return { revision: parsed.data.revision, config: parsed.data.config };
+}
+
+/**
+ * A config stored by an older agent lacks the policy settings added since. They take their secure
+ * defaults — never looser than anything — so an upgraded agent keeps serving its domains, as strictly as
+ * the policy says, until the hub pushes the full config; the policy schema itself stays strict. Keys the
+ * file has are left as they are, and anything else that is wrong still fails the parse.
+ */
+export function withNewSettingsDefaulted(config: unknown): unknown {
+  if (!isObject(config)) return config;
+  const upgraded: Record<string, unknown> = { ...config };
+  if (isObject(config.server)) upgraded.server = { ...defaultPolicy, ...config.server };
+  if (Array.isArray(config.domains)) {
+    upgraded.domains = config.domains.map((domain: unknown) =>
+      isObject(domain) && isObject(domain.policy)
+        ? { ...domain, policy: { ...defaultPolicy, ...domain.policy } }
+        : domain,
+    );
+  }
+  return upgraded;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
