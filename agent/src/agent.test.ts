@@ -133,6 +133,16 @@ describe("applying configs", () => {
     expect(await rcptReply(second.ports.inbound, "someone@elsewhere.test")).toBe(554);
   });
 
+  it("starts with a settings file of an older agent that still sets smtp.maxClients (now policy)", async () => {
+    const state = await tempDir();
+    cleanups.push(state.remove);
+    const agent = await startTestAgent(state.dir, { smtp: { maxClients: 1, maxClientsPerAddress: 1 } });
+    cleanups.push(() => agent.stop());
+    await agent.applyConfig(1, agentConfig([{ name: "example.test", mailboxes: { bob: "x" } }]));
+    // it serves mail (the old keys are ignored: connection limits come from the policy now)
+    expect(await rcptReply(agent.ports.inbound, "bob@example.test")).toBe(250);
+  });
+
   it("falls back to locked-down defaults when the stored config is damaged", async () => {
     const state = await tempDir();
     cleanups.push(state.remove);

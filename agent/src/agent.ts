@@ -66,6 +66,13 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       : parseAgentSettings(options.config);
   const logger = options.logger ?? createLogger();
   const startedAt = Date.now();
+  const ignored = (["maxClients", "maxClientsPerAddress"] as const).filter((key) => key in settings.smtp);
+  if (ignored.length > 0) {
+    logger.warn(
+      { settings: ignored.map((key) => `smtp.${key}`) },
+      "settings ignored: connection limits are policy row 15 (connectionLimits), set in the console",
+    );
+  }
   await mkdirDurable(settings.stateDir, 0o700);
 
   const initialConfig = await loadInitialConfig(settings.stateDir, logger);

@@ -114,6 +114,12 @@ export const agentSettingsSchema = z
           .min(0)
           .max(24 * 30)
           .default(24),
+        /**
+         * Moved to the policy (row 15, connectionLimits) and ignored here; still accepted so that a
+         * settings file written for an older agent does not stop an upgraded one. Logged at start.
+         */
+        maxClients: z.number().optional(),
+        maxClientsPerAddress: z.number().optional(),
       })
       .strict()
       .default({
