@@ -7,15 +7,25 @@ import path from "node:path";
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const cli = path.join(repoRoot, "agent", "bin", "mailwarden-agent.mjs");
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+/**
+ * `count` distinct free ports: all are held open until every one is known, since a port closed at once
+ * can be handed out again by the next bind (two listeners of one agent once got the same port).
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once("error", reject);
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 function run(args: string[], logFile: string): ChildProcess {
@@ -32,13 +42,14 @@ export interface TestAgent {
 
 export async function enrollAndRunAgent(dir: string, hubUrl: string, token: string): Promise<TestAgent> {
   fs.mkdirSync(dir, { recursive: true });
-  const ports = {
-    inbound: await freePort(),
-    submission: await freePort(),
-    submissionTls: await freePort(),
-    pop3: await freePort(),
-    pop3s: await freePort(),
-  };
+  const [inbound, submission, submissionTls, pop3, pop3s] = (await freePorts(5)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const ports = { inbound, submission, submissionTls, pop3, pop3s };
   const stateDir = path.join(dir, "state");
   const configPath = path.join(dir, "agent.json");
   const logFile = path.join(dir, "agent.log");
