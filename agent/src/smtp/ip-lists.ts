@@ -44,8 +44,9 @@ export function entriesFor<Entry extends IpBlacklistEntry>(
   ip: string,
   now: number,
 ): Entry[] {
-  if (entries.length === 0 || net.isIP(clientAddress(ip).address) === 0) return [];
+  if (entries.length === 0) return [];
   const { address, family } = clientAddress(ip);
+  if (net.isIP(address) === 0) return [];
   return compile(entries)
     .filter((item) => item.expiresAt > now && item.blockList.check(address, family))
     .map((item) => item.entry);

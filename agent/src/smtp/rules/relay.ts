@@ -3,9 +3,8 @@
 // (row 19) skips "relay" — under the other modes such an entry changes nothing; "local-networks"
 // additionally trusts loopback clients (127.0.0.0/8, ::1) — there is no configurable network list yet,
 // and trusting anything wider by default would be an open relay.
-import net from "node:net";
 import { findDomain, splitAddress } from "../active-config";
-import { isWhitelistedFor } from "../ip-lists";
+import { clientAddress, isWhitelistedFor } from "../ip-lists";
 import { accept, proceed, reject, type RcptToContext, type Rule } from "./types";
 
 export const relay: Rule<RcptToContext> = {
@@ -26,8 +25,7 @@ export const relay: Rule<RcptToContext> = {
   },
 };
 
-function isLoopback(address: string): boolean {
-  const plain = address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
-  if (net.isIPv4(plain)) return plain.startsWith("127.");
-  return plain === "::1";
+function isLoopback(ip: string): boolean {
+  const { address, family } = clientAddress(ip);
+  return family === "ipv4" ? address.startsWith("127.") : address === "::1";
 }
