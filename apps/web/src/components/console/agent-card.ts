@@ -3,6 +3,7 @@
 // coming online or going away re-read), and an action that got no answer is said plainly.
 "use client";
 import * as React from "react";
+import type { NoAnswer } from "~/server/services/agent-commands";
 
 export interface Notice {
   tone: "success" | "warning" | "error";
@@ -21,9 +22,6 @@ export function useRereadOnStatusChange(refetch: () => unknown, serverStatus: st
     void refetch();
   }, [serverStatus, refetch]);
 }
-
-type NoAnswer =
-  { status: "offline" } | { status: "timeout"; wasSent: boolean } | { status: "failed"; error: string };
 
 /**
  * What to say when an action got no answer; `nothingDone` and `mayStillDo` finish the sentences
