@@ -18,7 +18,7 @@ import { filterByLogPolicy } from "./log-policy";
 import { Pop3Server, type Pop3ListenerName } from "./pop3/pop3-server";
 import { buildPosture } from "./posture/posture";
 import { WeakPasswords } from "./posture/weak-passwords";
-import { MailQueue, queueSize } from "./queue/queue";
+import { MailQueue } from "./queue/queue";
 import {
   loadAgentSettings,
   parseAgentSettings,
@@ -188,7 +188,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       listeners: [...mailServer.listenersPosture(), ...pop3Server.listenersPosture()],
       tlsVersions: offeredTlsVersions(mailServer.config.server),
       certificate: certificateFacts(tls.cert),
-      queueSize: await queueSize(settings.stateDir),
+      queueSize: queue.size,
       appliedRevision: mailServer.config.revision,
       startedAt,
       dkim: await dkimKeys.publicKeys(signingDomains(mailServer.config)),
@@ -243,6 +243,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         await hub?.stop();
         await Promise.all([mailServer.close(), pop3Server.close()]);
         await delivery.stop();
+        await queue.close();
         await abuse.flush();
         await authenticationPool?.close();
         logger.info("agent stopped");

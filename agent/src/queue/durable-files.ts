@@ -95,10 +95,18 @@ export async function replaceDurably(
   await sync.sync(path.dirname(target));
 }
 
-async function writeAll(handle: FileHandle, pieces: readonly Uint8Array[]): Promise<void> {
+/** Writes every piece in order with writev, continuing after short writes; at `position` if given. */
+export async function writeAll(
+  handle: FileHandle,
+  pieces: readonly Uint8Array[],
+  position?: number,
+): Promise<void> {
   const left = pieces.filter((piece) => piece.byteLength > 0);
+  let at = position;
   while (left.length > 0) {
-    let { bytesWritten } = await handle.writev(left as Uint8Array[]);
+    const written = await handle.writev(left as Uint8Array[], at);
+    let { bytesWritten } = written;
+    if (at !== undefined) at += bytesWritten;
     // a short write (rare on a regular file) continues where it stopped
     while (left.length > 0 && bytesWritten >= left[0]!.byteLength) bytesWritten -= left.shift()!.byteLength;
     if (left.length > 0 && bytesWritten > 0) left[0] = left[0]!.subarray(bytesWritten);

@@ -1,12 +1,12 @@
-// The queue on disk: what a crash can leave behind and what the agent makes of it at start, and group
-// commit sharing folder fsyncs between concurrent writers without letting anyone resolve early.
-import { readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
+// The queue on disk: what a crash can leave behind and what the agent makes of it at start, how the
+// journal's segments come and go, and group commit sharing fsyncs between concurrent writers.
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../log";
-import { tempDir } from "../test-support/fixtures";
+import { tempDir, waitFor } from "../test-support/fixtures";
 import { DirectorySync } from "./durable-files";
-import { MailQueue, queueDir, queueSize } from "./queue";
+import { MailQueue, queueDir, queueSize, readQueue } from "./queue";
 
 let state: Awaited<ReturnType<typeof tempDir>>;
 let queue: MailQueue;
@@ -17,11 +17,21 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  await queue.close();
   await state.remove();
 });
 
+const reopen = (options: { segmentBytes?: number } = {}) =>
+  new MailQueue({ stateDir: state.dir, logger: silentLogger(), ...options });
+
+const journalFiles = async () =>
+  (await readdir(queueDir(state.dir))).filter((name) => name.endsWith(".journal")).sort();
+
+const queueOne = (target: MailQueue, index: number, body = `m${index}`) =>
+  target.enqueue({ mailFrom: "", recipients: [{ address: `r${index}@remote.test` }] }, Buffer.from(body));
+
 describe("the queue on disk", () => {
-  it("writes the message and its metadata (0600) before enqueue resolves, and tells its listener", async () => {
+  it("has the message and its metadata on disk (0600) before enqueue resolves, and tells its listener", async () => {
     const seen: string[] = [];
     queue.onEnqueued((entry) => seen.push(entry.id));
     const entry = await queue.enqueue(
@@ -40,15 +50,14 @@ describe("the queue on disk", () => {
       Buffer.from("Subject: hi\r\n\r\nbody\r\n"),
     );
     expect(seen).toEqual([entry.id]);
-    const dir = queueDir(state.dir);
-    expect(await readdir(dir)).toEqual([`${entry.id}.msg`]);
-    expect((await stat(path.join(dir, `${entry.id}.msg`))).mode & 0o777).toBe(0o600);
-    const stored = await readFile(path.join(dir, `${entry.id}.msg`), "utf8");
-    const newline = stored.indexOf("\n");
-    expect(stored.slice(newline + 1)).toBe("Subject: hi\r\n\r\nbody\r\n");
-    expect((await queue.readMessage(entry.id)).toString()).toBe("Subject: hi\r\n\r\nbody\r\n");
-    const metadata = JSON.parse(stored.slice(0, newline));
-    expect(metadata).toMatchObject({
+    const [journal] = await journalFiles();
+    expect((await stat(path.join(queueDir(state.dir), journal!))).mode & 0o777).toBe(0o600);
+    // a reader finds the entry on disk at once, and so does the next start
+    expect((await readQueue(state.dir)).map((stored) => stored.id)).toEqual([entry.id]);
+    await queue.close();
+    const later = reopen();
+    const [found] = await later.open();
+    expect(found).toMatchObject({
       id: entry.id,
       mailFrom: "alice@example.test",
       spf: "pass",
@@ -57,49 +66,94 @@ describe("the queue on disk", () => {
         { address: "partner@remote.test", state: "pending", attempts: 0, prepend: "" },
       ],
     });
+    expect((await later.readMessage(entry.id)).toString()).toBe("Subject: hi\r\n\r\nbody\r\n");
     expect(await queueSize(state.dir)).toBe(1);
+    await later.close();
   });
 
-  it("at start, keeps complete entries and clears temp files and half-written or half-removed ones", async () => {
-    const kept = await queue.enqueue(
-      { mailFrom: "", recipients: [{ address: "a@remote.test" }] },
-      Buffer.from("x"),
-    );
-    const dir = queueDir(state.dir);
-    const leftover = path.join(dir, `.${kept.id}.msg.123.abcd.tmp`);
-    await writeFile(leftover, "{half");
-    const beforeThisProcess = new Date(performance.timeOrigin - 60_000);
-    await utimes(leftover, beforeThisProcess, beforeThisProcess);
-    // a temp file written since this process started is a message being accepted right now
-    const inFlight = path.join(dir, `.${kept.id}X.msg.456.ef01.tmp`);
-    await writeFile(inFlight, "{in flight");
-    await writeFile(path.join(dir, "BBBB.json"), "{}"); // state of an entry whose .msg was already removed
-    await writeFile(path.join(dir, "CCCC.msg"), "not json\nsomeone's mail");
-
-    const reopened = new MailQueue({ stateDir: state.dir, logger: silentLogger() });
-    const entries = await reopened.open();
-    expect(entries.map((entry) => entry.id)).toEqual([kept.id]);
-    // unreadable metadata is set aside with its message, never deleted
-    expect((await readdir(dir)).sort()).toEqual(
-      [`${kept.id}.msg`, "CCCC.msg.corrupt", path.basename(inFlight)].sort(),
-    );
-    expect(await queueSize(state.dir)).toBe(1);
-  });
-
-  it("saves metadata atomically and removes an entry completely", async () => {
-    const entry = await queue.enqueue(
-      { mailFrom: "a@b.test", recipients: [{ address: "c@d.test" }] },
-      Buffer.from("m"),
-    );
+  it("saves metadata and removes an entry, both surviving a restart", async () => {
+    const entry = await queueOne(queue, 1, "m");
     entry.recipients[0]!.attempts = 3;
     entry.recipients[0]!.lastError = "451 4.4.1 later";
     await queue.save(entry);
-    expect((await readdir(queueDir(state.dir))).sort()).toEqual([`${entry.id}.json`, `${entry.id}.msg`]);
-    const [reloaded] = await new MailQueue({ stateDir: state.dir, logger: silentLogger() }).open();
-    expect(reloaded?.recipients[0]).toMatchObject({ attempts: 3, lastError: "451 4.4.1 later" });
+    expect((await readQueue(state.dir))[0]?.recipients[0]).toMatchObject({
+      attempts: 3,
+      lastError: "451 4.4.1 later",
+    });
     expect((await queue.readMessage(entry.id)).toString()).toBe("m");
     await queue.remove(entry.id);
-    expect(await readdir(queueDir(state.dir))).toEqual([]);
+    expect(await queue.exists(entry.id)).toBe(false);
+    await queue.close();
+    const restarted = reopen();
+    expect(await restarted.open()).toEqual([]);
+    await restarted.close();
+    expect(await queueSize(state.dir)).toBe(0);
+  });
+
+  it("drops a torn or damaged last record (never acknowledged) and keeps every entry before it", async () => {
+    const first = await queueOne(queue, 1, "first message");
+    const second = await queueOne(queue, 2, "second message");
+    await queue.close();
+    const file = path.join(queueDir(state.dir), (await journalFiles())[0]!);
+    const whole = await readFile(file);
+    // a crash in the middle of the second write: its last bytes never reached the disk
+    await writeFile(file, whole.subarray(0, whole.length - 3));
+    const cut = reopen();
+    expect((await cut.open()).map((entry) => entry.id)).toEqual([first.id]);
+    await cut.close();
+    // a flipped byte inside the second record's message: its checksum no longer matches
+    const flipped = Buffer.from(whole);
+    flipped[flipped.length - 2] ^= 0xff;
+    await writeFile(file, flipped);
+    const survivor = reopen();
+    expect((await survivor.open()).map((entry) => entry.id)).toEqual([first.id]);
+    expect((await survivor.readMessage(first.id)).toString()).toBe("first message");
+    expect(await survivor.exists(second.id)).toBe(false);
+    await survivor.close();
+  });
+
+  it("moves entries of the older one-file-per-entry layout into the journal, setting unreadable ones aside", async () => {
+    const dir = queueDir(state.dir);
+    await queue.open();
+    const legacy = (id: string, attempts: number) => ({
+      version: 1,
+      id,
+      mailFrom: "old@sender.test",
+      receivedAt: "2026-11-01T10:00:00.000Z",
+      dsnCount: 0,
+      recipients: [
+        {
+          address: "a@remote.test",
+          prepend: "",
+          state: "pending",
+          attempts,
+          nextAttemptAt: "2026-11-01T10:00:00.000Z",
+        },
+      ],
+    });
+    await writeFile(path.join(dir, "AAAA.msg"), `${JSON.stringify(legacy("AAAA", 0))}\nSubject: one\r\n\r\n`);
+    // a sidecar holds the metadata as of the last attempt; it wins over the first line
+    await writeFile(path.join(dir, "DDDD.msg"), `${JSON.stringify(legacy("DDDD", 0))}\nSubject: two\r\n\r\n`);
+    await writeFile(path.join(dir, "DDDD.json"), JSON.stringify(legacy("DDDD", 4)));
+    await writeFile(path.join(dir, ".EEEE.msg.123.abcd.tmp"), "{half"); // a write a crash interrupted
+    await writeFile(path.join(dir, "BBBB.json"), "{}"); // state of an entry whose .msg was already removed
+    await writeFile(path.join(dir, "CCCC.msg"), "not json\nsomeone's mail");
+    await queue.close();
+
+    const upgraded = reopen();
+    const entries = await upgraded.open();
+    expect(entries.map((entry) => [entry.id, entry.recipients[0]!.attempts])).toEqual([
+      ["AAAA", 0],
+      ["DDDD", 4],
+    ]);
+    expect((await upgraded.readMessage("DDDD")).toString()).toBe("Subject: two\r\n\r\n");
+    // unreadable metadata is set aside with its message, never deleted
+    expect((await readdir(dir)).filter((name) => !name.endsWith(".journal"))).toEqual(["CCCC.msg.corrupt"]);
+    await upgraded.close();
+    const again = reopen();
+    expect((await again.open()).map((entry) => entry.id)).toEqual(["AAAA", "DDDD"]);
+    await again.close();
+    expect(await queueSize(state.dir)).toBe(2);
   });
 
   it("refuses ids that could name a file outside the queue", async () => {
@@ -112,24 +166,45 @@ describe("the queue on disk", () => {
   });
 });
 
+describe("journal segments", () => {
+  it("starts new segments as they fill, copies a long-waiting entry forward and deletes the emptied ones", async () => {
+    const small = reopen({ segmentBytes: 4096 });
+    await small.open();
+    const waiting = await queueOne(small, 0, "still waiting for its MX");
+    for (let index = 1; index <= 60; index++) {
+      const entry = await queueOne(small, index, "x".repeat(400));
+      await small.remove(entry.id);
+    }
+    // 60 messages of 400 bytes filled several 4 KiB segments; only the newest few are left
+    await waitFor(async () => (await journalFiles()).length <= 3, 5000, "old segments deleted");
+    expect(small.segmentCount).toBeLessThanOrEqual(3);
+    expect((await small.readMessage(waiting.id)).toString()).toBe("still waiting for its MX");
+    await small.close();
+    const later = reopen({ segmentBytes: 4096 });
+    expect((await later.open()).map((entry) => entry.id)).toEqual([waiting.id]);
+    expect((await later.readMessage(waiting.id)).toString()).toBe("still waiting for its MX");
+    await later.close();
+  });
+
+  it("does not pile up segments over restarts", async () => {
+    await queueOne(queue, 1);
+    await queue.close();
+    for (let restart = 0; restart < 5; restart++) {
+      const restarted = reopen();
+      await restarted.open();
+      await restarted.close();
+    }
+    expect((await journalFiles()).length).toBeLessThanOrEqual(2);
+    expect(await queueSize(state.dir)).toBe(1);
+  });
+});
+
 describe("group commit", () => {
-  it("shares folder fsyncs between concurrent writers, and each resolves only after an fsync it did not precede", async () => {
-    const sync = new DirectorySync();
-    const shared = new MailQueue({ stateDir: state.dir, logger: silentLogger(), sync });
-    await shared.open();
-    const before = { ...sync.stats };
-    await Promise.all(
-      Array.from({ length: 50 }, (_, index) =>
-        shared.enqueue(
-          { mailFrom: "", recipients: [{ address: `r${index}@remote.test` }] },
-          Buffer.from(`m${index}`),
-        ),
-      ),
-    );
-    const requests = sync.stats.requests - before.requests;
-    const fsyncs = sync.stats.fsyncs - before.fsyncs;
-    expect(requests).toBe(50);
-    expect(fsyncs).toBeLessThan(requests);
+  it("writes concurrent messages with shared fdatasyncs", async () => {
+    await queue.open();
+    await Promise.all(Array.from({ length: 50 }, (_, index) => queueOne(queue, index)));
+    expect(queue.journalStats.records).toBe(50);
+    expect(queue.journalStats.commits).toBeLessThan(50);
     expect(await queueSize(state.dir)).toBe(50);
   });
 

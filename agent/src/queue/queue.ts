@@ -3,22 +3,19 @@
 // failed (and been bounced or not, per policy row 6). A crash after the 250 therefore never loses mail;
 // the delivery worker (../delivery) picks the entries up again at start.
 //
-// On disk, in <stateDir>/queue (Haraka's outbound queue keeps a similar split):
-//   <id>.msg   one line of JSON metadata as accepted, then the message as received. Written to a temp
-//              file, fsynced, renamed, folder fsynced (shared between concurrent messages, see
-//              ./durable-files) before enqueue resolves: one file, one fsync, and its existence is the
-//              entry's existence.
-//   <id>.json  the current metadata once anything changed (per recipient: state, attempts, next
-//              attempt, last error), replaced atomically after each attempt; it wins over the first line.
-// Removal unlinks <id>.msg first, so a crash halfway never resurrects a finished entry; a .json without
-// its .msg, and temp files, are leftovers that opening the queue clears.
+// On disk, in <stateDir>/queue: the journal (./journal) — each entry's metadata and message in one
+// record, concurrent messages sharing one fdatasync; then new metadata after each attempt (per recipient:
+// state, attempts, next attempt, last error); then its removal. Queues written by agents before the
+// journal (one <id>.msg file per entry, a <id>.json beside it once anything changed) are moved into the
+// journal at open.
 import { randomBytes } from "node:crypto";
-import { access, open, readdir, readFile, rename, stat } from "node:fs/promises";
+import { readdir, readFile, rename } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { mkdirDurable } from "../state/atomic-write";
-import { DirectorySync, replaceDurably, unlinkIfPresent, writeSyncedFile } from "./durable-files";
+import { DirectorySync, unlinkIfPresent } from "./durable-files";
+import { Journal, readJournal, type JournalStats } from "./journal";
 
 export const recipientStates = ["pending", "delivered", "failed"] as const;
 export type RecipientState = (typeof recipientStates)[number];
@@ -110,16 +107,21 @@ export class MailQueue {
   readonly dir: string;
   readonly #logger: Logger;
   readonly #sync: DirectorySync;
+  readonly #journal: Journal;
   readonly #listeners = new Set<EnqueueListener>();
-  /** The folder, created durably once (concurrent first messages wait for the same creation). */
-  #folderReady: Promise<void> | null = null;
-  /** Entries that have a <id>.json sidecar (removal skips the unlink of one that was never written). */
-  readonly #sidecars = new Set<string>();
+  /** The folder and the journal, opened once (concurrent first callers wait for the same opening). */
+  #opened: Promise<QueueEntry[]> | null = null;
 
-  constructor(options: { stateDir: string; logger: Logger; sync?: DirectorySync }) {
+  constructor(options: { stateDir: string; logger: Logger; sync?: DirectorySync; segmentBytes?: number }) {
     this.dir = queueDir(options.stateDir);
     this.#logger = options.logger;
     this.#sync = options.sync ?? new DirectorySync();
+    this.#journal = new Journal({
+      dir: this.dir,
+      logger: options.logger,
+      sync: this.#sync,
+      segmentBytes: options.segmentBytes,
+    });
   }
 
   /** The group-commit folder fsyncs, shared with the delivery worker's Maildir writes. */
@@ -132,6 +134,21 @@ export class MailQueue {
     return this.#sync.stats;
   }
 
+  /** Journal records appended vs fdatasyncs made for them. */
+  get journalStats(): JournalStats {
+    return this.#journal.stats;
+  }
+
+  /** Entries not fully delivered yet (0 before open). */
+  get size(): number {
+    return this.#journal.size;
+  }
+
+  /** Journal segment files (for tests). */
+  get segmentCount(): number {
+    return this.#journal.segmentCount;
+  }
+
   /** Called after each entry is durably queued (the delivery worker starts on it at once). */
   onEnqueued(listener: EnqueueListener): () => void {
     this.#listeners.add(listener);
@@ -139,60 +156,80 @@ export class MailQueue {
   }
 
   /**
-   * Creates the folder, clears what a crash left behind and returns the complete entries, oldest first.
-   * Unreadable metadata is set aside as <id>.json.corrupt (never deleted: it may be someone's mail).
+   * Creates the folder, replays the journal, moves entries of the older one-file-per-entry layout into
+   * it, and returns the entries, oldest first. Metadata that no longer parses is logged and left out
+   * (its record stays in the journal file until the segment is compacted).
    */
-  async open(): Promise<QueueEntry[]> {
-    await this.#folder();
-    const names = await readdir(this.dir);
-    const present = new Set(names);
+  open(): Promise<QueueEntry[]> {
+    this.#opened ??= this.#open().catch((error: unknown) => {
+      this.#opened = null;
+      throw error;
+    });
+    return this.#opened;
+  }
+
+  async #open(): Promise<QueueEntry[]> {
+    await mkdirDurable(this.dir, 0o700);
+    const stored = await this.#journal.open();
+    const migrated = await this.#migrateFiles();
     const entries: QueueEntry[] = [];
-    let cleaned = 0;
-    for (const name of names) {
-      if (name.startsWith(".")) {
-        // a temp file from a write a crash interrupted; one younger than this process is a message
-        // being accepted right now (the listeners are already up)
-        const started = await stat(path.join(this.dir, name)).then(
-          (info) => info.mtimeMs,
-          () => Infinity,
-        );
-        if (started >= performance.timeOrigin) continue;
-        await unlinkIfPresent(path.join(this.dir, name));
-        cleaned += 1;
-        continue;
-      }
-      const match = /^([0-9A-Z]+)\.(msg|json)$/.exec(name);
-      if (!match) continue;
-      const [, id, kind] = match as unknown as [string, string, "msg" | "json"];
-      if (kind === "json") {
-        if (!present.has(`${id}.msg`)) {
-          await unlinkIfPresent(path.join(this.dir, name)); // its entry was removed (msg goes first)
-          cleaned += 1;
-        }
-        continue;
-      }
-      try {
-        entries.push(await this.#load(id, present.has(`${id}.json`)));
-        if (present.has(`${id}.json`)) this.#sidecars.add(id);
-      } catch (error) {
-        this.#logger.error({ id, err: (error as Error).message }, "queue entry unreadable; set aside");
-        for (const file of [`${id}.msg`, `${id}.json`].filter((file) => present.has(file))) {
-          await rename(path.join(this.dir, file), path.join(this.dir, `${file}.corrupt`));
-        }
-      }
+    for (const [id, json] of stored) {
+      const entry = parseEntry(id, json);
+      if (entry) entries.push(entry);
+      else this.#logger.error({ id }, "queue entry unreadable; left in the journal");
     }
-    if (cleaned > 0) await this.#sync.sync(this.dir);
+    entries.push(...migrated);
     entries.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.id.localeCompare(b.id));
-    this.#logger.info({ entries: entries.length, cleaned }, "queue opened");
+    this.#logger.info({ entries: entries.length, migrated: migrated.length }, "queue opened");
     return entries;
   }
 
-  async #load(id: string, hasSidecar: boolean): Promise<QueueEntry> {
-    const files = this.#files(id);
-    const text = hasSidecar ? await readFile(files.json, "utf8") : await firstLine(files.msg);
-    const entry = queueEntrySchema.parse(JSON.parse(text));
-    if (entry.id !== id) throw new Error(`metadata names ${entry.id}`);
-    return entry;
+  /**
+   * Moves <id>.msg (+ <id>.json) entries of the older layout into the journal, then deletes the files;
+   * a crash halfway leaves both, and the journal's copy wins next time. Temp files are a write a crash
+   * interrupted before its 250; unreadable entries are set aside as *.corrupt (never deleted).
+   */
+  async #migrateFiles(): Promise<QueueEntry[]> {
+    const names = await readdir(this.dir);
+    const present = new Set(names);
+    const moved: QueueEntry[] = [];
+    let changed = false;
+    for (const name of names) {
+      const match = /^([0-9A-Z]+)\.msg$/.exec(name);
+      if (name.startsWith(".") && name.endsWith(".tmp")) {
+        await unlinkIfPresent(path.join(this.dir, name));
+        changed = true;
+      } else if (match) {
+        const id = match[1]!;
+        const files = this.#legacyFiles(id);
+        try {
+          if (!this.#journal.has(id)) {
+            const content = await readFile(files.msg);
+            const newline = content.indexOf(0x0a);
+            const json = present.has(`${id}.json`)
+              ? await readFile(files.json, "utf8")
+              : content.subarray(0, Math.max(newline, 0)).toString("utf8");
+            const entry = newline < 0 ? null : parseEntry(id, json.trim());
+            if (!entry) throw new Error("metadata unreadable");
+            await this.#journal.put(id, JSON.stringify(entry), content.subarray(newline + 1));
+            moved.push(entry);
+          }
+          await unlinkIfPresent(files.json);
+          await unlinkIfPresent(files.msg);
+        } catch (error) {
+          this.#logger.error({ id, err: (error as Error).message }, "queue entry unreadable; set aside");
+          for (const file of [`${id}.msg`, `${id}.json`].filter((file) => present.has(file))) {
+            await rename(path.join(this.dir, file), path.join(this.dir, `${file}.corrupt`));
+          }
+        }
+        changed = true;
+      } else if (/^[0-9A-Z]+\.json$/.test(name) && !present.has(name.replace(/json$/, "msg"))) {
+        await unlinkIfPresent(path.join(this.dir, name)); // its entry was removed (msg goes first)
+        changed = true;
+      }
+    }
+    if (changed) await this.#sync.sync(this.dir);
+    return moved;
   }
 
   /**
@@ -225,19 +262,9 @@ export class MailQueue {
         nextAttemptAt: now,
       })),
     };
-    await this.#folder();
-    const files = this.#files(entry.id);
-    const temp = path.join(this.dir, `.${entry.id}.msg.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-    try {
-      await writeSyncedFile(temp, [Buffer.from(JSON.stringify(entry) + "\n"), message]);
-      await rename(temp, files.msg);
-      await this.#sync.sync(this.dir);
-    } catch (error) {
-      // the client gets a 4xx and retries: leave nothing that could be delivered a second time
-      await unlinkIfPresent(temp);
-      await unlinkIfPresent(files.msg);
-      throw error;
-    }
+    await this.open();
+    if (this.#journal.has(entry.id)) throw new Error(`queue entry ${entry.id} exists already`);
+    await this.#journal.put(entry.id, JSON.stringify(entry), message);
     if (options.notify === false) return entry;
     for (const listener of this.#listeners) {
       try {
@@ -249,85 +276,59 @@ export class MailQueue {
     return entry;
   }
 
-  /** The message as received (without the metadata line). */
+  /** The message as received. */
   async readMessage(id: string): Promise<Buffer> {
-    const content = await readFile(this.#files(id).msg);
-    const newline = content.indexOf(0x0a);
-    if (newline < 0) throw new Error(`queue entry ${id} has no metadata line`);
-    return content.subarray(newline + 1);
+    await this.open();
+    return this.#journal.readBody(id);
   }
 
   /** Durably replaces an entry's metadata (after an attempt, or an admin's retry/reset). */
   async save(entry: QueueEntry): Promise<void> {
-    const temp = path.join(
-      this.dir,
-      `.${entry.id}.json.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
-    );
-    this.#sidecars.add(entry.id);
-    await replaceDurably(this.#sync, temp, this.#files(entry.id).json, JSON.stringify(entry) + "\n");
+    await this.open();
+    await this.#journal.update(entry.id, JSON.stringify(entry));
   }
 
   async exists(id: string): Promise<boolean> {
-    try {
-      await access(this.#files(id).msg);
-      return true;
-    } catch {
-      return false;
-    }
+    await this.open();
+    return this.#journal.has(id);
   }
 
-  /** Removes a finished (or deleted) entry: the message first, so a crash halfway leaves nothing that counts. */
+  /** Removes a finished (or deleted) entry; resolves once the removal is durable. */
   async remove(id: string): Promise<void> {
-    const files = this.#files(id);
-    await unlinkIfPresent(files.msg);
-    if (this.#sidecars.delete(id)) await unlinkIfPresent(files.json);
-    await this.#sync.sync(this.dir);
+    await this.open();
+    await this.#journal.remove(id);
   }
 
-  #folder(): Promise<void> {
-    this.#folderReady ??= mkdirDurable(this.dir, 0o700).catch((error: unknown) => {
-      this.#folderReady = null;
-      throw error;
-    });
-    return this.#folderReady;
+  /** Waits for writes in progress and closes the journal's files. */
+  async close(): Promise<void> {
+    await this.#journal.close();
   }
 
-  #files(id: string): { msg: string; json: string } {
-    if (!/^[0-9A-Z]+$/.test(id)) throw new Error(`not a queue id: ${JSON.stringify(id)}`);
+  #legacyFiles(id: string): { msg: string; json: string } {
     return { msg: path.join(this.dir, `${id}.msg`), json: path.join(this.dir, `${id}.json`) };
   }
 }
 
-/** The metadata line at the start of a .msg file, read without loading the message. */
-async function firstLine(file: string): Promise<string> {
-  const handle = await open(file, "r");
+function parseEntry(id: string, json: string): QueueEntry | null {
   try {
-    const chunks: Buffer[] = [];
-    for (let position = 0; ;) {
-      const buffer = Buffer.alloc(64 * 1024);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) throw new Error("no metadata line");
-      const chunk = buffer.subarray(0, bytesRead);
-      const newline = chunk.indexOf(0x0a);
-      if (newline >= 0) {
-        chunks.push(chunk.subarray(0, newline));
-        return Buffer.concat(chunks).toString("utf8");
-      }
-      chunks.push(chunk);
-      position += bytesRead;
-    }
-  } finally {
-    await handle.close();
+    const entry = queueEntrySchema.parse(JSON.parse(json));
+    return entry.id === id ? entry : null;
+  } catch {
+    return null;
   }
 }
 
-/** Entries on disk not fully delivered yet (the posture's queue size); works without a running worker. */
+/** Entries on disk not fully delivered yet (the queue size); works without a running agent. */
 export async function queueSize(stateDir: string): Promise<number> {
-  try {
-    const names = await readdir(queueDir(stateDir));
-    return names.filter((name) => /^[0-9A-Z]+\.msg$/.test(name)).length;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
-    throw error;
-  }
+  const stored = await readJournal(queueDir(stateDir));
+  // entries of the older layout that no agent has moved into the journal yet
+  const names = await readdir(queueDir(stateDir)).catch(() => [] as string[]);
+  const unmoved = names.filter((name) => /^[0-9A-Z]+\.msg$/.test(name) && !stored.has(name.slice(0, -4)));
+  return stored.size + unmoved.length;
+}
+
+/** The entries on disk as their latest metadata says (for tests and diagnostics; read-only). */
+export async function readQueue(stateDir: string): Promise<QueueEntry[]> {
+  const stored = await readJournal(queueDir(stateDir));
+  return [...stored].flatMap(([id, json]) => parseEntry(id, json) ?? []);
 }
