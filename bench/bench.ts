@@ -324,7 +324,7 @@ async function measureLoad(
   messageFiles: Record<Load["size"], string>,
   dns: RunningDns,
 ): Promise<MeasuredLoad> {
-  await peer.clearStore();
+  await peer.markStore();
   const cpuBefore = await cpuSeconds(peer.proc.pid);
   const dnsBefore = await cpuSeconds(dns.proc.pid);
   const machineBefore = await machineCpu();
@@ -399,14 +399,16 @@ async function authenticationResultsOf(
   setup: AgentSetup,
   messageFile: string,
 ): Promise<string | null> {
-  await peer.clearStore();
+  await peer.markStore();
+  const earlier = new Set(await deliveredFiles(path.join(setup.stateDir, "mail")));
   const one: Load = { id: "one", label: "one message", sessions: 1, reuse: false, size: "1k" };
   const result = await runSmtpSource(peer.port, one, 1, messageFile);
   if (result.errors.length > 0) return `(refused: ${result.errors.join(" | ")})`;
   await waitStored(peer, 1);
   const files = await deliveredFiles(path.join(setup.stateDir, "mail"));
-  if (files.length === 0) return null;
-  const text = await readFile(files[0]!, "latin1");
+  const copy = files.find((file) => !earlier.has(file));
+  if (!copy) return null;
+  const text = await readFile(copy, "latin1");
   const header = text.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, " ");
   const lines = header
     .split(/\r?\n/)

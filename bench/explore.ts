@@ -44,7 +44,7 @@ async function agent(
 }
 
 async function send(peer: Peer, load: Load, messages: number) {
-  await peer.clearStore();
+  await peer.markStore();
   const result = await runSmtpSource(peer.port, load, messages, messageFile);
   if (result.errors.length > 0) throw new Error(`${peer.name}: ${result.errors[0]}`);
   while (((await peer.stored()) ?? messages) < messages)
