@@ -103,7 +103,7 @@ describe("the queue on disk", () => {
     await cut.close();
     // a flipped byte inside the second record's message: its checksum no longer matches
     const flipped = Buffer.from(whole);
-    flipped[flipped.length - 2] ^= 0xff;
+    flipped.writeUInt8(flipped.readUInt8(flipped.length - 2) ^ 0xff, flipped.length - 2);
     await writeFile(file, flipped);
     const survivor = reopen();
     expect((await survivor.open()).map((entry) => entry.id)).toEqual([first.id]);
