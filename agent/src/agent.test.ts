@@ -1,6 +1,6 @@
 // Config lifecycle as an operator sees it: a bad push changes nothing, a good one survives a restart,
 // a damaged state file never loosens the server, one written by an older agent is still served, and a
-// session already in flight is not disturbed.
+// session already in flight is not disturbed; and one state directory serves one agent at a time.
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningAgent } from "./agent";
@@ -176,5 +176,20 @@ describe("applying configs", () => {
       dialog.close();
     }
     expect(await rcptReply(agent.ports.inbound, "bob@example.test")).toBe(554);
+  });
+});
+
+describe("one agent per state directory", () => {
+  it("refuses a second agent on a state directory in use, and starts once the first has stopped", async () => {
+    const { agent, stateDir } = await freshAgent();
+    await expect(startTestAgent(stateDir)).rejects.toThrow(
+      /another mailwarden agent is running with the state directory/,
+    );
+    // the first one is undisturbed
+    expect(await rcptReply(agent.ports.inbound, "anyone@example.test")).toBe(554);
+    await agent.stop();
+    const next = await startTestAgent(stateDir);
+    cleanups.push(() => next.stop());
+    expect(await rcptReply(next.ports.inbound, "anyone@example.test")).toBe(554);
   });
 });

@@ -32,6 +32,7 @@ import { certificateFacts, loadTlsMaterial, offeredTlsVersions } from "./smtp/tl
 import { mkdirDurable } from "./state/atomic-write";
 import { loadAppliedConfig, persistAppliedConfig } from "./state/applied-config";
 import { readCredential } from "./state/credential";
+import { lockStateDir, type StateDirLock } from "./state/state-dir-lock";
 import { AGENT_VERSION } from "./version";
 
 export type StartAgentOptions = ({ configPath: string } | { config: AgentSettingsInput }) & {
@@ -65,7 +66,6 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       ? await loadAgentSettings(options.configPath)
       : parseAgentSettings(options.config);
   const logger = options.logger ?? createLogger();
-  const startedAt = Date.now();
   const ignored = (["maxClients", "maxClientsPerAddress"] as const).filter((key) => key in settings.smtp);
   if (ignored.length > 0) {
     logger.warn(
@@ -74,7 +74,23 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     );
   }
   await mkdirDurable(settings.stateDir, 0o700);
+  const stateLock = await lockStateDir(settings.stateDir);
+  try {
+    return await startLocked(options, settings, logger, stateLock);
+  } catch (error) {
+    await stateLock.release();
+    throw error;
+  }
+}
 
+/** The rest of startAgent, once this process holds the state directory. */
+async function startLocked(
+  options: StartAgentOptions,
+  settings: AgentSettings,
+  logger: Logger,
+  stateLock: StateDirLock,
+): Promise<RunningAgent> {
+  const startedAt = Date.now();
   const initialConfig = await loadInitialConfig(settings.stateDir, logger);
   // The one resolver for every lookup of this agent (SPF/DKIM/DMARC, MX for delivery, ...).
   const dns = createDnsResolver({
@@ -246,6 +262,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         await queue.close();
         await abuse.flush();
         await authenticationPool?.close();
+        await stateLock.release();
         logger.info("agent stopped");
       })();
       return stopping;

@@ -6,6 +6,7 @@ import { agentEnv } from "./env";
 import { enroll, EnrollmentError } from "./hub/enroll";
 import { createLogger } from "./log";
 import { loadAgentSettings, SettingsError } from "./settings/agent-settings";
+import { StateDirInUseError } from "./state/state-dir-lock";
 import { AGENT_VERSION } from "./version";
 
 const usage = `Usage:
@@ -113,6 +114,10 @@ main(process.argv.slice(2)).then(
     if (error instanceof SettingsError) {
       console.error(`mailwarden-agent: ${error.message}`);
       process.exit(2);
+    }
+    if (error instanceof StateDirInUseError) {
+      console.error(`mailwarden-agent: ${error.message}`);
+      process.exit(1);
     }
     console.error(`mailwarden-agent: ${(error as Error).stack ?? String(error)}`);
     process.exit(1);

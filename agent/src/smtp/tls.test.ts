@@ -117,12 +117,11 @@ describe("certificate", () => {
     expect(posture.certificate).toMatchObject({ subject: "CN=mx.agent.test", selfSigned: true });
     expect(posture.certificate.daysLeft).toBeGreaterThan(300);
 
-    const second = await startTestAgent(state.dir);
-    try {
-      expect(await readFile(certFile, "utf8")).toBe(firstCert);
-    } finally {
-      await second.stop();
-    }
+    // a restart (one agent per state directory); the restarted agent serves the tests below
+    await agent.stop();
+    agent = await startTestAgent(state.dir);
+    expect(await readFile(certFile, "utf8")).toBe(firstCert);
+    expect((await agent.posture()).certificate.subject).toBe("CN=mx.agent.test");
   });
 });
 
