@@ -1,6 +1,7 @@
 // mailauth in worker threads: a DKIM-signed message from a domain whose SPF, DKIM key and DMARC record
 // come from a loopback DNS server passes all three, with every lookup answered by the main thread's
-// resolver; a tampered copy fails DKIM; many messages at once are all answered; a closed pool refuses.
+// resolver (a worker keeps an answer exactly as long as that resolver's cache does); a tampered copy
+// fails DKIM; many messages at once are all answered; a closed pool refuses.
 import { generateKeyPairSync } from "node:crypto";
 import { dkimSign, type DKIMSignOptions } from "mailauth";
 import { pino } from "pino";
@@ -87,6 +88,49 @@ describe("AuthenticationPool", () => {
   it("answers every one of many messages checked at once", async () => {
     const results = await Promise.all(Array.from({ length: 40 }, () => pool.authenticate(request(signed))));
     expect(results.every((result) => result.dkim.results[0]?.status.result === "pass")).toBe(true);
+  });
+
+  it("reuses an answer in the worker for as long as the main cache keeps it, and no longer", async () => {
+    const asked: string[] = [];
+    const counting = (cacheSeconds: number): DnsResolver => {
+      const shared = createDnsResolver({ servers: [dns.address], cacheSeconds });
+      return {
+        ...shared,
+        resolve: (name, rrtype) => {
+          asked.push(`${rrtype} ${name}`);
+          return shared.resolve(name, rrtype);
+        },
+      };
+    };
+    const cached = new AuthenticationPool({
+      size: 1,
+      resolver: counting(1),
+      logger: pino({ level: "silent" }),
+    });
+    const uncached = new AuthenticationPool({
+      size: 1,
+      resolver: counting(0),
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      await cached.authenticate(request(signed));
+      const first = asked.length;
+      expect(first).toBeGreaterThanOrEqual(3);
+      const again = await cached.authenticate(request(signed));
+      expect(again.dmarc && again.dmarc.status.result).toBe("pass");
+      expect(asked.length).toBe(first); // the sender's SPF, DKIM and DMARC records: no round trip
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // the main cache dropped them
+      await cached.authenticate(request(signed));
+      expect(asked.length).toBe(2 * first);
+
+      asked.length = 0;
+      await uncached.authenticate(request(signed));
+      await uncached.authenticate(request(signed));
+      expect(asked.length).toBe(2 * first); // with the cache off, every message asks
+    } finally {
+      await cached.close();
+      await uncached.close();
+    }
   });
 
   it("refuses work once closed", async () => {

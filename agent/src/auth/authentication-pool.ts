@@ -1,7 +1,8 @@
 // Worker threads for mailauth. SPF/DKIM/DMARC/ARC verification is the agent's largest CPU cost per
 // inbound message (a third of the main thread under load, bench/RESULTS.md); running it in worker
 // threads leaves the main thread to the SMTP sessions and the queue, and uses the machine's other cores.
-// The workers ask the main thread for every DNS answer, so the agent keeps one resolver and one cache.
+// The workers ask the main thread for every DNS answer, so the agent keeps one resolver and one cache;
+// each answer comes with how long that cache keeps it, and a worker reuses its copy for that long.
 // A worker that dies is replaced, and the messages it was checking fail (the client gets a 451 and
 // retries), never pass unchecked.
 import { Worker } from "node:worker_threads";
@@ -12,8 +13,14 @@ import type { AuthenticationRequest, Authenticator, MessageAuthentication } from
 /** Main thread → worker. */
 export type FromPool =
   | { kind: "job"; job: number; request: AuthenticationRequest }
-  | { kind: "dns-answer"; query: number; ok: true; value: unknown }
-  | { kind: "dns-answer"; query: number; ok: false; error: { message: string; code: string | undefined } };
+  | { kind: "dns-answer"; query: number; expiresAt: number; ok: true; value: unknown }
+  | {
+      kind: "dns-answer";
+      query: number;
+      expiresAt: number;
+      ok: false;
+      error: { message: string; code: string | undefined };
+    };
 
 /** Worker → main thread. */
 export type ToPool =
@@ -96,13 +103,21 @@ export class AuthenticationPool implements Authenticator {
   }
 
   #answer(worker: Worker, query: Extract<ToPool, { kind: "dns" }>): void {
+    const expiresAt = () => this.#resolver.cachedUntil?.(query.name, query.rrtype) ?? 0;
     this.#resolver.resolve(query.name, query.rrtype).then(
       (value) =>
-        worker.postMessage({ kind: "dns-answer", query: query.query, ok: true, value } satisfies FromPool),
+        worker.postMessage({
+          kind: "dns-answer",
+          query: query.query,
+          expiresAt: expiresAt(),
+          ok: true,
+          value,
+        } satisfies FromPool),
       (error: NodeJS.ErrnoException) =>
         worker.postMessage({
           kind: "dns-answer",
           query: query.query,
+          expiresAt: expiresAt(),
           ok: false,
           error: { message: error?.message ?? String(error), code: error?.code },
         } satisfies FromPool),

@@ -1,7 +1,9 @@
 // One authentication worker thread: runs mailauth (SPF, DKIM, DMARC, ARC) for the messages the main
 // thread posts, so the RSA and hashing work of busy inbound traffic uses a second core. DNS lookups are
 // not made here: each one is posted back to the main thread and answered by the agent's one resolver
-// (and its cache), so every lookup still takes the same path. Protocol: ./authentication-pool.ts.
+// (and its cache), so every lookup still takes the same path. The answer is kept here for as long as
+// that cache keeps it (no round trip per message for the sender's SPF, DKIM and DMARC records).
+// Protocol: ./authentication-pool.ts.
 import { parentPort } from "node:worker_threads";
 import type { RecordType } from "../dns/resolver";
 import { runMailauth } from "./message-authentication";
@@ -10,15 +12,28 @@ import type { FromPool, ToPool } from "./authentication-pool";
 const port = parentPort;
 if (!port) throw new Error("authentication-thread runs only as a worker thread");
 
-let nextQuery = 0;
-const queries = new Map<number, { resolve(value: unknown): void; reject(error: unknown): void }>();
+type Answer = Extract<FromPool, { kind: "dns-answer" }>;
 
-function lookup(name: string, rrtype: RecordType): Promise<unknown> {
-  const query = nextQuery++;
-  return new Promise((resolve, reject) => {
-    queries.set(query, { resolve, reject });
-    port!.postMessage({ kind: "dns", query, name, rrtype } satisfies ToPool);
-  });
+let nextQuery = 0;
+const queries = new Map<number, { key: string; resolve(answer: Answer): void }>();
+/** The main cache's answers, until it drops them; bounded like it, the oldest going first. */
+const copies = new Map<string, Answer>();
+const MAX_COPIES = 1000;
+
+async function lookup(name: string, rrtype: RecordType): Promise<unknown> {
+  const key = `${rrtype} ${name.toLowerCase()}`;
+  let answer = copies.get(key);
+  if (!answer || answer.expiresAt <= Date.now()) {
+    copies.delete(key);
+    const query = nextQuery++;
+    answer = await new Promise<Answer>((resolve) => {
+      queries.set(query, { key, resolve });
+      port!.postMessage({ kind: "dns", query, name, rrtype } satisfies ToPool);
+    });
+  }
+  if (answer.ok) return structuredClone(answer.value);
+  // mailauth reads `code` (ENOTFOUND, ENODATA, ETIMEOUT...) to tell "none" from "temperror"
+  throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
 }
 
 port.on("message", (message: FromPool) => {
@@ -26,9 +41,11 @@ port.on("message", (message: FromPool) => {
     const waiting = queries.get(message.query);
     queries.delete(message.query);
     if (!waiting) return;
-    if (message.ok) return waiting.resolve(message.value);
-    // mailauth reads `code` (ENOTFOUND, ENODATA, ETIMEOUT...) to tell "none" from "temperror"
-    return waiting.reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
+    if (message.expiresAt > Date.now()) {
+      copies.set(waiting.key, message);
+      if (copies.size > MAX_COPIES) copies.delete(copies.keys().next().value!);
+    }
+    return waiting.resolve(message);
   }
   runMailauth(message.request, lookup).then(
     (result) => port.postMessage({ kind: "done", job: message.job, ok: true, result } satisfies ToPool),

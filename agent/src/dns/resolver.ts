@@ -24,6 +24,11 @@ export interface DnsResolver {
   reverse(ip: string): Promise<string[]>;
   /** The servers in use, for logs and posture ([] = the system's). */
   servers: readonly string[];
+  /**
+   * Until when (epoch ms) the cache keeps the answer `resolve(name, rrtype)` just gave; 0 when it is
+   * not cached. The authentication threads keep their copy exactly that long.
+   */
+  cachedUntil?(name: string, rrtype: RecordType): number;
 }
 
 export interface DnsResolverOptions {
@@ -82,8 +87,9 @@ export function createDnsResolver(options: DnsResolverOptions = {}): DnsResolver
     }
   }
 
+  const keyOf = (name: string, rrtype: RecordType) => `${rrtype} ${name.toLowerCase()}`;
   const resolve = (name: string, rrtype: RecordType) =>
-    lookup(`${rrtype} ${name.toLowerCase()}`, () => resolver.resolve(name, rrtype));
+    lookup(keyOf(name, rrtype), () => resolver.resolve(name, rrtype));
 
   return {
     servers: options.servers ?? [],
@@ -93,6 +99,7 @@ export function createDnsResolver(options: DnsResolverOptions = {}): DnsResolver
     resolve4: (name) => resolve(name, "A") as Promise<string[]>,
     resolve6: (name) => resolve(name, "AAAA") as Promise<string[]>,
     reverse: (ip) => lookup(`reverse ${ip}`, () => resolver.reverse(ip)) as Promise<string[]>,
+    cachedUntil: (name, rrtype) => cache.get(keyOf(name, rrtype))?.expiresAt ?? 0,
   };
 }
 
