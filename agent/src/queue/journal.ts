@@ -99,7 +99,8 @@ export class Journal {
       }
     }
     await this.#startSegment();
-    await this.#maintain();
+    this.#scheduleMaintenance();
+    await this.#maintaining;
     return new Map([...this.#index].map(([id, entry]) => [id, entry.json]));
   }
 
@@ -135,6 +136,17 @@ export class Journal {
   }
 
   async readBody(id: string): Promise<Buffer> {
+    try {
+      return await this.#readBodyOnce(id);
+    } catch (error) {
+      // compaction may have moved the entry and deleted its old segment during the read: read it again
+      // from where it is now (a second failure is a real one)
+      if (!this.#index.has(id)) throw error;
+      return this.#readBodyOnce(id);
+    }
+  }
+
+  async #readBodyOnce(id: string): Promise<Buffer> {
     const entry = this.#index.get(id);
     if (!entry) throw new Error(`no queue entry ${id}`);
     const handle = await this.#reader(entry.segment);
@@ -283,7 +295,7 @@ export class Journal {
         if (error.code !== "ENOENT") throw error;
       });
       await this.#sync.sync(this.#dir);
-      this.#segments.shift();
+      if (this.#segments[0] === oldest) this.#segments.shift();
     }
   }
 
