@@ -18,7 +18,7 @@ import {
   type AgentSetup,
   type Peer,
 } from "./lib/peers";
-import { freePort, greetingLatency, median, stopAll, stopProcess } from "./lib/procs";
+import { freePort, freePorts, greetingLatency, median, stopAll, stopProcess } from "./lib/procs";
 import { summarizeProfile } from "./lib/profile";
 import { renderReport, type BenchReport, type MeasuredLoad, type PeerRun } from "./lib/report";
 import { makeSenderKeys, signedMessage, startDnsmasq, type RunningDns } from "./lib/sender";
@@ -151,9 +151,8 @@ async function main(): Promise<void> {
 
   // Two agents with their own state directories: the real one, and one with the bench-only preload that
   // removes the 100 ms greeting delay (it only takes part in the new-connection 1 KiB loads).
-  const agentPort = await freePort();
+  const [agentPort, noDelayPort] = (await freePorts(2)) as [number, number];
   const setup = await prepareAgent(path.join(work, "agent"), agentPort, dns.server);
-  const noDelayPort = await freePort();
   const noDelaySetup = await prepareAgent(path.join(work, "agent-no-delay"), noDelayPort, dns.server);
   report.agentSettingsDropped = setup.droppedSettings;
 

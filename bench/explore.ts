@@ -7,6 +7,9 @@
 //       the same load (reused connections, 1 KiB) against agent variants taking turns: as is, state
 //       directory on tmpfs (fsync costs nothing), mailauth in the main thread (authThreads 0),
 //       UV_THREADPOOL_SIZE=16, log level warn
+//   node --import tsx bench/explore.ts threads [sessions]
+//       CPU per message of each of the agent's threads (main, mailauth workers, libuv's file-system
+//       pool, V8's GC helpers) under the reused-connection 1 KiB load
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
@@ -162,12 +165,46 @@ async function variants(sessions: number): Promise<void> {
   for (const [peer, lines] of runs) console.log(`  ${peer.name}: ${lines.join("; ")}`);
 }
 
+/** CPU seconds (user + system) of each thread of `pid`, summed by thread name. */
+async function threadSeconds(pid: number): Promise<Map<string, number>> {
+  const byName = new Map<string, number>();
+  for (const task of await readdir(`/proc/${pid}/task`)) {
+    const stat = await readFile(`/proc/${pid}/task/${task}/stat`, "utf8").catch(() => null);
+    if (!stat) continue;
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const label = task === String(pid) ? "main thread" : `${name} ${task}`;
+    byName.set(`${label} user`, (byName.get(`${label} user`) ?? 0) + Number(fields[11]) / 100);
+    byName.set(`${label} system`, (byName.get(`${label} system`) ?? 0) + Number(fields[12]) / 100);
+  }
+  return byName;
+}
+
+async function threads(sessions: number): Promise<void> {
+  const peer = await agent("as is");
+  await send(peer, reused(sessions), 400);
+  const messages = 3000;
+  const before = await threadSeconds(peer.proc.pid);
+  const result = await send(peer, reused(sessions), messages);
+  const after = await threadSeconds(peer.proc.pid);
+  console.log(`reused connections, ${sessions} sessions, 1 KiB: ${result.msgsPerSecond.toFixed(0)} msgs/s`);
+  const rows = [...after].map(([name, seconds]) => [name, seconds - (before.get(name) ?? 0)] as const);
+  for (const [name, seconds] of rows.sort((a, b) => b[1] - a[1])) {
+    if (seconds > 0)
+      console.log(`  ${name.padEnd(18)} ${((seconds * 1000) / messages).toFixed(3)} ms CPU per message`);
+  }
+}
+
 try {
   if (what === "latency") await latency();
   else if (what === "syscalls") await syscalls();
   else if (what === "dns") await dnsQueries(dns);
   else if (what === "variants") await variants(Number(process.argv[3] ?? 20));
-  else console.error("usage: node --import tsx bench/explore.ts latency|syscalls|dns|variants [sessions]");
+  else if (what === "threads") await threads(Number(process.argv[3] ?? 20));
+  else
+    console.error(
+      "usage: node --import tsx bench/explore.ts latency|syscalls|dns|variants|threads [sessions]",
+    );
 } finally {
   await stopAll();
   await rm(work, { recursive: true, force: true });
