@@ -118,9 +118,14 @@ export async function prepareAgent(
       settings.listeners.pop3 = loopback;
       settings.listeners.pop3s = loopback;
     },
-    "smtp.maxClientsPerAddress=1000, smtp.maxClients=1000": (settings) => {
-      settings.smtp = { maxClientsPerAddress: 1000, maxClients: 1000 };
-    },
+    // agents before policy row 15 had these caps as settings (newer ones ignore them, with a warning)
+    ...(!("connectionLimits" in defaultPolicy) && {
+      "smtp.maxClientsPerAddress=1000, smtp.maxClients=1000": (
+        settings: typeof base & Record<string, unknown>,
+      ) => {
+        settings.smtp = { maxClientsPerAddress: 1000, maxClients: 1000 };
+      },
+    }),
   };
   const names = Object.keys(optional);
   let chosen: (typeof base & Record<string, unknown>) | undefined;
