@@ -1,6 +1,8 @@
 // POLICY.md row 11: mail an authenticated user of a local domain sends to the outside world is signed
-// with that domain's key (d=<domain>) before it is queued, so receivers — and DMARC — can verify it.
-// A signature that cannot be made fails the message (451) rather than letting it leave unsigned.
+// with that domain's key (d=<domain>) before it is queued, so receivers — and DMARC — can verify it;
+// so are the copies a mailing list of a local domain sends to remote members (d=<list domain>, List-Id
+// and List-Post signed too, as Mailman does). A signature that cannot be made fails the message (451)
+// rather than letting it leave unsigned.
 import { dkimSign, type DKIMSignOptions } from "mailauth";
 import { findDomain, splitAddress, type ActiveConfig } from "../smtp/active-config";
 import type { DkimKeyStore } from "./dkim-keys";
@@ -23,11 +25,11 @@ const SIGNED_HEADERS = [
 ];
 
 /**
- * The domain whose key signs mail of this authenticated user, or null when the user's domain is not
- * local (any more) or has DKIM signing turned off.
+ * The domain whose key signs mail of this address (an authenticated user, a list), or null when its
+ * domain is not local (any more) or has DKIM signing turned off.
  */
-export function signingDomainFor(config: ActiveConfig, authenticatedUser: string): string | null {
-  const domain = findDomain(config, splitAddress(authenticatedUser).domain);
+export function signingDomainFor(config: ActiveConfig, address: string): string | null {
+  const domain = findDomain(config, splitAddress(address).domain);
   return domain?.policy.dkimSigning ? domain.name : null;
 }
 
@@ -43,13 +45,21 @@ export class PermanentSigningError extends Error {
   override name = "PermanentSigningError";
 }
 
+/** A list's copies: its own header fields are signed as well. */
+export const LIST_SIGNED_HEADERS = [...SIGNED_HEADERS, "List-Id", "List-Post", "Precedence"];
+
 /** The message with a DKIM-Signature header on top. */
-export async function signMessage(keys: DkimKeyStore, domain: string, message: Buffer): Promise<Buffer> {
+export async function signMessage(
+  keys: DkimKeyStore,
+  domain: string,
+  message: Buffer,
+  headerList: readonly string[] = SIGNED_HEADERS,
+): Promise<Buffer> {
   const key = await keys.keyFor(domain);
   // mailauth 7.1 signs only what is in `signatureData`, whatever its typings say about top-level keys.
   const options = {
     signatureData: [{ signingDomain: key.domain, selector: key.selector, privateKey: key.privateKeyPem }],
-    headerList: SIGNED_HEADERS,
+    headerList: [...headerList],
   } as unknown as DKIMSignOptions;
   const result = await dkimSign(message, options);
   // mailauth reports problems in `errors` (and returns no signature) rather than throwing.

@@ -16,13 +16,14 @@ import type {
 import type { Authenticator } from "../auth/message-authentication";
 import { checkMessage } from "../auth/message-checks";
 import type { DkimKeyStore } from "../dkim/dkim-keys";
+import { PermanentSigningError } from "../dkim/dkim-sign";
 import type { DnsResolver } from "../dns/resolver";
 import type { AbuseDetection, AbuseRefusal } from "../ids/abuse-detection";
 import type { WeakPasswords } from "../posture/weak-passwords";
 import { filterByLogPolicy } from "../log-policy";
 import { newMessageId, type MailQueue, type NewQueueRecipient } from "../queue/queue";
 import { findDomain, splitAddress, type ActiveConfig } from "./active-config";
-import { listHeaders, listPost } from "./mailing-list-headers";
+import { listMessage, listPost } from "./mailing-list-headers";
 import { verifyMailboxPassword } from "./authenticate";
 import type { ClientLimits } from "./hostile/connection-limits";
 import type { SessionLimits } from "./hostile/limits";
@@ -554,7 +555,26 @@ export class MailServer {
         : session.envelope.mailFrom
           ? session.envelope.mailFrom.address
           : "";
-      const stored = list ? Buffer.concat([listHeaders(list), verdict.message]) : verdict.message;
+      let stored = verdict.message;
+      if (list) {
+        const leaves = [...recipients.values()].some((recipient) => !recipient.mailbox);
+        try {
+          stored = await listMessage(list, verdict.message, {
+            config,
+            dkimKeys: this.#options.dkimKeys,
+            leaves,
+          });
+        } catch (error) {
+          if (!(error instanceof PermanentSigningError)) throw error;
+          this.#logger.info(
+            { ...logBase, rule: "dkim-sign", outcome: "reject", err: error.message },
+            "list copy not signed",
+          );
+          return callback(
+            smtpError({ code: 550, message: "5.6.0 A message needs a From header to be signed and sent" }),
+          );
+        }
+      }
       const user = typeof session.user === "string" ? session.user : undefined;
       // Row 21: counted before it is queued, so the message that trips the rule is already held.
       if (user) this.#options.abuse.messageAccepted(user);

@@ -2,8 +2,11 @@
 // address alone in its transaction; here the mail server learns which list that is and which header
 // fields every copy gets: List-Id (RFC 2919) so members can filter, List-Post (RFC 2369) so replies
 // find the list, and Precedence: list so auto-responders stay quiet. The poster's From and Subject are
-// kept as they are; no footer, no subject tag.
+// kept as they are; no footer, no subject tag. Copies that leave for remote members are DKIM-signed by
+// the list's domain (row 11), list fields included.
 import type { SMTPServerAddress } from "smtp-server";
+import type { DkimKeyStore } from "../dkim/dkim-keys";
+import { LIST_SIGNED_HEADERS, signingDomainFor, signMessage } from "../dkim/dkim-sign";
 import type { ActiveConfig, LocalMailingList } from "./active-config";
 import { servedMailingList } from "./recipients";
 
@@ -27,4 +30,19 @@ export function listHeaders(list: LocalMailingList): Buffer {
       `List-Post: <mailto:${list.address}>\r\n` +
       `Precedence: list\r\n`,
   );
+}
+
+/**
+ * The post as stored for every copy: the list's header fields on top, then, when some copies leave
+ * this server, a DKIM signature of the list's domain (if that domain signs). Throws what signMessage
+ * throws: a list copy never leaves unsigned.
+ */
+export async function listMessage(
+  list: LocalMailingList,
+  message: Buffer,
+  options: { config: ActiveConfig; dkimKeys: DkimKeyStore; leaves: boolean },
+): Promise<Buffer> {
+  const withFields = Buffer.concat([listHeaders(list), message]);
+  const domain = options.leaves ? signingDomainFor(options.config, list.address) : null;
+  return domain ? signMessage(options.dkimKeys, domain, withFields, LIST_SIGNED_HEADERS) : withFields;
 }

@@ -1,8 +1,10 @@
 // Row 22 as list members and posters notice it: a real agent on loopback, a real DNS server (SPF, MX)
 // and a real remote MX. A member's post reaches every member (Maildir and remote) with List-Id and the
 // list's bounce address as envelope sender; a non-member gets 550 5.7.1 naming the rule; moderators-only
-// and anyone lists behave as named; a list address takes its own transaction.
+// and anyone lists behave as named; a list address takes its own transaction; a signing domain's list
+// copies leave with its DKIM signature (row 11).
 import path from "node:path";
+import { dkimVerify } from "mailauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAgent } from "../agent";
 import { TestDnsServer } from "../test-support/dns-zone";
@@ -56,6 +58,21 @@ beforeAll(async () => {
             members: ["alice@lists.test", "bob@lists.test"],
             moderators: ["mod@lists.test"],
           },
+        ],
+      },
+      {
+        name: "signed.test",
+        policy: { ...checks, dkimSigning: true, mailingListPosting: "anyone" },
+        mailboxes: { ann: hash },
+        mailingLists: [
+          {
+            localPart: "news",
+            name: "News",
+            posting: null,
+            members: ["ann@signed.test", "partner@remote.test"],
+            moderators: [],
+          },
+          { localPart: "staff", name: "Staff", posting: null, members: ["ann@signed.test"], moderators: [] },
         ],
       },
       {
@@ -215,5 +232,45 @@ describe("moderators-only and open lists", () => {
     const forged = await inbound("someone@forged.test", "chat@open.test", "forged");
     expect(forged.exitCode).not.toBe(0);
     expect(forged.output).toMatch(/550 5\.7\.\d+/);
+  });
+});
+
+describe("DKIM signing of list copies (row 11)", () => {
+  it("copies leaving for remote members carry the list domain's signature, list fields signed, verifiable with the published key", async () => {
+    const sent = await inbound("stranger@sender.test", "news@signed.test", "signed news");
+    expect(sent.exitCode, sent.output).toBe(0);
+    const remote = await waitFor(
+      () => mx.messagesFor("partner@remote.test").find((m) => m.body.includes("about signed news")),
+      10_000,
+      "the remote member's copy",
+    );
+    const signature = /^DKIM-Signature:[^]*?(?=\r?\n\S)/m.exec(remote.body)?.[0] ?? "";
+    expect(signature).toMatch(/d=signed\.test/);
+    const signedFields = (/h=([^;]*)/.exec(signature.replace(/\s+/g, ""))?.[1] ?? "")
+      .toLowerCase()
+      .split(":");
+    expect(signedFields).toEqual(expect.arrayContaining(["from", "subject", "list-id", "list-post"]));
+    // the record the console shows for signed.test verifies it
+    const published = (await agent.posture()).dkim?.find((key) => key.domain === "signed.test");
+    if (!published) throw new Error("no DKIM key published for signed.test");
+    const resolver = async (name: string) => {
+      if (name !== `${published.selector}._domainkey.signed.test`) {
+        throw Object.assign(new Error("no such record"), { code: "ENOTFOUND" });
+      }
+      return [[`v=DKIM1; k=rsa; p=${published.publicKey}`]];
+    };
+    const verified = await dkimVerify(Buffer.from(remote.body), { resolver });
+    expect(verified.results.map((result) => [result.signingDomain, result.status.result])).toContainEqual([
+      "signed.test",
+      "pass",
+    ]);
+  });
+
+  it("a list whose copies all stay on this server is not signed", async () => {
+    const sent = await inbound("stranger@sender.test", "staff@signed.test", "staff only");
+    expect(sent.exitCode, sent.output).toBe(0);
+    const copy = await inbox("signed.test", "ann", "about staff only");
+    expect(copy).toContain('List-Id: "Staff" <staff.signed.test>');
+    expect(copy).not.toMatch(/^DKIM-Signature:/m);
   });
 });
