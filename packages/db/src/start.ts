@@ -7,3 +7,4 @@ export {
   type StartedDatabase,
 } from "./start-database";
 export { applyMigrations, MigrationError } from "./migrations/apply";
+export { takeOverShutdownSignals } from "./embedded";
