@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { credentialPath } from "./state/credential";
 import { FakeHub, VALID_TOKEN } from "./test-support/fake-hub";
 import { tempDir, waitFor } from "./test-support/fixtures";
+import { freePorts } from "./test-support/ports";
 
 const launcher = fileURLToPath(new URL("../bin/mailwarden-agent.mjs", import.meta.url));
 
@@ -44,14 +45,6 @@ function runCli(args: string[]): Cli {
   return { child, output: () => output, exited };
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function canBind(port: number): Promise<boolean> {
   const server = net.createServer();
   return new Promise((resolve) => {
@@ -70,13 +63,14 @@ describe("mailwarden-agent run", () => {
   it("serves SMTP until SIGTERM, then exits 0 and frees its ports", async () => {
     const state = await tempDir();
     cleanups.push(state.remove);
-    const ports = {
-      inbound: await freePort(),
-      submission: await freePort(),
-      submissionTls: await freePort(),
-      pop3: await freePort(),
-      pop3s: await freePort(),
-    };
+    const [inbound, submission, submissionTls, pop3, pop3s] = (await freePorts(5)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const ports = { inbound, submission, submissionTls, pop3, pop3s };
     const configPath = await writeSettings(state.dir, {
       stateDir: path.join(state.dir, "state"),
       hostname: "mx.cli.test",

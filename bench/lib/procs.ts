@@ -86,30 +86,7 @@ process.on("exit", () => {
 });
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
-/**
- * `count` loopback ports free right now, all held open until every one is known (picked one after the
- * other, each closed at once, two could come back the same before their servers bind them).
- */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer();
-          server.once("error", reject);
-          server.listen(0, "127.0.0.1", () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-export async function freePort(): Promise<number> {
-  return (await freePorts(1))[0]!;
-}
+export { freePort, freePorts } from "../../agent/src/test-support/ports";
 
 /**
  * Opens one SMTP connection, waits for the 220 greeting, says QUIT. Resolves with the milliseconds from

@@ -1,32 +1,11 @@
 // Starts a real agent process (the same CLI a host runs) with its own state directory and free ports.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { freePorts } from "../../agent/src/test-support/ports";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const cli = path.join(repoRoot, "agent", "bin", "mailwarden-agent.mjs");
-
-/**
- * `count` distinct free ports: all are held open until every one is known, since a port closed at once
- * can be handed out again by the next bind (two listeners of one agent once got the same port).
- */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer();
-          server.once("error", reject);
-          server.listen(0, "127.0.0.1", () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
 
 function run(args: string[], logFile: string): ChildProcess {
   const log = fs.openSync(logFile, "a");

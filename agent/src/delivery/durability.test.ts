@@ -14,6 +14,7 @@ import { queueSize } from "../queue/queue";
 import { persistAppliedConfig } from "../state/applied-config";
 import { TestDnsServer } from "../test-support/dns-zone";
 import { agentConfig, hashPassword, loopbackSettings, tempDir, waitFor } from "../test-support/fixtures";
+import { freePort } from "../test-support/ports";
 
 const launcher = fileURLToPath(new URL("../../bin/mailwarden-agent.mjs", import.meta.url));
 const SENDERS = 40;
@@ -30,14 +31,6 @@ afterAll(async () => {
   await dns?.close();
   await state?.remove();
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -3,7 +3,6 @@
 // mail for its backup domain from anyone and forwards it to the primary — retried while the primary is
 // down, delivered once it is back — and stays closed to every other remote domain; a smarthost gets all
 // remote mail without the agent looking up a single MX; an incoming gateway forwards local mail.
-import net from "node:net";
 import path from "node:path";
 import nodemailer from "nodemailer";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +14,7 @@ import { FakeMx } from "../test-support/fake-mx";
 import { agentConfig, hashPassword, startTestAgent, tempDir, waitFor } from "../test-support/fixtures";
 import { SmtpDialog } from "../test-support/smtp-dialog";
 import { readdir } from "node:fs/promises";
+import { freePort } from "../test-support/ports";
 
 const ALICE_PASSWORD = "alice-Correct-horse-1";
 const noInboundChecks = {
@@ -87,14 +87,6 @@ async function sendInbound(agent: RunningAgent, to: string, subject: string) {
   } finally {
     dialog.close();
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe("backup MX", () => {

@@ -8,7 +8,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { readdir, readFile, writeFile } from "node:fs/promises";
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import nodemailer from "nodemailer";
@@ -18,6 +17,7 @@ import { maildirPath } from "../../maildir/maildir";
 import { persistAppliedConfig } from "../../state/applied-config";
 import { agentConfig, hashPassword, loopbackSettings, tempDir, waitFor } from "../../test-support/fixtures";
 import { RawSession } from "./raw-session";
+import { freePorts } from "../../test-support/ports";
 
 const SESSIONS = 2000;
 const CONCURRENCY = 50;
@@ -31,14 +31,6 @@ let exited: Promise<number | null>;
 let outputTail = "";
 let inspectorUrl = "";
 const ports = { inbound: 0, submission: 0, submissionTls: 0 };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The agent's live heap after a full GC, through its inspector (Chrome DevTools protocol). */
 async function heapAfterGc(): Promise<number> {
@@ -75,7 +67,9 @@ async function rssBytes(pid: number): Promise<number> {
 beforeAll(async () => {
   state = await tempDir("mw-stress-");
   const stateDir = path.join(state.dir, "state");
-  for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort();
+  const names = Object.keys(ports) as (keyof typeof ports)[];
+  const picked = await freePorts(names.length);
+  names.forEach((name, index) => (ports[name] = picked[index]!));
   await persistAppliedConfig(stateDir, {
     revision: 1,
     config: agentConfig(
