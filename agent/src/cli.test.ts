@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { credentialPath } from "./state/credential";
 import { FakeHub, VALID_TOKEN } from "./test-support/fake-hub";
 import { tempDir, waitFor } from "./test-support/fixtures";
-import { freePorts } from "./test-support/ports";
+import { freeListenerPorts } from "./test-support/ports";
 
 const launcher = fileURLToPath(new URL("../bin/mailwarden-agent.mjs", import.meta.url));
 
@@ -63,14 +63,7 @@ describe("mailwarden-agent run", () => {
   it("serves SMTP until SIGTERM, then exits 0 and frees its ports", async () => {
     const state = await tempDir();
     cleanups.push(state.remove);
-    const [inbound, submission, submissionTls, pop3, pop3s] = (await freePorts(5)) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    const ports = { inbound, submission, submissionTls, pop3, pop3s };
+    const ports = await freeListenerPorts();
     const configPath = await writeSettings(state.dir, {
       stateDir: path.join(state.dir, "state"),
       hostname: "mx.cli.test",

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { freePorts } from "../../agent/src/test-support/ports";
+import { freeListenerPorts } from "../../agent/src/test-support/ports";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const cli = path.join(repoRoot, "agent", "bin", "mailwarden-agent.mjs");
@@ -21,14 +21,7 @@ export interface TestAgent {
 
 export async function enrollAndRunAgent(dir: string, hubUrl: string, token: string): Promise<TestAgent> {
   fs.mkdirSync(dir, { recursive: true });
-  const [inbound, submission, submissionTls, pop3, pop3s] = (await freePorts(5)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const ports = { inbound, submission, submissionTls, pop3, pop3s };
+  const ports = await freeListenerPorts();
   const stateDir = path.join(dir, "state");
   const configPath = path.join(dir, "agent.json");
   const logFile = path.join(dir, "agent.log");

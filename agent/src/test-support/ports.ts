@@ -23,3 +23,21 @@ export async function freePorts(count: number): Promise<number[]> {
 export async function freePort(): Promise<number> {
   return (await freePorts(1))[0]!;
 }
+
+/** One port for each of an agent's five listeners. */
+export async function freeListenerPorts(): Promise<{
+  inbound: number;
+  submission: number;
+  submissionTls: number;
+  pop3: number;
+  pop3s: number;
+}> {
+  const [inbound, submission, submissionTls, pop3, pop3s] = await freePorts(5);
+  return {
+    inbound: inbound!,
+    submission: submission!,
+    submissionTls: submissionTls!,
+    pop3: pop3!,
+    pop3s: pop3s!,
+  };
+}
