@@ -14,7 +14,10 @@
 // Segments: appends go to the newest; past `segmentBytes` a new one starts. A segment whose entries
 // are mostly gone has the living ones copied forward into the newest; empty segments are deleted oldest
 // first (each deletion made durable before the next), so a removal recorded in a later segment can never
-// be lost while the entry it removes survives in an earlier one.
+// be lost while the entry it removes survives in an earlier one. An oldest segment that is still mostly
+// alive (mail for a domain that is down, retried for a day) would hold up the deletion of every segment
+// behind it: once it is older than `compactAfterMs` and pins an empty one, its living entries are copied
+// forward too (each entry at most once per `compactAfterMs`).
 import { open, readdir, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
@@ -36,6 +39,8 @@ interface Segment {
   live: Map<string, number>;
   /** A write failed here: never append again (its tail is unknown). */
   broken: boolean;
+  /** When this process started it (0 for segments found at open). */
+  startedAt: number;
 }
 
 interface IndexEntry {
@@ -67,6 +72,8 @@ export interface JournalOptions {
   sync: DirectorySync;
   /** A new segment starts once the newest holds this many bytes. */
   segmentBytes?: number;
+  /** An oldest segment this old that holds up an empty one has its entries copied forward. */
+  compactAfterMs?: number;
 }
 
 export class Journal {
@@ -74,6 +81,7 @@ export class Journal {
   readonly #logger: Logger;
   readonly #sync: DirectorySync;
   readonly #segmentBytes: number;
+  readonly #compactAfterMs: number;
   readonly #segments: Segment[] = [];
   readonly #index = new Map<string, IndexEntry>();
   #pending: Pending[] = [];
@@ -87,6 +95,7 @@ export class Journal {
     this.#logger = options.logger;
     this.#sync = options.sync;
     this.#segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.#compactAfterMs = options.compactAfterMs ?? 60 * 60 * 1000;
   }
 
   /** Replays the segments and starts a fresh one for appends. Returns each entry's latest metadata. */
@@ -262,7 +271,15 @@ export class Journal {
     const handle = await open(file, "wx+", 0o600);
     // the new file's name must survive a crash before anything acknowledged is written into it
     await this.#sync.sync(this.#dir);
-    this.#segments.push({ seq, file, handle, size: 0, live: new Map(), broken: false });
+    this.#segments.push({
+      seq,
+      file,
+      handle,
+      size: 0,
+      live: new Map(),
+      broken: false,
+      startedAt: Date.now(),
+    });
   }
 
   #scheduleMaintenance(): void {
@@ -274,12 +291,22 @@ export class Journal {
       });
   }
 
-  /** Copies living entries out of mostly-empty old segments, then deletes empty ones, oldest first. */
+  /**
+   * Copies living entries out of mostly-empty old segments (and out of an old oldest one that holds up
+   * an empty one), then deletes empty ones, oldest first.
+   */
   async #maintain(): Promise<void> {
     const newest = this.#segments.at(-1)!;
-    for (const segment of this.#segments.slice(0, -1)) {
+    const older = this.#segments.slice(0, -1);
+    const oldest = older[0];
+    const oldestHoldsUp =
+      oldest !== undefined &&
+      Date.now() - oldest.startedAt >= this.#compactAfterMs &&
+      older.some((segment) => segment.live.size === 0);
+    for (const segment of older) {
       const liveBytes = [...segment.live.values()].reduce((sum, bytes) => sum + bytes, 0);
-      if (segment.live.size === 0 || liveBytes * 2 > segment.size) continue;
+      const mostlyGone = liveBytes * 2 <= segment.size;
+      if (segment.live.size === 0 || !(mostlyGone || (segment === oldest && oldestHoldsUp))) continue;
       for (const id of [...segment.live.keys()]) {
         const body = await this.readBody(id).catch(() => null);
         const entry = this.#index.get(id);
@@ -341,6 +368,7 @@ async function listSegments(dir: string): Promise<Segment[]> {
       size: 0,
       live: new Map<string, number>(),
       broken: true, // never appended to again: a new segment starts at every open
+      startedAt: 0,
     }))
     .sort((a, b) => a.seq - b.seq);
 }

@@ -1,6 +1,6 @@
 // The queue on disk: what a crash can leave behind and what the agent makes of it at start, how the
 // journal's segments come and go, and group commit sharing fsyncs between concurrent writers.
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../log";
@@ -21,7 +21,7 @@ afterEach(async () => {
   await state.remove();
 });
 
-const reopen = (options: { segmentBytes?: number } = {}) =>
+const reopen = (options: { segmentBytes?: number; compactAfterMs?: number } = {}) =>
   new MailQueue({ stateDir: state.dir, logger: silentLogger(), ...options });
 
 const journalFiles = async () =>
@@ -183,6 +183,31 @@ describe("journal segments", () => {
     const later = reopen({ segmentBytes: 4096 });
     expect((await later.open()).map((entry) => entry.id)).toEqual([waiting.id]);
     expect((await later.readMessage(waiting.id)).toString()).toBe("still waiting for its MX");
+    await later.close();
+  });
+
+  it("copies a mostly-alive old segment forward once it holds up empty ones, so they can go", async () => {
+    // a large message still waiting for its MX keeps its segment more than half alive
+    const holdUp = async (compactAfterMs: number) => {
+      const small = reopen({ segmentBytes: 4096, compactAfterMs });
+      await small.open();
+      const waiting = await queueOne(small, 0, "w".repeat(3000));
+      for (let index = 1; index <= 60; index++) {
+        const entry = await queueOne(small, index, "x".repeat(400));
+        await small.remove(entry.id);
+      }
+      await small.close();
+      return { waiting, segments: (await journalFiles()).length };
+    };
+    const never = await holdUp(Number.POSITIVE_INFINITY);
+    expect(never.segments).toBeGreaterThan(4); // the control: everything behind it stays
+    await rm(queueDir(state.dir), { recursive: true });
+
+    const atOnce = await holdUp(0);
+    expect(atOnce.segments).toBeLessThanOrEqual(3);
+    const later = reopen({ segmentBytes: 4096 });
+    expect((await later.open()).map((entry) => entry.id)).toEqual([atOnce.waiting.id]);
+    expect((await later.readMessage(atOnce.waiting.id)).toString()).toBe("w".repeat(3000));
     await later.close();
   });
 

@@ -112,7 +112,14 @@ export class MailQueue {
   /** The folder and the journal, opened once (concurrent first callers wait for the same opening). */
   #opened: Promise<QueueEntry[]> | null = null;
 
-  constructor(options: { stateDir: string; logger: Logger; sync?: DirectorySync; segmentBytes?: number }) {
+  constructor(options: {
+    stateDir: string;
+    logger: Logger;
+    sync?: DirectorySync;
+    /** Journal tuning, for tests (./journal). */
+    segmentBytes?: number;
+    compactAfterMs?: number;
+  }) {
     this.dir = queueDir(options.stateDir);
     this.#logger = options.logger;
     this.#sync = options.sync ?? new DirectorySync();
@@ -121,6 +128,7 @@ export class MailQueue {
       logger: options.logger,
       sync: this.#sync,
       segmentBytes: options.segmentBytes,
+      compactAfterMs: options.compactAfterMs,
     });
   }
 
