@@ -223,9 +223,13 @@ export class Journal {
         segment.broken = true;
         this.#logger.error({ file: segment.file, err: error }, "queue journal write failed");
         for (const item of batch) item.reject(error as Error);
-        // a failed entry may still be complete on disk: record it as gone in the next segment
-        for (const item of batch)
-          if (item.type === "E") void this.#append("R", item.id, "", null).catch(() => {});
+        // a new entry that failed may still be complete on disk: record it as gone in the next segment
+        // (not a compaction copy: that entry lives on in its old segment)
+        for (const item of batch) {
+          if (item.type === "E" && !this.#index.has(item.id)) {
+            void this.#append("R", item.id, "", null).catch(() => {});
+          }
+        }
         continue;
       }
       segment.size = position;

@@ -1,7 +1,10 @@
 // The queue on disk: what a crash can leave behind and what the agent makes of it at start, how the
-// journal's segments come and go, and group commit sharing fsyncs between concurrent writers.
+// journal's segments come and go, a disk that refuses a write halfway, and group commit sharing fsyncs
+// between concurrent writers.
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../log";
 import { tempDir, waitFor } from "../test-support/fixtures";
@@ -221,6 +224,61 @@ describe("journal segments", () => {
     }
     expect((await journalFiles()).length).toBeLessThanOrEqual(2);
     expect(await queueSize(state.dir)).toBe(1);
+  });
+});
+
+describe("a disk that refuses a write halfway", () => {
+  it("fails that message only, keeps every acknowledged one and goes on in a new segment", async () => {
+    // a real process whose files may not grow past 8 KiB (RLIMIT_FSIZE): the third 3 KiB message is
+    // cut short by the kernel (EFBIG), as a full disk would cut it
+    const script = path.join(state.dir, "writer.mts");
+    const queueModule = path.join(path.dirname(fileURLToPath(import.meta.url)), "queue.ts");
+    await writeFile(
+      script,
+      `import { MailQueue } from ${JSON.stringify(queueModule)};
+import { silentLogger } from ${JSON.stringify(path.join(path.dirname(queueModule), "../log.ts"))};
+const queue = new MailQueue({ stateDir: ${JSON.stringify(state.dir)}, logger: silentLogger() });
+await queue.open();
+for (let index = 1; index <= 4; index++) {
+  try {
+    const entry = await queue.enqueue({ mailFrom: "", recipients: [{ address: "r" + index + "@remote.test" }] }, Buffer.alloc(3000, 48 + index));
+    console.log("acknowledged " + entry.id + " " + index);
+  } catch (error) {
+    console.log("refused " + index + " " + error.code);
+  }
+}
+await queue.close();
+`,
+    );
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn(
+        "bash",
+        ["-c", `ulimit -f 8 && exec "${process.execPath}" --import tsx "${script}"`],
+        {
+          cwd: path.dirname(queueModule),
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let text = "";
+      child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      child.on("error", reject);
+      child.on("exit", () => resolve(text));
+    });
+    expect(output).toContain("refused 3 EFBIG");
+    const acknowledged = [...output.matchAll(/^acknowledged (\S+) (\d)$/gm)].map((match) => [
+      match[1]!,
+      match[2]!,
+    ]);
+    expect(acknowledged.map(([, index]) => index)).toEqual(["1", "2", "4"]);
+
+    const reopened = reopen();
+    const entries = await reopened.open();
+    expect(entries.map((entry) => entry.id).sort()).toEqual(acknowledged.map(([id]) => id).sort());
+    for (const [id, index] of acknowledged) {
+      expect((await reopened.readMessage(id!)).equals(Buffer.alloc(3000, 48 + Number(index)))).toBe(true);
+    }
+    await reopened.close();
   });
 });
 
