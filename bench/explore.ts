@@ -16,6 +16,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { prepareAgent, startAgentPeer, type Peer } from "./lib/peers";
+import { CLOCK_TICKS, readProcStat } from "./lib/cpu";
 import { freePort, stopAll } from "./lib/procs";
 import {
   makeSenderKeys,
@@ -56,9 +57,8 @@ async function send(peer: Peer, load: Load, messages: number) {
 }
 
 async function userSystemSeconds(pid: number): Promise<[number, number]> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return [Number(fields[11]) / 100, Number(fields[12]) / 100];
+  const { userJiffies, systemJiffies } = await readProcStat(`/proc/${pid}/stat`);
+  return [userJiffies / CLOCK_TICKS, systemJiffies / CLOCK_TICKS];
 }
 
 async function latency(): Promise<void> {
@@ -169,13 +169,11 @@ async function variants(sessions: number): Promise<void> {
 async function threadSeconds(pid: number): Promise<Map<string, number>> {
   const byName = new Map<string, number>();
   for (const task of await readdir(`/proc/${pid}/task`)) {
-    const stat = await readFile(`/proc/${pid}/task/${task}/stat`, "utf8").catch(() => null);
-    if (!stat) continue;
-    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const label = task === String(pid) ? "main thread" : `${name} ${task}`;
-    byName.set(`${label} user`, (byName.get(`${label} user`) ?? 0) + Number(fields[11]) / 100);
-    byName.set(`${label} system`, (byName.get(`${label} system`) ?? 0) + Number(fields[12]) / 100);
+    const stat = await readProcStat(`/proc/${pid}/task/${task}/stat`).catch(() => null);
+    if (!stat) continue; // the thread ended meanwhile
+    const label = task === String(pid) ? "main thread" : `${stat.name} ${task}`;
+    byName.set(`${label} user`, stat.userJiffies / CLOCK_TICKS);
+    byName.set(`${label} system`, stat.systemJiffies / CLOCK_TICKS);
   }
   return byName;
 }

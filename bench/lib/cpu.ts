@@ -2,12 +2,24 @@
 // says how much of the machine the server, smtp-source and everything else took.
 import { readdir, readFile } from "node:fs/promises";
 
-/** CPU seconds (user + system, all threads) a process has used so far, from /proc. */
-export async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+/** A process's (or thread's) /proc/…/stat: its command name and CPU time so far, in jiffies. */
+export async function readProcStat(
+  file: string,
+): Promise<{ name: string; userJiffies: number; systemJiffies: number }> {
+  const stat = await readFile(file, "utf8");
   // Fields after the command name, which is in parentheses and may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return {
+    name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+    userJiffies: Number(fields[11]),
+    systemJiffies: Number(fields[12]),
+  };
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const { userJiffies, systemJiffies } = await readProcStat(`/proc/${pid}/stat`);
+  return (userJiffies + systemJiffies) / CLOCK_TICKS;
 }
 
 /**
@@ -23,7 +35,7 @@ export async function machineCpu(): Promise<{ busy: number; interrupts: number; 
   return { busy: total - idle, interrupts: (values[5] ?? 0) + (values[6] ?? 0), total };
 }
 
-const CLOCK_TICKS = 100;
+export const CLOCK_TICKS = 100;
 
 /** Samples the machine for `ms`: the share of all cores that was busy. */
 export async function busyShare(ms: number): Promise<number> {
@@ -39,10 +51,8 @@ export async function processTable(): Promise<Map<number, { name: string; jiffie
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      table.set(Number(entry), { name, jiffies: Number(fields[11]) + Number(fields[12]) });
+      const { name, userJiffies, systemJiffies } = await readProcStat(`/proc/${entry}/stat`);
+      table.set(Number(entry), { name, jiffies: userJiffies + systemJiffies });
     } catch {
       // gone meanwhile
     }

@@ -7,7 +7,7 @@
 // Either way the verdict carries the SPF result that queued copies record for the bounce gate (row 6).
 import type { Logger } from "pino";
 import type { DkimKeyStore } from "../dkim/dkim-keys";
-import { PermanentSigningError, signingDomainFor, signMessage } from "../dkim/dkim-sign";
+import { PermanentSigningError, signingDomainFor, signMessage, UNSIGNABLE_REPLY } from "../dkim/dkim-sign";
 import type { DnsResolver } from "../dns/resolver";
 import { JUNK_FOLDER } from "../maildir/maildir";
 import { findMailbox, splitAddress } from "../smtp/active-config";
@@ -156,7 +156,7 @@ async function checkOutbound(options: MessageCheckOptions, user: string): Promis
     );
     // Row 11 says every outbound message of the domain is signed: none leaves unsigned.
     return refused(
-      permanent ? reject(550, "5.6.0 A message needs a From header to be signed and sent") : tempfailOutcome,
+      permanent ? reject(UNSIGNABLE_REPLY.code, UNSIGNABLE_REPLY.message) : tempfailOutcome,
       options,
     );
   }

@@ -45,6 +45,12 @@ export class PermanentSigningError extends Error {
   override name = "PermanentSigningError";
 }
 
+/** The reply to a message that has to leave signed and never can be (it has no From header). */
+export const UNSIGNABLE_REPLY = {
+  code: 550,
+  message: "5.6.0 A message needs a From header to be signed and sent",
+} as const;
+
 /** A list's copies: its own header fields are signed as well. */
 export const LIST_SIGNED_HEADERS = [...SIGNED_HEADERS, "List-Id", "List-Post", "Precedence"];
 

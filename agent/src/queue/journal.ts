@@ -22,7 +22,8 @@ import { open, readdir, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import type { Logger } from "pino";
-import { writeAll, type DirectorySync } from "./durable-files";
+import { silentLogger } from "../log";
+import { DirectorySync, writeAll } from "./durable-files";
 
 const HEADER_BYTES = 8;
 const SEGMENT_NAME = /^(\d{10})\.journal$/;
@@ -35,8 +36,10 @@ interface Segment {
   handle: FileHandle | null;
   /** Bytes of valid records (where the next append goes, for the newest). */
   size: number;
-  /** Entries whose message body is in this segment, and its bytes. */
-  live: Map<string, number>;
+  /** Entries whose message body is in this segment, and those bodies' bytes (kept as they change:
+   * upkeep runs after every batch with a removal, so it must not add them up each time). */
+  live: Set<string>;
+  liveBytes: number;
   /** A write failed here: never append again (its tail is unknown). */
   broken: boolean;
   /** When this process started it (0 for segments found at open). */
@@ -100,6 +103,20 @@ export class Journal {
 
   /** Replays the segments and starts a fresh one for appends. Returns each entry's latest metadata. */
   async open(): Promise<Map<string, string>> {
+    await this.#replay();
+    await this.#startSegment();
+    this.#scheduleMaintenance();
+    await this.#maintaining;
+    return this.#latest();
+  }
+
+  /** Each entry's latest metadata as the files say, without writing anything (another process's queue). */
+  async read(): Promise<Map<string, string>> {
+    await this.#replay();
+    return this.#latest();
+  }
+
+  async #replay(): Promise<void> {
     for (const segment of await listSegments(this.#dir)) {
       this.#segments.push(segment);
       const { damagedAt } = await replaySegment(segment, (record) => this.#apply(segment, record));
@@ -107,9 +124,9 @@ export class Journal {
         this.#logger.warn({ file: segment.file, offset: damagedAt }, "queue journal damaged; rest skipped");
       }
     }
-    await this.#startSegment();
-    this.#scheduleMaintenance();
-    await this.#maintaining;
+  }
+
+  #latest(): Map<string, string> {
     return new Map([...this.#index].map(([id, entry]) => [id, entry.json]));
   }
 
@@ -256,16 +273,17 @@ export class Journal {
 
   #place(id: string, json: string, segment: Segment, bodyOffset: number, bodyLength: number): void {
     const previous = this.#index.get(id);
-    previous?.segment.live.delete(id);
+    if (previous) dropLive(id, previous);
     // a copy made by compaction carries the metadata of its time; a newer update in memory wins
     this.#index.set(id, { json: previous?.json ?? json, segment, bodyOffset, bodyLength });
-    segment.live.set(id, bodyLength);
+    segment.live.add(id);
+    segment.liveBytes += bodyLength;
   }
 
   #forget(id: string): void {
     const entry = this.#index.get(id);
     if (!entry) return;
-    entry.segment.live.delete(id);
+    dropLive(id, entry);
     this.#index.delete(id);
   }
 
@@ -280,7 +298,8 @@ export class Journal {
       file,
       handle,
       size: 0,
-      live: new Map(),
+      live: new Set(),
+      liveBytes: 0,
       broken: false,
       startedAt: Date.now(),
     });
@@ -308,10 +327,9 @@ export class Journal {
       Date.now() - oldest.startedAt >= this.#compactAfterMs &&
       older.some((segment) => segment.live.size === 0);
     for (const segment of older) {
-      const liveBytes = [...segment.live.values()].reduce((sum, bytes) => sum + bytes, 0);
-      const mostlyGone = liveBytes * 2 <= segment.size;
+      const mostlyGone = segment.liveBytes * 2 <= segment.size;
       if (segment.live.size === 0 || !(mostlyGone || (segment === oldest && oldestHoldsUp))) continue;
-      for (const id of [...segment.live.keys()]) {
+      for (const id of [...segment.live]) {
         const body = await this.readBody(id).catch(() => null);
         const entry = this.#index.get(id);
         if (!body || !entry || entry.segment !== segment || this.#closed) continue;
@@ -336,22 +354,19 @@ export class Journal {
   }
 }
 
+/** The entry's body no longer counts in its segment. */
+function dropLive(id: string, entry: IndexEntry): void {
+  if (entry.segment.live.delete(id)) entry.segment.liveBytes -= entry.bodyLength;
+}
+
 /** The living entries' latest metadata, read without opening the journal for writing. */
 export async function readJournal(dir: string): Promise<Map<string, string>> {
-  const latest = new Map<string, string>();
-  for (const segment of await listSegments(dir)) {
-    try {
-      await replaySegment(segment, (record) => {
-        if (record.type === "E") latest.set(record.id, record.json);
-        else if (record.type === "M") {
-          if (latest.has(record.id)) latest.set(record.id, record.json);
-        } else latest.delete(record.id);
-      });
-    } finally {
-      await segment.handle?.close().catch(() => undefined);
-    }
+  const journal = new Journal({ dir, logger: silentLogger(), sync: new DirectorySync() });
+  try {
+    return await journal.read();
+  } finally {
+    await journal.close();
   }
-  return latest;
 }
 
 async function listSegments(dir: string): Promise<Segment[]> {
@@ -370,7 +385,8 @@ async function listSegments(dir: string): Promise<Segment[]> {
       file: path.join(dir, match[0]),
       handle: null,
       size: 0,
-      live: new Map<string, number>(),
+      live: new Set<string>(),
+      liveBytes: 0,
       broken: true, // never appended to again: a new segment starts at every open
       startedAt: 0,
     }))

@@ -16,7 +16,7 @@ import type {
 import type { Authenticator } from "../auth/message-authentication";
 import { checkMessage } from "../auth/message-checks";
 import type { DkimKeyStore } from "../dkim/dkim-keys";
-import { PermanentSigningError } from "../dkim/dkim-sign";
+import { PermanentSigningError, UNSIGNABLE_REPLY } from "../dkim/dkim-sign";
 import type { DnsResolver } from "../dns/resolver";
 import type { AbuseDetection, AbuseRefusal } from "../ids/abuse-detection";
 import type { WeakPasswords } from "../posture/weak-passwords";
@@ -570,9 +570,7 @@ export class MailServer {
             { ...logBase, rule: "dkim-sign", outcome: "reject", err: error.message },
             "list copy not signed",
           );
-          return callback(
-            smtpError({ code: 550, message: "5.6.0 A message needs a From header to be signed and sent" }),
-          );
+          return callback(smtpError(UNSIGNABLE_REPLY));
         }
       }
       const user = typeof session.user === "string" ? session.user : undefined;
