@@ -23,6 +23,7 @@ import { summarizeProfile } from "./lib/profile";
 import { renderReport, type BenchReport, type MeasuredLoad, type PeerRun } from "./lib/report";
 import { makeSenderKeys, signedMessage, startDnsmasq, type RunningDns } from "./lib/sender";
 import { runSmtpSource, type Load } from "./lib/source";
+import { warmUntilSteady } from "./lib/warm-up";
 
 const { values: flags } = parseArgs({
   options: {
@@ -219,8 +220,7 @@ async function main(): Promise<void> {
       nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir],
       logName: "agent-profiled.log",
     });
-    const run: PeerRun = { name: peer.name, greetingMs: null, results: {} };
-    await prepareRun(peer, messageFiles, dns, { probe: false });
+    const run = await prepareRun(peer, messageFiles, dns, { probe: false });
     const messages = await runSize(peer, profileLoad, messageFiles, dns);
     const attempts: MeasuredLoad[] = [];
     for (let repeat = 0; repeat < REPEATS; repeat++) {
@@ -262,11 +262,25 @@ async function prepareRun(
   dns: RunningDns,
   options: { probe?: boolean } = {},
 ): Promise<PeerRun> {
-  const run: PeerRun = { name: peer.name, greetingMs: null, results: {} };
-  const warm = await measureLoad(peer, warmUp, CALIBRATION_MESSAGES * 2, messageFiles, dns);
-  if (warm.errors.length > 0) {
-    throw new Error(`${peer.name} warm-up failed: ${warm.errors.slice(0, 5).join(" | ")}`);
-  }
+  const turn = async (messages: number) => {
+    const warm = await measureLoad(peer, warmUp, messages, messageFiles, dns);
+    if (warm.errors.length > 0) {
+      throw new Error(`${peer.name} warm-up failed: ${warm.errors.slice(0, 5).join(" | ")}`);
+    }
+    return warm.msgsPerSecond;
+  };
+  const warmUpTurns = await warmUntilSteady(turn, {
+    firstMessages: CALIBRATION_MESSAGES * 2,
+    turnSeconds: flags.quick ? 0.5 : 1,
+    minTurns: 5,
+    maxSeconds: flags.quick ? 20 : 90,
+    maxMessages: MAX_MESSAGES.reused,
+  });
+  const run: PeerRun = { name: peer.name, greetingMs: null, results: {}, warmUp: warmUpTurns };
+  log(
+    `${peer.name}: warmed up in ${warmUpTurns.length} turns (msgs/s ` +
+      `${warmUpTurns.map((each) => each.msgsPerSecond.toFixed(0)).join(", ")})`,
+  );
   if (options.probe !== false) {
     const samples: number[] = [];
     for (let index = 0; index < 20; index++) samples.push(await greetingLatency(peer.port));

@@ -10,12 +10,16 @@
 //   node --import tsx bench/explore.ts threads [sessions]
 //       CPU per message of each of the agent's threads (main, mailauth workers, libuv's file-system
 //       pool, V8's GC helpers) under the reused-connection 1 KiB load
+//   node --import tsx bench/explore.ts warmup [sessions] [haraka]
+//       one fresh agent (or Haraka), ten turns of the reused-connection 1 KiB load: how msgs/s and CPU
+//       per message change as the process warms up
+// Every mode but `warmup` first warms its agents up until their rate stops climbing (lib/warm-up.ts).
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { prepareAgent, startAgentPeer, type Peer } from "./lib/peers";
+import { prepareAgent, startAgentPeer, startHaraka, type Peer } from "./lib/peers";
 import { CLOCK_TICKS, readProcStat } from "./lib/cpu";
 import { freePort, stopAll } from "./lib/procs";
 import {
@@ -28,6 +32,7 @@ import {
   type RunningDns,
 } from "./lib/sender";
 import { runSmtpSource, type Load } from "./lib/source";
+import { warmUntilSteady } from "./lib/warm-up";
 
 const what = process.argv[2];
 const work = await mkdtemp(path.join(os.tmpdir(), "mw-explore-"));
@@ -54,6 +59,16 @@ async function send(peer: Peer, load: Load, messages: number) {
   while (((await peer.stored()) ?? messages) < messages)
     await new Promise((resolve) => setTimeout(resolve, 50));
   return result;
+}
+
+/** Turns of the reused-connection load until the peer's rate stops climbing (see lib/warm-up.ts). */
+async function warm(peer: Peer, sessions: number): Promise<void> {
+  const turns = await warmUntilSteady(
+    async (messages) => (await send(peer, reused(sessions), messages)).msgsPerSecond,
+    { firstMessages: 500, turnSeconds: 1, minTurns: 5, maxSeconds: 90, maxMessages: 10_000 },
+  );
+  const rates = turns.map((turn) => turn.msgsPerSecond.toFixed(0)).join(", ");
+  console.log(`${peer.name}: warmed up over ${turns.length} turns (msgs/s ${rates})`);
 }
 
 async function userSystemSeconds(pid: number): Promise<[number, number]> {
@@ -105,7 +120,7 @@ async function latency(): Promise<void> {
 
 async function syscalls(): Promise<void> {
   const peer = await agent("agent");
-  await send(peer, reused(20), 400);
+  await warm(peer, 20);
   const out = path.join(work, "strace.txt");
   const strace = spawn("strace", ["-f", "-c", "-o", out, "-p", String(peer.proc.pid)], { stdio: "ignore" });
   await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -145,7 +160,7 @@ async function variants(sessions: number): Promise<void> {
     await agent("UV_THREADPOOL_SIZE=16", { env: { UV_THREADPOOL_SIZE: "16" } }),
     await agent("log level warn", { env: { MAILWARDEN_LOG_LEVEL: "warn" } }),
   ];
-  for (const peer of peers) await send(peer, reused(sessions), 400);
+  for (const peer of peers) await warm(peer, sessions);
   const runs = new Map<Peer, string[]>(peers.map((peer) => [peer, []]));
   for (let repeat = 0; repeat < 3; repeat++) {
     for (const peer of peers) {
@@ -180,7 +195,7 @@ async function threadSeconds(pid: number): Promise<Map<string, number>> {
 
 async function threads(sessions: number): Promise<void> {
   const peer = await agent("as is");
-  await send(peer, reused(sessions), 400);
+  await warm(peer, sessions);
   const messages = 3000;
   const before = await threadSeconds(peer.proc.pid);
   const result = await send(peer, reused(sessions), messages);
@@ -193,15 +208,34 @@ async function threads(sessions: number): Promise<void> {
   }
 }
 
+async function warmup(sessions: number, haraka: boolean): Promise<void> {
+  const peer = haraka ? await startHaraka(work) : await agent("agent");
+  console.log(`reused connections, ${sessions} sessions, 1 KiB, a fresh ${peer.name}, turn by turn:`);
+  let sent = 0;
+  for (let turn = 1; turn <= 10; turn++) {
+    const [user0, system0] = await userSystemSeconds(peer.proc.pid);
+    const messages = 1000;
+    const result = await send(peer, reused(sessions), messages);
+    const [user1, system1] = await userSystemSeconds(peer.proc.pid);
+    sent += messages;
+    console.log(
+      `  after ${String(sent).padStart(5)} messages: ${result.msgsPerSecond.toFixed(0).padStart(5)} msgs/s, ` +
+        `user ${(((user1 - user0) * 1000) / messages).toFixed(2)} ms, ` +
+        `system ${(((system1 - system0) * 1000) / messages).toFixed(2)} ms CPU per message`,
+    );
+  }
+}
+
 try {
   if (what === "latency") await latency();
   else if (what === "syscalls") await syscalls();
   else if (what === "dns") await dnsQueries(dns);
   else if (what === "variants") await variants(Number(process.argv[3] ?? 20));
   else if (what === "threads") await threads(Number(process.argv[3] ?? 20));
+  else if (what === "warmup") await warmup(Number(process.argv[3] ?? 20), process.argv[4] === "haraka");
   else
     console.error(
-      "usage: node --import tsx bench/explore.ts latency|syscalls|dns|variants|threads [sessions]",
+      "usage: node --import tsx bench/explore.ts latency|syscalls|dns|variants|threads|warmup [sessions]",
     );
 } finally {
   await stopAll();

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { ProfileSummary } from "./profile";
 import type { Load, LoadResult } from "./source";
+import type { WarmUpTurn } from "./warm-up";
 
 export interface MeasuredLoad extends LoadResult {
   /** CPU time of the server process (all threads) / wall time of the run. 100 % = one core. */
@@ -32,6 +33,8 @@ export interface PeerRun {
   /** Median milliseconds from connect() to the 220 greeting. */
   greetingMs: number | null;
   results: Record<string, MeasuredLoad>;
+  /** The warm-up turns (reused connections, 1 KiB) before anything was measured. */
+  warmUp?: WarmUpTurn[];
 }
 
 export interface BenchReport {
@@ -133,7 +136,8 @@ export function renderReport(report: BenchReport, previousFile?: string): string
   line();
   line(
     `\`msgs/s = messages / wall time of the smtp-source run\`, i.e. messages answered \`250\`. Each run is sized ` +
-      `to last about ${report.targetSeconds} s from a short calibration run of the same load, after a warm-up; ` +
+      `to last about ${report.targetSeconds} s from a short calibration run of the same load, after a warm-up ` +
+      "until the peer's rate stops climbing; " +
       "the best of the repetitions counts (see the details below).",
   );
   line();
@@ -153,6 +157,24 @@ export function renderReport(report: BenchReport, previousFile?: string): string
       [sink, haraka, agent].map((run) => run?.results[load.id]?.repeats.length ?? 0),
     ),
   );
+  const warmed = [sink, haraka, agent, report.noDelay].filter((run) => run?.warmUp?.length);
+  if (warmed.length > 0) {
+    line(
+      "Warm-up. Before anything is measured, each peer gets turns of the reused-connection 1 KiB load (about " +
+        "1 s each) until three turns in a row fail to beat the best before them by more than 5 % (at least 5 " +
+        "turns, at most 90 s): a fresh process is slower until V8 has optimized its hot code, and the agent " +
+        "needs thousands of messages for that. msgs/s turn by turn:",
+    );
+    line();
+    for (const run of warmed) {
+      const turns = run!.warmUp!;
+      const messages = turns.reduce((sum, turn) => sum + turn.messages, 0);
+      line(
+        `- ${run!.name}: ${turns.map((turn) => turn.msgsPerSecond.toFixed(0)).join(", ")} (${messages} messages)`,
+      );
+    }
+    line();
+  }
   line(
     `Details. All peers run at once and take turns load by load (in rotated order), so other work on this ` +
       `shared machine hits them alike. Each peer's run is done ${repeats} times and the best counts. CPU during ` +
