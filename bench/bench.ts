@@ -144,7 +144,6 @@ async function main(): Promise<void> {
     totalSeconds: 0,
     agentSettingsDropped: [],
     quietness: [],
-    dnsQueries: null,
     loadAverage: os.loadavg()[0]!,
     authResults: null,
     agentLog: null,
@@ -166,6 +165,7 @@ async function main(): Promise<void> {
   for (const [name, start, peerLoads] of [
     ["smtp-sink", () => startSmtpSink(work), everything],
     ["Haraka", () => startHaraka(work), everything],
+    ["Haraka, SPF + DKIM + disk", () => startHaraka(work, { checks: { dnsServer: dns.server } }), everything],
     ["agent", () => startAgentPeer(path.join(work, "agent"), setup, agentPort), everything],
     [
       "agent, greeting delay 0",
@@ -183,7 +183,6 @@ async function main(): Promise<void> {
   const runs = new Map<Peer, PeerRun>();
   for (const { peer } of peers) runs.set(peer, await prepareRun(peer, messageFiles, dns));
 
-  const queriesBefore = await dns.queries();
   for (const load of [...loads, fewSessionsNew]) {
     const taking = peers.filter((entry) => entry.loads.has(load.id)).map((entry) => entry.peer);
     const sizes = new Map<Peer, number>();
@@ -197,16 +196,14 @@ async function main(): Promise<void> {
     }
     for (const peer of taking) record(runs.get(peer)!, load, attempts.get(peer)!);
   }
-  const queries = (await dns.queries()) - queriesBefore;
 
-  const agentPeer = peers[2]!.peer;
-  report.authResults = await authenticationResultsOf(agentPeer, setup, messageFiles["1k"]);
+  const named = (name: string) => peers.find((entry) => entry.peer.name === name)!.peer;
+  report.authResults = await authenticationResultsOf(named("agent"), setup, messageFiles["1k"]);
   for (const { peer } of peers) await peer.stop();
-  report.peers = peers.slice(0, 3).map(({ peer }) => runs.get(peer)!);
-  report.noDelay = runs.get(peers[3]!.peer)!;
+  const noDelay = named("agent, greeting delay 0");
+  report.peers = peers.filter(({ peer }) => peer !== noDelay).map(({ peer }) => runs.get(peer)!);
+  report.noDelay = runs.get(noDelay)!;
   report.agentLog = await agentLogFacts(path.join(work, "agent", "agent.log"));
-  const noDelayLog = await agentLogFacts(path.join(work, "agent-no-delay", "agent.log"));
-  report.dnsQueries = { queries, accepted: (report.agentLog?.accepted ?? 0) + (noDelayLog?.accepted ?? 0) };
 
   if (!flags["no-profile"]) {
     const profileLoad = loads.find((load) => load.id === flags["profile-load"]);
@@ -342,11 +339,13 @@ async function measureLoad(
   const dnsBefore = await cpuSeconds(dns.proc.pid);
   const machineBefore = await machineCpu();
   const processesBefore = await processTable();
+  const queriesBefore = await dns.queries();
   const result = await runSmtpSource(peer.port, load, messages, messageFiles[load.size]);
   const processesAfter = await processTable();
   const cpuAfter = await cpuSeconds(peer.proc.pid);
   const dnsAfter = await cpuSeconds(dns.proc.pid);
   const machineAfter = await machineCpu();
+  const dnsQueries = (await dns.queries()) - queriesBefore;
   const drainStarted = performance.now();
   const stored = await waitStored(peer, messages);
   const drainMs = performance.now() - drainStarted;
@@ -378,6 +377,7 @@ async function measureLoad(
     stored,
     drainMs: stored === null ? 0 : drainMs,
     repeats: [result.msgsPerSecond],
+    dnsQueries,
   };
 }
 

@@ -10,8 +10,8 @@
 //   node --import tsx bench/explore.ts threads [sessions]
 //       CPU per message of each of the agent's threads (main, mailauth workers, libuv's file-system
 //       pool, V8's GC helpers) under the reused-connection 1 KiB load
-//   node --import tsx bench/explore.ts warmup [sessions] [haraka]
-//       one fresh agent (or Haraka), ten turns of the reused-connection 1 KiB load: how msgs/s and CPU
+//   node --import tsx bench/explore.ts warmup [sessions] [haraka|haraka-checks]
+//       one fresh agent (or Haraka, or Haraka with SPF + DKIM + disk), ten turns of the reused-connection 1 KiB load: how msgs/s and CPU
 //       per message change as the process warms up
 // Every mode but `warmup` first warms its agents up until their rate stops climbing (lib/warm-up.ts).
 import { spawn } from "node:child_process";
@@ -208,8 +208,13 @@ async function threads(sessions: number): Promise<void> {
   }
 }
 
-async function warmup(sessions: number, haraka: boolean): Promise<void> {
-  const peer = haraka ? await startHaraka(work) : await agent("agent");
+async function warmup(sessions: number, which: string | undefined): Promise<void> {
+  const peer =
+    which === "haraka"
+      ? await startHaraka(work)
+      : which === "haraka-checks"
+        ? await startHaraka(work, { checks: { dnsServer: dns.server } })
+        : await agent("agent");
   console.log(`reused connections, ${sessions} sessions, 1 KiB, a fresh ${peer.name}, turn by turn:`);
   let sent = 0;
   for (let turn = 1; turn <= 10; turn++) {
@@ -232,7 +237,7 @@ try {
   else if (what === "dns") await dnsQueries(dns);
   else if (what === "variants") await variants(Number(process.argv[3] ?? 20));
   else if (what === "threads") await threads(Number(process.argv[3] ?? 20));
-  else if (what === "warmup") await warmup(Number(process.argv[3] ?? 20), process.argv[4] === "haraka");
+  else if (what === "warmup") await warmup(Number(process.argv[3] ?? 20), process.argv[4]);
   else
     console.error(
       "usage: node --import tsx bench/explore.ts latency|syscalls|dns|variants|threads|warmup [sessions]",

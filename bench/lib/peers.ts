@@ -47,32 +47,63 @@ export async function startSmtpSink(workDir: string): Promise<Peer> {
   };
 }
 
-export async function startHaraka(workDir: string): Promise<Peer> {
+/** Haraka as in item 9 (discard), or doing comparable work (`checks`: see startHaraka). */
+export interface HarakaOptions {
+  /**
+   * The bench DNS server: Haraka then also runs its own SPF and DKIM plugins against it (no DMARC: Haraka
+   * ships no DMARC plugin) and writes each message durably into a Maildir (tmp/, fsync, rename into new/)
+   * before its 250, instead of discarding it.
+   */
+  checks?: { dnsServer: string };
+}
+
+export async function startHaraka(workDir: string, options: HarakaOptions = {}): Promise<Peer> {
   const port = await freePort();
-  const dir = path.join(workDir, "haraka");
+  const name = options.checks ? "Haraka, SPF + DKIM + disk" : "Haraka";
+  const dir = path.join(workDir, options.checks ? "haraka-checks" : "haraka");
   const haraka = path.join(repoRoot, "bench/peers/node_modules/Haraka/bin/haraka");
   // Haraka's own `haraka -i` lays out a server directory with its default config files.
   execFileSync(process.execPath, [haraka, "-i", dir], { stdio: "ignore" });
   await mkdir(path.join(dir, "plugins"), { recursive: true });
-  await copyFile(
-    path.join(repoRoot, "bench/haraka/bench_accept.js"),
-    path.join(dir, "plugins/bench_accept.js"),
-  );
+  const plugins = options.checks
+    ? ["bench_dns", "spf", "dkim", "bench_maildir", "bench_accept"]
+    : ["bench_accept"];
+  for (const plugin of plugins.filter((each) => each.startsWith("bench_"))) {
+    await copyFile(path.join(repoRoot, `bench/haraka/${plugin}.js`), path.join(dir, `plugins/${plugin}.js`));
+  }
   // nodes=0: one process, no cluster master, like the agent. Everything else is Haraka's default.
   await writeFile(path.join(dir, "config/smtp.ini"), `listen=127.0.0.1:${port}\nnodes=0\n`);
-  await writeFile(path.join(dir, "config/plugins"), "bench_accept\n");
+  await writeFile(path.join(dir, "config/plugins"), `${plugins.join("\n")}\n`);
   await writeFile(path.join(dir, "config/me"), "mx.haraka.test\n");
+  const maildir = path.join(dir, "Maildir");
   const proc = startProcess("haraka", process.execPath, [haraka, "-c", dir], {
-    logFile: path.join(workDir, "haraka.log"),
+    logFile: path.join(workDir, options.checks ? "haraka-checks.log" : "haraka.log"),
+    env: options.checks
+      ? { ...process.env, BENCH_DNS_SERVER: options.checks.dnsServer, BENCH_MAILDIR: maildir }
+      : process.env,
   });
-  await waitForGreeting(port, "Haraka", proc);
+  await waitForGreeting(port, name, proc);
+  if (!options.checks) {
+    return {
+      name,
+      port,
+      proc,
+      stored: async () => null,
+      markStore: async () => undefined,
+      stop: async () => void (await stopProcess(proc)),
+    };
+  }
+  return { name, port, proc, ...maildirCounter(maildir), stop: async () => void (await stopProcess(proc)) };
+}
+
+/** A Peer's stored/markStore for a server that writes Maildir files under `root`. */
+function maildirCounter(root: string): Pick<Peer, "stored" | "markStore"> {
+  let before = 0;
   return {
-    name: "Haraka",
-    port,
-    proc,
-    stored: async () => null,
-    markStore: async () => undefined,
-    stop: async () => void (await stopProcess(proc)),
+    stored: async () => (await countDelivered(root)) - before,
+    markStore: async () => {
+      before = await countDelivered(root);
+    },
   };
 }
 
@@ -198,16 +229,11 @@ export async function startAgentPeer(
     },
   );
   await waitForGreeting(port, "the agent", proc, 60_000);
-  const mailRoot = path.join(setup.stateDir, "mail");
-  let before = 0;
   return {
     name: options.name ?? "agent",
     port,
     proc,
-    stored: async () => (await countDelivered(mailRoot)) - before,
-    markStore: async () => {
-      before = await countDelivered(mailRoot);
-    },
+    ...maildirCounter(path.join(setup.stateDir, "mail")),
     stop: async () => {
       const code = await stopProcess(proc, 20_000);
       if (code !== 0) throw new Error(`the agent exited with ${String(code)} on SIGTERM`);
