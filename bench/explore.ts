@@ -13,15 +13,19 @@
 //   node --import tsx bench/explore.ts warmup [sessions] [haraka|haraka-checks]
 //       one fresh agent (or Haraka, or Haraka with SPF + DKIM + disk), ten turns of the reused-connection 1 KiB load: how msgs/s and CPU
 //       per message change as the process warms up
+//   node --import tsx bench/explore.ts profile [sessions] [1k|100k]
+//       node --cpu-prof on a warmed-up agent under the reused-connection load: the top functions by
+//       self time of every thread that was busy (the main thread and the mailauth worker)
 // Every mode but `warmup` first warms its agents up until their rate stops climbing (lib/warm-up.ts).
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { prepareAgent, startAgentPeer, startHaraka, type Peer } from "./lib/peers";
 import { CLOCK_TICKS, readProcStat } from "./lib/cpu";
 import { freePort, stopAll } from "./lib/procs";
+import { summarizeProfile } from "./lib/profile";
 import {
   makeSenderKeys,
   RECIPIENT,
@@ -231,16 +235,48 @@ async function warmup(sessions: number, which: string | undefined): Promise<void
   }
 }
 
+async function profile(sessions: number, size: "1k" | "100k"): Promise<void> {
+  const profileDir = path.join(work, "profile");
+  await mkdir(profileDir);
+  await writeFile(path.join(work, "message-100k.eml"), await signedMessage(100 * 1024, keys, "100k"));
+  const dir = path.join(work, "profiled");
+  const port = await freePort();
+  const setup = await prepareAgent(dir, port, dns.server);
+  const peer = await startAgentPeer(dir, setup, port, {
+    nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir],
+  });
+  await warm(peer, sessions);
+  const load: Load = { ...reused(sessions), size };
+  const messages = size === "1k" ? 4000 : 2000;
+  await peer.markStore();
+  const result = await runSmtpSource(peer.port, load, messages, path.join(work, `message-${size}.eml`));
+  if (result.errors.length > 0) throw new Error(result.errors[0]);
+  console.log(`reused connections, ${sessions} sessions, ${size}: ${result.msgsPerSecond.toFixed(0)} msgs/s`);
+  await peer.stop();
+  for (const file of (await readdir(profileDir)).filter((name) => name.endsWith(".cpuprofile"))) {
+    const summary = await summarizeProfile(path.join(profileDir, file), result.window, 25);
+    if (summary.busyMs < 50) continue;
+    console.log(
+      `${file}: busy ${((summary.busyMs * 1000) / messages).toFixed(0)} µs per message; top self time (µs per message):`,
+    );
+    for (const spot of summary.selfByFunction) {
+      console.log(`  ${((spot.ms * 1000) / messages).toFixed(1).padStart(6)}  ${spot.name}`);
+    }
+  }
+}
+
 try {
   if (what === "latency") await latency();
   else if (what === "syscalls") await syscalls();
   else if (what === "dns") await dnsQueries(dns);
   else if (what === "variants") await variants(Number(process.argv[3] ?? 20));
   else if (what === "threads") await threads(Number(process.argv[3] ?? 20));
+  else if (what === "profile")
+    await profile(Number(process.argv[3] ?? 20), process.argv[4] === "100k" ? "100k" : "1k");
   else if (what === "warmup") await warmup(Number(process.argv[3] ?? 20), process.argv[4]);
   else
     console.error(
-      "usage: node --import tsx bench/explore.ts latency|syscalls|dns|variants|threads|warmup [sessions]",
+      "usage: node --import tsx bench/explore.ts latency|syscalls|dns|variants|threads|warmup|profile [sessions]",
     );
 } finally {
   await stopAll();
