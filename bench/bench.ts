@@ -270,7 +270,8 @@ async function prepareRun(
     firstMessages: CALIBRATION_MESSAGES * 2,
     turnSeconds: flags.quick ? 0.5 : 1,
     minTurns: 5,
-    maxSeconds: flags.quick ? 20 : 90,
+    minMessages: flags.quick ? 3000 : 8000,
+    maxSeconds: flags.quick ? 30 : 90,
     maxMessages: MAX_MESSAGES.reused,
   });
   const run: PeerRun = { name: peer.name, greetingMs: null, results: {}, warmUp: warmUpTurns };

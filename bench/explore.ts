@@ -69,7 +69,14 @@ async function send(peer: Peer, load: Load, messages: number) {
 async function warm(peer: Peer, sessions: number): Promise<void> {
   const turns = await warmUntilSteady(
     async (messages) => (await send(peer, reused(sessions), messages)).msgsPerSecond,
-    { firstMessages: 500, turnSeconds: 1, minTurns: 5, maxSeconds: 90, maxMessages: 10_000 },
+    {
+      firstMessages: 500,
+      turnSeconds: 1,
+      minTurns: 5,
+      minMessages: 8000,
+      maxSeconds: 90,
+      maxMessages: 10_000,
+    },
   );
   const rates = turns.map((turn) => turn.msgsPerSecond.toFixed(0)).join(", ");
   console.log(`${peer.name}: warmed up over ${turns.length} turns (msgs/s ${rates})`);

@@ -171,8 +171,9 @@ export function renderReport(report: BenchReport, previousFile?: string): string
     line(
       "Warm-up. Before anything is measured, each peer gets turns of the reused-connection 1 KiB load (about " +
         "1 s each) until three turns in a row fail to beat the best before them by more than 5 % (at least 5 " +
-        "turns, at most 90 s): a fresh process is slower until V8 has optimized its hot code, and the agent " +
-        "needs thousands of messages for that. msgs/s turn by turn:",
+        "turns and 8,000 messages, 3,000 in quick mode; at most 90 s): a fresh process is slower until V8 has optimized its hot code, and the agent " +
+        "needs thousands of messages for that; so does a peer that fsyncs every message to disk after many " +
+        "files were deleted on this machine. msgs/s turn by turn:",
     );
     line();
     for (const run of warmed) {

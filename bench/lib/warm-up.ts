@@ -11,6 +11,12 @@ export interface WarmUpOptions {
   firstMessages: number;
   turnSeconds: number;
   minTurns: number;
+  /**
+   * Messages before the rate may count as steady. A peer that writes every message to disk also climbs
+   * slowly for thousands of messages after many files were deleted on this machine (fsync costs fall
+   * as files are created), by less than 5 % a turn but for many turns.
+   */
+  minMessages: number;
   /** Gives up climbing after this long (the turns so far are returned). */
   maxSeconds: number;
   /** Bounds a turn's size (e.g. the ephemeral ports a new-connection load would use up). */
@@ -25,7 +31,7 @@ const FLAT_TURNS = 3;
 
 /**
  * Runs `turn` until three turns in a row fail to beat the best before them by more than 5 %, after at
- * least `minTurns`; resolves with every turn.
+ * least `minTurns` and `minMessages`; resolves with every turn.
  */
 export async function warmUntilSteady(
   turn: (messages: number) => Promise<number>,
@@ -36,12 +42,15 @@ export async function warmUntilSteady(
   let best = 0;
   let flat = 0;
   let messages = options.firstMessages;
+  let sent = 0;
   for (;;) {
     const msgsPerSecond = await turn(messages);
     turns.push({ messages, msgsPerSecond });
+    sent += messages;
     flat = msgsPerSecond > best * (1 + CLIMB) ? 0 : flat + 1;
     best = Math.max(best, msgsPerSecond);
-    if (turns.length >= options.minTurns && flat >= FLAT_TURNS) return turns;
+    const enough = turns.length >= options.minTurns && sent >= options.minMessages;
+    if (enough && flat >= FLAT_TURNS) return turns;
     if (performance.now() - started > options.maxSeconds * 1000) return turns;
     const sized = Math.round((msgsPerSecond * options.turnSeconds) / 10) * 10;
     messages = Math.max(options.firstMessages, Math.min(options.maxMessages, sized));
