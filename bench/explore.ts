@@ -6,7 +6,7 @@
 //   node --import tsx bench/explore.ts variants [sessions]
 //       the same load (reused connections, 1 KiB) against agent variants taking turns: as is, state
 //       directory on tmpfs (fsync costs nothing), mailauth in the main thread (authThreads 0),
-//       UV_THREADPOOL_SIZE=16, log level warn, 32 Maildir copies at once (delivery.localConcurrency)
+//       UV_THREADPOOL_SIZE=16, log level warn
 //   node --import tsx bench/explore.ts threads [sessions]
 //       CPU per message of each of the agent's threads (main, mailauth workers, libuv's file-system
 //       pool, V8's GC helpers) under the reused-connection 1 KiB load
@@ -170,7 +170,6 @@ async function variants(sessions: number): Promise<void> {
     await agent("mailauth in the main thread", { settings: { authThreads: 0 } }),
     await agent("UV_THREADPOOL_SIZE=16", { env: { UV_THREADPOOL_SIZE: "16" } }),
     await agent("log level warn", { env: { MAILWARDEN_LOG_LEVEL: "warn" } }),
-    await agent("32 Maildir copies at once", { settings: { delivery: { localConcurrency: 32 } } }),
   ];
   for (const peer of peers) await warm(peer, sessions);
   const runs = new Map<Peer, string[]>(peers.map((peer) => [peer, []]));

@@ -26,10 +26,8 @@ export interface DeliverySettings {
   remotePort: number;
   /** The queue is looked at at least this often, even when nothing seems due. */
   queueRunIntervalMs: number;
-  /** Entries with remote recipients worked on at the same time. */
+  /** Entries worked on at the same time, in each lane (local-only, and with remote recipients). */
   concurrency: number;
-  /** Local-only entries worked on at the same time (Maildir copies: file operations on libuv's pool). */
-  localConcurrency: number;
   connectTimeoutMs: number;
   socketTimeoutMs: number;
   /** Verify remote servers' certificates on STARTTLS (off: opportunistic TLS). */
@@ -111,13 +109,8 @@ export class DeliveryWorker {
   readonly #sync: DirectorySync;
   readonly #entries = new Map<string, Tracked>();
   readonly #lanes = {
-    local: {
-      ready: [] as string[],
-      running: 0,
-      peak: 0,
-      limit: () => this.#options.settings.localConcurrency,
-    },
-    remote: { ready: [] as string[], running: 0, peak: 0, limit: () => this.#options.settings.concurrency },
+    local: { ready: [] as string[], running: 0 },
+    remote: { ready: [] as string[], running: 0 },
   };
   readonly #readySet = new Set<string>();
   readonly #busy = new Set<string>();
@@ -184,15 +177,6 @@ export class DeliveryWorker {
   /** Folder fsyncs requested vs made, queue and Maildir writes together (group commit). */
   get syncStats(): { requests: number; fsyncs: number } {
     return this.#queue.syncStats;
-  }
-
-  /** Entries worked on at the same time, now and at most so far, per lane. */
-  get laneStats(): Record<"local" | "remote", { running: number; peak: number }> {
-    const { local, remote } = this.#lanes;
-    return {
-      local: { running: local.running, peak: local.peak },
-      remote: { running: remote.running, peak: remote.peak },
-    };
   }
 
   /** Looks for due work now (also what the timer does). */
@@ -310,13 +294,12 @@ export class DeliveryWorker {
 
   #pump(): void {
     for (const lane of [this.#lanes.local, this.#lanes.remote]) {
-      while (!this.#stopped && lane.running < lane.limit() && lane.ready.length > 0) {
+      while (!this.#stopped && lane.running < this.#options.settings.concurrency && lane.ready.length > 0) {
         const id = lane.ready.shift()!;
         this.#readySet.delete(id);
         if (!this.#entries.has(id) || this.#busy.has(id) || this.#isHeld(id)) continue;
         this.#busy.add(id);
         lane.running += 1;
-        lane.peak = Math.max(lane.peak, lane.running);
         const run = this.#withLock(id, () => this.#attempt(id))
           .catch((error: unknown) => {
             this.#logger.error({ id, err: error }, "delivery attempt failed unexpectedly");

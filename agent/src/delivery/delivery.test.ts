@@ -395,38 +395,6 @@ describe("crash recovery of local copies", () => {
   });
 });
 
-describe("local delivery lane", () => {
-  it("writes at most localConcurrency Maildir copies at once, and every message arrives", async () => {
-    // The queue journal's fdatasync shares libuv's pool with the copies' file operations: more copies at
-    // once than that only delays every sender's 250 (agent/README.md, bench/RESULTS.md).
-    const stateDir = path.join(state.dir, "local-lane");
-    const agent = await startTestAgent(stateDir, {
-      dnsServers: [dns.address],
-      delivery: { localConcurrency: 2, queueRunIntervalMs: 200 },
-    });
-    try {
-      const config = agentConfig([
-        { name: "example.test", policy: { ...noInboundChecks }, mailboxes: { carol: aliceHash } },
-      ]);
-      expect(await agent.applyConfig(1, config)).toEqual({ ok: true, revision: 1 });
-      const carol = { domain: "example.test", localPart: "carol" };
-      await Promise.all(
-        Array.from({ length: 12 }, (_, index) =>
-          agent.delivery.submit(
-            { mailFrom: "a@sender.test", recipients: [{ address: "carol@example.test", mailbox: carol }] },
-            message(`lane ${index}`),
-          ),
-        ),
-      );
-      await waitFor(() => agent.delivery.size === 0, 10_000, "the twelve copies");
-      expect(await readdir(path.join(maildirPath(stateDir, carol), "new"))).toHaveLength(12);
-      expect(agent.delivery.laneStats.local.peak).toBe(2);
-    } finally {
-      await agent.stop();
-    }
-  });
-});
-
 describe("shutdown during a remote delivery", () => {
   it("stops while a remote server sits on the end of DATA, and delivers after the restart", async () => {
     // a remote MX that takes the whole message and never answers the final dot

@@ -83,15 +83,8 @@ export const agentSettingsSchema = z
         remotePort: portSchema.default(25),
         /** The queue is looked at at least this often, even when nothing seems due. */
         queueRunIntervalMs: z.number().int().min(10).max(3_600_000).default(60_000),
-        /** Queue entries with remote recipients worked on in parallel (mostly waiting on networks). */
+        /** Queue entries worked on in parallel, per lane (local-only; with remote recipients). */
         concurrency: z.number().int().min(1).max(512).default(32),
-        /**
-         * Local-only entries worked on in parallel. A Maildir copy is file operations on libuv's pool
-         * (4 threads), which the queue journal's write and fdatasync share, and those are on every
-         * message's way to its 250: more copies at once than the pool has threads only queue in front
-         * of them (bench/RESULTS.md).
-         */
-        localConcurrency: z.number().int().min(1).max(512).default(4),
         connectTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
         socketTimeoutMs: z.number().int().min(100).max(3_600_000).default(300_000),
         /** Verify remote certificates on STARTTLS (off: opportunistic TLS, as most MTAs do). */
@@ -104,7 +97,6 @@ export const agentSettingsSchema = z
         remotePort: 25,
         queueRunIntervalMs: 60_000,
         concurrency: 32,
-        localConcurrency: 4,
         connectTimeoutMs: 30_000,
         socketTimeoutMs: 300_000,
         verifyTls: false,
