@@ -47,6 +47,9 @@ export async function startSmtpSink(workDir: string): Promise<Peer> {
   };
 }
 
+/** The name of the Haraka peer doing comparable work (startHaraka's `checks`). */
+export const HARAKA_CHECKS = "Haraka, SPF + DKIM + disk";
+
 /** Haraka as in item 9 (discard), or doing comparable work (`checks`: see startHaraka). */
 export interface HarakaOptions {
   /**
@@ -59,7 +62,7 @@ export interface HarakaOptions {
 
 export async function startHaraka(workDir: string, options: HarakaOptions = {}): Promise<Peer> {
   const port = await freePort();
-  const name = options.checks ? "Haraka, SPF + DKIM + disk" : "Haraka";
+  const name = options.checks ? HARAKA_CHECKS : "Haraka";
   const dir = path.join(workDir, options.checks ? "haraka-checks" : "haraka");
   const haraka = path.join(repoRoot, "bench/peers/node_modules/Haraka/bin/haraka");
   // Haraka's own `haraka -i` lays out a server directory with its default config files.
