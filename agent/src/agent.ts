@@ -7,6 +7,7 @@ import { DkimKeyStore } from "./dkim/dkim-keys";
 import { signingDomains } from "./dkim/dkim-sign";
 import { availableParallelism } from "node:os";
 import { AuthenticationPool } from "./auth/authentication-pool";
+import { installFastLineEndings } from "./auth/mailauth-line-endings";
 import { DeliveryWorker } from "./delivery/delivery-worker";
 import { createDnsResolver } from "./dns/resolver";
 import { AbuseDetection } from "./ids/abuse-detection";
@@ -99,6 +100,8 @@ async function startLocked(
     cacheSeconds: settings.dnsCacheSeconds,
   });
   const weakPasswords = new WeakPasswords();
+  // mailauth in this thread too: DKIM signing, and verification when there are no authentication threads
+  installFastLineEndings();
   const authenticationPool = createAuthenticationPool(settings.authThreads, dns, logger);
   const dkimKeys = new DkimKeyStore(settings.stateDir, logger.child({ component: "dkim" }));
   const tls = await loadTlsMaterial({

@@ -7,12 +7,14 @@
 import { parentPort } from "node:worker_threads";
 import type { RecordType } from "../dns/resolver";
 import { runMailauth } from "./message-authentication";
+import { installFastLineEndings } from "./mailauth-line-endings";
 import { installPublicKeyCache } from "./public-key-cache";
 import type { FromPool, ToPool } from "./authentication-pool";
 
 const port = parentPort;
 if (!port) throw new Error("authentication-thread runs only as a worker thread");
 installPublicKeyCache();
+installFastLineEndings();
 
 type Answer = Extract<FromPool, { kind: "dns-answer" }>;
 
