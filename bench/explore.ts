@@ -48,19 +48,24 @@ const reused = (sessions: number): Load => ({ id: "x", label: "x", sessions, reu
 
 async function agent(
   name: string,
-  options: { env?: NodeJS.ProcessEnv; tmpfs?: boolean; settings?: Record<string, unknown> } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    tmpfs?: boolean;
+    settings?: Record<string, unknown>;
+    nodeArgs?: string[];
+  } = {},
 ): Promise<Peer> {
   const dir = options.tmpfs ? await mkdtemp("/dev/shm/mw-explore-") : path.join(work, name);
   const port = await freePort();
   const setup = await prepareAgent(dir, port, dns.server, options.settings);
-  return startAgentPeer(dir, setup, port, { name, env: options.env });
+  return startAgentPeer(dir, setup, port, { name, env: options.env, nodeArgs: options.nodeArgs });
 }
 
 /** One smtp-source run, then the wait until every message is stored; `deliveredPerSecond` counts both. */
-async function send(peer: Peer, load: Load, messages: number) {
+async function send(peer: Peer, load: Load, messages: number, file = messageFile) {
   await peer.markStore();
   const started = performance.now();
-  const result = await runSmtpSource(peer.port, load, messages, messageFile);
+  const result = await runSmtpSource(peer.port, load, messages, file);
   if (result.errors.length > 0) throw new Error(`${peer.name}: ${result.errors[0]}`);
   while (((await peer.stored()) ?? messages) < messages)
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -87,6 +92,18 @@ async function warm(peer: Peer, sessions: number): Promise<void> {
 async function userSystemSeconds(pid: number): Promise<[number, number]> {
   const { userJiffies, systemJiffies } = await readProcStat(`/proc/${pid}/stat`);
   return [userJiffies / CLOCK_TICKS, systemJiffies / CLOCK_TICKS];
+}
+
+/** `send`, with the peer's user and system CPU per message during it, as text. */
+async function sendCounted(peer: Peer, load: Load, messages: number) {
+  const [user0, system0] = await userSystemSeconds(peer.proc.pid);
+  const result = await send(peer, load, messages);
+  const [user1, system1] = await userSystemSeconds(peer.proc.pid);
+  const perMessage = (seconds: number) => ((seconds * 1000) / messages).toFixed(2);
+  return {
+    ...result,
+    cpu: `user ${perMessage(user1 - user0)} ms, system ${perMessage(system1 - system0)} ms CPU per message`,
+  };
 }
 
 async function latency(): Promise<void> {
@@ -177,15 +194,12 @@ async function variants(sessions: number): Promise<void> {
   const runs = new Map<Peer, string[]>(peers.map((peer) => [peer, []]));
   for (let repeat = 0; repeat < 3; repeat++) {
     for (const peer of peers) {
-      const [user0, system0] = await userSystemSeconds(peer.proc.pid);
-      const messages = 3000;
-      const result = await send(peer, reused(sessions), messages);
-      const [user1, system1] = await userSystemSeconds(peer.proc.pid);
+      const result = await sendCounted(peer, reused(sessions), 3000);
       runs
         .get(peer)!
         .push(
-          `${result.msgsPerSecond.toFixed(0)} accepted, ${result.deliveredPerSecond.toFixed(0)} delivered msgs/s (user ${(((user1 - user0) * 1000) / messages).toFixed(2)} ms, ` +
-            `system ${(((system1 - system0) * 1000) / messages).toFixed(2)} ms CPU per message)`,
+          `${result.msgsPerSecond.toFixed(0)} accepted, ${result.deliveredPerSecond.toFixed(0)} delivered ` +
+            `msgs/s (${result.cpu})`,
         );
     }
   }
@@ -231,15 +245,11 @@ async function warmup(sessions: number, which: string | undefined): Promise<void
   console.log(`reused connections, ${sessions} sessions, 1 KiB, a fresh ${peer.name}, turn by turn:`);
   let sent = 0;
   for (let turn = 1; turn <= 10; turn++) {
-    const [user0, system0] = await userSystemSeconds(peer.proc.pid);
-    const messages = 1000;
-    const result = await send(peer, reused(sessions), messages);
-    const [user1, system1] = await userSystemSeconds(peer.proc.pid);
-    sent += messages;
+    const result = await sendCounted(peer, reused(sessions), 1000);
+    sent += 1000;
     console.log(
       `  after ${String(sent).padStart(5)} messages: ${result.msgsPerSecond.toFixed(0).padStart(5)} msgs/s, ` +
-        `user ${(((user1 - user0) * 1000) / messages).toFixed(2)} ms, ` +
-        `system ${(((system1 - system0) * 1000) / messages).toFixed(2)} ms CPU per message`,
+        result.cpu,
     );
   }
 }
@@ -247,19 +257,12 @@ async function warmup(sessions: number, which: string | undefined): Promise<void
 async function profile(sessions: number, size: "1k" | "100k"): Promise<void> {
   const profileDir = path.join(work, "profile");
   await mkdir(profileDir);
-  await writeFile(path.join(work, "message-100k.eml"), await signedMessage(100 * 1024, keys, "100k"));
-  const dir = path.join(work, "profiled");
-  const port = await freePort();
-  const setup = await prepareAgent(dir, port, dns.server);
-  const peer = await startAgentPeer(dir, setup, port, {
-    nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir],
-  });
+  const file = path.join(work, `message-${size}.eml`);
+  if (size === "100k") await writeFile(file, await signedMessage(100 * 1024, keys, "100k"));
+  const peer = await agent("profiled", { nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir] });
   await warm(peer, sessions);
-  const load: Load = { ...reused(sessions), size };
   const messages = size === "1k" ? 4000 : 2000;
-  await peer.markStore();
-  const result = await runSmtpSource(peer.port, load, messages, path.join(work, `message-${size}.eml`));
-  if (result.errors.length > 0) throw new Error(result.errors[0]);
+  const result = await send(peer, { ...reused(sessions), size }, messages, file);
   console.log(`reused connections, ${sessions} sessions, ${size}: ${result.msgsPerSecond.toFixed(0)} msgs/s`);
   await peer.stop();
   for (const file of (await readdir(profileDir)).filter((name) => name.endsWith(".cpuprofile"))) {

@@ -5,7 +5,7 @@
 // that cache keeps it (no round trip per message for the sender's SPF, DKIM and DMARC records).
 // Protocol: ./authentication-pool.ts.
 import { parentPort } from "node:worker_threads";
-import type { RecordType } from "../dns/resolver";
+import { answerKey, type RecordType } from "../dns/resolver";
 import { runMailauth } from "./message-authentication";
 import { installFastLineEndings } from "./mailauth-line-endings";
 import { installPublicKeyCache } from "./public-key-cache";
@@ -25,7 +25,7 @@ const copies = new Map<string, Answer>();
 const MAX_COPIES = 1000;
 
 async function lookup(name: string, rrtype: RecordType): Promise<unknown> {
-  const key = `${rrtype} ${name.toLowerCase()}`;
+  const key = answerKey(name, rrtype);
   let answer = copies.get(key);
   if (!answer || answer.expiresAt <= Date.now()) {
     copies.delete(key);

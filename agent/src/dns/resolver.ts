@@ -31,6 +31,11 @@ export interface DnsResolver {
   cachedUntil?(name: string, rrtype: RecordType): number;
 }
 
+/** One answer's key in a cache (this resolver's, and the authentication threads' copies of it). */
+export function answerKey(name: string, rrtype: RecordType): string {
+  return `${rrtype} ${name.toLowerCase()}`;
+}
+
 export interface DnsResolverOptions {
   servers?: readonly string[];
   timeoutMs?: number;
@@ -87,9 +92,8 @@ export function createDnsResolver(options: DnsResolverOptions = {}): DnsResolver
     }
   }
 
-  const keyOf = (name: string, rrtype: RecordType) => `${rrtype} ${name.toLowerCase()}`;
   const resolve = (name: string, rrtype: RecordType) =>
-    lookup(keyOf(name, rrtype), () => resolver.resolve(name, rrtype));
+    lookup(answerKey(name, rrtype), () => resolver.resolve(name, rrtype));
 
   return {
     servers: options.servers ?? [],
@@ -99,7 +103,7 @@ export function createDnsResolver(options: DnsResolverOptions = {}): DnsResolver
     resolve4: (name) => resolve(name, "A") as Promise<string[]>,
     resolve6: (name) => resolve(name, "AAAA") as Promise<string[]>,
     reverse: (ip) => lookup(`reverse ${ip}`, () => resolver.reverse(ip)) as Promise<string[]>,
-    cachedUntil: (name, rrtype) => cache.get(keyOf(name, rrtype))?.expiresAt ?? 0,
+    cachedUntil: (name, rrtype) => cache.get(answerKey(name, rrtype))?.expiresAt ?? 0,
   };
 }
 
