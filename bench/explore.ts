@@ -16,15 +16,19 @@
 //   node --import tsx bench/explore.ts profile [sessions] [1k|100k]
 //       node --cpu-prof on a warmed-up agent under the reused-connection load: the top functions by
 //       self time of every thread that was busy (the main thread and the mailauth worker)
+//   node --import tsx bench/explore.ts floor [sessions] [1k|100k]
+//       the floor under item 9's target: Haraka discarding, smtp-server alone discarding, smtp-server +
+//       mailauth in one thread (lib/floor-server.ts: no queue, rules, logs or delivery) and the agent,
+//       taking turns on the reused-connection load; msgs/s and CPU per message of each
 // Every mode but `warmup` first warms its agents up until their rate stops climbing (lib/warm-up.ts).
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { prepareAgent, startAgentPeer, startHaraka, type Peer } from "./lib/peers";
+import { prepareAgent, repoRoot, startAgentPeer, startHaraka, type Peer } from "./lib/peers";
 import { CLOCK_TICKS, readProcStat } from "./lib/cpu";
-import { freePort, stopAll } from "./lib/procs";
+import { freePort, startProcess, stopAll, stopProcess, waitForGreeting } from "./lib/procs";
 import { summarizeProfile } from "./lib/profile";
 import {
   makeSenderKeys,
@@ -95,9 +99,9 @@ async function userSystemSeconds(pid: number): Promise<[number, number]> {
 }
 
 /** `send`, with the peer's user and system CPU per message during it, as text. */
-async function sendCounted(peer: Peer, load: Load, messages: number) {
+async function sendCounted(peer: Peer, load: Load, messages: number, file = messageFile) {
   const [user0, system0] = await userSystemSeconds(peer.proc.pid);
-  const result = await send(peer, load, messages);
+  const result = await send(peer, load, messages, file);
   const [user1, system1] = await userSystemSeconds(peer.proc.pid);
   const perMessage = (seconds: number) => ((seconds * 1000) / messages).toFixed(2);
   return {
@@ -273,8 +277,55 @@ async function profile(sessions: number, size: "1k" | "100k"): Promise<void> {
     );
     for (const spot of summary.selfByFunction) {
       console.log(`  ${((spot.ms * 1000) / messages).toFixed(1).padStart(6)}  ${spot.name}`);
+      if (spot.ms * 1000 < messages * 10) continue; // callers of those above 10 µs per message
+      for (const caller of summary.callers.get(spot.name) ?? [])
+        console.log(`          ${((caller.ms * 1000) / messages).toFixed(1)} via ${caller.name}`);
     }
   }
+}
+
+/** lib/floor-server.ts as a peer. */
+async function floorServer(mode: "discard" | "mailauth"): Promise<Peer> {
+  const port = await freePort();
+  const name = mode === "discard" ? "smtp-server, discard" : "smtp-server + mailauth, no disk";
+  const proc = startProcess(
+    name,
+    process.execPath,
+    ["--import", "tsx", path.join(repoRoot, "bench/lib/floor-server.ts"), String(port), mode, dns.server],
+    { logFile: path.join(work, `floor-${mode}.log`), cwd: repoRoot },
+  );
+  await waitForGreeting(port, name, proc);
+  return {
+    name,
+    port,
+    proc,
+    stored: async () => null,
+    markStore: async () => undefined,
+    stop: async () => void (await stopProcess(proc)),
+  };
+}
+
+async function floor(sessions: number, size: "1k" | "100k"): Promise<void> {
+  const file = size === "1k" ? messageFile : path.join(work, "message-100k.eml");
+  if (size === "100k") await writeFile(file, await signedMessage(100 * 1024, keys, "100k"));
+  const peers = [
+    await startHaraka(work),
+    await floorServer("discard"),
+    await floorServer("mailauth"),
+    await agent("agent"),
+  ];
+  for (const peer of peers) await warm(peer, sessions);
+  const load = { ...reused(sessions), size };
+  const messages = size === "1k" ? 3000 : 1500;
+  const runs = new Map<Peer, string[]>(peers.map((peer) => [peer, []]));
+  for (let repeat = 0; repeat < 3; repeat++) {
+    for (const peer of peers) {
+      const result = await sendCounted(peer, load, messages, file);
+      runs.get(peer)!.push(`${result.msgsPerSecond.toFixed(0)} msgs/s (${result.cpu})`);
+    }
+  }
+  console.log(`reused connections, ${sessions} sessions, ${size}, ${messages} messages; three turns each:`);
+  for (const [peer, lines] of runs) console.log(`  ${peer.name}: ${lines.join("; ")}`);
 }
 
 try {
@@ -285,10 +336,12 @@ try {
   else if (what === "threads") await threads(Number(process.argv[3] ?? 20));
   else if (what === "profile")
     await profile(Number(process.argv[3] ?? 20), process.argv[4] === "100k" ? "100k" : "1k");
+  else if (what === "floor")
+    await floor(Number(process.argv[3] ?? 20), process.argv[4] === "100k" ? "100k" : "1k");
   else if (what === "warmup") await warmup(Number(process.argv[3] ?? 20), process.argv[4]);
   else
     console.error(
-      "usage: node --import tsx bench/explore.ts latency|syscalls|dns|variants|threads|warmup|profile [sessions]",
+      "usage: node --import tsx bench/explore.ts latency|syscalls|dns|variants|threads|warmup|profile|floor [sessions]",
     );
 } finally {
   await stopAll();

@@ -41,6 +41,8 @@ export interface ProfileSummary {
   agentInclusive: Hotspot[];
   /** npm packages by inclusive time (time spent inside the package, its callees included). */
   packageInclusive: Hotspot[];
+  /** For each of selfByFunction, the callers (four frames up) its self time came through, most first. */
+  callers: Map<string, Hotspot[]>;
 }
 
 /** "agent/src/smtp/mail-server.ts", "node_modules/smtp-server/lib/x.js", "node:internal/..." → component. */
@@ -116,6 +118,7 @@ export async function summarizeProfile(
   const selfComponent = new Map<string, { where: string; us: number }>();
   const agentInclusive = new Map<string, { where: string; us: number }>();
   const packageInclusive = new Map<string, { where: string; us: number }>();
+  const callerChains = new Map<string, Map<string, { where: string; us: number }>>();
   let busyUs = 0;
   let totalUs = 0;
   const add = (map: Map<string, { where: string; us: number }>, key: string, where: string, us: number) => {
@@ -135,12 +138,16 @@ export async function summarizeProfile(
     const frame = node.callFrame;
     if (frame.functionName === "(idle)") return;
     busyUs += us;
-    add(
-      selfFunction,
-      `${frame.functionName || "(anonymous)"} ${location(frame)}`.trim(),
-      componentOf(frame),
-      us,
-    );
+    const self = `${frame.functionName || "(anonymous)"} ${location(frame)}`.trim();
+    add(selfFunction, self, componentOf(frame), us);
+    const chain: string[] = [];
+    for (let cursor = parent.get(id); cursor !== undefined && chain.length < 4; cursor = parent.get(cursor)) {
+      const caller = byId.get(cursor)!.callFrame;
+      if (caller.functionName !== "(root)")
+        chain.push(`${caller.functionName || "(anonymous)"} ${location(caller)}`);
+    }
+    if (!callerChains.has(self)) callerChains.set(self, new Map());
+    add(callerChains.get(self)!, chain.join(" < ") || "(top)", "", us);
     add(selfComponent, componentOf(frame), "", us);
     // Inclusive: every distinct agent function / package on the stack gets the sample once.
     const seenFunctions = new Set<string>();
@@ -160,12 +167,16 @@ export async function summarizeProfile(
       }
     }
   });
+  const selfByFunction = rank(selfFunction, busyUs, limit);
   return {
     totalMs: totalUs / 1000,
     busyMs: busyUs / 1000,
-    selfByFunction: rank(selfFunction, busyUs, limit),
+    selfByFunction,
     selfByComponent: rank(selfComponent, busyUs, limit),
     agentInclusive: rank(agentInclusive, busyUs, limit),
     packageInclusive: rank(packageInclusive, busyUs, limit),
+    callers: new Map(
+      selfByFunction.map((spot) => [spot.name, rank(callerChains.get(spot.name) ?? new Map(), busyUs, 3)]),
+    ),
   };
 }
