@@ -87,6 +87,14 @@ const mailingListSchema = z.object({
   posting: z.enum(mailingListPostingModes).nullable(),
   members: z.array(z.string().min(3).max(320)).max(1000),
   moderators: z.array(z.string().min(3).max(320)).max(100),
+  /**
+   * Members an admin resumed after the agent paused them for bounces, and when: bounces counted before
+   * that time are forgotten. Absent from hubs before bounce processing: none.
+   */
+  resumes: z
+    .array(z.object({ address: z.string().min(3).max(320), at: z.string().max(40) }))
+    .max(1000)
+    .default([]),
 });
 export type AgentMailingList = z.infer<typeof mailingListSchema>;
 
@@ -108,6 +116,32 @@ export const agentConfigSchema = z.object({
   ),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+/**
+ * Row 22: a list member whose copies bounce stops getting them after bounces on this many different
+ * days (at most one counted per day, as Mailman does: one bad day of a member's server is not enough).
+ * A delivered copy starts the count over; so does an admin's "resume".
+ */
+export const LIST_BOUNCE_PAUSE_DAYS = 3;
+
+/** Row 22: one list member with bounces, as the agent counts them (agent/src/lists/bounce-ledger.ts). */
+export const listBounceSchema = z.object({
+  /** The list's address. */
+  list: z.string().max(320),
+  member: z.string().max(320),
+  /** Different days with a bounce since the count last started. */
+  bounceDays: z.number().int().nonnegative(),
+  lastBounceAt: z.string().max(40),
+  /** RFC 3463 status of the last bounce, e.g. 5.1.1. */
+  lastStatus: z.string().max(16),
+  /** The last bounce's reply or diagnostic, one line. */
+  lastDiagnostic: z.string().max(300),
+  /** Where the last bounce came from: this server's own delivery attempt, or a DSN to <list>-bounces. */
+  lastSource: z.enum(["delivery", "dsn"]),
+  /** Since when copies skip this member (LIST_BOUNCE_PAUSE_DAYS reached); null while still getting them. */
+  pausedAt: z.string().max(40).nullable(),
+});
+export type ListBounceReport = z.infer<typeof listBounceSchema>;
 
 export const postureSchema = z.object({
   agentVersion: z.string(),
@@ -156,8 +190,16 @@ export const postureSchema = z.object({
     )
     .max(5000)
     .optional(),
+  /** Row 22: list members with bounces, paused or not yet; absent from agents before bounce processing. */
+  listBounces: z.array(listBounceSchema).max(5000).optional(),
 });
 export type Posture = z.infer<typeof postureSchema>;
+
+/** Row 22: the list bounces of a stored posture (any JSON); none when it has none or cannot be read. */
+export function listBouncesOf(posture: unknown): ListBounceReport[] {
+  const bounces = (posture as { listBounces?: unknown } | null)?.listBounces;
+  return postureSchema.shape.listBounces.safeParse(bounces).data ?? [];
+}
 
 /** Row 21: the abuse blocks of a stored posture (any JSON); none when it has none or cannot be read. */
 export function abuseBlocksOf(posture: unknown): AbuseBlockReport[] {
