@@ -120,9 +120,11 @@ export type AgentConfig = z.infer<typeof agentConfigSchema>;
 /**
  * Row 22: a list member whose copies bounce stops getting them after bounces on this many different
  * days (at most one counted per day, as Mailman does: one bad day of a member's server is not enough).
- * A delivered copy starts the count over; so does an admin's "resume".
+ * A week without bounces starts the count over; a paused member stays paused until an admin resumes.
  */
 export const LIST_BOUNCE_PAUSE_DAYS = 3;
+/** Row 22: days without a bounce after which a member's count starts over. */
+export const LIST_BOUNCE_STALE_DAYS = 7;
 
 /** Row 22: one list member with bounces, as the agent counts them (agent/src/lists/bounce-ledger.ts). */
 export const listBounceSchema = z.object({
