@@ -47,6 +47,7 @@ export {
   type ChannelListener,
   type ChannelListenerOptions,
 } from "./listen";
+export { bounceResumesOf, type BounceResume } from "./mailing-list-resumes";
 export {
   loadPolicyLayers,
   loadPolicyLocks,

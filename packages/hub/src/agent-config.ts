@@ -1,7 +1,7 @@
 // What one server enforces, computed from the database: its own effective policy plus, for every domain
 // of its tenant, the domain's effective policy and mailboxes. Kept apart from the socket code so the
 // dashboard (preview) and tests can call it directly.
-import { loadPolicyLayers, type Db } from "@mailwarden/db";
+import { bounceResumesOf, loadPolicyLayers, type Db } from "@mailwarden/db";
 import { resolvePolicy, type MailingListPosting } from "@mailwarden/policy";
 import { agentConfigSchema, type AgentConfig } from "@mailwarden/protocol";
 
@@ -39,7 +39,14 @@ export async function buildAgentConfig(
       aliases: { orderBy: { localPart: "asc" }, select: { localPart: true, targets: true } },
       mailingLists: {
         orderBy: { localPart: "asc" },
-        select: { localPart: true, name: true, posting: true, members: true, moderators: true },
+        select: {
+          localPart: true,
+          name: true,
+          posting: true,
+          members: true,
+          moderators: true,
+          bounceResumes: true,
+        },
       },
     },
   });
@@ -68,10 +75,12 @@ export async function buildAgentConfig(
         },
       })),
       aliases: domain.aliases,
-      // Row 22: posting null follows the domain's mailingListPosting, resolved by the agent.
-      mailingLists: domain.mailingLists.map((list) => ({
+      // Row 22: posting null follows the domain's mailingListPosting, resolved by the agent; resumes tell
+      // it which paused members an admin let back in, and since when.
+      mailingLists: domain.mailingLists.map(({ bounceResumes, ...list }) => ({
         ...list,
         posting: list.posting === null ? null : (list.posting.toLowerCase() as MailingListPosting),
+        resumes: bounceResumesOf(bounceResumes, list.members),
       })),
     });
   }

@@ -161,6 +161,7 @@ describe("buildAgentConfig: mailing lists (row 22)", () => {
         posting: "moderators",
         members: ["info@a.test"],
         moderators: ["boss@a.test"],
+        resumes: [],
       },
       {
         localPart: "team",
@@ -168,9 +169,32 @@ describe("buildAgentConfig: mailing lists (row 22)", () => {
         posting: null,
         members: ["info@a.test", "friend@remote.test"],
         moderators: ["info@a.test"],
+        resumes: [],
       },
     ]);
     expect(config.domains[1]?.mailingLists).toEqual([]);
+  });
+
+  it("sends the members an admin resumed after a bounce pause, only while they are still members", async () => {
+    const server = await tenantWithDomains();
+    const resumedAt = "2026-11-20T08:00:00.000Z";
+    await db.prisma.mailingList.create({
+      data: {
+        tenantId: server.tenantId,
+        domainId: server.domainIds[0]!,
+        localPart: "team",
+        members: ["info@a.test", "friend@remote.test"],
+        moderators: [],
+        bounceResumes: [
+          { address: "friend@remote.test", at: resumedAt },
+          { address: "former@remote.test", at: resumedAt },
+        ],
+      },
+    });
+    const { config } = await buildAgentConfig(db.prisma, server.serverId);
+    expect(config.domains[0]?.mailingLists[0]?.resumes).toEqual([
+      { address: "friend@remote.test", at: resumedAt },
+    ]);
   });
 });
 
