@@ -1,11 +1,13 @@
 // Mailing lists (row 22) as a domain admin sees them, against a real Postgres: a list is created,
 // edited and deleted with an audit event each and a config push for the agents; its address shares the
 // namespace with mailboxes and aliases (its <list>-bounces address too); the domain's policy caps how
-// many lists it may have, with an error that says so; another customer's lists are NOT_FOUND.
+// many lists it may have, with an error that says so; another customer's lists are NOT_FOUND. Members
+// the agents paused after bounces show as such from the servers' postures, and an admin resumes them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicyScope, savePolicyOverrides, type Db } from "@mailwarden/db";
 import { buildAgentConfig } from "@mailwarden/hub";
-import { callerFor, createTestRuntime, createUser } from "../testing";
+import type { ListBounceReport } from "@mailwarden/protocol";
+import { callerFor, createTestRuntime, createUser, testPosture } from "../testing";
 
 let prisma: Db;
 let stop: () => Promise<void>;
@@ -82,6 +84,7 @@ describe("mailing lists", () => {
         posting: null,
         members: ["alice@lists.test", "partner@remote.test"],
         moderators: ["alice@lists.test"],
+        resumes: [],
       },
     ]);
     const shown = await callerFor(prisma, ids.admin).domain.mailingLists({ domainId: ids.domain });
@@ -224,5 +227,226 @@ describe("mailing lists", () => {
       name: "",
       members: ["x@other.test"],
     });
+  });
+});
+
+describe("bounce pauses (row 22)", () => {
+  const list = "news@bounces.test";
+  const members = ["paused@remote.test", "flaky@remote.test", "fine@remote.test"];
+  const at = {
+    firstPause: "2026-11-01T10:00:00.000Z",
+    laterPause: "2026-11-02T10:00:00.000Z",
+    newestBounce: "2026-11-03T10:00:00.000Z",
+  };
+  const bounced = (member: string, extra: Partial<ListBounceReport> = {}): ListBounceReport => ({
+    list,
+    member,
+    bounceDays: 1,
+    lastBounceAt: at.firstPause,
+    lastStatus: "5.1.1",
+    lastDiagnostic: "550 5.1.1 no such user",
+    lastSource: "delivery",
+    pausedAt: null,
+    ...extra,
+  });
+  const news = {} as { domain: string; list: string; customerAdmin: string; outsider: string };
+  const servers = {} as { mx1: string; mx2: string };
+  const reportOn = (serverId: string, listBounces: ListBounceReport[]) =>
+    prisma.server.update({ where: { id: serverId }, data: { posture: testPosture({ listBounces }) } });
+  const shownBounces = async () =>
+    (await callerFor(prisma, news.customerAdmin).domain.mailingLists({ domainId: news.domain })).lists.find(
+      (shown) => shown.address === list,
+    )!.memberBounces;
+  const storedResumes = async () =>
+    (await prisma.mailingList.findUniqueOrThrow({ where: { id: news.list } })).bounceResumes;
+  const agentResumes = async () =>
+    (await buildAgentConfig(prisma, servers.mx1)).config.domains
+      .find((domain) => domain.name === "bounces.test")!
+      .mailingLists.find((agentList) => agentList.localPart === "news")!.resumes;
+
+  beforeAll(async () => {
+    const otherTenant = (await prisma.domain.findUniqueOrThrow({ where: { id: ids.otherDomain } })).tenantId;
+    news.domain = (await prisma.domain.create({ data: { name: "bounces.test", tenantId: ids.tenant } })).id;
+    news.list = (
+      await prisma.mailingList.create({
+        data: { tenantId: ids.tenant, domainId: news.domain, localPart: "news", members, moderators: [] },
+      })
+    ).id;
+    news.customerAdmin = (
+      await createUser(prisma, {
+        email: "owner@bounces.test",
+        membership: { tenantId: ids.tenant, role: "CUSTOMER_ADMIN" },
+      })
+    ).id;
+    news.outsider = (
+      await createUser(prisma, {
+        email: "owner@other.test",
+        membership: { tenantId: otherTenant, role: "CUSTOMER_ADMIN" },
+      })
+    ).id;
+    servers.mx1 = ids.server;
+    servers.mx2 = (await prisma.server.create({ data: { name: "mx-2", tenantId: ids.tenant } })).id;
+    // Reports that must not count: a revoked server of the customer, and another customer's agent.
+    const revoked = await prisma.server.create({
+      data: { name: "mx-old", tenantId: ids.tenant, revokedAt: new Date() },
+    });
+    const foreign = await prisma.server.create({ data: { name: "mx-foreign", tenantId: otherTenant } });
+    for (const serverId of [revoked.id, foreign.id]) {
+      await reportOn(serverId, [bounced("fine@remote.test", { bounceDays: 3, pausedAt: at.firstPause })]);
+    }
+  });
+
+  it("shows each member's bounces over every server: the newest bounce, paused if any server paused", async () => {
+    await reportOn(servers.mx1, [
+      bounced("paused@remote.test", {
+        bounceDays: 3,
+        lastBounceAt: at.laterPause,
+        lastDiagnostic: "550 5.1.1 mailbox unavailable",
+        pausedAt: at.laterPause,
+      }),
+      bounced("flaky@remote.test"),
+    ]);
+    await reportOn(servers.mx2, [
+      bounced("paused@remote.test", {
+        bounceDays: 3,
+        lastBounceAt: at.firstPause,
+        pausedAt: at.firstPause,
+      }),
+      bounced("paused@remote.test", {
+        list: "other@bounces.test",
+        lastBounceAt: at.newestBounce,
+        lastDiagnostic: "another list's bounce",
+      }),
+      bounced("former@remote.test", { bounceDays: 3, pausedAt: at.firstPause }),
+    ]);
+    expect(await shownBounces()).toEqual([
+      {
+        member: "paused@remote.test",
+        isPaused: true,
+        pausedAt: at.firstPause,
+        bounceDays: 3,
+        lastBounceAt: at.laterPause,
+        lastStatus: "5.1.1",
+        lastDiagnostic: "550 5.1.1 mailbox unavailable",
+        lastSource: "delivery",
+      },
+      {
+        member: "flaky@remote.test",
+        isPaused: false,
+        pausedAt: null,
+        bounceDays: 1,
+        lastBounceAt: at.firstPause,
+        lastStatus: "5.1.1",
+        lastDiagnostic: "550 5.1.1 no such user",
+        lastSource: "delivery",
+      },
+    ]);
+  });
+
+  it("a newer bounce on a server that has not paused the member is the one shown, still paused", async () => {
+    await reportOn(servers.mx2, [
+      bounced("paused@remote.test", {
+        lastBounceAt: at.newestBounce,
+        lastStatus: "5.2.2",
+        lastDiagnostic: "552 5.2.2 mailbox full",
+        lastSource: "dsn",
+      }),
+    ]);
+    expect((await shownBounces())[0]).toEqual({
+      member: "paused@remote.test",
+      isPaused: true,
+      pausedAt: at.laterPause,
+      bounceDays: 3,
+      lastBounceAt: at.newestBounce,
+      lastStatus: "5.2.2",
+      lastDiagnostic: "552 5.2.2 mailbox full",
+      lastSource: "dsn",
+    });
+  });
+
+  it("resumes a paused member: stored, pushed to the agents, audited with the report shown", async () => {
+    const before = await desiredRevision();
+    const resumed = await callerFor(prisma, news.customerAdmin).domain.resumeListMember({
+      mailingListId: news.list,
+      address: " Paused@Remote.TEST ",
+    });
+    expect(resumed).toMatchObject({ address: list, member: "paused@remote.test" });
+    const resume = { address: "paused@remote.test", at: resumed.resumedAt };
+    expect(Date.now() - Date.parse(resumed.resumedAt)).toBeLessThan(60_000);
+    expect(await storedResumes()).toEqual([resume]);
+    expect(await desiredRevision()).toBeGreaterThan(before);
+    expect(await agentResumes()).toEqual([resume]);
+    const audit = await prisma.auditEvent.findFirstOrThrow({
+      where: { type: "MAILING_LIST_MEMBER_RESUMED", targetId: news.list },
+    });
+    expect(audit).toMatchObject({
+      tenantId: ids.tenant,
+      actorLabel: "owner@bounces.test",
+      summary: `Resumed delivery to paused@remote.test on list ${list}`,
+      before: {
+        address: list,
+        bounces: { member: "paused@remote.test", isPaused: true, lastDiagnostic: "552 5.2.2 mailbox full" },
+      },
+      after: { address: list, resume },
+    });
+  });
+
+  it("after a resume, bounces reported from before it no longer show; a newer one does", async () => {
+    // The postures still hold the pause: the agents have not reported since the resume.
+    expect((await shownBounces()).map((status) => status.member)).toEqual(["flaky@remote.test"]);
+    const afterResume = new Date(Date.now() + 60_000).toISOString();
+    await reportOn(servers.mx2, [bounced("paused@remote.test", { lastBounceAt: afterResume })]);
+    expect((await shownBounces())[0]).toMatchObject({
+      member: "paused@remote.test",
+      isPaused: false,
+      bounceDays: 1,
+      lastBounceAt: afterResume,
+    });
+  });
+
+  it("refuses to resume an address that is not a member, changing nothing", async () => {
+    const before = { revision: await desiredRevision(), resumes: await storedResumes() };
+    await expect(
+      callerFor(prisma, news.customerAdmin).domain.resumeListMember({
+        mailingListId: news.list,
+        address: "stranger@remote.test",
+      }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: `stranger@remote.test is not a member of ${list}.`,
+    });
+    expect(await desiredRevision()).toBe(before.revision);
+    expect(await storedResumes()).toEqual(before.resumes);
+    expect(await prisma.auditEvent.count({ where: { type: "MAILING_LIST_MEMBER_RESUMED" } })).toBe(1);
+  });
+
+  it("another customer's admin can neither see the bounces nor resume a member (NOT_FOUND)", async () => {
+    const outsider = callerFor(prisma, news.outsider);
+    await expect(outsider.domain.mailingLists({ domainId: news.domain })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    const resumes = await storedResumes();
+    await expect(
+      outsider.domain.resumeListMember({ mailingListId: news.list, address: "flaky@remote.test" }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await storedResumes()).toEqual(resumes);
+    expect(await prisma.auditEvent.count({ where: { type: "MAILING_LIST_MEMBER_RESUMED" } })).toBe(1);
+  });
+
+  it("an edit that removes a resumed member drops the resume; the others' stay", async () => {
+    const caller = callerFor(prisma, news.customerAdmin);
+    const { resumedAt } = await caller.domain.resumeListMember({
+      mailingListId: news.list,
+      address: "flaky@remote.test",
+    });
+    await caller.domain.updateMailingList({
+      mailingListId: news.list,
+      name: "",
+      posting: null,
+      members: ["flaky@remote.test", "fine@remote.test"],
+      moderators: [],
+    });
+    expect(await storedResumes()).toEqual([{ address: "flaky@remote.test", at: resumedAt }]);
+    expect(await agentResumes()).toEqual([{ address: "flaky@remote.test", at: resumedAt }]);
   });
 });

@@ -1,9 +1,20 @@
 // Mailing lists (POLICY.md row 22): a list address of a domain, its members and moderators, and who may
 // post (the list's own choice, or the domain's effective `mailingListPosting`). The agents check posting
 // rights at RCPT and expand the list when they queue a message; here lists are stored, scoped to the
-// caller's domains, capped by the domain's effective `maxMailingListsPerDomain`, and audited.
-import { loadPolicyLayers, markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
+// caller's domains, capped by the domain's effective `maxMailingListsPerDomain`, and audited. The agents
+// also pause members whose copies keep bouncing and report it in their posture; the listing shows that
+// per member, and an admin's "resume" is stored on the list and pushed to the agents like an edit.
+import {
+  bounceResumesOf,
+  loadPolicyLayers,
+  markConfigChanged,
+  writeAudit,
+  type BounceResume,
+  type Db,
+  type Tx,
+} from "@mailwarden/db";
 import { resolvePolicy, type MailingListPosting } from "@mailwarden/policy";
+import { listBouncesOf, type ListBounceReport } from "@mailwarden/protocol";
 import { assertCan, scope, type Actor } from "../access";
 import { AppError } from "../errors";
 import { normalizeAddresses } from "./aliases";
@@ -33,20 +44,114 @@ async function effectivePolicy(prisma: Db, domain: { id: string; tenantId: strin
   return resolvePolicy(await loadPolicyLayers(prisma, { tenantId: domain.tenantId, domainId: domain.id }));
 }
 
-/** The domain's lists, with the domain's defaults the console shows beside them. */
+/** A member's bounces as the agents last reported them, merged over every server that reports them. */
+export interface MemberBounceStatus {
+  member: string;
+  /** Copies skip this member on at least one server, until an admin resumes them. */
+  isPaused: boolean;
+  /** Since when, the earliest of the servers that paused the member; null while not paused. */
+  pausedAt: string | null;
+  /** Different days with a bounce, the most any server counted. */
+  bounceDays: number;
+  /** The newest bounce any server reported, and what it said. */
+  lastBounceAt: string;
+  lastStatus: string;
+  lastDiagnostic: string;
+  lastSource: ListBounceReport["lastSource"];
+}
+
+/**
+ * The list bounces the tenant's servers report for these list addresses. Only the tenant's own servers
+ * get its lists (the hub builds each agent's config from its tenant), so only their reports count: an
+ * agent of another customer cannot mark this customer's members paused.
+ */
+async function reportedListBounces(
+  prisma: Db,
+  tenantId: string,
+  listAddresses: string[],
+): Promise<ListBounceReport[]> {
+  if (listAddresses.length === 0) return [];
+  // jsonb containment, so only the postures that mention one of these lists are read.
+  const servers = await prisma.server.findMany({
+    where: {
+      tenantId,
+      revokedAt: null,
+      OR: listAddresses.map((list) => ({ posture: { path: ["listBounces"], array_contains: [{ list }] } })),
+    },
+    select: { posture: true },
+  });
+  return servers.flatMap((server) =>
+    listBouncesOf(server.posture).filter((report) => listAddresses.includes(report.list)),
+  );
+}
+
+const isAfter = (time: string, than: string) => Date.parse(time) > Date.parse(than);
+
+/**
+ * One status per member with a current report, in member order. A report of an address that is no longer
+ * a member is dropped, and so is one whose last bounce is not after the member's resume: the agent forgets
+ * it once it has the resume, and the console need not wait for its next posture.
+ */
+function memberBounceStatuses(
+  reports: ListBounceReport[],
+  members: readonly string[],
+  resumes: readonly BounceResume[],
+): MemberBounceStatus[] {
+  return members.flatMap((member) => {
+    const resumedAt = resumes.find((resume) => resume.address === member)?.at;
+    const current = reports.filter(
+      (report) =>
+        report.member === member && (resumedAt === undefined || isAfter(report.lastBounceAt, resumedAt)),
+    );
+    if (current.length === 0) return [];
+    const newest = current.reduce((a, b) => (isAfter(b.lastBounceAt, a.lastBounceAt) ? b : a));
+    const pausedSince = current
+      .flatMap((report) => (report.pausedAt === null ? [] : [report.pausedAt]))
+      .sort((a, b) => Date.parse(a) - Date.parse(b));
+    return [
+      {
+        member,
+        isPaused: pausedSince.length > 0,
+        pausedAt: pausedSince[0] ?? null,
+        bounceDays: Math.max(...current.map((report) => report.bounceDays)),
+        lastBounceAt: newest.lastBounceAt,
+        lastStatus: newest.lastStatus,
+        lastDiagnostic: newest.lastDiagnostic,
+        lastSource: newest.lastSource,
+      },
+    ];
+  });
+}
+
+/** The domain's lists with their members' bounce status, and the domain's defaults shown beside them. */
 export async function listMailingLists(prisma: Db, actor: Actor, domainId: string) {
   const domain = await findDomain(prisma, actor, domainId, "mailbox.read");
   const policy = await effectivePolicy(prisma, domain);
   const lists = await prisma.mailingList.findMany({
     where: { domainId: domain.id },
     orderBy: { localPart: "asc" },
-    select: { id: true, localPart: true, name: true, posting: true, members: true, moderators: true },
+    select: {
+      id: true,
+      localPart: true,
+      name: true,
+      posting: true,
+      members: true,
+      moderators: true,
+      bounceResumes: true,
+    },
   });
+  const addressOf = (list: { localPart: string }) => `${list.localPart}@${domain.name}`;
+  const reports = await reportedListBounces(prisma, domain.tenantId, lists.map(addressOf));
   return {
-    lists: lists.map((list) => ({
+    lists: lists.map(({ bounceResumes, ...list }) => ({
       ...list,
-      address: `${list.localPart}@${domain.name}`,
+      address: addressOf(list),
       posting: fromStored(list.posting),
+      memberBounces: memberBounceStatuses(
+        reports.filter((report) => report.list === addressOf(list)),
+        list.members,
+        bounceResumesOf(bounceResumes, list.members),
+      ),
     })),
     domainPosting: policy.mailingListPosting,
     maxLists: policy.maxMailingListsPerDomain,
@@ -115,6 +220,16 @@ export async function createMailingList(
   });
 }
 
+/** The list's members and resumes as committed, locked until the transaction ends (edits and resumes). */
+async function lockListMembership(tx: Tx, mailingListId: string) {
+  await tx.$queryRaw`SELECT id FROM "MailingList" WHERE id = ${mailingListId} FOR UPDATE`;
+  const { members, bounceResumes } = await tx.mailingList.findUniqueOrThrow({
+    where: { id: mailingListId },
+    select: { members: true, bounceResumes: true },
+  });
+  return { members, resumes: bounceResumesOf(bounceResumes, members) };
+}
+
 async function findList(prisma: Db, actor: Actor, mailingListId: string) {
   const list = await prisma.mailingList.findFirst({
     where: { AND: [{ id: mailingListId }, { domain: scope.domain(actor, "mailbox.write") }] },
@@ -142,7 +257,10 @@ export async function updateMailingList(
   const address = `${list.localPart}@${list.domain.name}`;
   const data = parseInput(input, list.domain.name, address);
   await prisma.$transaction(async (tx) => {
-    await tx.mailingList.update({ where: { id: list.id }, data });
+    // A removed member's resume goes with it (a resume racing this edit is either kept or dropped whole).
+    const { resumes } = await lockListMembership(tx, list.id);
+    const bounceResumes = bounceResumesOf(resumes, data.members);
+    await tx.mailingList.update({ where: { id: list.id }, data: { ...data, bounceResumes } });
     await markConfigChanged(tx, { tenantId: list.tenantId });
     await writeAudit(tx, {
       ...auditActor(actor, ip),
@@ -176,4 +294,46 @@ export async function deleteMailingList(prisma: Db, actor: Actor, mailingListId:
     });
   });
   return { id: list.id };
+}
+
+/**
+ * Row 22: lets a member the agents paused for bounces get the list's copies again. The resume time goes
+ * to the agents with the list, and they forget the bounces counted before it.
+ */
+export async function resumeListMember(
+  prisma: Db,
+  actor: Actor,
+  input: { mailingListId: string; address: string },
+  ip: string | null,
+) {
+  assertCan(actor, "mailbox.write");
+  const list = await findList(prisma, actor, input.mailingListId);
+  const address = `${list.localPart}@${list.domain.name}`;
+  const [member] = normalizeAddresses([input.address], list.domain.name);
+  if (!member) throw new AppError("BAD_REQUEST", "Enter the member's address.");
+  const reports = await reportedListBounces(prisma, list.tenantId, [address]);
+  return prisma.$transaction(async (tx) => {
+    const { members, resumes } = await lockListMembership(tx, list.id);
+    if (!members.includes(member)) {
+      throw new AppError("BAD_REQUEST", `${member} is not a member of ${address}.`);
+    }
+    const shown = memberBounceStatuses(reports, [member], resumes)[0] ?? null;
+    const resume: BounceResume = { address: member, at: new Date().toISOString() };
+    await tx.mailingList.update({
+      where: { id: list.id },
+      data: { bounceResumes: [...resumes.filter((entry) => entry.address !== member), resume] },
+    });
+    await markConfigChanged(tx, { tenantId: list.tenantId });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "MAILING_LIST_MEMBER_RESUMED",
+      tenantId: list.tenantId,
+      targetType: "mailingList",
+      targetId: list.id,
+      summary: `Resumed delivery to ${member} on list ${address}`,
+      before: { address, bounces: shown },
+      after: { address, resume },
+    });
+    return { id: list.id, address, member, resumedAt: resume.at };
+  });
 }

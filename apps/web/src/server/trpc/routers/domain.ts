@@ -9,6 +9,7 @@ import {
   createMailingList,
   deleteMailingList,
   listMailingLists,
+  resumeListMember,
   updateMailingList,
 } from "../../services/mailing-lists";
 import {
@@ -105,6 +106,10 @@ export const domainRouter = {
   deleteMailingList: protectedProcedure
     .input(z.object({ mailingListId: id }))
     .mutation(({ ctx, input }) => deleteMailingList(ctx.prisma, ctx.actor, input.mailingListId, ctx.ip)),
+  /** Row 22: copies go to a member again that the agents paused after bounces. */
+  resumeListMember: protectedProcedure
+    .input(z.object({ mailingListId: id, address: z.string().trim().min(1).max(320) }))
+    .mutation(({ ctx, input }) => resumeListMember(ctx.prisma, ctx.actor, input, ctx.ip)),
   autoReply: protectedProcedure
     .input(z.object({ mailboxId: id }))
     .query(({ ctx, input }) => getAutoReply(ctx.prisma, ctx.actor, input.mailboxId)),
