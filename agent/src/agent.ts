@@ -12,6 +12,7 @@ import { DeliveryWorker } from "./delivery/delivery-worker";
 import { createDnsResolver } from "./dns/resolver";
 import { AbuseDetection } from "./ids/abuse-detection";
 import { HubClient, type ApplyResult } from "./hub/hub-client";
+import { ListBounceLedger } from "./lists/bounce-ledger";
 import { isAbuseCommand, listAbuseBlocks, runAbuseCommand } from "./hub/abuse-commands";
 import { runQueueCommand } from "./hub/queue-commands";
 import { createLogger } from "./log";
@@ -117,6 +118,12 @@ async function startLocked(
     logger: logger.child({ component: "ids" }),
     policy: () => liveConfig().server,
   });
+  // Row 22: list members' bounces, counted by the delivery worker and from DSNs to <list>-bounces.
+  const listBounces = await ListBounceLedger.open({
+    stateDir: settings.stateDir,
+    config: () => liveConfig(),
+    logger: logger.child({ component: "lists" }),
+  });
   // Every accepted message is durably queued before its 250; the worker delivers it from there.
   const queue = new MailQueue({ stateDir: settings.stateDir, logger: logger.child({ component: "queue" }) });
   const delivery = new DeliveryWorker({
@@ -128,6 +135,7 @@ async function startLocked(
     settings: settings.delivery,
     // Row 21: a suspended user's queued mail waits until the suspension is lifted.
     isHeld: (entry) => abuse.isHeld(entry.authenticatedUser),
+    listBounces,
     // Row 23: what the worker records follows the policy's delivery log level.
     logger: filterByLogPolicy(
       logger.child({ component: "delivery" }),
@@ -147,6 +155,7 @@ async function startLocked(
     dkimKeys,
     queue,
     abuse,
+    listBounces,
     logger: logger.child({ component: "smtp" }),
     sessionLimits: settings.smtp,
     closeTimeoutMs: settings.shutdownGraceMs,
@@ -213,6 +222,7 @@ async function startLocked(
       dkim: await dkimKeys.publicKeys(signingDomains(mailServer.config)),
       weakPasswords: weakPasswords.list(),
       abuseBlocks: listAbuseBlocks(abuse).blocks,
+      listBounces: listBounces.reports(),
     });
 
   let hub: HubClient | null = null;
@@ -247,6 +257,9 @@ async function startLocked(
     hub?.sendPostureNow();
   });
 
+  // Row 22: a member paused after bounces shows in the console without waiting for the next posture.
+  listBounces.onPause(() => hub?.sendPostureNow());
+
   let stopping: Promise<void> | null = null;
   return {
     ports: { ...mailServer.ports, ...pop3Server.ports },
@@ -264,6 +277,7 @@ async function startLocked(
         await delivery.stop();
         await queue.close();
         await abuse.flush();
+        await listBounces.flush();
         await authenticationPool?.close();
         await stateLock.release();
         logger.info("agent stopped");

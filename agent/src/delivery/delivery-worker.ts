@@ -13,7 +13,14 @@ import type { Logger } from "pino";
 import type { DnsResolver } from "../dns/resolver";
 import type { DirectorySync } from "../queue/durable-files";
 import type { MailQueue, NewQueueEntry, QueueEntry, QueueRecipient } from "../queue/queue";
-import { findDomain, findMailbox, splitAddress, type ActiveConfig } from "../smtp/active-config";
+import type { ListBounceLedger } from "../lists/bounce-ledger";
+import {
+  findDomain,
+  findListByBounceAddress,
+  findMailbox,
+  splitAddress,
+  type ActiveConfig,
+} from "../smtp/active-config";
 import { AutoReplyLedger, autoReplyDecision, buildAutoReply, parseHeaders } from "./auto-reply";
 import { bounceDecision, buildDsn } from "./dsn";
 import { deliverLocallyOnce, maildirName } from "./local-delivery";
@@ -48,6 +55,8 @@ export interface DeliveryWorkerOptions {
   sync?: DirectorySync;
   /** Row 21: entries that wait untouched (their sender's sending is suspended); kick() once released. */
   isHeld?: ((entry: QueueEntry) => boolean) | undefined;
+  /** Row 22: where a list copy that failed for good counts as its member's bounce. */
+  listBounces: ListBounceLedger;
 }
 
 export interface QueueListingRecipient {
@@ -611,6 +620,18 @@ export class DeliveryWorker {
     );
     if (unreported.length > 0) {
       const config = this.#options.config();
+      // Row 22: a list copy's failure is its member's bounce (counted once a day, so a redo after a
+      // crash changes nothing); no DSN goes to the list's bounce address.
+      const list = findListByBounceAddress(config, entry.mailFrom);
+      if (list) {
+        for (const recipient of unreported) {
+          await this.#options.listBounces.record(list, recipient.address, {
+            status: recipient.status ?? "5.0.0",
+            diagnostic: recipient.lastError ?? "delivery failed",
+            source: "delivery",
+          });
+        }
+      }
       const decision = bounceDecision(entry, config);
       if (decision.send) {
         const dsnId = `${entry.id}D${entry.dsnCount}`;

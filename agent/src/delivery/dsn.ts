@@ -1,7 +1,7 @@
 // Bounces: a delivery status notification (RFC 3464, multipart/report) to the original sender when
 // recipients failed for good, and the policy gate that decides whether to send one at all (row 6):
 // bounces go only to senders we have reason to believe are real, so forged senders get no backscatter.
-import { findDomain, splitAddress, type ActiveConfig } from "../smtp/active-config";
+import { findDomain, findListByBounceAddress, splitAddress, type ActiveConfig } from "../smtp/active-config";
 import type { QueueEntry } from "../queue/queue";
 
 export interface BounceDecision {
@@ -16,13 +16,10 @@ export interface BounceDecision {
  */
 export function bounceDecision(entry: QueueEntry, config: ActiveConfig): BounceDecision {
   if (entry.mailFrom === "" || entry.dsnOf !== undefined) return { send: false, reason: "null sender" };
-  const { localPart, domain } = splitAddress(entry.mailFrom);
-  const local = findDomain(config, domain);
-  // Row 22: copies of list mail go out from <list>-bounces, which has no mailbox to report to.
-  const bounced = /^(.+)-bounces$/i.exec(localPart)?.[1]?.toLowerCase();
-  if (bounced !== undefined && local?.mailingLists.has(bounced)) {
-    return { send: false, reason: "mailing list copy" };
-  }
+  // Row 22: copies of list mail go out from <list>-bounces; their failures count in the list's bounce
+  // ledger (../lists/bounce-ledger.ts) instead.
+  if (findListByBounceAddress(config, entry.mailFrom)) return { send: false, reason: "mailing list copy" };
+  const local = findDomain(config, splitAddress(entry.mailFrom).domain);
   const mode = local?.policy.bounces ?? config.server.bounces;
   switch (mode) {
     case "disabled":

@@ -1,7 +1,12 @@
 // The posture snapshot sent to the hub: what this server actually does right now (listeners, TLS,
 // certificate, queue, memory, revision, DKIM public keys), which the dashboard scores and shows. Built
 // from live state, never from what the config says should be true.
-import { postureSchema, type AbuseBlockReport, type Posture } from "@mailwarden/protocol";
+import {
+  postureSchema,
+  type AbuseBlockReport,
+  type ListBounceReport,
+  type Posture,
+} from "@mailwarden/protocol";
 import type { ListenerPosture } from "../smtp/mail-server";
 import type { Pop3ListenerPosture } from "../pop3/pop3-server";
 import type { DkimPublicKey } from "../dkim/dkim-keys";
@@ -23,6 +28,8 @@ export interface PostureInputs {
   weakPasswords?: WeakPassword[];
   /** Row 21: the abuse blocks in force. */
   abuseBlocks?: AbuseBlockReport[];
+  /** Row 22: list members with bounces, paused or not yet. */
+  listBounces?: ListBounceReport[];
 }
 
 export function buildPosture(inputs: PostureInputs): Posture {
@@ -40,5 +47,6 @@ export function buildPosture(inputs: PostureInputs): Posture {
     dkim: inputs.dkim ?? [],
     weakPasswords: inputs.weakPasswords ?? [],
     abuseBlocks: inputs.abuseBlocks ?? [],
+    listBounces: inputs.listBounces ?? [],
   });
 }

@@ -29,6 +29,8 @@ export interface LocalMailingList {
   moderators: ReadonlySet<string>;
   /** Envelope sender of the copies sent to members, so bounces never reach the poster. */
   bounceAddress: string;
+  /** Lower-cased member → when an admin resumed them after a bounce pause (epoch ms; ../lists). */
+  resumes: ReadonlyMap<string, number>;
 }
 
 export interface LocalDomain {
@@ -121,6 +123,9 @@ export function compileConfig(revision: number | null, input: unknown): CompileR
         members: new Set(list.members.map((address) => address.toLowerCase())),
         moderators: new Set(list.moderators.map((address) => address.toLowerCase())),
         bounceAddress: `${localPart}-bounces@${name}`,
+        resumes: new Map(
+          list.resumes.map((resume) => [resume.address.toLowerCase(), Date.parse(resume.at) || 0]),
+        ),
       });
     });
     domains.set(name, { name, policy: domain.policy, mailboxes, aliases, mailingLists });
@@ -159,6 +164,15 @@ export function userPolicy(config: ActiveConfig, user: string): Policy {
 export function findMailingList(config: ActiveConfig, address: string): LocalMailingList | undefined {
   const { localPart, domain } = splitAddress(address);
   return findDomain(config, domain)?.mailingLists.get(localPart.toLowerCase());
+}
+
+/** The list whose bounce address (<list>-bounces, the envelope sender of its copies) is `address`. */
+export function findListByBounceAddress(config: ActiveConfig, address: string): LocalMailingList | undefined {
+  const { localPart, domain } = splitAddress(address);
+  const listPart = /^(.+)-bounces$/i.exec(localPart)?.[1];
+  return listPart === undefined
+    ? undefined
+    : findDomain(config, domain)?.mailingLists.get(listPart.toLowerCase());
 }
 
 export function findMailbox(config: ActiveConfig, address: string): LocalMailbox | undefined {

@@ -18,12 +18,14 @@ import { checkMessage } from "../auth/message-checks";
 import type { DkimKeyStore } from "../dkim/dkim-keys";
 import { PermanentSigningError, UNSIGNABLE_REPLY } from "../dkim/dkim-sign";
 import type { DnsResolver } from "../dns/resolver";
+import type { ListBounceLedger } from "../lists/bounce-ledger";
+import { receiveBounceReport } from "../lists/bounce-report";
 import type { AbuseDetection, AbuseRefusal } from "../ids/abuse-detection";
 import type { WeakPasswords } from "../posture/weak-passwords";
 import { filterByLogPolicy } from "../log-policy";
 import { newMessageId, type MailQueue, type NewQueueRecipient } from "../queue/queue";
 import { findDomain, splitAddress, type ActiveConfig } from "./active-config";
-import { listMessage, listPost } from "./mailing-list-headers";
+import { listBouncesPost, listMessage, listPost } from "./mailing-list-headers";
 import { verifyMailboxPassword } from "./authenticate";
 import type { ClientLimits } from "./hostile/connection-limits";
 import type { SessionLimits } from "./hostile/limits";
@@ -78,6 +80,8 @@ export interface MailServerOptions {
   queue: MailQueue;
   /** Row 21: fed with connections, unknown recipients, logins and accepted mail; holds the blocks. */
   abuse: AbuseDetection;
+  /** Row 22: bounces of list copies; paused members get no copies, DSNs to <list>-bounces count. */
+  listBounces: ListBounceLedger;
   logger: Logger;
   /** How long open sessions may finish on close before they get a 421. */
   closeTimeoutMs: number;
@@ -510,6 +514,25 @@ export class MailServer {
       if (verdict.outcome.action === "reject" || verdict.outcome.action === "tempfail") {
         return callback(smtpError(verdict.outcome));
       }
+      // Row 22: a delivery status notification about a list's copies is counted, not stored.
+      const bouncedList = listBouncesPost(config, session.envelope.rcptTo);
+      if (bouncedList) {
+        const report = await receiveBounceReport(this.#options.listBounces, bouncedList, verdict.message);
+        this.#logger.info(
+          {
+            ...logBase,
+            rule: "mailing-list-bounces",
+            outcome: report.reply.code === 250 ? "accept" : "reject",
+            from: sender,
+            list: bouncedList.address,
+            counted: report.counted,
+          },
+          report.reply.code === 250 ? "list bounce report received" : "not a bounce report",
+        );
+        return report.reply.code === 250
+          ? callback(null, report.reply.message)
+          : callback(smtpError(report.reply));
+      }
       const header = (recipient?: string) =>
         receivedHeader({
           session,
@@ -557,6 +580,18 @@ export class MailServer {
           : "";
       let stored = verdict.message;
       if (list) {
+        // Row 22: members paused after bounces get no copy until an admin resumes them.
+        for (const address of recipients.keys()) {
+          if (this.#options.listBounces.isPaused(list, address)) recipients.delete(address);
+        }
+        if (recipients.size === 0) {
+          return callback(
+            smtpError({
+              code: 550,
+              message: `5.2.1 Every member of ${list.address} is paused after bounces`,
+            }),
+          );
+        }
         const leaves = [...recipients.values()].some((recipient) => !recipient.mailbox);
         try {
           stored = await listMessage(list, verdict.message, {

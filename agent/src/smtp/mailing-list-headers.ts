@@ -8,7 +8,7 @@ import type { SMTPServerAddress } from "smtp-server";
 import type { DkimKeyStore } from "../dkim/dkim-keys";
 import { LIST_SIGNED_HEADERS, signingDomainFor, signMessage } from "../dkim/dkim-sign";
 import type { ActiveConfig, LocalMailingList } from "./active-config";
-import { servedMailingList } from "./recipients";
+import { servedListBounces, servedMailingList } from "./recipients";
 
 /** The list this transaction posts to: its only recipient, when that is a list served here. */
 export function listPost(
@@ -17,6 +17,15 @@ export function listPost(
 ): LocalMailingList | undefined {
   const [only, ...rest] = recipients;
   return only && rest.length === 0 ? servedMailingList(config, only.address) : undefined;
+}
+
+/** The list whose <list>-bounces address is this transaction's only recipient (a bounce report). */
+export function listBouncesPost(
+  config: ActiveConfig,
+  recipients: readonly SMTPServerAddress[],
+): LocalMailingList | undefined {
+  const [only, ...rest] = recipients;
+  return only && rest.length === 0 ? servedListBounces(config, only.address) : undefined;
 }
 
 /** The header fields added on top of the message, CRLF-terminated. */

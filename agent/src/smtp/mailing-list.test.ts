@@ -50,6 +50,7 @@ beforeAll(async () => {
             posting: null, // the domain's default: members
             members: ["alice@lists.test", "Bob@lists.test", "friend@sender.test", "partner@remote.test"],
             moderators: ["mod@lists.test"],
+            resumes: [],
           },
           {
             localPart: "announce",
@@ -57,6 +58,7 @@ beforeAll(async () => {
             posting: "moderators",
             members: ["alice@lists.test", "bob@lists.test"],
             moderators: ["mod@lists.test"],
+            resumes: [],
           },
         ],
       },
@@ -71,8 +73,16 @@ beforeAll(async () => {
             posting: null,
             members: ["ann@signed.test", "partner@remote.test"],
             moderators: [],
+            resumes: [],
           },
-          { localPart: "staff", name: "Staff", posting: null, members: ["ann@signed.test"], moderators: [] },
+          {
+            localPart: "staff",
+            name: "Staff",
+            posting: null,
+            members: ["ann@signed.test"],
+            moderators: [],
+            resumes: [],
+          },
         ],
       },
       {
@@ -80,7 +90,14 @@ beforeAll(async () => {
         policy: { ...checks, mailingListPosting: "anyone" },
         mailboxes: { dana: hash },
         mailingLists: [
-          { localPart: "chat", name: "Chat", posting: null, members: ["dana@open.test"], moderators: [] },
+          {
+            localPart: "chat",
+            name: "Chat",
+            posting: null,
+            members: ["dana@open.test"],
+            moderators: [],
+            resumes: [],
+          },
         ],
       },
     ],

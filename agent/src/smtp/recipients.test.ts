@@ -82,8 +82,16 @@ describe("expandRecipient: mailing lists (row 22)", () => {
             posting: null,
             members: ["alice@example.test", "Bob@Example.test", "x@remote.test", "team@example.test"],
             moderators: [],
+            resumes: [],
           },
-          { localPart: "outer", name: "", posting: null, members: ["team@example.test"], moderators: [] },
+          {
+            localPart: "outer",
+            name: "",
+            posting: null,
+            members: ["team@example.test"],
+            moderators: [],
+            resumes: [],
+          },
         ],
       },
     ]),
@@ -102,14 +110,21 @@ describe("expandRecipient: mailing lists (row 22)", () => {
     expect(describeTargets("outer@example.test", withList)).toEqual([]);
   });
 
-  it("leaves a relayed domain's list to the server behind an incoming gateway", () => {
+  it("leaves a relayed domain's list and its bounce address to the server behind an incoming gateway", () => {
     const relayed = compiled(
       agentConfig(
         [
           {
             name: "example.test",
             mailingLists: [
-              { localPart: "team", name: "", posting: null, members: ["a@remote.test"], moderators: [] },
+              {
+                localPart: "team",
+                name: "",
+                posting: null,
+                members: ["a@remote.test"],
+                moderators: [],
+                resumes: [],
+              },
             ],
           },
         ],
@@ -117,5 +132,13 @@ describe("expandRecipient: mailing lists (row 22)", () => {
       ),
     );
     expect(describeTargets("team@example.test", relayed)).toEqual(["remote:team@example.test"]);
+    // its bounce reports too: the server behind counts them
+    expect(describeTargets("team-bounces@example.test", relayed)).toEqual([
+      "remote:team-bounces@example.test",
+    ]);
+  });
+
+  it("does not expand a served list's bounce address (bounce reports are read, not delivered)", () => {
+    expect(describeTargets("team-bounces@example.test", withList)).toEqual([]);
   });
 });

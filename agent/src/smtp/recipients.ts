@@ -4,9 +4,11 @@
 // address is accepted only if this expansion leads somewhere. Where the server role (row 25) hands the
 // domain's mail to a relay host (a backup MX, an incoming gateway), aliases, mailing lists and the
 // catch-all are left to the server behind it: the address is forwarded as it came. A mailing list (row
-// 22) expands to its members.
+// 22) expands to its members; its <list>-bounces address is not expanded (../lists/bounce-report.ts
+// reads what arrives there), but forwarded like the list where the server role relays the domain.
 import {
   findDomain,
+  findListByBounceAddress,
   findMailingList,
   splitAddress,
   type ActiveConfig,
@@ -43,7 +45,10 @@ export function expandRecipient(config: ActiveConfig, address: string): Delivery
     }
     const isRelayed = relaysDomain(config, local.name);
     const list = local.mailingLists.get(lowered);
-    if (isRelayed && (local.aliases.has(lowered) || list || local.policy.catchAllMailbox !== null)) {
+    const isListBounces = findListByBounceAddress(config, current) !== undefined;
+    const forwarded =
+      local.aliases.has(lowered) || list || isListBounces || local.policy.catchAllMailbox !== null;
+    if (isRelayed && forwarded) {
       targets.set(key, { kind: "remote", address: key });
       return;
     }
@@ -77,6 +82,12 @@ export function relaysDomain(config: ActiveConfig, domain: string): boolean {
   const { role, relayHost, backupDomains } = config.server.serverRole;
   if (relayHost === null) return false;
   return role === "incoming-gateway" || (role === "backup-mx" && backupDomains.includes(domain));
+}
+
+/** The list whose bounce address is `address`, when this server serves the list. */
+export function servedListBounces(config: ActiveConfig, address: string): LocalMailingList | undefined {
+  const list = findListByBounceAddress(config, address);
+  return list && !relaysDomain(config, splitAddress(address).domain) ? list : undefined;
 }
 
 /** The mailing list at `address` when this server serves it (not forwarded by the server role). */

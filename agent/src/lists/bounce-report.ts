@@ -1,0 +1,39 @@
+// Row 22: mail to a list's <list>-bounces address, the envelope sender of its copies. Servers that
+// accepted a member's copy and could not deliver it later send their delivery status notification here;
+// each failed recipient who is a member counts as a bounce in the list's ledger (./bounce-ledger.ts)
+// before the 250. The report itself is not stored: it is about the list's own mail, and nobody reads the
+// bounce address. Anything that is not a DSN is refused, so its sender learns it went nowhere.
+import type { Reply } from "../smtp/hostile/types";
+import type { LocalMailingList } from "../smtp/active-config";
+import type { ListBounceLedger } from "./bounce-ledger";
+import { readDeliveryStatus } from "./delivery-status";
+
+export interface BounceReportOutcome {
+  /** 250 once counted; 550 for a message that is not a delivery status notification. */
+  reply: Reply;
+  /** The members whose bounce was counted. */
+  counted: string[];
+}
+
+export async function receiveBounceReport(
+  ledger: ListBounceLedger,
+  list: LocalMailingList,
+  message: Uint8Array,
+): Promise<BounceReportOutcome> {
+  const failures = readDeliveryStatus(message);
+  if (failures === null) {
+    return {
+      reply: {
+        code: 550,
+        message: `5.7.1 ${list.bounceAddress} takes only delivery status notifications (RFC 3464)`,
+      },
+      counted: [],
+    };
+  }
+  const counted: string[] = [];
+  for (const failure of failures) {
+    const bounce = { status: failure.status, diagnostic: failure.diagnostic, source: "dsn" as const };
+    if (await ledger.record(list, failure.recipient, bounce)) counted.push(failure.recipient);
+  }
+  return { reply: { code: 250, message: "2.0.0 Delivery status notification received" }, counted };
+}
