@@ -276,6 +276,7 @@ describe("tenant isolation across every procedure", () => {
     expect(paths).toContain("domain.get");
     expect(paths).toContain("server.revoke");
     expect(paths).toContain("domain.updateMailingList");
+    expect(paths).toContain("domain.resumeListMember");
     expect(paths).toContain("server.liftAbuseBlock");
     expect(paths).toContain("domain.setMailboxSendingLimits");
   });
