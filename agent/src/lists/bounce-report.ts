@@ -33,7 +33,9 @@ export async function receiveBounceReport(
   const counted: string[] = [];
   for (const failure of failures) {
     const bounce = { status: failure.status, diagnostic: failure.diagnostic, source: "dsn" as const };
-    if (await ledger.record(list, failure.recipient, bounce)) counted.push(failure.recipient);
+    // the address the copy was sent to, or where the member's server forwarded it
+    const member = failure.recipients.find((address) => list.members.has(address));
+    if (member !== undefined && (await ledger.record(list, member, bounce))) counted.push(member);
   }
   return { reply: { code: 250, message: "2.0.0 Delivery status notification received" }, counted };
 }

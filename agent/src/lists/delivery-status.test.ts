@@ -49,7 +49,7 @@ describe("readDeliveryStatus", () => {
   it("reads Postfix's report: the failed recipient with its status and unfolded diagnostic, not the delayed one", () => {
     expect(readDeliveryStatus(postfixDsn)).toEqual([
       {
-        recipient: "gone@remote.test",
+        recipients: ["gone@remote.test"],
         status: "5.1.1",
         diagnostic:
           "550 5.1.1 <gone@remote.test>: Recipient address rejected: User unknown in local recipient table",
@@ -71,8 +71,8 @@ describe("readDeliveryStatus", () => {
       original: crlf("Subject: hello", "", "body"),
     });
     expect(readDeliveryStatus(dsn)).toEqual([
-      { recipient: "a@remote.test", status: "5.2.2", diagnostic: "552 5.2.2 Mailbox full" },
-      { recipient: "b@remote.test", status: "4.4.7", diagnostic: "timed out (gave up after 4 attempts)" },
+      { recipients: ["a@remote.test"], status: "5.2.2", diagnostic: "552 5.2.2 Mailbox full" },
+      { recipients: ["b@remote.test"], status: "4.4.7", diagnostic: "timed out (gave up after 4 attempts)" },
     ]);
   });
 
@@ -95,7 +95,7 @@ describe("readDeliveryStatus", () => {
       "--b1--",
     );
     expect(readDeliveryStatus(dsn)).toEqual([
-      { recipient: "old@remote.test", status: "5.1.6", diagnostic: "" },
+      { recipients: ["old@remote.test"], status: "5.1.6", diagnostic: "" },
     ]);
   });
 

@@ -6,8 +6,11 @@
 import { parseHeaders } from "../delivery/auto-reply";
 
 export interface ReportedFailure {
-  /** Lower-cased address from Final-Recipient (Original-Recipient when that is missing). */
-  recipient: string;
+  /**
+   * Lower-cased addresses the failure is about: Original-Recipient (the address the copy was sent to)
+   * first when the report has it, then Final-Recipient (where it ended up, after forwarding).
+   */
+  recipients: string[];
   /** RFC 3463 status, e.g. 5.1.1. */
   status: string;
   /** The Diagnostic-Code's text (the remote server's reply), or "". */
@@ -49,10 +52,11 @@ function failuresIn(fields: string): ReportedFailure[] {
     const parsed = parseHeaders(Buffer.from(`${group}\r\n\r\n`, "latin1"));
     const field = (name: string) => parsed.get(name)?.[0]?.trim() ?? "";
     if (field("action").toLowerCase() !== "failed") continue;
-    const recipient = addressOf(field("final-recipient")) ?? addressOf(field("original-recipient"));
-    if (!recipient) continue;
+    const addresses = [addressOf(field("original-recipient")), addressOf(field("final-recipient"))];
+    const recipients = [...new Set(addresses.filter((address) => address !== null))];
+    if (recipients.length === 0) continue;
     const status = /^\d\.\d{1,3}\.\d{1,3}/.exec(field("status"))?.[0] ?? "5.0.0";
-    failures.push({ recipient, status, diagnostic: afterType(field("diagnostic-code")) });
+    failures.push({ recipients, status, diagnostic: afterType(field("diagnostic-code")) });
   }
   return failures;
 }

@@ -103,7 +103,7 @@ async function sendReport(raw: string) {
   }
 }
 
-function dsnFor(failed: { address: string; status: string; reply: string }[]): string {
+function dsnFor(failed: { address: string; original?: string; status: string; reply: string }[]): string {
   return [
     "From: Mail Delivery System <MAILER-DAEMON@mx.remote.test>",
     "To: team-bounces@lists.test",
@@ -121,6 +121,7 @@ function dsnFor(failed: { address: string; status: string; reply: string }[]): s
     "Reporting-MTA: dns; mx.remote.test",
     "",
     ...failed.flatMap((failure) => [
+      ...(failure.original ? [`Original-Recipient: rfc822; ${failure.original}`] : []),
       `Final-Recipient: rfc822; ${failure.address}`,
       "Action: failed",
       `Status: ${failure.status}`,
@@ -170,10 +171,16 @@ describe("a list member whose copies bounce", () => {
     expect(mx.rcptCount.get("gone@remote.test")).toBe(refusedBefore);
   });
 
-  it("counts a DSN sent to <list>-bounces for the member it names, not for strangers, and stores nothing", async () => {
+  it("counts a DSN sent to <list>-bounces for the member it names (also once forwarded), not for strangers, and stores nothing", async () => {
     const info = await sendReport(
       dsnFor([
-        { address: "later@remote.test", status: "5.2.2", reply: "552 5.2.2 Mailbox full" },
+        // the member's server forwarded the copy; the report names both addresses
+        {
+          address: "later@forwarded.test",
+          original: "later@remote.test",
+          status: "5.2.2",
+          reply: "552 5.2.2 Mailbox full",
+        },
         { address: "stranger@remote.test", status: "5.1.1", reply: "550 5.1.1 unknown" },
       ]),
     );
