@@ -1,9 +1,11 @@
 // A domain's mailing lists (policy row 22): list, add, edit, delete, with members, moderators and who
-// may post. The limit and the default posting rule come from the domain's effective policy.
+// may post. The limit and the default posting rule come from the domain's effective policy. Members whose
+// copies bounce show under their list as the agents report them, and a paused one can be resumed here.
 "use client";
 import * as React from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { choiceLabel, mailingListPostingModes, type MailingListPosting } from "@mailwarden/policy";
+import { LIST_BOUNCE_PAUSE_DAYS, LIST_BOUNCE_STALE_DAYS } from "@mailwarden/protocol";
 import { Alert } from "../ui/alert";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
@@ -11,7 +13,10 @@ import { Card, CardHeader, EmptyState } from "../ui/card";
 import { Dialog, DialogActions } from "../ui/dialog";
 import { Field, Input, Select } from "../ui/input";
 import { Table, Td, Th } from "../ui/table";
-import { errorMessage, useTRPC } from "~/lib/trpc";
+import { formatDateTime } from "~/lib/format";
+import { errorMessage, useTRPC, type RouterOutputs } from "~/lib/trpc";
+
+type MemberBounceStatus = RouterOutputs["domain"]["mailingLists"]["lists"][number]["memberBounces"][number];
 
 interface ListForm {
   /** null: a new list; otherwise the list being edited. */
@@ -26,6 +31,47 @@ interface ListForm {
 
 const emptyForm: ListForm = { id: null, localPart: "", name: "", posting: "", members: "", moderators: "" };
 const addresses = (text: string) => text.split(/[\s,;]+/).filter(Boolean);
+
+/** The last bounce as a reader can check it with the member: status, what the server said, when. */
+const lastBounce = (status: MemberBounceStatus) =>
+  `last: ${status.lastStatus} ${status.lastDiagnostic}, ${formatDateTime(status.lastBounceAt)}`;
+
+/** One member's bounces: paused (with Resume delivery) or still getting copies but bouncing. */
+function MemberBounce({
+  status,
+  isResuming,
+  canResume,
+  onResume,
+}: {
+  status: MemberBounceStatus;
+  isResuming: boolean;
+  canResume: boolean;
+  onResume: () => void;
+}) {
+  return (
+    <li className="flex flex-wrap items-center gap-2" data-testid="list-member-bounce">
+      <span className="font-mono text-xs">{status.member}</span>
+      {status.isPaused ? (
+        <>
+          <Badge tone="red">Paused</Badge>
+          <span className="text-xs text-slate-600">
+            Paused after bounces on {status.bounceDays} days — {lastBounce(status)}
+          </span>
+          <Button size="sm" variant="secondary" busy={isResuming} disabled={!canResume} onClick={onResume}>
+            Resume delivery
+          </Button>
+        </>
+      ) : (
+        <>
+          <Badge tone="amber">
+            Bouncing ({status.bounceDays} of {LIST_BOUNCE_PAUSE_DAYS} days)
+          </Badge>
+          <span className="text-xs text-slate-600">{lastBounce(status)}</span>
+        </>
+      )}
+    </li>
+  );
+}
 
 export function MailingListsCard({ domainId, domainName }: { domainId: string; domainName: string }) {
   const trpc = useTRPC();
@@ -42,6 +88,18 @@ export function MailingListsCard({ domainId, domainName }: { domainId: string; d
   const create = useMutation(trpc.domain.createMailingList.mutationOptions({ onSuccess }));
   const update = useMutation(trpc.domain.updateMailingList.mutationOptions({ onSuccess }));
   const remove = useMutation(trpc.domain.deleteMailingList.mutationOptions({ onSuccess: refresh }));
+  const [resumedNote, setResumedNote] = React.useState<string | null>(null);
+  const resume = useMutation(
+    trpc.domain.resumeListMember.mutationOptions({
+      onMutate: () => setResumedNote(null),
+      onSuccess: (resumed) => {
+        setResumedNote(
+          `Delivery to ${resumed.member} resumed: the servers send it the list's copies again and forget its earlier bounces.`,
+        );
+        refresh();
+      },
+    }),
+  );
   const save = form?.id ? update : create;
 
   const data = lists.data;
@@ -71,9 +129,14 @@ export function MailingListsCard({ domainId, domainName }: { domainId: string; d
           </Button>
         }
       />
-      {(lists.error ?? remove.error) && (
+      {(lists.error ?? remove.error ?? resume.error) && (
         <Alert tone="error" className="m-4">
-          {errorMessage(lists.error ?? remove.error)}
+          {errorMessage(lists.error ?? remove.error ?? resume.error)}
+        </Alert>
+      )}
+      {resumedNote && (
+        <Alert tone="success" className="m-4">
+          {resumedNote}
         </Alert>
       )}
       {!data?.lists.length ? (
@@ -94,53 +157,81 @@ export function MailingListsCard({ domainId, domainName }: { domainId: string; d
           </thead>
           <tbody>
             {data.lists.map((list) => (
-              <tr key={list.id}>
-                <Td className="font-medium">
-                  {list.address}
-                  {list.name && <div className="text-xs font-normal text-slate-500">{list.name}</div>}
-                </Td>
-                <Td>
-                  {list.posting ? (
-                    choiceLabel(list.posting)
-                  ) : (
-                    <span>
-                      {choiceLabel(data.domainPosting)} <Badge>domain default</Badge>
-                    </span>
-                  )}
-                </Td>
-                <Td title={list.members.join(", ")}>{list.members.length}</Td>
-                <Td>{list.moderators.join(", ") || "—"}</Td>
-                <Td className="space-x-1 whitespace-nowrap text-right">
-                  <Button
-                    size="sm"
-                    variant="ghost"
-                    onClick={() => {
-                      update.reset();
-                      setForm({
-                        id: list.id,
-                        localPart: list.localPart,
-                        name: list.name,
-                        posting: list.posting ?? "",
-                        members: list.members.join("\n"),
-                        moderators: list.moderators.join("\n"),
-                      });
-                    }}
-                  >
-                    Edit
-                  </Button>
-                  <Button
-                    size="sm"
-                    variant="ghost"
-                    className="text-red-600"
-                    onClick={() =>
-                      confirm(`Delete the mailing list ${list.address}? Its mail will be refused.`) &&
-                      remove.mutate({ mailingListId: list.id })
-                    }
-                  >
-                    Delete
-                  </Button>
-                </Td>
-              </tr>
+              <React.Fragment key={list.id}>
+                <tr>
+                  <Td className="font-medium">
+                    {list.address}
+                    {list.name && <div className="text-xs font-normal text-slate-500">{list.name}</div>}
+                  </Td>
+                  <Td>
+                    {list.posting ? (
+                      choiceLabel(list.posting)
+                    ) : (
+                      <span>
+                        {choiceLabel(data.domainPosting)} <Badge>domain default</Badge>
+                      </span>
+                    )}
+                  </Td>
+                  <Td title={list.members.join(", ")}>{list.members.length}</Td>
+                  <Td>{list.moderators.join(", ") || "—"}</Td>
+                  <Td className="space-x-1 whitespace-nowrap text-right">
+                    <Button
+                      size="sm"
+                      variant="ghost"
+                      onClick={() => {
+                        update.reset();
+                        setForm({
+                          id: list.id,
+                          localPart: list.localPart,
+                          name: list.name,
+                          posting: list.posting ?? "",
+                          members: list.members.join("\n"),
+                          moderators: list.moderators.join("\n"),
+                        });
+                      }}
+                    >
+                      Edit
+                    </Button>
+                    <Button
+                      size="sm"
+                      variant="ghost"
+                      className="text-red-600"
+                      onClick={() =>
+                        confirm(`Delete the mailing list ${list.address}? Its mail will be refused.`) &&
+                        remove.mutate({ mailingListId: list.id })
+                      }
+                    >
+                      Delete
+                    </Button>
+                  </Td>
+                </tr>
+                {list.memberBounces.length > 0 && (
+                  <tr>
+                    <Td colSpan={5} className="bg-slate-50/60 pt-2">
+                      <ul className="space-y-1.5">
+                        {list.memberBounces.map((status) => (
+                          <MemberBounce
+                            key={status.member}
+                            status={status}
+                            canResume={!resume.isPending}
+                            isResuming={
+                              resume.isPending &&
+                              resume.variables?.mailingListId === list.id &&
+                              resume.variables.address === status.member
+                            }
+                            onResume={() => resume.mutate({ mailingListId: list.id, address: status.member })}
+                          />
+                        ))}
+                      </ul>
+                      <p className="mt-2 text-xs text-slate-500">
+                        A member whose copies bounce on {LIST_BOUNCE_PAUSE_DAYS} different days is paused: the
+                        list&apos;s copies skip it until you resume delivery. {LIST_BOUNCE_STALE_DAYS} days
+                        without a bounce start its count over.
+                      </p>
+                    </Td>
+                  </tr>
+                )}
+              </React.Fragment>
             ))}
           </tbody>
         </Table>
