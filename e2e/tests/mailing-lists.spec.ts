@@ -1,12 +1,14 @@
 // Mailing lists (policy row 22) in a real browser against the real console, hub and an enrolled agent,
 // proved on real SMTP: the domain page's card starts empty and says what to do; a list made there
 // reaches its members with List-Id; a logged-in non-member gets 550 naming the rule until the list is
-// opened to anyone. Signs in as console.spec.ts's provider admin.
+// opened to anyone; a member the agent paused after bounces shows so, and "Resume delivery" lets it back
+// in, audited. Signs in as console.spec.ts's provider admin.
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { maildirMessages, type TestAgent } from "../support/agent";
 import { addCustomer, addDomain, addMailbox, enrollServer, nav, openDomain } from "../support/console";
+import { reportPosture } from "../support/database";
 import { signInAsProviderAdmin } from "../support/provider-admin";
 import { sendMail } from "../support/smtp";
 
@@ -84,4 +86,46 @@ test("a list made on the domain page: a member's post reaches the members, a non
 
   await nav(page, "Audit log").click();
   await expect(page.getByTestId("audit-table")).toContainText(`Mailing list team@${domain} changed`);
+});
+
+test("a member paused after bounces shows as paused until Resume delivery, which is audited", async ({
+  page,
+}) => {
+  // Bounces on three different days cannot happen in a test's time, so the journey reports them for the
+  // agent; it stops the agent first so that the agent's own next posture does not overwrite them.
+  await state.agent!.stop();
+  const member = `alice@${domain}`;
+  const lastBounceAt = new Date(Date.now() - 3_600_000).toISOString();
+  await reportPosture("mx-lists", {
+    listBounces: [
+      {
+        list: `team@${domain}`,
+        member,
+        bounceDays: 3,
+        lastBounceAt,
+        lastStatus: "5.1.1",
+        lastDiagnostic: "550 5.1.1 mailbox unavailable",
+        lastSource: "delivery",
+        pausedAt: lastBounceAt,
+      },
+    ],
+  });
+
+  await signInAsProviderAdmin(page);
+  await openDomain(page, domain);
+  const bounce = page.getByTestId("list-member-bounce").filter({ hasText: member });
+  await expect(bounce.getByText("Paused", { exact: true })).toBeVisible();
+  await expect(bounce).toContainText(
+    "Paused after bounces on 3 days — last: 5.1.1 550 5.1.1 mailbox unavailable",
+  );
+  await expect(page.getByText("the list's copies skip it until you resume delivery")).toBeVisible();
+
+  await bounce.getByRole("button", { name: "Resume delivery" }).click();
+  await expect(page.getByText(`Delivery to ${member} resumed`)).toBeVisible();
+  await expect(page.getByTestId("list-member-bounce")).toHaveCount(0);
+
+  await nav(page, "Audit log").click();
+  await expect(page.getByTestId("audit-table")).toContainText(
+    `Resumed delivery to ${member} on list team@${domain}`,
+  );
 });
