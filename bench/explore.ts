@@ -18,7 +18,8 @@
 //       self time of every thread that was busy (the main thread and the mailauth worker)
 //   node --import tsx bench/explore.ts floor [sessions] [1k|100k]
 //       the floor under item 9's target: Haraka discarding, smtp-server alone discarding, smtp-server +
-//       mailauth in one thread (lib/floor-server.ts: no queue, rules, logs or delivery) and the agent,
+//       mailauth in one thread and in a worker thread (lib/floor-server.ts: no queue, rules, logs or
+//       delivery) and the agent,
 //       taking turns on the reused-connection load; msgs/s and CPU per message of each
 // Every mode but `warmup` first warms its agents up until their rate stops climbing (lib/warm-up.ts).
 import { spawn } from "node:child_process";
@@ -285,9 +286,13 @@ async function profile(sessions: number, size: "1k" | "100k"): Promise<void> {
 }
 
 /** lib/floor-server.ts as a peer. */
-async function floorServer(mode: "discard" | "mailauth"): Promise<Peer> {
+async function floorServer(mode: "discard" | "mailauth" | "mailauth-thread"): Promise<Peer> {
   const port = await freePort();
-  const name = mode === "discard" ? "smtp-server, discard" : "smtp-server + mailauth, no disk";
+  const name = {
+    discard: "smtp-server, discard",
+    mailauth: "smtp-server + mailauth, no disk",
+    "mailauth-thread": "smtp-server + mailauth in a worker thread, no disk",
+  }[mode];
   const proc = startProcess(
     name,
     process.execPath,
@@ -312,6 +317,7 @@ async function floor(sessions: number, size: "1k" | "100k"): Promise<void> {
     await startHaraka(work),
     await floorServer("discard"),
     await floorServer("mailauth"),
+    await floorServer("mailauth-thread"),
     await agent("agent"),
   ];
   for (const peer of peers) await warm(peer, sessions);
