@@ -27,9 +27,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { prepareAgent, repoRoot, startAgentPeer, startHaraka, type Peer } from "./lib/peers";
+import { discardingPeer, prepareAgent, repoRoot, startAgentPeer, startHaraka, type Peer } from "./lib/peers";
 import { CLOCK_TICKS, readProcStat } from "./lib/cpu";
-import { freePort, startProcess, stopAll, stopProcess, waitForGreeting } from "./lib/procs";
+import { freePort, startProcess, stopAll, waitForGreeting } from "./lib/procs";
 import { summarizeProfile } from "./lib/profile";
 import {
   makeSenderKeys,
@@ -300,14 +300,7 @@ async function floorServer(mode: "discard" | "mailauth" | "mailauth-thread"): Pr
     { logFile: path.join(work, `floor-${mode}.log`), cwd: repoRoot },
   );
   await waitForGreeting(port, name, proc);
-  return {
-    name,
-    port,
-    proc,
-    stored: async () => null,
-    markStore: async () => undefined,
-    stop: async () => void (await stopProcess(proc)),
-  };
+  return discardingPeer(name, port, proc);
 }
 
 async function floor(sessions: number, size: "1k" | "100k"): Promise<void> {

@@ -37,14 +37,7 @@ export async function startSmtpSink(workDir: string): Promise<Peer> {
     logFile: path.join(workDir, "smtp-sink.log"),
   });
   await waitForGreeting(port, "smtp-sink", proc);
-  return {
-    name: "smtp-sink",
-    port,
-    proc,
-    stored: async () => null,
-    markStore: async () => undefined,
-    stop: async () => void (await stopProcess(proc)),
-  };
+  return discardingPeer("smtp-sink", port, proc);
 }
 
 /** The name of the Haraka peer doing comparable work (startHaraka's `checks`). */
@@ -87,16 +80,21 @@ export async function startHaraka(workDir: string, options: HarakaOptions = {}):
   });
   await waitForGreeting(port, name, proc);
   if (!options.checks) {
-    return {
-      name,
-      port,
-      proc,
-      stored: async () => null,
-      markStore: async () => undefined,
-      stop: async () => void (await stopProcess(proc)),
-    };
+    return discardingPeer(name, port, proc);
   }
   return { name, port, proc, ...maildirCounter(maildir), stop: async () => void (await stopProcess(proc)) };
+}
+
+/** A Peer for a server that keeps nothing to count (smtp-sink, Haraka discarding, the floor servers). */
+export function discardingPeer(name: string, port: number, proc: Proc): Peer {
+  return {
+    name,
+    port,
+    proc,
+    stored: async () => null,
+    markStore: async () => undefined,
+    stop: async () => void (await stopProcess(proc)),
+  };
 }
 
 /** A Peer's stored/markStore for a server that writes Maildir files under `root`. */
