@@ -5,7 +5,7 @@
 // bounce address. Anything that is not a DSN is refused, so its sender learns it went nowhere.
 import type { Reply } from "../smtp/hostile/types";
 import type { LocalMailingList } from "../smtp/active-config";
-import type { ListBounceLedger } from "./bounce-ledger";
+import type { ListBounce, ListBounceLedger } from "./bounce-ledger";
 import { readDeliveryStatus } from "./delivery-status";
 
 export interface BounceReportOutcome {
@@ -30,12 +30,19 @@ export async function receiveBounceReport(
       counted: [],
     };
   }
-  const counted: string[] = [];
+  // Each member once per report, however often a report names them: a report cannot make this write
+  // more than the list has members.
+  const byMember = new Map<string, ListBounce>();
   for (const failure of failures) {
-    const bounce = { status: failure.status, diagnostic: failure.diagnostic, source: "dsn" as const };
     // the address the copy was sent to, or where the member's server forwarded it
     const member = failure.recipients.find((address) => list.members.has(address));
-    if (member !== undefined && (await ledger.record(list, member, bounce))) counted.push(member);
+    if (member !== undefined && !byMember.has(member)) {
+      byMember.set(member, { status: failure.status, diagnostic: failure.diagnostic, source: "dsn" });
+    }
+  }
+  const counted: string[] = [];
+  for (const [member, bounce] of byMember) {
+    if (await ledger.record(list, member, bounce)) counted.push(member);
   }
   return { reply: { code: 250, message: "2.0.0 Delivery status notification received" }, counted };
 }

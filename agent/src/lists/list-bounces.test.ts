@@ -182,6 +182,12 @@ describe("a list member whose copies bounce", () => {
           reply: "552 5.2.2 Mailbox full",
         },
         { address: "stranger@remote.test", status: "5.1.1", reply: "550 5.1.1 unknown" },
+        // a report naming a member thousands of times is read once per member
+        ...Array.from({ length: 3000 }, () => ({
+          address: "later@remote.test",
+          status: "5.0.0",
+          reply: "550 repeated",
+        })),
       ]),
     );
     expect(info.response).toBe("250 2.0.0 Delivery status notification received");
