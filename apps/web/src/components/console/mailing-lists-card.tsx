@@ -225,8 +225,8 @@ export function MailingListsCard({ domainId, domainName }: { domainId: string; d
                       </ul>
                       <p className="mt-2 text-xs text-slate-500">
                         A member whose copies bounce on {LIST_BOUNCE_PAUSE_DAYS} different days is paused: the
-                        list&apos;s copies skip it until you resume delivery. {LIST_BOUNCE_STALE_DAYS} days
-                        without a bounce start its count over.
+                        list&apos;s copies skip it until you resume delivery. A member with no bounce for{" "}
+                        {LIST_BOUNCE_STALE_DAYS} days starts counting again from zero.
                       </p>
                     </Td>
                   </tr>
