@@ -29,6 +29,7 @@ import {
 } from "./settings/agent-settings";
 import { compileConfig, lockedDownConfig, type ActiveConfig } from "./smtp/active-config";
 import { MailServer } from "./smtp/mail-server";
+import { installFastDataDots } from "./smtp/smtp-stream-dots";
 import type { ListenerName } from "./smtp/rules";
 import { certificateFacts, loadTlsMaterial, offeredTlsVersions } from "./smtp/tls";
 import { mkdirDurable } from "./state/atomic-write";
@@ -103,6 +104,8 @@ async function startLocked(
   const weakPasswords = new WeakPasswords();
   // mailauth in this thread too: DKIM signing, and verification when there are no authentication threads
   installFastLineEndings();
+  // smtp-server's end-of-DATA search, as a native search instead of a loop over every byte
+  installFastDataDots();
   const authenticationPool = createAuthenticationPool(settings.authThreads, dns, logger);
   const dkimKeys = new DkimKeyStore(settings.stateDir, logger.child({ component: "dkim" }));
   const tls = await loadTlsMaterial({
