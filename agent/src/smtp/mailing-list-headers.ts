@@ -15,8 +15,8 @@ export function listPost(
   config: ActiveConfig,
   recipients: readonly SMTPServerAddress[],
 ): LocalMailingList | undefined {
-  const [only, ...rest] = recipients;
-  return only && rest.length === 0 ? servedMailingList(config, only.address) : undefined;
+  const only = onlyRecipient(recipients);
+  return only === undefined ? undefined : servedMailingList(config, only);
 }
 
 /** The list whose <list>-bounces address is this transaction's only recipient (a bounce report). */
@@ -24,8 +24,13 @@ export function listBouncesPost(
   config: ActiveConfig,
   recipients: readonly SMTPServerAddress[],
 ): LocalMailingList | undefined {
-  const [only, ...rest] = recipients;
-  return only && rest.length === 0 ? servedListBounces(config, only.address) : undefined;
+  const only = onlyRecipient(recipients);
+  return only === undefined ? undefined : servedListBounces(config, only);
+}
+
+/** A list address travels alone in its transaction (./rules/mailing-list). */
+function onlyRecipient(recipients: readonly SMTPServerAddress[]): string | undefined {
+  return recipients.length === 1 ? recipients[0]!.address : undefined;
 }
 
 /** The header fields added on top of the message, CRLF-terminated. */
