@@ -1,4 +1,5 @@
-// Overview: what needs attention first — servers offline, counts, the latest changes.
+// Overview: what needs attention first — suspended senders, paused list members, servers offline, counts,
+// the latest changes.
 "use client";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
@@ -69,6 +70,36 @@ export default function OverviewPage() {
                   </li>
                 ))}
               </ul>
+            </Alert>
+          )}
+          {o.pausedListMembers.total > 0 && (
+            // Row 22: list members the agents stopped sending copies to; the list's domain page resumes them.
+            <Alert tone="warning" data-testid="paused-list-members">
+              <p className="font-medium">
+                {o.pausedListMembers.total === 1
+                  ? "1 mailing-list member is paused after bounces"
+                  : `${o.pausedListMembers.total} mailing-list members are paused after bounces`}
+                . The list's copies skip {o.pausedListMembers.total === 1 ? "it" : "them"} until an
+                administrator chooses Resume delivery on the list's domain page.
+              </p>
+              <ul className="mt-2 space-y-1">
+                {o.pausedListMembers.members.map((paused) => (
+                  <li key={`${paused.list} ${paused.member}`}>
+                    <span className="font-mono">{paused.member}</span> on{" "}
+                    <Link className="font-medium underline" href={`/domains/${paused.domainId}`}>
+                      {paused.list}
+                    </Link>
+                    , since {formatDateTime(paused.pausedAt)} — last bounce {paused.lastStatus}:{" "}
+                    {paused.lastDiagnostic}
+                  </li>
+                ))}
+              </ul>
+              {o.pausedListMembers.total > o.pausedListMembers.members.length && (
+                <p className="mt-2">
+                  …and {o.pausedListMembers.total - o.pausedListMembers.members.length} more, on their lists'
+                  domain pages.
+                </p>
+              )}
             </Alert>
           )}
           <div className="grid grid-cols-2 gap-3 md:grid-cols-4">

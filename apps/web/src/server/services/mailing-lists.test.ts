@@ -2,12 +2,14 @@
 // edited and deleted with an audit event each and a config push for the agents; its address shares the
 // namespace with mailboxes and aliases (its <list>-bounces address too); the domain's policy caps how
 // many lists it may have, with an error that says so; another customer's lists are NOT_FOUND. Members
-// the agents paused after bounces show as such from the servers' postures, and an admin resumes them.
+// the agents paused after bounces show as such from the servers' postures, and an admin resumes them;
+// the overview alerts on them for whoever may read the list's domain, and for nobody else.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicyScope, savePolicyOverrides, type Db } from "@mailwarden/db";
 import { buildAgentConfig } from "@mailwarden/hub";
 import type { ListBounceReport } from "@mailwarden/protocol";
 import { callerFor, createTestRuntime, createUser, testPosture } from "../testing";
+import { listPausedListMembers } from "./mailing-lists";
 
 let prisma: Db;
 let stop: () => Promise<void>;
@@ -448,5 +450,149 @@ describe("bounce pauses (row 22)", () => {
     });
     expect(await storedResumes()).toEqual([{ address: "flaky@remote.test", at: resumedAt }]);
     expect(await agentResumes()).toEqual([{ address: "flaky@remote.test", at: resumedAt }]);
+  });
+});
+
+describe("the overview's alert of paused list members (row 22)", () => {
+  const at = {
+    olderPause: "2026-10-01T10:00:00.000Z",
+    newerPause: "2026-10-02T10:00:00.000Z",
+    resume: "2026-10-03T10:00:00.000Z",
+  };
+  const report = (list: string, member: string, extra: Partial<ListBounceReport> = {}): ListBounceReport => ({
+    list,
+    member,
+    bounceDays: 3,
+    lastBounceAt: at.olderPause,
+    lastStatus: "5.1.1",
+    lastDiagnostic: "550 5.1.1 no such user",
+    lastSource: "delivery",
+    pausedAt: at.olderPause,
+    ...extra,
+  });
+  const ownList = "news@alerts.test";
+  const otherList = "club@other-alerts.test";
+  const alert = {} as {
+    ownDomain: string;
+    ownList: string;
+    otherDomain: string;
+    provider: string;
+    ownAdmin: string;
+    otherAdmin: string;
+  };
+  const pausedOn = async (userId: string) =>
+    (await callerFor(prisma, userId).overview.get()).pausedListMembers;
+  const ownPaused = () => ({
+    list: ownList,
+    member: "gone@remote.test",
+    pausedAt: at.olderPause,
+    lastStatus: "5.1.1",
+    lastDiagnostic: "550 5.1.1 no such user",
+    domainId: alert.ownDomain,
+  });
+  const otherPaused = () => ({
+    list: otherList,
+    member: "away@remote.test",
+    pausedAt: at.newerPause,
+    lastStatus: "5.2.2",
+    lastDiagnostic: "552 5.2.2 mailbox full",
+    domainId: alert.otherDomain,
+  });
+
+  beforeAll(async () => {
+    const otherTenant = (await prisma.domain.findUniqueOrThrow({ where: { id: ids.otherDomain } })).tenantId;
+    alert.ownDomain = (
+      await prisma.domain.create({ data: { name: "alerts.test", tenantId: ids.tenant } })
+    ).id;
+    alert.otherDomain = (
+      await prisma.domain.create({ data: { name: "other-alerts.test", tenantId: otherTenant } })
+    ).id;
+    alert.ownList = (
+      await prisma.mailingList.create({
+        data: {
+          tenantId: ids.tenant,
+          domainId: alert.ownDomain,
+          localPart: "news",
+          members: ["gone@remote.test", "bouncing@remote.test", "resumed@remote.test", "old@remote.test"],
+          moderators: [],
+          bounceResumes: [{ address: "resumed@remote.test", at: at.resume }],
+        },
+      })
+    ).id;
+    await prisma.mailingList.create({
+      data: {
+        tenantId: otherTenant,
+        domainId: alert.otherDomain,
+        localPart: "club",
+        members: ["away@remote.test"],
+        moderators: [],
+      },
+    });
+    alert.provider = (
+      await createUser(prisma, { email: "ops@provider.test", providerRole: "PROVIDER_ADMIN" })
+    ).id;
+    // Provider staff need a second factor before they reach tenant data.
+    await prisma.totpSecret.create({
+      data: { userId: alert.provider, encryptedSecret: "x", enabledAt: new Date() },
+    });
+    alert.ownAdmin = (
+      await createUser(prisma, {
+        email: "owner@alerts.test",
+        membership: { tenantId: ids.tenant, role: "CUSTOMER_ADMIN" },
+      })
+    ).id;
+    alert.otherAdmin = (
+      await createUser(prisma, {
+        email: "owner@other-alerts.test",
+        membership: { tenantId: otherTenant, role: "CUSTOMER_ADMIN" },
+      })
+    ).id;
+    const server = async (tenantId: string, listBounces: ListBounceReport[], revokedAt: Date | null = null) =>
+      prisma.server.create({
+        data: { name: "mx-alerts", tenantId, revokedAt, posture: testPosture({ listBounces }) },
+      });
+    await server(ids.tenant, [
+      report(ownList, "gone@remote.test"),
+      // Still getting copies, bouncing: not paused.
+      report(ownList, "bouncing@remote.test", { bounceDays: 2, pausedAt: null }),
+      // Paused, then resumed by an admin; the agent has not reported since.
+      report(ownList, "resumed@remote.test"),
+    ]);
+    // A revoked server of the customer, and another customer's agent: their pauses do not count.
+    await server(ids.tenant, [report(ownList, "old@remote.test")], new Date());
+    await server(otherTenant, [
+      report(ownList, "bouncing@remote.test"),
+      report(otherList, "away@remote.test", {
+        pausedAt: at.newerPause,
+        lastBounceAt: at.newerPause,
+        lastStatus: "5.2.2",
+        lastDiagnostic: "552 5.2.2 mailbox full",
+      }),
+    ]);
+  });
+
+  it("shows a paused member to its customer's admin and the provider's, not to another customer's", async () => {
+    expect(await pausedOn(alert.ownAdmin)).toEqual({ members: [ownPaused()], total: 1 });
+    expect(await pausedOn(alert.provider)).toEqual({ members: [otherPaused(), ownPaused()], total: 2 });
+    expect(await pausedOn(alert.otherAdmin)).toEqual({ members: [otherPaused()], total: 1 });
+    // A domain admin of another domain of the same customer.
+    expect(await pausedOn(ids.admin)).toEqual({ members: [], total: 0 });
+  });
+
+  it("shows the newest pauses up to the limit, with how many there are", async () => {
+    const provider = { userId: alert.provider, email: "", name: "", memberships: [] };
+    expect(await listPausedListMembers(prisma, { ...provider, providerRole: "PROVIDER_ADMIN" }, 1)).toEqual({
+      members: [otherPaused()],
+      total: 2,
+    });
+  });
+
+  it("a member resumed on the domain page leaves the alert", async () => {
+    await callerFor(prisma, alert.ownAdmin).domain.resumeListMember({
+      mailingListId: alert.ownList,
+      address: "gone@remote.test",
+    });
+    expect(await pausedOn(alert.ownAdmin)).toEqual({ members: [], total: 0 });
+    expect(await pausedOn(alert.provider)).toEqual({ members: [otherPaused()], total: 1 });
   });
 });

@@ -3,7 +3,8 @@
 // rights at RCPT and expand the list when they queue a message; here lists are stored, scoped to the
 // caller's domains, capped by the domain's effective `maxMailingListsPerDomain`, and audited. The agents
 // also pause members whose copies keep bouncing and report it in their posture; the listing shows that
-// per member, and an admin's "resume" is stored on the list and pushed to the agents like an edit.
+// per member, and an admin's "resume" is stored on the list and pushed to the agents like an edit. The
+// overview's alert lists every paused member the reader may see, from the same statuses.
 import {
   bounceResumesOf,
   loadPolicyLayers,
@@ -15,7 +16,7 @@ import {
 } from "@mailwarden/db";
 import { resolvePolicy, type MailingListPosting } from "@mailwarden/policy";
 import { listBouncesOf, type ListBounceReport } from "@mailwarden/protocol";
-import { assertCan, scope, type Actor } from "../access";
+import { assertCan, can, scope, type Actor } from "../access";
 import { AppError } from "../errors";
 import { normalizeAddresses } from "./aliases";
 import { auditActor } from "./audit";
@@ -156,6 +157,112 @@ export async function listMailingLists(prisma: Db, actor: Actor, domainId: strin
     domainPosting: policy.mailingListPosting,
     maxLists: policy.maxMailingListsPerDomain,
   };
+}
+
+/** A member the agents stopped sending a list's copies to, for the overview's alert. */
+export interface PausedListMember {
+  /** The list's address. */
+  list: string;
+  member: string;
+  pausedAt: string;
+  lastStatus: string;
+  lastDiagnostic: string;
+  /** The list's domain, whose page has the list and its "Resume delivery". */
+  domainId: string;
+}
+
+export const MAX_PAUSED_MEMBERS_SHOWN = 50;
+
+/**
+ * Every member currently paused in lists of domains the actor may read, newest pause first: the first
+ * `limit`, and how many there are. A member counts as paused exactly when the domain page shows it so.
+ */
+export async function listPausedListMembers(
+  prisma: Db,
+  actor: Actor,
+  limit = MAX_PAUSED_MEMBERS_SHOWN,
+): Promise<{ members: PausedListMember[]; total: number }> {
+  const none = { members: [], total: 0 };
+  if (!can(actor, "mailbox.read")) return none;
+  // The overview refreshes every few seconds: read only the postures holding a pause. Prisma's json
+  // filters cannot say "some element has a non-null pausedAt", a jsonpath can.
+  const pausing = await prisma.$queryRaw<{ tenantId: string; posture: unknown }[]>`
+    SELECT "tenantId", posture FROM "Server"
+    WHERE "revokedAt" IS NULL
+      AND jsonb_path_exists(posture, '$.listBounces[*] ? (@.pausedAt.type() == "string")')`;
+  const pausedLists = new Map<string, { tenantId: string; localPart: string; domainName: string }>();
+  for (const server of pausing) {
+    for (const report of listBouncesOf(server.posture)) {
+      const at = report.list.lastIndexOf("@");
+      if (report.pausedAt === null || at < 1) continue;
+      pausedLists.set(`${server.tenantId} ${report.list}`, {
+        tenantId: server.tenantId,
+        localPart: report.list.slice(0, at),
+        domainName: report.list.slice(at + 1),
+      });
+    }
+  }
+  if (pausedLists.size === 0) return none;
+  // Only a list of the reporting server's own tenant, as on the domain page, and only in readable domains.
+  const lists = await prisma.mailingList.findMany({
+    where: {
+      AND: [
+        {
+          OR: [...pausedLists.values()].map((list) => ({
+            localPart: list.localPart,
+            domain: { tenantId: list.tenantId, name: list.domainName },
+          })),
+        },
+        { domain: scope.domain(actor, "mailbox.read") },
+      ],
+    },
+    select: {
+      localPart: true,
+      members: true,
+      bounceResumes: true,
+      domain: { select: { id: true, name: true, tenantId: true } },
+    },
+  });
+  const addressOf = (list: (typeof lists)[number]) => `${list.localPart}@${list.domain.name}`;
+  // Every report of these lists, paused or not: the newest bounce shown may come from another server.
+  const tenantIds = [...new Set(lists.map((list) => list.domain.tenantId))];
+  const reportsByTenant = new Map(
+    await Promise.all(
+      tenantIds.map(
+        async (tenantId) =>
+          [
+            tenantId,
+            await reportedListBounces(
+              prisma,
+              tenantId,
+              lists.filter((list) => list.domain.tenantId === tenantId).map(addressOf),
+            ),
+          ] as const,
+      ),
+    ),
+  );
+  const paused = lists.flatMap((list) => {
+    const address = addressOf(list);
+    const reports = (reportsByTenant.get(list.domain.tenantId) ?? []).filter(
+      (report) => report.list === address,
+    );
+    return memberBounceStatuses(
+      reports,
+      list.members,
+      bounceResumesOf(list.bounceResumes, list.members),
+    ).flatMap(({ member, pausedAt, lastStatus, lastDiagnostic }) =>
+      pausedAt === null
+        ? []
+        : [{ list: address, member, pausedAt, lastStatus, lastDiagnostic, domainId: list.domain.id }],
+    );
+  });
+  paused.sort(
+    (a, b) =>
+      Date.parse(b.pausedAt) - Date.parse(a.pausedAt) ||
+      a.list.localeCompare(b.list) ||
+      a.member.localeCompare(b.member),
+  );
+  return { members: paused.slice(0, limit), total: paused.length };
 }
 
 /** Members and moderators, normalized and checked; the list is never its own member. */

@@ -73,7 +73,8 @@ beforeAll(async () => {
       moderators: [],
     },
   });
-  // Its posture reports a user of A suspended by abuse detection (row 21): the overview's alert of A only.
+  // Its posture reports a user of A suspended by abuse detection (row 21) and a member of A's list paused
+  // after bounces (row 22): the overview's alerts of A only.
   const serverA = await prisma.server.create({
     data: {
       name: "mx-alpha-01",
@@ -90,6 +91,18 @@ beforeAll(async () => {
             reason: "50 messages within 10 min",
             since: new Date().toISOString(),
             until: null,
+          },
+        ],
+        listBounces: [
+          {
+            list: "board-alpha@alpha-secret.test",
+            member: "ceo-alpha@alpha-secret.test",
+            bounceDays: 3,
+            lastBounceAt: new Date().toISOString(),
+            lastStatus: "5.1.1",
+            lastDiagnostic: "550 5.1.1 no such user",
+            lastSource: "delivery",
+            pausedAt: new Date().toISOString(),
           },
         ],
       },
