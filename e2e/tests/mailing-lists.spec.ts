@@ -2,7 +2,8 @@
 // proved on real SMTP: the domain page's card starts empty and says what to do; a list made there
 // reaches its members with List-Id; a logged-in non-member gets 550 naming the rule until the list is
 // opened to anyone; a member the agent paused after bounces shows so, and "Resume delivery" lets it back
-// in, audited. Signs in as console.spec.ts's provider admin.
+// in, audited; until then the overview alerts on it, linking to the domain. Signs in as console.spec.ts's
+// provider admin.
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
@@ -111,8 +112,13 @@ test("a member paused after bounces shows as paused until Resume delivery, which
     ],
   });
 
+  // The overview alerts on it, and its link leads to the list's domain page, where delivery is resumed.
   await signInAsProviderAdmin(page);
-  await openDomain(page, domain);
+  const alerted = page.getByTestId("paused-list-members").getByRole("listitem").filter({ hasText: member });
+  await expect(alerted).toContainText(`${member} on team@${domain}, since`);
+  await expect(alerted).toContainText("last bounce 5.1.1: 550 5.1.1 mailbox unavailable");
+  await alerted.getByRole("link", { name: `team@${domain}` }).click();
+  await expect(page.getByRole("heading", { name: domain, exact: true })).toBeVisible();
   const bounce = page.getByTestId("list-member-bounce").filter({ hasText: member });
   await expect(bounce.getByText("Paused", { exact: true })).toBeVisible();
   await expect(bounce).toContainText(
@@ -123,6 +129,10 @@ test("a member paused after bounces shows as paused until Resume delivery, which
   await bounce.getByRole("button", { name: "Resume delivery" }).click();
   await expect(page.getByText(`Delivery to ${member} resumed`)).toBeVisible();
   await expect(page.getByTestId("list-member-bounce")).toHaveCount(0);
+  await nav(page, "Overview").click();
+  await expect(page.getByRole("heading", { name: /Welcome/ })).toBeVisible();
+  await expect(page.getByText("Latest changes")).toBeVisible();
+  await expect(alerted).toHaveCount(0);
 
   await nav(page, "Audit log").click();
   await expect(page.getByTestId("audit-table")).toContainText(
