@@ -17,9 +17,12 @@ export type AutoReplySettings = { subject: string; body: string; intervalHours: 
 const robotLocalPart =
   /^(?:mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|listserv|majordomo|bounces?|owner-.+|.+-request|.+-bounces?)$/i;
 
-/** Header fields of a message, by lower-cased name (unfolded, each occurrence kept). */
-export function parseHeaders(message: Uint8Array): Map<string, string[]> {
-  const text = Buffer.from(message).toString("latin1");
+/**
+ * Header fields of a message, by lower-cased name (unfolded, each occurrence kept); `message` as bytes,
+ * or as text already read as latin1.
+ */
+export function parseHeaders(message: Uint8Array | string): Map<string, string[]> {
+  const text = typeof message === "string" ? message : Buffer.from(message).toString("latin1");
   const end = text.search(/\r?\n\r?\n/);
   const head = end < 0 ? text : text.slice(0, end);
   const fields = new Map<string, string[]>();

@@ -23,14 +23,14 @@ const MAX_PARTS = 20;
 /** The failed recipients of a DSN, or null when `message` is not one. */
 export function readDeliveryStatus(message: Uint8Array): ReportedFailure[] | null {
   const text = Buffer.from(message).toString("latin1");
-  const contentType = parseHeaders(message).get("content-type")?.[0] ?? "";
+  const contentType = parseHeaders(text).get("content-type")?.[0] ?? "";
   if (!/^multipart\/report\b/i.test(contentType)) return null;
   const boundary = parameter(contentType, "boundary");
   if (!boundary) return null;
   const parts = text.split(`--${boundary}`).slice(1, MAX_PARTS + 1);
   for (const part of parts) {
     const body = part.replace(/^\r?\n/, "");
-    const headers = parseHeaders(Buffer.from(body, "latin1"));
+    const headers = parseHeaders(body);
     const partType = headers.get("content-type")?.[0] ?? "";
     if (!/^message\/(global-)?delivery-status\b/i.test(partType)) continue;
     const start = body.search(/\r?\n\r?\n/);
@@ -49,7 +49,7 @@ function failuresIn(fields: string): ReportedFailure[] {
   const groups = fields.split(/\r?\n[ \t]*\r?\n/);
   const failures: ReportedFailure[] = [];
   for (const group of groups) {
-    const parsed = parseHeaders(Buffer.from(`${group}\r\n\r\n`, "latin1"));
+    const parsed = parseHeaders(group);
     const field = (name: string) => parsed.get(name)?.[0]?.trim() ?? "";
     if (field("action").toLowerCase() !== "failed") continue;
     const addresses = [addressOf(field("original-recipient")), addressOf(field("final-recipient"))];

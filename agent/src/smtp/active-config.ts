@@ -169,10 +169,14 @@ export function findMailingList(config: ActiveConfig, address: string): LocalMai
 /** The list whose bounce address (<list>-bounces, the envelope sender of its copies) is `address`. */
 export function findListByBounceAddress(config: ActiveConfig, address: string): LocalMailingList | undefined {
   const { localPart, domain } = splitAddress(address);
+  const local = findDomain(config, domain);
+  return local && listOfBounceAddress(local, localPart);
+}
+
+/** The list of `domain` whose bounce address has this local part (<list>-bounces). */
+export function listOfBounceAddress(domain: LocalDomain, localPart: string): LocalMailingList | undefined {
   const listPart = /^(.+)-bounces$/i.exec(localPart)?.[1];
-  return listPart === undefined
-    ? undefined
-    : findDomain(config, domain)?.mailingLists.get(listPart.toLowerCase());
+  return listPart === undefined ? undefined : domain.mailingLists.get(listPart.toLowerCase());
 }
 
 export function findMailbox(config: ActiveConfig, address: string): LocalMailbox | undefined {

@@ -10,6 +10,7 @@ import {
   findDomain,
   findListByBounceAddress,
   findMailingList,
+  listOfBounceAddress,
   splitAddress,
   type ActiveConfig,
   type LocalMailbox,
@@ -45,7 +46,7 @@ export function expandRecipient(config: ActiveConfig, address: string): Delivery
     }
     const isRelayed = relaysDomain(config, local.name);
     const list = local.mailingLists.get(lowered);
-    const isListBounces = findListByBounceAddress(config, current) !== undefined;
+    const isListBounces = listOfBounceAddress(local, lowered) !== undefined;
     const forwarded =
       local.aliases.has(lowered) || list || isListBounces || local.policy.catchAllMailbox !== null;
     if (isRelayed && forwarded) {
