@@ -8,7 +8,7 @@ import { createPrismaClient, hashToken } from "@mailwarden/db";
 import { startDatabase, takeOverShutdownSignals } from "@mailwarden/db/start";
 import { createHub } from "@mailwarden/hub";
 import { env } from "./src/env";
-import { CLIENT_IP_HEADER } from "./src/server/client-ip";
+import { CLIENT_IP_HEADER, clientAddress, parseTrustedProxies } from "./src/server/client-ip";
 import { logger } from "./src/server/logger";
 import { setRuntime, type Runtime } from "./src/server/runtime";
 import { deriveAuthSecret, loadOrCreateSecretKey } from "./src/server/secrets";
@@ -58,8 +58,15 @@ export async function startConsole(options: { dev: boolean }): Promise<RunningCo
     heartbeatIntervalMs: env.MAILWARDEN_HEARTBEAT_SECONDS * 1000,
   });
 
+  const trustedProxies = env.MAILWARDEN_TRUSTED_PROXIES
+    ? parseTrustedProxies(env.MAILWARDEN_TRUSTED_PROXIES)
+    : null;
   const server = http.createServer((req, res) => {
-    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
+    req.headers[CLIENT_IP_HEADER] = clientAddress(
+      req.socket.remoteAddress,
+      req.headers["x-forwarded-for"],
+      trustedProxies,
+    );
     void handle(req, res);
   });
   server.on("upgrade", (req, socket, head) => {

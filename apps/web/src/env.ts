@@ -16,7 +16,13 @@ const schema = z.object({
   MAILWARDEN_SETUP_TOKEN: z.string().min(16).optional(),
   /** Seconds between agent heartbeats (the hub marks a server offline after two missed). */
   MAILWARDEN_HEARTBEAT_SECONDS: z.coerce.number().positive().default(15),
+  /** Absolute lifetime of a console session; the idle timeout (a provider setting) ends it sooner. */
   MAILWARDEN_SESSION_HOURS: z.coerce.number().positive().default(12),
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed ("10.0.0.0/8,127.0.0.1"); empty: the socket's peer
+   * is the client. Sign-in limits and session lists use this address.
+   */
+  MAILWARDEN_TRUSTED_PROXIES: z.string().default(""),
   /** npm start: also enroll and run a local demo agent (set to 0 to skip). */
   MAILWARDEN_DEMO_AGENT: z.enum(["0", "1"]).default("1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
