@@ -24,25 +24,36 @@ export function ServerStatusBadge({ status }: { status: string }) {
   }
 }
 
+/**
+ * Whether the server runs the configuration the console wants, in words: revision numbers are the
+ * console's bookkeeping, not something an admin acts on.
+ */
 export function PolicySyncBadge({
   desired,
   applied,
-  rejected,
+  rejectedRevision,
+  rejectReason,
 }: {
   desired: number;
   applied: number | null;
-  rejected?: string | null;
+  rejectedRevision: number | null;
+  rejectReason: string | null;
 }) {
-  if (applied === desired) return <Badge tone="green">Applied r{applied}</Badge>;
-  if (rejected)
+  if (applied === desired) return <Badge tone="green">Applied</Badge>;
+  if (rejectReason && rejectedRevision === desired)
     return (
-      <Badge tone="red" title={rejected}>
-        Rejected — r{applied ?? "–"} of r{desired}
+      <Badge tone="red" title={rejectReason} className="max-w-full whitespace-normal">
+        Rejected: {rejectReason}
       </Badge>
     );
-  return (
-    <Badge tone="amber">
-      Pending r{desired} (applied r{applied ?? "–"})
-    </Badge>
-  );
+  return <Badge tone="amber">Applying…</Badge>;
+}
+
+/** The agent refused the configuration the console wants now (not an older one since replaced). */
+export function isRejectingLatest(server: {
+  desiredRevision: number;
+  lastRejectedRevision: number | null;
+  lastRejectReason: string | null;
+}): boolean {
+  return server.lastRejectReason !== null && server.lastRejectedRevision === server.desiredRevision;
 }

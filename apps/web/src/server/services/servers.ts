@@ -45,6 +45,7 @@ export async function listServers(prisma: Db, actor: Actor, filter: { customerId
     lastSeenAt: s.lastSeenAt,
     desiredRevision: s.desiredRevision,
     appliedRevision: s.appliedRevision,
+    lastRejectedRevision: s.lastRejectedRevision,
     lastRejectReason: s.lastRejectReason,
   }));
 }

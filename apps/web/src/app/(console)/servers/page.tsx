@@ -83,7 +83,8 @@ export default function ServersPage() {
                       <PolicySyncBadge
                         desired={s.desiredRevision}
                         applied={s.appliedRevision}
-                        rejected={s.lastRejectReason}
+                        rejectedRevision={s.lastRejectedRevision}
+                        rejectReason={s.lastRejectReason}
                       />
                     )}
                   </Td>

@@ -15,7 +15,9 @@ import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
 import { Dialog, DialogActions } from "~/components/ui/dialog";
 import { Field, Input, Select } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
-import { formatDateTime, roleLabel } from "~/lib/format";
+import { Tabs } from "~/components/ui/tabs";
+import { PolicySyncBadge, ServerStatusBadge } from "~/components/console/server-status";
+import { displayDomain, formatDateTime, roleLabel, timeAgo } from "~/lib/format";
 import { errorMessage, useTRPC } from "~/lib/trpc";
 
 type Role = "CUSTOMER_ADMIN" | "DOMAIN_ADMIN" | "AUDITOR";
@@ -31,6 +33,10 @@ export default function CustomerPage() {
     (me.data?.memberships.some((m) => m.tenantId === id && m.role === "CUSTOMER_ADMIN") ?? false);
   const users = useQuery(trpc.customer.users.queryOptions({ customerId: id }));
   const domains = useQuery(trpc.domain.list.queryOptions({ customerId: id }));
+  const servers = useQuery({
+    ...trpc.server.list.queryOptions({ customerId: id }),
+    enabled: Boolean(me.data?.providerRole),
+  });
   const [open, setOpen] = React.useState(false);
   const empty = {
     email: "",
@@ -77,93 +83,215 @@ export default function CustomerPage() {
           </Link>
         }
       />
-      <div className="space-y-6">
-        <Card className="p-5">
-          <label className="flex items-center gap-3 text-sm">
-            <input
-              type="checkbox"
-              checked={c.require2fa}
-              disabled={update.isPending}
-              onChange={(e) => update.mutate({ customerId: c.id, require2fa: e.target.checked })}
-            />
-            <span>
-              <span className="font-medium">Require two-factor authentication</span>
-              <span className="block text-slate-500">
-                Users of this customer must enroll an authenticator app before they can do anything.
-              </span>
-            </span>
-          </label>
-        </Card>
-        <Card>
-          <CardHeader
-            title="Console users"
-            description="People of this customer who sign in to Mailwarden."
-            action={
-              <Button size="sm" onClick={() => setOpen(true)}>
-                Add user
-              </Button>
-            }
-          />
-          {removeUser.error && (
-            <Alert tone="error" className="m-4">
-              {errorMessage(removeUser.error)}
-            </Alert>
-          )}
-          {!users.data?.length ? (
-            <EmptyState title="No users yet">
-              Add a customer admin so the customer can manage its own domains and mailboxes.
-            </EmptyState>
-          ) : (
-            <Table>
-              <thead>
-                <tr>
-                  <Th>User</Th>
-                  <Th>Role</Th>
-                  <Th>Domains</Th>
-                  <Th>2FA</Th>
-                  <Th>Last sign-in</Th>
-                  <Th />
-                </tr>
-              </thead>
-              <tbody>
-                {users.data.map((u) => (
-                  <tr key={u.userId}>
-                    <Td>
-                      <div className="font-medium">{u.name}</div>
-                      <div className="text-slate-500">{u.email}</div>
-                    </Td>
-                    <Td>{roleLabel(u.role)}</Td>
-                    <Td>{u.domains.map((d) => d.name).join(", ") || "All"}</Td>
-                    <Td>{u.has2fa ? <Badge tone="green">On</Badge> : <Badge tone="amber">Off</Badge>}</Td>
-                    <Td>{formatDateTime(u.lastLoginAt)}</Td>
-                    <Td className="text-right">
-                      <Button
-                        size="sm"
-                        variant="ghost"
-                        onClick={() =>
-                          confirm(`Remove ${u.email}?`) &&
-                          removeUser.mutate({ customerId: c.id, userId: u.userId })
-                        }
+      <Tabs
+        label={`Sections of ${c.name}`}
+        tabs={[
+          {
+            id: "domains",
+            label: me.data?.providerRole ? "Domains & servers" : "Domains",
+            panel: (
+              <div className="space-y-6">
+                <Card>
+                  <CardHeader
+                    title="Domains"
+                    action={
+                      <Link
+                        href={`/domains?customer=${c.id}`}
+                        className="text-sm font-medium text-brand-600 hover:underline"
                       >
-                        Remove
+                        All domains of {c.name} →
+                      </Link>
+                    }
+                  />
+                  {!domains.data?.length ? (
+                    <EmptyState title="No domains yet">
+                      Add {c.name}&apos;s domains on the Domains page, then their mailboxes.
+                    </EmptyState>
+                  ) : (
+                    <Table>
+                      <thead>
+                        <tr>
+                          <Th>Domain</Th>
+                          <Th>Mailboxes</Th>
+                          <Th>Added</Th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {domains.data.map((d) => (
+                          <tr key={d.id}>
+                            <Td>
+                              <Link
+                                className="font-medium text-brand-600 hover:underline"
+                                href={`/domains/${d.id}`}
+                              >
+                                {displayDomain(d.name)}
+                              </Link>
+                            </Td>
+                            <Td>{d.mailboxes}</Td>
+                            <Td>{formatDateTime(d.createdAt)}</Td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </Table>
+                  )}
+                </Card>
+                {me.data?.providerRole && (
+                  <Card>
+                    <CardHeader title="Servers" />
+                    {!servers.data?.length ? (
+                      <EmptyState title="No servers yet">
+                        Add a server for {c.name} on the Servers page to enroll its agent.
+                      </EmptyState>
+                    ) : (
+                      <Table>
+                        <thead>
+                          <tr>
+                            <Th>Server</Th>
+                            <Th>Status</Th>
+                            <Th>Last seen</Th>
+                            <Th>Configuration</Th>
+                          </tr>
+                        </thead>
+                        <tbody>
+                          {servers.data.map((s) => (
+                            <tr key={s.id}>
+                              <Td>
+                                <Link
+                                  className="font-medium text-brand-600 hover:underline"
+                                  href={`/servers/${s.id}`}
+                                >
+                                  {s.name}
+                                </Link>
+                              </Td>
+                              <Td>
+                                <ServerStatusBadge status={s.status} />
+                              </Td>
+                              <Td>{timeAgo(s.lastSeenAt)}</Td>
+                              <Td>
+                                {s.status === "PENDING" ? (
+                                  "—"
+                                ) : (
+                                  <PolicySyncBadge
+                                    desired={s.desiredRevision}
+                                    applied={s.appliedRevision}
+                                    rejectedRevision={s.lastRejectedRevision}
+                                    rejectReason={s.lastRejectReason}
+                                  />
+                                )}
+                              </Td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </Table>
+                    )}
+                  </Card>
+                )}
+              </div>
+            ),
+          },
+          {
+            id: "users",
+            label: "Users",
+            panel: (
+              <div className="space-y-6">
+                <Card className="p-5">
+                  <label className="flex items-center gap-3 text-sm">
+                    <input
+                      type="checkbox"
+                      checked={c.require2fa}
+                      disabled={update.isPending}
+                      onChange={(e) => update.mutate({ customerId: c.id, require2fa: e.target.checked })}
+                    />
+                    <span>
+                      <span className="font-medium">Require two-factor authentication</span>
+                      <span className="block text-slate-500">
+                        Users of this customer must enroll an authenticator app before they can do anything.
+                      </span>
+                    </span>
+                  </label>
+                </Card>
+                <Card>
+                  <CardHeader
+                    title="Console users"
+                    description="People of this customer who sign in to Mailwarden."
+                    action={
+                      <Button size="sm" onClick={() => setOpen(true)}>
+                        Add user
                       </Button>
-                    </Td>
-                  </tr>
-                ))}
-              </tbody>
-            </Table>
-          )}
-        </Card>
-        <section className="space-y-3">
-          <div>
-            <h2 className="text-lg font-semibold">Policy for {c.name}</h2>
-            <p className="text-sm text-slate-500">
-              Every domain of {c.name} inherits these values unless the domain sets its own.
-            </p>
-          </div>
-          <PolicyEditor target={{ level: "customer", customerId: c.id }} canEdit={canEditPolicy} />
-        </section>
-      </div>
+                    }
+                  />
+                  {removeUser.error && (
+                    <Alert tone="error" className="m-4">
+                      {errorMessage(removeUser.error)}
+                    </Alert>
+                  )}
+                  {!users.data?.length ? (
+                    <EmptyState title="No users yet">
+                      Add a customer admin so the customer can manage its own domains and mailboxes.
+                    </EmptyState>
+                  ) : (
+                    <Table>
+                      <thead>
+                        <tr>
+                          <Th>User</Th>
+                          <Th>Role</Th>
+                          <Th>Domains</Th>
+                          <Th>2FA</Th>
+                          <Th>Last sign-in</Th>
+                          <Th />
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {users.data.map((u) => (
+                          <tr key={u.userId}>
+                            <Td>
+                              <div className="font-medium">{u.name}</div>
+                              <div className="text-slate-500">{u.email}</div>
+                            </Td>
+                            <Td>{roleLabel(u.role)}</Td>
+                            <Td>{u.domains.map((d) => displayDomain(d.name)).join(", ") || "All"}</Td>
+                            <Td>
+                              {u.has2fa ? <Badge tone="green">On</Badge> : <Badge tone="amber">Off</Badge>}
+                            </Td>
+                            <Td>{formatDateTime(u.lastLoginAt)}</Td>
+                            <Td className="text-right">
+                              <Button
+                                size="sm"
+                                variant="ghost"
+                                onClick={() =>
+                                  confirm(`Remove ${u.email}?`) &&
+                                  removeUser.mutate({ customerId: c.id, userId: u.userId })
+                                }
+                              >
+                                Remove
+                              </Button>
+                            </Td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </Table>
+                  )}
+                </Card>
+              </div>
+            ),
+          },
+          {
+            id: "policy",
+            label: "Policy",
+            panel: (
+              <section className="space-y-3">
+                <div>
+                  <h2 className="text-lg font-semibold">Policy for {c.name}</h2>
+                  <p className="text-sm text-slate-500">
+                    Every domain of {c.name} inherits these values unless the domain sets its own.
+                  </p>
+                </div>
+                <PolicyEditor target={{ level: "customer", customerId: c.id }} canEdit={canEditPolicy} />
+              </section>
+            ),
+          },
+        ]}
+      />
       <Dialog open={open} onClose={() => setOpen(false)} title={`Add a user to ${c.name}`}>
         <form
           className="space-y-4"
@@ -219,7 +347,7 @@ export default function CustomerPage() {
                       })
                     }
                   />
-                  {d.name}
+                  {displayDomain(d.name)}
                 </label>
               ))}
             </fieldset>

@@ -20,7 +20,8 @@ import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
 import { Dialog, DialogActions } from "~/components/ui/dialog";
 import { Field, Input } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
-import { formatDateTime } from "~/lib/format";
+import { Tabs } from "~/components/ui/tabs";
+import { displayDomain, formatDateTime } from "~/lib/format";
 import { errorMessage, useTRPC } from "~/lib/trpc";
 
 export default function DomainPage() {
@@ -68,6 +69,8 @@ export default function DomainPage() {
   if (domain.error) return <Alert tone="error">{errorMessage(domain.error)}</Alert>;
   if (!domain.data) return <p className="text-sm text-slate-500">Loading…</p>;
   const d = domain.data;
+  // Stored as DNS knows it (an IDN as punycode), shown as its owner writes it.
+  const shownName = displayDomain(d.name);
   const mutation = dialog?.mode === "reset" ? reset : create;
   // The customer page (its users and customer-level policy) is for provider staff and its customer admins.
   const canOpenCustomer =
@@ -82,7 +85,7 @@ export default function DomainPage() {
   return (
     <>
       <PageHeader
-        title={d.name}
+        title={shownName}
         description={
           <>
             <Link href="/domains" className="hover:underline">
@@ -103,7 +106,7 @@ export default function DomainPage() {
             <Button
               variant="secondary"
               onClick={() =>
-                confirm(`Delete ${d.name} and all its mailboxes? Mail for it will be refused.`) &&
+                confirm(`Delete ${shownName} and all its mailboxes? Mail for it will be refused.`) &&
                 removeDomain.mutate({ domainId: d.id })
               }
             >
@@ -114,119 +117,156 @@ export default function DomainPage() {
       />
       <div className="space-y-6">
         {notice && <Alert tone="success">{notice}</Alert>}
-        <Card>
-          <CardHeader
-            title="Mailboxes"
-            description={rules.data ? `Passwords: ${rules.data.description}.` : undefined}
-            action={
-              <Button size="sm" onClick={() => setDialog({ mode: "create" })}>
-                Add mailbox
-              </Button>
-            }
-          />
-          {remove.error && (
-            <Alert tone="error" className="m-4">
-              {errorMessage(remove.error)}
-            </Alert>
-          )}
-          {!d.mailboxes.length ? (
-            <EmptyState title="No mailboxes yet">
-              Mail to unknown addresses at {d.name} is refused at RCPT, so add the mailboxes people use.
-            </EmptyState>
-          ) : (
-            <Table>
-              <thead>
-                <tr>
-                  <Th>Address</Th>
-                  <Th>Name</Th>
-                  <Th>Changed</Th>
-                  <Th />
-                </tr>
-              </thead>
-              <tbody>
-                {d.mailboxes.map((m) => (
-                  <tr key={m.id}>
-                    <Td className="font-medium">
-                      {m.localPart}@{d.name}
-                      {m.weakPassword && (
-                        <Badge
-                          tone="amber"
-                          className="ml-2"
-                          title={`Last login used a password below the policy: ${m.weakPassword.problems.join(" ")} Reset it.`}
-                        >
-                          Weak password
-                        </Badge>
-                      )}
-                      {(m.throttleMessagesPerHour !== null || m.throttleMessagesPerDay !== null) && (
-                        <Badge
-                          className="ml-2"
-                          title={`Own sending limits: ${m.throttleMessagesPerHour ?? "domain's"} per hour, ${m.throttleMessagesPerDay ?? "domain's"} per day.`}
-                        >
-                          Sending limited
-                        </Badge>
-                      )}
-                    </Td>
-                    <Td>{m.displayName || "—"}</Td>
-                    <Td>{formatDateTime(m.updatedAt)}</Td>
-                    <Td className="whitespace-nowrap text-right">
-                      <Button
-                        size="sm"
-                        variant="ghost"
-                        onClick={() =>
-                          setAutoReplyOf({ mailboxId: m.id, address: `${m.localPart}@${d.name}` })
-                        }
-                      >
-                        Auto-reply
+        <Tabs
+          label={`Sections of ${shownName}`}
+          tabs={[
+            {
+              id: "mailboxes",
+              label: "Mailboxes",
+              panel: (
+                <Card>
+                  <CardHeader
+                    title="Mailboxes"
+                    description={rules.data ? `Passwords: ${rules.data.description}.` : undefined}
+                    action={
+                      <Button size="sm" onClick={() => setDialog({ mode: "create" })}>
+                        Add mailbox
                       </Button>
-                      <Button
-                        size="sm"
-                        variant="ghost"
-                        onClick={() => setLimitsOf({ mailboxId: m.id, address: `${m.localPart}@${d.name}` })}
-                      >
-                        Sending limits
-                      </Button>
-                      <Button
-                        size="sm"
-                        variant="ghost"
-                        onClick={() =>
-                          setDialog({ mode: "reset", mailboxId: m.id, address: `${m.localPart}@${d.name}` })
-                        }
-                      >
-                        Reset password
-                      </Button>
-                      <Button
-                        size="sm"
-                        variant="ghost"
-                        className="text-red-600"
-                        onClick={() =>
-                          confirm(`Delete ${m.localPart}@${d.name}? Its stored mail stays on the server.`) &&
-                          remove.mutate({ mailboxId: m.id })
-                        }
-                      >
-                        Delete
-                      </Button>
-                    </Td>
-                  </tr>
-                ))}
-              </tbody>
-            </Table>
-          )}
-        </Card>
-        <AliasesCard domainId={d.id} domainName={d.name} />
-        <MailingListsCard domainId={d.id} domainName={d.name} />
-        <CatchAllCard domainId={d.id} domainName={d.name} mailboxes={d.mailboxes} />
-        <section className="space-y-3">
-          <div>
-            <h2 className="text-lg font-semibold">Policy for {d.name}</h2>
-            <p className="text-sm text-slate-500">Enforced by every agent that serves {d.name}.</p>
-          </div>
-          <PolicyEditor
-            target={{ level: "domain", domainId: d.id }}
-            canEdit={canEditPolicy}
-            editedInOwnCard={["catchAllMailbox"]}
-          />
-        </section>
-        <DkimRecordCard domainId={d.id} domainName={d.name} />
+                    }
+                  />
+                  {remove.error && (
+                    <Alert tone="error" className="m-4">
+                      {errorMessage(remove.error)}
+                    </Alert>
+                  )}
+                  {!d.mailboxes.length ? (
+                    <EmptyState title="No mailboxes yet">
+                      Mail to unknown addresses at {shownName} is refused at RCPT, so add the mailboxes people
+                      use.
+                    </EmptyState>
+                  ) : (
+                    <Table>
+                      <thead>
+                        <tr>
+                          <Th>Address</Th>
+                          <Th>Name</Th>
+                          <Th>Changed</Th>
+                          <Th />
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {d.mailboxes.map((m) => (
+                          <tr key={m.id}>
+                            <Td className="font-medium">
+                              {m.localPart}@{shownName}
+                              {m.weakPassword && (
+                                <Badge
+                                  tone="amber"
+                                  className="ml-2"
+                                  title={`Last login used a password below the policy: ${m.weakPassword.problems.join(" ")} Reset it.`}
+                                >
+                                  Weak password
+                                </Badge>
+                              )}
+                              {(m.throttleMessagesPerHour !== null || m.throttleMessagesPerDay !== null) && (
+                                <Badge
+                                  className="ml-2"
+                                  title={`Own sending limits: ${m.throttleMessagesPerHour ?? "domain's"} per hour, ${m.throttleMessagesPerDay ?? "domain's"} per day.`}
+                                >
+                                  Sending limited
+                                </Badge>
+                              )}
+                            </Td>
+                            <Td>{m.displayName || "—"}</Td>
+                            <Td>{formatDateTime(m.updatedAt)}</Td>
+                            <Td className="whitespace-nowrap text-right">
+                              <Button
+                                size="sm"
+                                variant="ghost"
+                                onClick={() =>
+                                  setAutoReplyOf({ mailboxId: m.id, address: `${m.localPart}@${shownName}` })
+                                }
+                              >
+                                Auto-reply
+                              </Button>
+                              <Button
+                                size="sm"
+                                variant="ghost"
+                                onClick={() =>
+                                  setLimitsOf({ mailboxId: m.id, address: `${m.localPart}@${shownName}` })
+                                }
+                              >
+                                Sending limits
+                              </Button>
+                              <Button
+                                size="sm"
+                                variant="ghost"
+                                onClick={() =>
+                                  setDialog({
+                                    mode: "reset",
+                                    mailboxId: m.id,
+                                    address: `${m.localPart}@${shownName}`,
+                                  })
+                                }
+                              >
+                                Reset password
+                              </Button>
+                              <Button
+                                size="sm"
+                                variant="ghost"
+                                className="text-red-600"
+                                onClick={() =>
+                                  confirm(
+                                    `Delete ${m.localPart}@${shownName}? Its stored mail stays on the server.`,
+                                  ) && remove.mutate({ mailboxId: m.id })
+                                }
+                              >
+                                Delete
+                              </Button>
+                            </Td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </Table>
+                  )}
+                </Card>
+              ),
+            },
+            {
+              id: "addresses",
+              label: "Aliases & lists",
+              panel: (
+                <div className="space-y-6">
+                  <AliasesCard domainId={d.id} domainName={shownName} />
+                  <MailingListsCard domainId={d.id} domainName={shownName} />
+                  <CatchAllCard domainId={d.id} domainName={shownName} mailboxes={d.mailboxes} />
+                </div>
+              ),
+            },
+            {
+              id: "policy",
+              label: "Policy",
+              panel: (
+                <section className="space-y-3">
+                  <div>
+                    <h2 className="text-lg font-semibold">Policy for {shownName}</h2>
+                    <p className="text-sm text-slate-500">Enforced by every agent that serves {shownName}.</p>
+                  </div>
+                  <PolicyEditor
+                    target={{ level: "domain", domainId: d.id }}
+                    canEdit={canEditPolicy}
+                    editedInOwnCard={["catchAllMailbox"]}
+                  />
+                </section>
+              ),
+            },
+            {
+              id: "dns",
+              label: "DNS",
+              panel: <DkimRecordCard domainId={d.id} domainName={shownName} />,
+            },
+          ]}
+        />
       </div>
       {autoReplyOf && (
         <AutoReplyDialog
@@ -246,7 +286,7 @@ export default function DomainPage() {
         open={dialog !== null}
         onClose={close}
         title={
-          dialog?.mode === "reset" ? `Reset password of ${dialog.address}` : `Add a mailbox to ${d.name}`
+          dialog?.mode === "reset" ? `Reset password of ${dialog.address}` : `Add a mailbox to ${shownName}`
         }
       >
         <form
@@ -268,7 +308,7 @@ export default function DomainPage() {
                     value={form.localPart}
                     onChange={(e) => setForm({ ...form, localPart: e.target.value })}
                   />
-                  <span className="text-sm text-slate-500">@{d.name}</span>
+                  <span className="text-sm text-slate-500">@{shownName}</span>
                 </div>
               </Field>
               <Field label="Display name" htmlFor="mailbox-name">

@@ -9,12 +9,13 @@ import { EnrollmentInstructions } from "~/components/console/enrollment-instruct
 import { PolicyEditor } from "~/components/console/policy-editor";
 import { QueueCard } from "~/components/console/queue-card";
 import { ServerRoleCard } from "~/components/console/server-role-card";
-import { PolicySyncBadge, ServerStatusBadge } from "~/components/console/server-status";
+import { isRejectingLatest, PolicySyncBadge, ServerStatusBadge } from "~/components/console/server-status";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
 import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
 import { Table, Td, Th } from "~/components/ui/table";
+import { Tabs } from "~/components/ui/tabs";
 import { formatDateTime, timeAgo } from "~/lib/format";
 import { errorMessage, useTRPC } from "~/lib/trpc";
 
@@ -24,6 +25,16 @@ function Item({ label, children }: { label: string; children: React.ReactNode })
       <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
       <dd className="mt-0.5 text-sm text-slate-900">{children}</dd>
     </div>
+  );
+}
+
+function NotEnrolled({ what }: { what: string }) {
+  return (
+    <Card>
+      <EmptyState title="No agent connected">
+        {what} can be read once an agent is enrolled on this server and running.
+      </EmptyState>
+    </Card>
   );
 }
 
@@ -49,6 +60,8 @@ export default function ServerPage() {
   if (!server.data) return <p className="text-sm text-slate-500">Loading…</p>;
   const s = server.data;
   const p = s.posture;
+  // The queue and the blocks are read live from the agent: there is none before enrollment or after revocation.
+  const isEnrolled = s.status === "ONLINE" || s.status === "OFFLINE";
   return (
     <>
       <PageHeader
@@ -63,7 +76,7 @@ export default function ServerPage() {
         }
         action={
           canManage && (
-            <div className="flex gap-2">
+            <div className="flex flex-wrap gap-2">
               {s.status !== "REVOKED" && (
                 <Button
                   variant="secondary"
@@ -106,105 +119,139 @@ export default function ServerPage() {
             />
           </Card>
         )}
-        <Card className="p-5">
-          <dl className="grid grid-cols-2 gap-4 md:grid-cols-4">
-            <Item label="Status">
-              <span data-testid="server-status">
-                <ServerStatusBadge status={s.status} />
-              </span>
-            </Item>
-            <Item label="Last seen">{timeAgo(s.lastSeenAt)}</Item>
-            <Item label="Agent version">{s.agentVersion ?? "—"}</Item>
-            <Item label="Policy">
-              <PolicySyncBadge
-                desired={s.desiredRevision}
-                applied={s.appliedRevision}
-                rejected={s.lastRejectReason}
-              />
-            </Item>
-            <Item label="Hostname">{s.hostname ?? "—"}</Item>
-            <Item label="Posture reported">{formatDateTime(s.postureAt)}</Item>
-            {s.pendingTokenExpiresAt && (
-              <Item label="Enrollment token expires">{formatDateTime(s.pendingTokenExpiresAt)}</Item>
-            )}
-          </dl>
-          {s.lastRejectReason && (
-            <Alert tone="error" className="mt-4">
-              Revision r{s.lastRejectedRevision} was rejected by the agent: {s.lastRejectReason}. It keeps
-              serving under its last good policy.
-            </Alert>
-          )}
-        </Card>
-        <Card>
-          <CardHeader title="Posture" description="What the agent reports about itself." />
-          {!p ? (
-            <EmptyState title="Nothing reported yet">
-              The agent reports its listeners, TLS and certificate once it is enrolled and running.
-            </EmptyState>
-          ) : (
-            <div className="space-y-4 p-5">
-              <dl className="grid grid-cols-2 gap-4 md:grid-cols-4">
-                <Item label="TLS versions offered">{p.tlsVersions.join(", ")}</Item>
-                <Item label="Certificate">
-                  {p.certificate.subject}{" "}
-                  {p.certificate.selfSigned && <Badge tone="amber">self-signed</Badge>}
-                </Item>
-                <Item label="Certificate expires">
-                  {formatDateTime(p.certificate.notAfter)} ({p.certificate.daysLeft} days)
-                </Item>
-                <Item label="Queue">{p.queueSize} messages</Item>
-                <Item label="Memory">{mb(p.memory.rssBytes)} RSS</Item>
-                <Item label="Uptime">{Math.round(p.uptimeSeconds / 60)} min</Item>
-              </dl>
-              <Table>
-                <thead>
-                  <tr>
-                    <Th>Listener</Th>
-                    <Th>Port</Th>
-                    <Th>TLS</Th>
-                    <Th>AUTH before TLS</Th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {p.listeners.map((l) => (
-                    <tr key={l.name}>
-                      <Td>{l.name}</Td>
-                      <Td>{l.port}</Td>
-                      <Td>{l.tls}</Td>
-                      <Td>
-                        {l.authAdvertisedBeforeTls ? (
-                          <Badge tone="red">Advertised</Badge>
-                        ) : (
-                          <Badge tone="green">Hidden</Badge>
-                        )}
-                      </Td>
-                    </tr>
-                  ))}
-                </tbody>
-              </Table>
-            </div>
-          )}
-        </Card>
-        <ServerRoleCard serverId={s.id} canManage={canManage} />
-        <section className="space-y-3">
-          <div>
-            <h2 className="text-lg font-semibold">Policy for {s.name}</h2>
-            <p className="text-sm text-slate-500">
-              Server-level settings; everything else comes from the provider defaults.
-            </p>
-          </div>
-          <PolicyEditor
-            target={{ level: "server", serverId: s.id }}
-            canEdit={canManage}
-            editedInOwnCard={["serverRole"]}
-          />
-        </section>
-        {(s.status === "ONLINE" || s.status === "OFFLINE") && (
-          <QueueCard serverId={s.id} serverStatus={s.status} canManage={canManage} />
-        )}
-        {(s.status === "ONLINE" || s.status === "OFFLINE") && (
-          <AbuseBlocksCard serverId={s.id} serverStatus={s.status} canManage={canManage} />
-        )}
+        <Tabs
+          label={`Sections of ${s.name}`}
+          tabs={[
+            {
+              id: "overview",
+              label: "Overview & posture",
+              panel: (
+                <div className="space-y-6">
+                  <Card className="p-5">
+                    <dl className="grid grid-cols-2 gap-4 md:grid-cols-4">
+                      <Item label="Status">
+                        <span data-testid="server-status">
+                          <ServerStatusBadge status={s.status} />
+                        </span>
+                      </Item>
+                      <Item label="Last seen">{timeAgo(s.lastSeenAt)}</Item>
+                      <Item label="Agent version">{s.agentVersion ?? "—"}</Item>
+                      <Item label="Policy">
+                        <PolicySyncBadge
+                          desired={s.desiredRevision}
+                          applied={s.appliedRevision}
+                          rejectedRevision={s.lastRejectedRevision}
+                          rejectReason={s.lastRejectReason}
+                        />
+                      </Item>
+                      <Item label="Hostname">{s.hostname ?? "—"}</Item>
+                      <Item label="Posture reported">{formatDateTime(s.postureAt)}</Item>
+                      {s.pendingTokenExpiresAt && (
+                        <Item label="Enrollment token expires">
+                          {formatDateTime(s.pendingTokenExpiresAt)}
+                        </Item>
+                      )}
+                    </dl>
+                    {isRejectingLatest(s) && (
+                      <Alert tone="error" className="mt-4">
+                        The agent rejected the latest configuration: {s.lastRejectReason}. It keeps serving
+                        under its last good configuration.
+                      </Alert>
+                    )}
+                  </Card>
+                  <Card>
+                    <CardHeader title="Posture" description="What the agent reports about itself." />
+                    {!p ? (
+                      <EmptyState title="Nothing reported yet">
+                        The agent reports its listeners, TLS and certificate once it is enrolled and running.
+                      </EmptyState>
+                    ) : (
+                      <div className="space-y-4 p-5">
+                        <dl className="grid grid-cols-2 gap-4 md:grid-cols-4">
+                          <Item label="TLS versions offered">{p.tlsVersions.join(", ")}</Item>
+                          <Item label="Certificate">
+                            {p.certificate.subject}{" "}
+                            {p.certificate.selfSigned && <Badge tone="amber">self-signed</Badge>}
+                          </Item>
+                          <Item label="Certificate expires">
+                            {formatDateTime(p.certificate.notAfter)} ({p.certificate.daysLeft} days)
+                          </Item>
+                          <Item label="Queue">{p.queueSize} messages</Item>
+                          <Item label="Memory">{mb(p.memory.rssBytes)} RSS</Item>
+                          <Item label="Uptime">{Math.round(p.uptimeSeconds / 60)} min</Item>
+                        </dl>
+                        <Table>
+                          <thead>
+                            <tr>
+                              <Th>Listener</Th>
+                              <Th>Port</Th>
+                              <Th>TLS</Th>
+                              <Th>AUTH before TLS</Th>
+                            </tr>
+                          </thead>
+                          <tbody>
+                            {p.listeners.map((l) => (
+                              <tr key={l.name}>
+                                <Td>{l.name}</Td>
+                                <Td>{l.port}</Td>
+                                <Td>{l.tls}</Td>
+                                <Td>
+                                  {l.authAdvertisedBeforeTls ? (
+                                    <Badge tone="red">Advertised</Badge>
+                                  ) : (
+                                    <Badge tone="green">Hidden</Badge>
+                                  )}
+                                </Td>
+                              </tr>
+                            ))}
+                          </tbody>
+                        </Table>
+                      </div>
+                    )}
+                  </Card>
+                  <ServerRoleCard serverId={s.id} canManage={canManage} />
+                </div>
+              ),
+            },
+            {
+              id: "policy",
+              label: "Policy",
+              panel: (
+                <section className="space-y-3">
+                  <div>
+                    <h2 className="text-lg font-semibold">Policy for {s.name}</h2>
+                    <p className="text-sm text-slate-500">
+                      Server-level settings; everything else comes from the provider defaults.
+                    </p>
+                  </div>
+                  <PolicyEditor
+                    target={{ level: "server", serverId: s.id }}
+                    canEdit={canManage}
+                    editedInOwnCard={["serverRole"]}
+                  />
+                </section>
+              ),
+            },
+            {
+              id: "queue",
+              label: "Queue",
+              panel: isEnrolled ? (
+                <QueueCard serverId={s.id} serverStatus={s.status} canManage={canManage} />
+              ) : (
+                <NotEnrolled what="Its queue" />
+              ),
+            },
+            {
+              id: "blocks",
+              label: "Blocks",
+              panel: isEnrolled ? (
+                <AbuseBlocksCard serverId={s.id} serverStatus={s.status} canManage={canManage} />
+              ) : (
+                <NotEnrolled what="Its blocks" />
+              ),
+            },
+          ]}
+        />
       </div>
     </>
   );
