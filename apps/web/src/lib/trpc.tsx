@@ -6,6 +6,7 @@ import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import superjson from "superjson";
+import { ConfirmProvider } from "~/components/ui/confirm-dialog";
 import type { AppRouter } from "~/server/trpc/root";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
@@ -30,19 +31,11 @@ export function Providers({ children }: { children: React.ReactNode }) {
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
-        {children}
+        <ConfirmProvider>{children}</ConfirmProvider>
       </TRPCProvider>
     </QueryClientProvider>
   );
 }
 
-/** The message to show a user for a failed call. */
-export function errorMessage(error: unknown): string | null {
-  if (!error) return null;
-  if (error instanceof TRPCClientError) {
-    const zodIssues = (error.data as { zodError?: unknown } | undefined)?.zodError;
-    if (zodIssues) return "Please check the form.";
-    return error.message;
-  }
-  return error instanceof Error ? error.message : "Something went wrong.";
-}
+/** The message to show a user for a failed call: one plain sentence, never JSON (see ./error-message). */
+export { errorMessage } from "./error-message";

@@ -9,6 +9,8 @@ export class AppError extends Error {
     public readonly code: AppErrorCode,
     message: string,
     public readonly details?: string[],
+    /** The input field the error is about, so a form can show it under that field. */
+    public readonly field?: string,
   ) {
     super(message);
     this.name = "AppError";

@@ -3,6 +3,8 @@
 // query with the where-builders in ../access.ts.
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
+import { z, ZodError } from "zod";
+import { CHECK_FIELDS, firstZodMessage } from "../../lib/error-message";
 import type { Db } from "@mailwarden/db";
 import { loadActor } from "../auth/actor";
 import { toTRPCError } from "../errors";
@@ -11,14 +13,31 @@ import { logger } from "../logger";
 export interface TrpcContext {
   prisma: Db;
   userId: string | null;
+  /** The server-side session of this request (null in tests and server-side callers). */
+  sessionId?: string | null;
   ip: string | null;
 }
 
 const t = initTRPC.context<TrpcContext>().create({
   transformer: superjson,
+  // A failed input check becomes `data.zodError` ({ formErrors, fieldErrors }) for the form to put under
+  // its fields, and its message one plain sentence instead of zod's issue list as JSON.
   errorFormatter({ shape, error }) {
-    const details = (error.cause as { details?: string[] } | undefined)?.details;
-    return { ...shape, data: { ...shape.data, details: details ?? null, stack: undefined } };
+    const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
+    // An AppError's reasons and field (see ../errors.ts); read by shape so a second copy of the class
+    // in another bundle still counts.
+    const cause = error.cause as { details?: unknown; field?: unknown } | undefined;
+    return {
+      ...shape,
+      message: zodError ? (firstZodMessage(zodError) ?? CHECK_FIELDS) : shape.message,
+      data: {
+        ...shape.data,
+        zodError,
+        details: Array.isArray(cause?.details) ? (cause.details as string[]) : null,
+        field: typeof cause?.field === "string" ? cause.field : null,
+        stack: undefined,
+      },
+    };
   },
 });
 

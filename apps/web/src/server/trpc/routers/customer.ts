@@ -9,6 +9,7 @@ import {
   updateCustomer,
 } from "../../services/customers";
 import { createCustomerUser, listCustomerUsers, removeCustomerUser } from "../../services/users";
+import { addCustomerUserInput, createCustomerInput } from "../../../lib/schemas/customer";
 import { protectedProcedure } from "../trpc";
 
 const id = z.string().min(1).max(64);
@@ -19,12 +20,7 @@ export const customerRouter = {
     .input(z.object({ customerId: id }))
     .query(({ ctx, input }) => getCustomer(ctx.prisma, ctx.actor, input.customerId)),
   create: protectedProcedure
-    .input(
-      z.object({
-        name: z.string().trim().min(1, "Enter a name.").max(100),
-        require2fa: z.boolean().default(false),
-      }),
-    )
+    .input(createCustomerInput)
     .mutation(({ ctx, input }) => createCustomer(ctx.prisma, ctx.actor, input, ctx.ip)),
   update: protectedProcedure
     .input(
@@ -42,16 +38,7 @@ export const customerRouter = {
     .input(z.object({ customerId: id }))
     .query(({ ctx, input }) => listCustomerUsers(ctx.prisma, ctx.actor, input.customerId)),
   addUser: protectedProcedure
-    .input(
-      z.object({
-        customerId: id,
-        email: z.string().trim().toLowerCase().email("Enter a valid email address.").max(254),
-        name: z.string().trim().min(1, "Enter a name.").max(100),
-        role: z.enum(["CUSTOMER_ADMIN", "DOMAIN_ADMIN", "AUDITOR"]),
-        domainIds: z.array(id).max(500).default([]),
-        password: z.string().min(1).max(256),
-      }),
-    )
+    .input(addCustomerUserInput)
     .mutation(({ ctx, input }) => createCustomerUser(ctx.prisma, ctx.actor, input, ctx.ip)),
   removeUser: protectedProcedure
     .input(z.object({ customerId: id, userId: id }))

@@ -22,6 +22,11 @@ import {
 } from "../../services/mailboxes";
 import { mailingListPostingModes } from "@mailwarden/policy";
 import { mailboxSendingLimitsSchema } from "@mailwarden/protocol";
+import {
+  createDomainInput,
+  createMailboxInput,
+  resetMailboxPasswordInput,
+} from "../../../lib/schemas/domain";
 import { protectedProcedure } from "../trpc";
 
 const id = z.string().min(1).max(64);
@@ -41,12 +46,7 @@ export const domainRouter = {
     .input(z.object({ domainId: id }))
     .query(({ ctx, input }) => getDomain(ctx.prisma, ctx.actor, input.domainId)),
   create: protectedProcedure
-    .input(
-      z.object({
-        name: z.string().trim().min(1, "Enter a domain name.").max(253),
-        customerId: id.optional(),
-      }),
-    )
+    .input(createDomainInput)
     .mutation(({ ctx, input }) => createDomain(ctx.prisma, ctx.actor, input, ctx.ip)),
   delete: protectedProcedure
     .input(z.object({ domainId: id }))
@@ -58,17 +58,10 @@ export const domainRouter = {
     .input(z.object({ domainId: id }))
     .query(({ ctx, input }) => mailboxPasswordRules(ctx.prisma, ctx.actor, input.domainId)),
   createMailbox: protectedProcedure
-    .input(
-      z.object({
-        domainId: id,
-        localPart: z.string().trim().min(1, "Enter the part before @.").max(64),
-        displayName: z.string().trim().max(100).default(""),
-        password: z.string().min(1).max(256),
-      }),
-    )
+    .input(createMailboxInput)
     .mutation(({ ctx, input }) => createMailbox(ctx.prisma, ctx.actor, input, ctx.ip)),
   resetMailboxPassword: protectedProcedure
-    .input(z.object({ mailboxId: id, password: z.string().min(1).max(256) }))
+    .input(resetMailboxPasswordInput)
     .mutation(({ ctx, input }) => resetMailboxPassword(ctx.prisma, ctx.actor, input, ctx.ip)),
   deleteMailbox: protectedProcedure
     .input(z.object({ mailboxId: id }))

@@ -15,6 +15,7 @@ import {
   newEnrollmentToken,
   revokeServer,
 } from "../../services/servers";
+import { createServerInput } from "../../../lib/schemas/server";
 import { protectedProcedure } from "../trpc";
 
 const id = z.string().min(1).max(64);
@@ -32,7 +33,7 @@ export const serverRouter = {
     .input(z.object({ serverId: id }))
     .query(({ ctx, input }) => getServer(ctx.prisma, ctx.actor, input.serverId)),
   create: protectedProcedure
-    .input(z.object({ name: z.string().trim().min(1, "Enter a name.").max(100), customerId: id }))
+    .input(createServerInput)
     .mutation(async ({ ctx, input }) =>
       withCommands(await createServer(ctx.prisma, ctx.actor, input, ctx.ip)),
     ),
