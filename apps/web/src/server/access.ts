@@ -21,6 +21,9 @@ export const permissions = [
   "policy.writeCustomer",
   "policy.writeDomain",
   "audit.read",
+  /** Provider staff (provider admins and auditors) and the console's own settings. */
+  "staff.read",
+  "staff.write",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -127,6 +130,31 @@ export const scope = {
     if (providerHas(actor, "audit.read")) return {};
     const ids = wholeTenantIds(actor, "audit.read");
     return ids.length ? { tenantId: { in: ids } } : nothing;
+  },
+
+  /**
+   * Users whose account (password, 2FA, lock, sessions) the actor may act on: "below them". A provider
+   * admin: everyone else (other provider admins included — nobody stands above them to help). A customer
+   * admin: domain admins and auditors whose every membership is in customers the actor administers, so an
+   * admin of one customer can never lock someone out of another customer. Never oneself.
+   */
+  managedUser(actor: Actor): Prisma.UserWhereInput {
+    const notSelf: Prisma.UserWhereInput = { id: { not: actor.userId } };
+    if (actor.providerRole === "PROVIDER_ADMIN") return notSelf;
+    const ids = actor.memberships.filter((m) => m.role === "CUSTOMER_ADMIN").map((m) => m.tenantId);
+    if (!ids.length) return nothing;
+    return {
+      AND: [
+        notSelf,
+        { providerRole: null },
+        { memberships: { some: { tenantId: { in: ids } } } },
+        {
+          memberships: {
+            every: { tenantId: { in: ids }, role: { in: ["DOMAIN_ADMIN", "AUDITOR"] } },
+          },
+        },
+      ],
+    };
   },
 
   user(actor: Actor, permission: Permission): Prisma.UserWhereInput {

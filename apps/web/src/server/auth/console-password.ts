@@ -1,11 +1,13 @@
 // Row 14 for console users: which password policy applies to a user (their customer's effective policy;
 // the provider default for provider staff), the strength check at every sign-in — a password set before
 // the policy was tightened is flagged on the account until it is changed — and changing one's own
-// password (current password required, the policy enforced, audited).
+// password (current password required, the policy enforced, audited; every session ends, this one too,
+// so a stolen session cookie dies with the old password).
 import { loadPolicyLayers, writeAudit, type Db } from "@mailwarden/db";
 import { checkPassword, resolvePolicy, type PasswordPolicy } from "@mailwarden/policy";
 import { AppError } from "../errors";
 import { assertPasswordAllowed, hashPassword, verifyPassword } from "../passwords";
+import { endUserSessions } from "./sessions";
 
 export async function consolePasswordPolicy(prisma: Db, userId: string): Promise<PasswordPolicy> {
   const membership = await prisma.membership.findFirst({
@@ -69,6 +71,7 @@ export async function changeOwnPassword(
   const hash = await hashPassword(input.newPassword);
   await prisma.$transaction(async (tx) => {
     await tx.passwordCredential.update({ where: { userId: user.userId }, data: { hash, weakProblems: [] } });
+    await endUserSessions(tx, user.userId);
     await writeAudit(tx, {
       type: "USER_PASSWORD_CHANGED",
       actorType: "USER",
@@ -76,7 +79,7 @@ export async function changeOwnPassword(
       actorLabel: user.email,
       targetType: "user",
       targetId: user.userId,
-      summary: `${user.email} changed their password`,
+      summary: `${user.email} changed their password (signed out everywhere)`,
       ip,
     });
   });

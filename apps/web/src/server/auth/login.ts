@@ -1,27 +1,24 @@
-// The credentials check behind next-auth's authorize(), in cal.com's order: lockout, rate limit,
-// password, then a recovery code (consumed) or a TOTP code. Every failure is audited; five failures
-// lock the account for 15 minutes.
+// The credentials check behind next-auth's authorize(), in cal.com's order: waits owed by earlier
+// failures (per account and address, ./sign-in-limits.ts), password, then a recovery code (consumed) or a
+// TOTP code. Every failure is audited. Answers never tell whether an account exists: an unknown account
+// gets the same "invalid" and the same "wait" messages as a known one.
 import { writeAudit, type Db } from "@mailwarden/db";
 import { getRuntime } from "../runtime";
 import { unseal } from "../secrets";
 import { verifyPassword } from "../passwords";
 import { recordPasswordStrength } from "./console-password";
-import { RateLimiter } from "./rate-limit";
+import { clearSignInFailures, describeWait, recordSignInFailure, signInWaitMs } from "./sign-in-limits";
 import { checkTotpCode, hashRecoveryCode } from "./totp";
-
-export const MAX_FAILED_ATTEMPTS = 5;
-export const LOCKOUT_MINUTES = 15;
 
 export const LoginError = {
   invalid: "Invalid email or password.",
-  locked: `Too many failed attempts. This account is locked for ${LOCKOUT_MINUTES} minutes.`,
-  rateLimited: "Too many sign-in attempts from your address. Wait a few minutes and try again.",
+  wait: (ms: number) =>
+    `Too many failed attempts to sign in to this account from your address. Try again in ${describeWait(ms)}.`,
+  disabled: "This account is locked by an administrator. Ask them to unlock it.",
   secondFactorRequired: "second-factor-required",
   invalidCode: "That authentication code is not valid.",
   invalidRecoveryCode: "That recovery code is not valid or was already used.",
 } as const;
-
-const ipLimiter = new RateLimiter(60, 15 * 60 * 1000);
 
 // A real hash to compare against when the email is unknown, so timing does not reveal accounts.
 const DUMMY_HASH =
@@ -56,45 +53,35 @@ export async function checkLogin(prisma: Db, input: LoginInput): Promise<LoginRe
       ip: input.ip,
     });
 
-  if (user?.lockedUntil && user.lockedUntil > new Date()) {
-    await audit("USER_LOGIN_FAILED", `Sign-in refused for ${email}: account locked`);
-    return { ok: false, error: LoginError.locked };
-  }
-  if (!ipLimiter.attempt(input.ip ?? "unknown")) {
-    await audit(
-      "USER_LOGIN_FAILED",
-      `Sign-in refused for ${email}: rate limit for ${input.ip ?? "unknown address"}`,
-    );
-    return { ok: false, error: LoginError.rateLimited };
+  const address = input.ip ?? "unknown";
+  const waitMs = await signInWaitMs(prisma, email, address);
+  if (waitMs > 0) {
+    await audit("USER_LOGIN_FAILED", `Sign-in refused for ${email} from ${address}: waiting after failures`);
+    return { ok: false, error: LoginError.wait(waitMs) };
   }
 
   const fail = async (error: string, why: string): Promise<LoginResult> => {
-    if (!user) {
-      await audit("USER_LOGIN_FAILED", `Sign-in failed for unknown account ${email}`);
-      return { ok: false, error };
-    }
-    const failed = user.failedLoginCount + 1;
-    const lock = failed >= MAX_FAILED_ATTEMPTS;
-    await prisma.user.update({
-      where: { id: user.id },
-      data: {
-        failedLoginCount: lock ? 0 : failed,
-        lockedUntil: lock ? new Date(Date.now() + LOCKOUT_MINUTES * 60_000) : undefined,
-      },
-    });
-    await audit("USER_LOGIN_FAILED", `Sign-in failed for ${email}: ${why}`);
-    if (lock) {
+    const wait = await recordSignInFailure(prisma, email, address);
+    await audit(
+      "USER_LOGIN_FAILED",
+      user ? `Sign-in failed for ${email}: ${why}` : `Sign-in failed for unknown account ${email}`,
+    );
+    if (wait > 0) {
       await audit(
         "USER_LOCKED_OUT",
-        `${email} locked for ${LOCKOUT_MINUTES} minutes after ${MAX_FAILED_ATTEMPTS} failed attempts`,
+        `Sign-in to ${email} from ${address} paused for ${describeWait(wait * 1000)}`,
       );
-      return { ok: false, error: LoginError.locked };
+      return { ok: false, error: LoginError.wait(wait * 1000) };
     }
     return { ok: false, error };
   };
 
   const passwordOk = await verifyPassword(user?.password?.hash ?? DUMMY_HASH, input.password);
   if (!user || !user.password || !passwordOk) return fail(LoginError.invalid, "wrong password");
+  if (user.disabledAt) {
+    await audit("USER_LOGIN_FAILED", `Sign-in refused for ${email}: locked by an administrator`);
+    return { ok: false, error: LoginError.disabled };
+  }
 
   if (user.totp?.enabledAt) {
     if (input.recoveryCode) {
@@ -121,8 +108,9 @@ export async function checkLogin(prisma: Db, input: LoginInput): Promise<LoginRe
 
   await prisma.user.update({
     where: { id: user.id },
-    data: { failedLoginCount: 0, lockedUntil: null, lastLoginAt: new Date() },
+    data: { lastLoginAt: new Date() },
   });
+  await clearSignInFailures(prisma, email, address);
   await audit("USER_LOGIN", `${email} signed in`);
   await recordPasswordStrength(prisma, user, input.password);
   return { ok: true, user: { id: user.id, email: user.email, name: user.name } };

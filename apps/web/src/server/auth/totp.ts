@@ -36,19 +36,43 @@ function newRecoveryCodes(): string[] {
   });
 }
 
-/** Starts (or restarts) enrollment: a new secret, not active until confirmed with a valid code. */
-export async function beginTotpEnrollment(prisma: Db, userId: string) {
+/**
+ * Starts enrollment, or shows the one in progress: the pending secret stays server-side (encrypted) until a
+ * code confirms it, so reloading the page shows the same QR code and a code from the first load still
+ * works. `restart` makes a new secret (the user lost the first one).
+ */
+export async function beginTotpEnrollment(prisma: Db, userId: string, options: { restart?: boolean } = {}) {
   const user = await prisma.user.findUniqueOrThrow({ where: { id: userId }, include: { totp: true } });
   if (user.totp?.enabledAt) throw new AppError("CONFLICT", "Two-factor authentication is already on.");
-  const secret = new OTPAuth.Secret({ size: 20 }).base32;
   const { secretKey } = getRuntime();
-  await prisma.totpSecret.upsert({
-    where: { userId },
-    create: { userId, encryptedSecret: seal(secret, secretKey) },
-    update: { encryptedSecret: seal(secret, secretKey), enabledAt: null, lastUsedStep: null },
-  });
+  let secret = user.totp && !options.restart ? unseal(user.totp.encryptedSecret, secretKey) : null;
+  if (!secret) {
+    secret = new OTPAuth.Secret({ size: 20 }).base32;
+    await prisma.totpSecret.upsert({
+      where: { userId },
+      create: { userId, encryptedSecret: seal(secret, secretKey) },
+      update: { encryptedSecret: seal(secret, secretKey), enabledAt: null, lastUsedStep: null },
+    });
+  }
   const uri = totpFor(secret, user.email).toString();
   return { secret, uri, qrDataUrl: await QRCode.toDataURL(uri, { margin: 1, width: 220 }) };
+}
+
+/** Why a code that was not accepted during enrollment failed, in words the user can act on. */
+export function explainRejectedCode(
+  secretBase32: string,
+  email: string,
+  code: string,
+  now = Date.now(),
+): string {
+  const cleaned = code.replace(/\s/g, "");
+  if (!/^\d{6}$/.test(cleaned)) return "Enter the 6-digit code your authenticator app shows.";
+  const delta = totpFor(secretBase32, email).validate({ token: cleaned, timestamp: now, window: 20 });
+  if (delta !== null) {
+    const minutes = Math.max(1, Math.round((Math.abs(delta) * PERIOD) / 60));
+    return `That code is from ${minutes} minute${minutes === 1 ? "" : "s"} ${delta > 0 ? "ahead" : "ago"}: your phone's clock is off. Set it to update automatically and enter the current code.`;
+  }
+  return "That code does not match this QR code. Scan the QR code on this page again (it replaces an older Mailwarden entry in your app) and enter the current code.";
 }
 
 /** Returns the accepted time step, or null. One step back allowed, none forward. */
@@ -76,11 +100,7 @@ export async function confirmTotpEnrollment(
   if (user.totp.enabledAt) throw new AppError("CONFLICT", "Two-factor authentication is already on.");
   const secret = unseal(user.totp.encryptedSecret, getRuntime().secretKey);
   const step = checkTotpCode(secret, user.email, code);
-  if (step === null)
-    throw new AppError(
-      "BAD_REQUEST",
-      "That code is not valid. Check the time on your phone and try the next code.",
-    );
+  if (step === null) throw new AppError("BAD_REQUEST", explainRejectedCode(secret, user.email, code));
   const codes = newRecoveryCodes();
   await prisma.$transaction(async (tx) => {
     await tx.totpSecret.update({

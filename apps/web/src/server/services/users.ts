@@ -6,6 +6,7 @@ import { loadPolicyLayers } from "@mailwarden/db";
 import { assertCan, scope, type Actor } from "../access";
 import { AppError } from "../errors";
 import { assertPasswordAllowed, hashPassword } from "../passwords";
+import { endUserSessions } from "../auth/sessions";
 import { auditActor } from "./audit";
 
 export async function listCustomerUsers(prisma: Db, actor: Actor, customerId: string) {
@@ -76,24 +77,42 @@ export async function createCustomerUser(
   });
   const hash = await hashPassword(input.password);
   return prisma.$transaction(async (tx) => {
-    if (await tx.user.findUnique({ where: { email } }))
-      throw new AppError("CONFLICT", "A user with that email already exists.");
-    const user = await tx.user.create({
-      data: {
-        email,
-        name: input.name.trim(),
-        password: { create: { hash } },
-        memberships: {
-          create: {
-            tenantId: tenant.id,
-            role: input.role,
-            domains: {
-              create: input.role === "DOMAIN_ADMIN" ? domains.map((d) => ({ domainId: d.id })) : [],
+    const existing = await tx.user.findUnique({ where: { email }, include: { memberships: true } });
+    if (existing?.memberships.some((m) => m.tenantId === tenant.id))
+      throw new AppError("CONFLICT", "That person is already a user of this customer.", ["email"]);
+    // Someone with a console account elsewhere (another customer, or provider staff) joins this customer
+    // with their own password. The answer is the same as for a new user, so adding an address reveals
+    // nothing about other customers.
+    if (existing) {
+      await tx.membership.create({
+        data: {
+          userId: existing.id,
+          tenantId: tenant.id,
+          role: input.role,
+          domains: {
+            create: input.role === "DOMAIN_ADMIN" ? domains.map((d) => ({ domainId: d.id })) : [],
+          },
+        },
+      });
+    }
+    const user =
+      existing ??
+      (await tx.user.create({
+        data: {
+          email,
+          name: input.name.trim(),
+          password: { create: { hash } },
+          memberships: {
+            create: {
+              tenantId: tenant.id,
+              role: input.role,
+              domains: {
+                create: input.role === "DOMAIN_ADMIN" ? domains.map((d) => ({ domainId: d.id })) : [],
+              },
             },
           },
         },
-      },
-    });
+      }));
     await writeAudit(tx, {
       ...auditActor(actor, ip),
       type: "USER_CREATED",
@@ -121,7 +140,16 @@ export async function removeCustomerUser(
   if (!membership) throw new AppError("NOT_FOUND", "User not found.");
   if (membership.userId === actor.userId) throw new AppError("BAD_REQUEST", "You cannot remove yourself.");
   await prisma.$transaction(async (tx) => {
-    await tx.user.delete({ where: { id: membership.userId } });
+    // A user who also belongs elsewhere keeps that account: only this customer's membership goes.
+    const elsewhere = await tx.membership.count({
+      where: { userId: membership.userId, id: { not: membership.id } },
+    });
+    if (elsewhere > 0 || membership.user.providerRole) {
+      await tx.membership.delete({ where: { id: membership.id } });
+      await endUserSessions(tx, membership.userId);
+    } else {
+      await tx.user.delete({ where: { id: membership.userId } });
+    }
     await writeAudit(tx, {
       ...auditActor(actor, ip),
       type: "USER_DELETED",

@@ -5,6 +5,7 @@ import { authRouter } from "./routers/auth";
 import { customerRouter } from "./routers/customer";
 import { domainRouter } from "./routers/domain";
 import { overviewRouter } from "./routers/overview";
+import { peopleRouter } from "./routers/people";
 import { policyRouter } from "./routers/policy";
 import { serverRouter } from "./routers/server";
 
@@ -16,6 +17,7 @@ export const appRouter = router({
   policy: policyRouter,
   audit: auditRouter,
   overview: overviewRouter,
+  people: peopleRouter,
 });
 
 export type AppRouter = typeof appRouter;

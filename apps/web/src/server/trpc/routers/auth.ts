@@ -4,9 +4,11 @@ import { z } from "zod";
 import { changeOwnPassword, consolePasswordPolicy, weakPasswordProblems } from "../../auth/console-password";
 import { completeSetup, isSetupTokenValid, needsSetup } from "../../auth/setup";
 import { beginTotpEnrollment, confirmTotpEnrollment, regenerateRecoveryCodes } from "../../auth/totp";
+import { changePasswordInput, completeSetupInput, totpCodeInput } from "../../../lib/schemas/auth";
+import { endSessionsInput, passwordResetInput } from "../../../lib/schemas/people";
+import { completePasswordReset, passwordResetStatus } from "../../auth/password-reset";
+import { endOwnSessions, listOwnSessions } from "../../auth/sessions";
 import { publicProcedure, sessionProcedure, protectedProcedure } from "../trpc";
-
-const email = z.string().trim().toLowerCase().email("Enter a valid email address.").max(254);
 
 export const authRouter = {
   setupStatus: publicProcedure
@@ -16,14 +18,7 @@ export const authRouter = {
       tokenValid: await isSetupTokenValid(ctx.prisma, input.token),
     })),
   completeSetup: publicProcedure
-    .input(
-      z.object({
-        token: z.string().min(1).max(200),
-        name: z.string().trim().min(1, "Enter your name.").max(100),
-        email,
-        password: z.string().min(1).max(256),
-      }),
-    )
+    .input(completeSetupInput)
     .mutation(({ ctx, input }) => completeSetup(ctx.prisma, { ...input, ip: ctx.ip })),
   me: sessionProcedure.query(async ({ ctx }) => ({
     userId: ctx.actor.userId,
@@ -39,18 +34,36 @@ export const authRouter = {
     passwordPolicy: await consolePasswordPolicy(ctx.prisma, ctx.actor.userId),
   })),
   changePassword: protectedProcedure
-    .input(
-      z.object({
-        currentPassword: z.string().min(1, "Enter your current password.").max(256),
-        newPassword: z.string().min(1, "Enter a new password.").max(256),
-      }),
-    )
+    .input(changePasswordInput)
     .mutation(({ ctx, input }) => changeOwnPassword(ctx.prisma, ctx.actor, input, ctx.ip)),
-  beginTotp: sessionProcedure.mutation(({ ctx }) => beginTotpEnrollment(ctx.prisma, ctx.actor.userId)),
+  beginTotp: sessionProcedure
+    .input(z.object({ restart: z.boolean().optional() }).optional())
+    .mutation(({ ctx, input }) => beginTotpEnrollment(ctx.prisma, ctx.actor.userId, input ?? {})),
   confirmTotp: sessionProcedure
-    .input(z.object({ code: z.string().trim().min(6).max(10) }))
+    .input(totpCodeInput)
     .mutation(({ ctx, input }) => confirmTotpEnrollment(ctx.prisma, ctx.actor.userId, input.code, ctx.ip)),
   regenerateRecoveryCodes: protectedProcedure.mutation(({ ctx }) =>
     regenerateRecoveryCodes(ctx.prisma, ctx.actor.userId, ctx.ip),
   ),
+  /** The signed-in user's live sessions (the account page). */
+  sessions: sessionProcedure.query(({ ctx }) =>
+    listOwnSessions(ctx.prisma, ctx.actor.userId, ctx.sessionId ?? null),
+  ),
+  /** Ends one other session of one's own, or every other one ("Sign out elsewhere"). */
+  endSessions: sessionProcedure
+    .input(endSessionsInput)
+    .mutation(({ ctx, input }) =>
+      endOwnSessions(
+        ctx.prisma,
+        ctx.actor,
+        { currentSessionId: ctx.sessionId ?? null, sessionId: input.sessionId },
+        ctx.ip,
+      ),
+    ),
+  passwordResetStatus: publicProcedure
+    .input(z.object({ token: z.string().max(200) }))
+    .query(({ ctx, input }) => passwordResetStatus(ctx.prisma, input.token)),
+  completePasswordReset: publicProcedure
+    .input(passwordResetInput)
+    .mutation(({ ctx, input }) => completePasswordReset(ctx.prisma, input, ctx.ip)),
 } satisfies TRPCRouterRecord;

@@ -1,7 +1,7 @@
 // Adapts HTTP to the tRPC router; nothing else happens here.
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "~/server/trpc/root";
-import { getSessionUserId } from "~/server/auth/session";
+import { getCurrentSession } from "~/server/auth/session";
 import { CLIENT_IP_HEADER } from "~/server/client-ip";
 import { getRuntime } from "~/server/runtime";
 
@@ -12,11 +12,15 @@ function handler(req: Request) {
     endpoint: "/api/trpc",
     req,
     router: appRouter,
-    createContext: async () => ({
-      prisma: getRuntime().prisma,
-      userId: await getSessionUserId(),
-      ip: req.headers.get(CLIENT_IP_HEADER),
-    }),
+    createContext: async () => {
+      const session = await getCurrentSession();
+      return {
+        prisma: getRuntime().prisma,
+        userId: session?.userId ?? null,
+        sessionId: session?.sessionId ?? null,
+        ip: req.headers.get(CLIENT_IP_HEADER),
+      };
+    },
   });
 }
 
