@@ -98,10 +98,27 @@ const mailingListSchema = z.object({
 });
 export type AgentMailingList = z.infer<typeof mailingListSchema>;
 
+/**
+ * The network listeners an agent can open: inbound MX (25), submission with STARTTLS (587), submission
+ * over implicit TLS (465), POP3 with STLS (110) and POP3 over implicit TLS (995). Which ones it opens is a
+ * server setting (`listeners` below); the port and address of each come from the agent's settings file.
+ */
+export const agentListenerNames = ["inbound", "submission", "submissionTls", "pop3", "pop3s"] as const;
+export type AgentListenerName = (typeof agentListenerNames)[number];
+
 /** Everything an agent enforces, computed by the hub for one server. */
 export const agentConfigSchema = z.object({
   /** Server-level effective policy (rows 1, 12, 13...). */
   server: policySchema,
+  /**
+   * The listeners this agent opens; every other one stays closed. Absent from hubs before the setting:
+   * all five, as those agents always opened.
+   */
+  listeners: z
+    .array(z.enum(agentListenerNames))
+    .max(agentListenerNames.length)
+    .refine((names) => new Set(names).size === names.length, "a listener is named twice")
+    .default([...agentListenerNames]),
   domains: z.array(
     z.object({
       name: z.string().min(1),
