@@ -1,9 +1,29 @@
 // What one server enforces, computed from the database: its own effective policy plus, for every domain
 // of its tenant, the domain's effective policy and mailboxes. Kept apart from the socket code so the
 // dashboard (preview) and tests can call it directly.
-import { bounceResumesOf, loadPolicyLayers, type Db } from "@mailwarden/db";
+import { bounceResumesOf, loadPolicyLayers, type Db, type Listener } from "@mailwarden/db";
 import { resolvePolicy, type MailingListPosting } from "@mailwarden/policy";
-import { agentConfigSchema, type AgentConfig } from "@mailwarden/protocol";
+import {
+  agentConfigSchema,
+  agentListenerNames,
+  type AgentConfig,
+  type AgentListenerName,
+} from "@mailwarden/protocol";
+
+/** The database's listener setting → the name the agent and its posture use. */
+export const agentListenerOf: Record<Listener, AgentListenerName> = {
+  INBOUND: "inbound",
+  SUBMISSION: "submission",
+  SUBMISSION_TLS: "submissionTls",
+  POP3: "pop3",
+  POP3S: "pop3s",
+};
+
+/** The server's listeners in the protocol's order (the agent opens exactly these). */
+export function agentListeners(listeners: readonly Listener[]): AgentListenerName[] {
+  const wanted = new Set(listeners.map((listener) => agentListenerOf[listener]));
+  return agentListenerNames.filter((name) => wanted.has(name));
+}
 
 export async function buildAgentConfig(
   prisma: Db,
@@ -13,7 +33,7 @@ export async function buildAgentConfig(
   // its label, never older, and that change's own notification pushes again with the right revision.
   const server = await prisma.server.findUniqueOrThrow({
     where: { id: serverId },
-    select: { tenantId: true, desiredRevision: true },
+    select: { tenantId: true, desiredRevision: true, listeners: true },
   });
   const { tenantId } = server;
   const serverPolicy = resolvePolicy(await loadPolicyLayers(prisma, { tenantId, serverId }));
@@ -85,6 +105,10 @@ export async function buildAgentConfig(
     });
   }
   // Validated like the agent will: the hub never sends a frame the agent would reject as malformed.
-  const config = agentConfigSchema.parse({ server: serverPolicy, domains: domainConfigs });
+  const config = agentConfigSchema.parse({
+    server: serverPolicy,
+    listeners: agentListeners(server.listeners),
+    domains: domainConfigs,
+  });
   return { revision: server.desiredRevision, config };
 }

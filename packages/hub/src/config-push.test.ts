@@ -114,6 +114,35 @@ describe("buildAgentConfig", () => {
   });
 });
 
+describe("buildAgentConfig: listeners", () => {
+  it("sends the server's listeners (all five by default) and pushes a change to the agent", async () => {
+    const server = await tenantWithDomains();
+    expect((await buildAgentConfig(db.prisma, server.serverId)).config.listeners).toEqual([
+      "inbound",
+      "submission",
+      "submissionTls",
+      "pop3",
+      "pop3s",
+    ]);
+    const agent = await FakeAgent.session(running.url, server, { appliedRevision: 1 });
+    await db.prisma.$transaction(async (tx) => {
+      await tx.server.update({
+        where: { id: server.serverId },
+        data: { listeners: ["POP3S", "INBOUND", "SUBMISSION_TLS"] },
+      });
+      await markConfigChanged(tx, { serverId: server.serverId });
+    });
+    const apply = await agent.next("hub.config.apply");
+    expect(apply.revision).toBe(2);
+    // In the protocol's order, whatever order the database holds them in.
+    expect(apply.config.listeners).toEqual(["inbound", "submissionTls", "pop3s"]);
+    await agent.close();
+
+    await db.prisma.server.update({ where: { id: server.serverId }, data: { listeners: [] } });
+    expect((await buildAgentConfig(db.prisma, server.serverId)).config.listeners).toEqual([]);
+  });
+});
+
 describe("buildAgentConfig: per-mailbox sending limits (row 20)", () => {
   it("sends each mailbox's own limits, null where it follows the domain", async () => {
     const server = await tenantWithDomains();
