@@ -1,6 +1,9 @@
 // Config lifecycle as an operator sees it: a bad push changes nothing, a good one survives a restart,
 // a damaged state file never loosens the server, one written by an older agent is still served, and a
-// session already in flight is not disturbed; and one state directory serves one agent at a time.
+// session already in flight is not disturbed; the server's listeners setting opens and closes ports; and
+// one state directory serves one agent at a time.
+import net from "node:net";
+import tls from "node:tls";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningAgent } from "./agent";
@@ -176,6 +179,94 @@ describe("applying configs", () => {
       dialog.close();
     }
     expect(await rcptReply(agent.ports.inbound, "bob@example.test")).toBe(554);
+  });
+});
+
+/**
+ * Whether something accepts connections on the port (a closed listener refuses them). On an implicit-TLS
+ * port the probe completes the handshake and says goodbye: a connection dropped mid-handshake right
+ * before the agent stops can crash Node 20 as smtp-server tears the pending TLS socket down.
+ */
+function isListening(port: number, isImplicitTls = false): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = isImplicitTls
+      ? tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false })
+      : net.connect({ port, host: "127.0.0.1" });
+    socket.once(isImplicitTls ? "secureConnect" : "connect", () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+const implicitTls = new Set(["submissionTls", "pop3s"]);
+
+describe("listeners (a server setting in the console)", () => {
+  it("closes a listener the config removes, keeps the others' sessions, and opens one it adds", async () => {
+    const { agent } = await freshAgent();
+    const hash = await hashPassword("bob-Password-123");
+    const config = agentConfig([{ name: "example.test", mailboxes: { bob: hash } }]);
+    await agent.applyConfig(1, config);
+    const before = { ...agent.ports };
+    for (const [name, port] of Object.entries(before)) {
+      expect(await isListening(port, implicitTls.has(name))).toBe(true);
+    }
+
+    // A session on a listener that stays open, mid-transaction while the config changes.
+    const { dialog } = await SmtpDialog.connect(agent.ports.inbound);
+    try {
+      await dialog.command("EHLO client.test");
+      expect((await dialog.command("MAIL FROM:<friend@remote.test>")).code).toBe(250);
+      expect(await agent.applyConfig(2, { ...config, listeners: ["inbound", "pop3s"] })).toEqual({
+        ok: true,
+        revision: 2,
+      });
+      expect(await isListening(before.submission)).toBe(false);
+      expect(await isListening(before.submissionTls, true)).toBe(false);
+      expect(await isListening(before.pop3)).toBe(false);
+      expect(await isListening(before.pop3s, true)).toBe(true);
+      expect((await dialog.command("RCPT TO:<bob@example.test>")).code).toBe(250);
+      expect((await dialog.command("DATA")).code).toBe(354);
+      expect((await dialog.command("Subject: kept\r\n\r\nstill here\r\n.")).code).toBe(250);
+    } finally {
+      dialog.close();
+    }
+    expect(agent.ports).toMatchObject({ submission: 0, submissionTls: 0, pop3: 0 });
+    // The posture (what the console shows) names exactly the open listeners.
+    expect((await agent.posture()).listeners.map((l) => [l.name, l.port])).toEqual([
+      ["inbound", before.inbound],
+      ["pop3s", before.pop3s],
+    ]);
+
+    // Added back: each opens on the settings file's port (0 here, so a fresh one) and accepts mail.
+    await agent.applyConfig(3, { ...config, listeners: ["inbound", "submission", "pop3"] });
+    expect(agent.ports.submission).toBeGreaterThan(0);
+    expect(agent.ports.pop3).toBeGreaterThan(0);
+    expect(await isListening(agent.ports.submission)).toBe(true);
+    expect(await isListening(agent.ports.pop3)).toBe(true);
+    expect(await isListening(before.pop3s, true)).toBe(false);
+    expect(await rcptReply(agent.ports.inbound, "bob@example.test")).toBe(250);
+    expect((await agent.posture()).listeners.map((l) => l.name)).toEqual(["inbound", "submission", "pop3"]);
+  });
+
+  it("opens only the configured listeners after a restart", async () => {
+    const state = await tempDir();
+    cleanups.push(state.remove);
+    const first = await startTestAgent(state.dir);
+    await first.applyConfig(3, { ...agentConfig([]), listeners: ["submissionTls"] });
+    await first.stop();
+    const second = await startTestAgent(state.dir);
+    cleanups.push(() => second.stop());
+    expect(second.ports).toEqual({
+      inbound: 0,
+      submission: 0,
+      submissionTls: expect.any(Number),
+      pop3: 0,
+      pop3s: 0,
+    });
+    expect(await isListening(second.ports.submissionTls, true)).toBe(true);
+    expect((await second.posture()).listeners.map((l) => l.name)).toEqual(["submissionTls"]);
   });
 });
 

@@ -46,7 +46,7 @@ export type StartAgentOptions = ({ configPath: string } | { config: AgentSetting
 };
 
 export interface RunningAgent {
-  /** Bound ports (useful with port 0 in tests). */
+  /** Bound ports (useful with port 0 in tests); 0 for a listener the config keeps closed. */
   ports: Record<ListenerName | Pop3ListenerName, number>;
   settings: AgentSettings;
   /** null when the agent is not enrolled or connectToHub was false. */
@@ -208,7 +208,15 @@ async function startLocked(
       logger.error({ revision, err: error }, "config could not be applied; keeping the previous one");
       return { ok: false, revision, errors: [`could not apply: ${(error as Error).message}`] };
     }
-    logger.info({ revision, domains: compiled.active.domains.size }, "config applied");
+    // The server's listeners setting: open the ones it names, close the others. A port that cannot be
+    // opened does not hold the rest of the config back; the posture shows what actually listens.
+    const wanted = new Set<string>(compiled.active.raw.listeners);
+    const failures = [...(await mailServer.setListeners(wanted)), ...(await pop3Server.setListeners(wanted))];
+    if (failures.length > 0) logger.error({ revision, failures }, "listeners could not be opened");
+    logger.info(
+      { revision, domains: compiled.active.domains.size, listeners: compiled.active.raw.listeners },
+      "config applied",
+    );
     return { ok: true, revision };
   };
 
@@ -265,7 +273,9 @@ async function startLocked(
 
   let stopping: Promise<void> | null = null;
   return {
-    ports: { ...mailServer.ports, ...pop3Server.ports },
+    get ports() {
+      return { ...mailServer.ports, ...pop3Server.ports };
+    },
     settings,
     hub,
     appliedRevision: () => mailServer.config.revision,

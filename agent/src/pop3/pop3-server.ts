@@ -1,5 +1,5 @@
 // The agent's POP3 server: `pop3` (110, plain with STLS) and `pop3s` (995, implicit TLS) serving each
-// mailbox's Maildir. It has no policy of its own: the config is the one the SMTP server enforces (read
+// mailbox's Maildir, each open only while the config's `listeners` names it (setListeners). It has no policy of its own: the config is the one the SMTP server enforces (read
 // live, so a pushed config applies to the next connection), the certificate and TLS options are the
 // SMTP ones (tlsOptionsFor: minimum version from policy, strong suites, no renegotiation), and the
 // password check is the SMTP AUTH one. The IP blacklist (row 19) turns clients away here too.
@@ -84,7 +84,8 @@ export class Pop3Server {
     const server = new Pop3Server(options);
     try {
       server.#secureContext(); // a broken key or certificate fails the start, not the first client
-      for (const name of listenerNames) await server.#listen(name);
+      const wanted = new Set<string>(options.config().raw.listeners);
+      for (const name of listenerNames) if (wanted.has(name)) await server.#listen(name);
     } catch (error) {
       await server.close();
       throw error;
@@ -92,18 +93,44 @@ export class Pop3Server {
     return server;
   }
 
+  /** Bound port of each listener; 0 while it is closed. */
   get ports(): Record<Pop3ListenerName, number> {
     return { pop3: this.#ports.get("pop3") ?? 0, pop3s: this.#ports.get("pop3s") ?? 0 };
   }
 
+  /**
+   * Opens the listeners `wanted` names and closes the others. A closed listener accepts nothing more;
+   * sessions it already accepted end as usual (QUIT or autologout), like every other session. Returns
+   * the listeners that could not be opened, each with why.
+   */
+  async setListeners(wanted: ReadonlySet<string>): Promise<string[]> {
+    const failures: string[] = [];
+    for (const name of listenerNames) {
+      const server = this.#servers.get(name);
+      if (!wanted.has(name)) {
+        if (!server) continue;
+        this.#servers.delete(name);
+        this.#ports.delete(name);
+        server.close();
+        this.#options.logger.info({ listener: name }, "pop3 listener closed");
+      } else if (!server && !this.#isClosing) {
+        await this.#listen(name).catch((error: Error) => failures.push(error.message));
+      }
+    }
+    return failures;
+  }
+
+  /** The listeners open now, nothing else. */
   listenersPosture(): Pop3ListenerPosture[] {
     const config = this.#options.config();
-    return listenerNames.map((name) => ({
-      name,
-      port: this.#ports.get(name) ?? 0,
-      tls: name === "pop3s" ? "implicit" : "starttls",
-      authAdvertisedBeforeTls: name === "pop3" && isAuthOfferedBeforeTls(config.server),
-    }));
+    return listenerNames
+      .filter((name) => this.#servers.has(name))
+      .map((name) => ({
+        name,
+        port: this.#ports.get(name) ?? 0,
+        tls: name === "pop3s" ? "implicit" : "starttls",
+        authAdvertisedBeforeTls: name === "pop3" && isAuthOfferedBeforeTls(config.server),
+      }));
   }
 
   /** Stops listening, ends idle sessions now and busy ones after their command (or the grace). */

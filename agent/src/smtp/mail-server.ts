@@ -1,5 +1,6 @@
-// The agent's mail server: three smtp-server listeners (inbound 25 with STARTTLS, submission 587 with
-// STARTTLS, submissionTls 465 with implicit TLS) sharing one policy snapshot. Every decision is made by
+// The agent's mail server: up to three smtp-server listeners (inbound 25 with STARTTLS, submission 587 with
+// STARTTLS, submissionTls 465 with implicit TLS) sharing one policy snapshot; the config's `listeners`
+// says which of them are open (setListeners opens and closes them as it changes). Every decision is made by
 // the rules in ./rules and logged with the rule id; accepted mail — for local and remote recipients
 // alike — is durably in the queue (../queue) before the client sees 250, and the delivery worker
 // (../delivery) takes it to Maildir or to the recipient domain's MX from there.
@@ -116,6 +117,8 @@ export class MailServer {
   readonly #servers = new Map<ListenerName, PolicySmtpServer>();
   readonly #sessions = new WeakMap<SMTPServerSession, SessionState>();
   readonly #ports = new Map<ListenerName, number>();
+  /** Listeners taken out of the config whose open sessions are still finishing. */
+  readonly #draining = new Set<Promise<void>>();
   /** Row 20's sending counts; they outlive config changes, not restarts. */
   readonly #outboundCounters = new OutboundCounters();
 
@@ -129,7 +132,8 @@ export class MailServer {
   static async start(options: MailServerOptions): Promise<MailServer> {
     const mailServer = new MailServer(options);
     try {
-      for (const name of listenerNames) await mailServer.#listen(name);
+      const wanted = new Set<string>(options.initialConfig.raw.listeners);
+      for (const name of listenerNames) if (wanted.has(name)) await mailServer.#listen(name);
     } catch (error) {
       await mailServer.close();
       throw error;
@@ -137,10 +141,28 @@ export class MailServer {
     return mailServer;
   }
 
+  /**
+   * Opens the listeners named in `wanted` that are closed and closes the open ones it does not name. A
+   * closed listener stops accepting at once; its open sessions get the close grace to finish (then 421),
+   * and sessions on the other listeners are not touched. Returns the listeners that could not be opened
+   * (e.g. the port is taken), each with why; the others are still opened.
+   */
+  async setListeners(wanted: ReadonlySet<string>): Promise<string[]> {
+    const failures: string[] = [];
+    for (const name of listenerNames) {
+      if (!wanted.has(name)) this.#closeListener(name);
+      else if (!this.#servers.has(name)) {
+        await this.#listen(name).catch((error: Error) => failures.push(error.message));
+      }
+    }
+    return failures;
+  }
+
   get config(): ActiveConfig {
     return this.#current;
   }
 
+  /** Bound port of each listener; 0 while it is closed. */
   get ports(): Record<ListenerName, number> {
     return {
       inbound: this.#ports.get("inbound") ?? 0,
@@ -168,22 +190,33 @@ export class MailServer {
     this.#current = next;
   }
 
+  /** The listeners open now, nothing else: the console shows exactly what listens. */
   listenersPosture(): ListenerPosture[] {
-    return listenerNames.map((name) => ({
-      name,
-      port: this.#ports.get(name) ?? 0,
-      tls: name === "submissionTls" ? "implicit" : "starttls",
-      authAdvertisedBeforeTls: name !== "submissionTls" && isAuthOfferedBeforeTls(this.#current.server),
-    }));
+    return listenerNames
+      .filter((name) => this.#servers.has(name))
+      .map((name) => ({
+        name,
+        port: this.#ports.get(name) ?? 0,
+        tls: name === "submissionTls" ? "implicit" : "starttls",
+        authAdvertisedBeforeTls: name !== "submissionTls" && isAuthOfferedBeforeTls(this.#current.server),
+      }));
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      [...this.#servers.values()].map(
-        (server) => new Promise<void>((resolve) => server.close(() => resolve())),
-      ),
-    );
-    this.#servers.clear();
+    for (const name of listenerNames) this.#closeListener(name);
+    await Promise.all([...this.#draining]);
+  }
+
+  #closeListener(name: ListenerName): void {
+    const server = this.#servers.get(name);
+    if (!server) return;
+    this.#servers.delete(name);
+    this.#ports.delete(name);
+    // smtp-server stops accepting here and now; the promise settles once its sessions have ended.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#draining.add(closed);
+    void closed.then(() => this.#draining.delete(closed));
+    this.#logger.info({ listener: name }, "smtp listener closed");
   }
 
   async #listen(name: ListenerName): Promise<void> {

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import argon2 from "argon2";
 import { defaultPolicy, type Policy } from "@mailwarden/policy";
-import type { AgentConfig, MailboxSendingLimits } from "@mailwarden/protocol";
+import { agentListenerNames, type AgentConfig, type MailboxSendingLimits } from "@mailwarden/protocol";
 import { startAgent, type RunningAgent } from "../agent";
 import { silentLogger } from "../log";
 import { emptyTestZone } from "./dns-zone";
@@ -34,6 +34,7 @@ export interface DomainSpec {
 export function agentConfig(domains: DomainSpec[], server: Partial<Policy> = {}): AgentConfig {
   return {
     server: { ...defaultPolicy, ...server },
+    listeners: [...agentListenerNames],
     domains: domains.map((domain) => ({
       name: domain.name,
       policy: { ...defaultPolicy, ...domain.policy },
