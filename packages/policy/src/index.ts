@@ -7,3 +7,5 @@ export * from "./resolve";
 export * from "./password";
 export * from "./choices";
 export * from "./field-shape";
+export * from "./looser-than-default";
+export * from "./value-label";

@@ -19,11 +19,38 @@ beforeAll(async () => {
 afterAll(async () => stop?.());
 
 describe("customers", () => {
-  it("gives two customers with the same name different slugs", async () => {
+  it("gives two customers whose names read alike different slugs", async () => {
     const first = await admin.customer.create({ name: "Café Zürich", require2fa: false });
-    const second = await admin.customer.create({ name: "Café Zürich", require2fa: true });
+    const second = await admin.customer.create({ name: "Cafe Zurich", require2fa: true });
     expect(first.slug).toBe("cafe-zurich");
     expect(second.slug).toBe("cafe-zurich-2");
+  });
+
+  it("refuses a second customer of the same name, whatever its case, and says which field", async () => {
+    await admin.customer.create({ name: "Northwind Hosting", require2fa: false });
+    for (const name of ["Northwind Hosting", "NORTHWIND hosting", "  northwind hosting "]) {
+      await expect(admin.customer.create({ name, require2fa: false })).rejects.toMatchObject({
+        code: "CONFLICT",
+        message: "A customer named Northwind Hosting already exists.",
+        cause: { field: "name" },
+      });
+    }
+    expect(
+      await prisma.tenant.count({ where: { name: { contains: "northwind", mode: "insensitive" } } }),
+    ).toBe(1);
+  });
+
+  it("refuses renaming a customer to another customer's name, but not to its own in another case", async () => {
+    await admin.customer.create({ name: "Contoso Mail", require2fa: false });
+    const other = await admin.customer.create({ name: "Fabrikam", require2fa: false });
+    await expect(admin.customer.update({ customerId: other.id, name: "contoso mail" })).rejects.toMatchObject(
+      {
+        code: "CONFLICT",
+        message: "A customer named Contoso Mail already exists.",
+      },
+    );
+    await admin.customer.update({ customerId: other.id, name: "FABRIKAM" });
+    expect((await admin.customer.get({ customerId: other.id })).name).toBe("FABRIKAM");
   });
 
   it("deleting a customer removes its domains and servers but keeps the audit trail", async () => {

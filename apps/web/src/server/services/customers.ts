@@ -16,6 +16,26 @@ export function slugify(name: string): string {
   );
 }
 
+/**
+ * Customer names are unique whatever their case ("Acme" and "ACME" are one customer to a person); the
+ * database's unique index catches two exact names created at once.
+ */
+async function assertNameFree(
+  tx: Pick<Db, "tenant">,
+  name: string,
+  exceptCustomerId?: string,
+): Promise<void> {
+  const taken = await tx.tenant.findFirst({
+    where: {
+      name: { equals: name, mode: "insensitive" },
+      ...(exceptCustomerId ? { NOT: { id: exceptCustomerId } } : {}),
+    },
+    select: { name: true },
+  });
+  if (taken)
+    throw new AppError("CONFLICT", `A customer named ${taken.name} already exists.`, undefined, "name");
+}
+
 export async function listCustomers(prisma: Db, actor: Actor) {
   const rows = await prisma.tenant.findMany({
     where: scope.tenant(actor, "customer.read"),
@@ -54,6 +74,7 @@ export async function createCustomer(
     throw new AppError("FORBIDDEN", "Only provider admins create customers.");
   const base = slugify(input.name);
   return prisma.$transaction(async (tx) => {
+    await assertNameFree(tx, input.name.trim());
     let slug = base;
     for (let i = 2; await tx.tenant.findUnique({ where: { slug } }); i++) slug = `${base}-${i}`;
     const tenant = await tx.tenant.create({
@@ -84,6 +105,7 @@ export async function updateCustomer(
   });
   if (!before) throw new AppError("NOT_FOUND", "Customer not found.");
   return prisma.$transaction(async (tx) => {
+    if (input.name !== undefined) await assertNameFree(tx, input.name.trim(), before.id);
     const after = await tx.tenant.update({
       where: { id: before.id },
       data: { name: input.name?.trim(), require2fa: input.require2fa },

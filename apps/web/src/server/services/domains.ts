@@ -1,12 +1,13 @@
 // Domains of a customer and their mailboxes. Creating or deleting one changes what the customer's
 // agents accept, so it marks their config changed in the same transaction.
+import { domainToASCII } from "node:url";
 import { markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
 import { assertCan, scope, type Actor, type Permission } from "../access";
 import { AppError } from "../errors";
 import { auditActor } from "./audit";
+import { asciiDomainPattern } from "../../lib/domain-name";
+import { displayDomain } from "../../lib/format";
 import { weakMailboxPasswords, weakPasswordOf } from "./weak-passwords";
-
-export const domainNamePattern = /^(?=.{1,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$/;
 
 export async function listDomains(prisma: Db, actor: Actor, filter: { customerId?: string }) {
   const rows = await prisma.domain.findMany({
@@ -115,13 +116,15 @@ export async function createDomain(
   ip: string | null,
 ) {
   assertCan(actor, "domain.write");
-  const name = input.name.trim().toLowerCase().replace(/\.$/, "");
-  if (!domainNamePattern.test(name))
-    throw new AppError("BAD_REQUEST", `"${input.name}" is not a valid domain name.`);
+  // An IDN ("bücher.example") is stored as DNS and the agents know it: "xn--bcher-kva.example".
+  const typed = input.name.trim().replace(/\.$/, "");
+  const name = /[\s/\\@:?#%]/.test(typed) ? "" : domainToASCII(typed);
+  if (!asciiDomainPattern.test(name))
+    throw new AppError("BAD_REQUEST", `"${input.name}" is not a valid domain name.`, undefined, "name");
   const tenantId = await targetTenantId(prisma, actor, input.customerId);
   return prisma.$transaction(async (tx) => {
     if (await tx.domain.findUnique({ where: { name } }))
-      throw new AppError("CONFLICT", `${name} is already managed here.`);
+      throw new AppError("CONFLICT", `${displayDomain(name)} is already managed here.`, undefined, "name");
     const domain = await tx.domain.create({ data: { name, tenantId } });
     await markConfigChanged(tx, { tenantId });
     await writeAudit(tx, {
@@ -130,7 +133,7 @@ export async function createDomain(
       tenantId,
       targetType: "domain",
       targetId: domain.id,
-      summary: `Domain ${name} added`,
+      summary: `Domain ${displayDomain(name)} added`,
       after: { name },
     });
     return { id: domain.id, name };
@@ -149,7 +152,7 @@ export async function deleteDomain(prisma: Db, actor: Actor, domainId: string, i
       tenantId: domain.tenantId,
       targetType: "domain",
       targetId: domain.id,
-      summary: `Domain ${domain.name} deleted with its mailboxes`,
+      summary: `Domain ${displayDomain(domain.name)} deleted with its mailboxes`,
       before: { name: domain.name },
     });
   });
