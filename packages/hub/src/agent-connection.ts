@@ -370,7 +370,8 @@ export class AgentConnection {
       await writeAudit(tx, {
         ...this.auditBase(),
         type: AuditEventType.POLICY_APPLIED,
-        summary: `Server applied config revision ${revision}`,
+        // Revision numbers are bookkeeping (kept in `after`); the summary is what an admin reads.
+        summary: "Server applied the latest configuration",
         after: { appliedRevision: revision },
       });
       return true;
@@ -390,7 +391,7 @@ export class AgentConnection {
       await writeAudit(tx, {
         ...this.auditBase(),
         type: AuditEventType.POLICY_REJECTED,
-        summary: `Server rejected config revision ${revision}: ${reason.slice(0, 200)}`,
+        summary: `Server rejected the latest configuration: ${reason.slice(0, 200)}`,
         after: { revision, errors },
       });
     });

@@ -67,7 +67,7 @@ describe("domain policy", () => {
     const audit = await prisma.auditEvent.findFirstOrThrow({
       where: { type: "POLICY_CHANGED", targetId: ids.open },
     });
-    expect(audit.summary).toBe("Policy of open.test changed — Require SMTP authentication: true → false");
+    expect(audit.summary).toBe("Policy of open.test changed — Require SMTP authentication: On → Off");
     expect(audit.actorLabel).toBe("ops@provider.test");
   });
 
@@ -216,9 +216,7 @@ describe("customer level and provider locks", () => {
     const audit = await prisma.auditEvent.findFirstOrThrow({
       where: { type: "POLICY_CHANGED", targetType: "customer", targetId: c.tenant },
     });
-    expect(audit.summary).toBe(
-      "Policy of customer Layer Co changed — Require SMTP authentication: true → false",
-    );
+    expect(audit.summary).toBe("Policy of customer Layer Co changed — Require SMTP authentication: On → Off");
     expect(audit.before).toEqual({});
     expect(audit.after).toEqual({ requireSmtpAuth: false });
   });
@@ -290,7 +288,7 @@ describe("customer level and provider locks", () => {
       await expect(attempt()).rejects.toMatchObject({
         code: "FORBIDDEN",
         message: expect.stringMatching(
-          /^Require SMTP authentication is locked by the provider \(ops@provider\.test, .* UTC\): it cannot be looser than true\.$/,
+          /^Require SMTP authentication is locked by the provider \(ops@provider\.test, .* UTC\): it cannot be looser than On\.$/,
         ),
       });
     }

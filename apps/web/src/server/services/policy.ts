@@ -22,12 +22,14 @@ import {
   sameValue,
   settingList,
   settings,
+  settingValueLabel,
   withProviderValue,
   type PolicyKey,
   type PolicyLayers,
   type PolicyLevel,
   type PolicyOverrides,
 } from "@mailwarden/policy";
+import { displayDomain } from "../../lib/format";
 import { assertCan, can, isProviderStaff, scope, type Actor, type Permission } from "../access";
 import { AppError } from "../errors";
 import { auditActor } from "./audit";
@@ -145,7 +147,7 @@ async function saveLevel(
         violations
           .map(
             (v) =>
-              `${v.label} is locked by the provider (${v.lock.lockedBy}, ${formatLockDate(v.lock.lockedAt)}): it cannot be looser than ${JSON.stringify(v.lockedValue)}.`,
+              `${v.label} is locked by the provider (${v.lock.lockedBy}, ${formatLockDate(v.lock.lockedAt)}): it cannot be looser than ${settingValueLabel(v.lockedValue)}.`,
           )
           .join(" "),
         violations.map((v) => v.key),
@@ -171,7 +173,7 @@ async function saveLevel(
     });
     const changes = keys.map(
       (k) =>
-        `${settings[k].label}: ${JSON.stringify(effectiveBefore[k])} → ${JSON.stringify(effectiveAfter[k])}`,
+        `${settings[k].label}: ${settingValueLabel(effectiveBefore[k])} → ${settingValueLabel(effectiveAfter[k])}`,
     );
     await writeAudit(tx, {
       ...auditActor(actor, ip),
@@ -270,7 +272,7 @@ export async function updateDomainPolicy(
     domainId: domain.id,
     targetType: "domain",
     targetId: domain.id,
-    title: `Policy of ${domain.name}`,
+    title: `Policy of ${displayDomain(domain.name)}`,
   };
   return saveLevel(prisma, actor, target, input, ip);
 }

@@ -7,7 +7,8 @@ import { Button } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/card";
 import { Input, Select } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
-import { formatDateTime } from "~/lib/format";
+import { AuditChanges } from "~/components/console/audit-changes";
+import { displayDomainsIn, formatDateTime } from "~/lib/format";
 import { useTRPC } from "~/lib/trpc";
 
 export default function AuditPage() {
@@ -83,16 +84,9 @@ export default function AuditPage() {
                       {e.type.toLowerCase().replaceAll("_", " ")}
                     </Badge>
                   </Td>
-                  <Td>
-                    {e.summary}
-                    {(e.before != null || e.after != null) && (
-                      <details className="mt-1 text-xs text-slate-500">
-                        <summary className="cursor-pointer">Before / after</summary>
-                        <pre className="mt-1 whitespace-pre-wrap break-all">
-                          {JSON.stringify({ before: e.before, after: e.after }, null, 2)}
-                        </pre>
-                      </details>
-                    )}
+                  <Td className="min-w-64">
+                    {displayDomainsIn(e.summary)}
+                    <AuditChanges before={e.before} after={e.after} />
                   </Td>
                   <Td>{e.customer ?? "—"}</Td>
                   <Td className="text-slate-500">{e.ip ?? "—"}</Td>
