@@ -79,6 +79,12 @@ export function assertCan(actor: Actor, permission: Permission): void {
   if (!can(actor, permission)) throw new AppError("FORBIDDEN", "You do not have permission to do that.");
 }
 
+/** For what only the provider's own staff may do (People, console settings): customer roles never count. */
+export function assertProviderCan(actor: Actor, permission: Permission): void {
+  if (!providerHas(actor, permission))
+    throw new AppError("FORBIDDEN", "You do not have permission to do that.");
+}
+
 function providerHas(actor: Actor, permission: Permission): boolean {
   return actor.providerRole !== null && rolePermissions[actor.providerRole].includes(permission);
 }

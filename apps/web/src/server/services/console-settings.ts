@@ -1,12 +1,12 @@
 // Provider-wide settings of the console itself (not the lockdown policy the agents enforce): today the
 // idle timeout of console sessions. One row; audited like every change.
 import { writeAudit, type Db } from "@mailwarden/db";
-import { assertCan, type Actor } from "../access";
+import { assertProviderCan, type Actor } from "../access";
 import { idleTimeoutMinutes } from "../auth/sessions";
 import { auditActor } from "./audit";
 
 export async function getConsoleSettings(prisma: Db, actor: Actor) {
-  assertCan(actor, "staff.read");
+  assertProviderCan(actor, "staff.read");
   return { idleTimeoutMinutes: await idleTimeoutMinutes(prisma) };
 }
 
@@ -16,7 +16,7 @@ export async function updateConsoleSettings(
   input: { idleTimeoutMinutes: number },
   ip: string | null,
 ) {
-  assertCan(actor, "staff.write");
+  assertProviderCan(actor, "staff.write");
   return prisma.$transaction(async (tx) => {
     const before = await idleTimeoutMinutes(tx);
     await tx.consoleSettings.upsert({

@@ -4,7 +4,7 @@
 import { writeAudit, type Db } from "@mailwarden/db";
 import { resolvePolicy } from "@mailwarden/policy";
 import { loadPolicyLayers } from "@mailwarden/db";
-import { assertCan, type Actor } from "../access";
+import { assertProviderCan, type Actor } from "../access";
 import { endUserSessions } from "../auth/sessions";
 import { AppError } from "../errors";
 import { assertPasswordAllowed, hashPassword } from "../passwords";
@@ -14,7 +14,7 @@ export type StaffRole = "PROVIDER_ADMIN" | "AUDITOR";
 const roleWords: Record<StaffRole, string> = { PROVIDER_ADMIN: "provider admin", AUDITOR: "auditor" };
 
 export async function listProviderStaff(prisma: Db, actor: Actor) {
-  assertCan(actor, "staff.read");
+  assertProviderCan(actor, "staff.read");
   const users = await prisma.user.findMany({
     where: { providerRole: { not: null } },
     orderBy: { createdAt: "asc" },
@@ -48,7 +48,7 @@ export async function addProviderStaff(
   input: { email: string; name: string; role: StaffRole; password: string },
   ip: string | null,
 ) {
-  assertCan(actor, "staff.write");
+  assertProviderCan(actor, "staff.write");
   const email = input.email.trim().toLowerCase();
   const policy = resolvePolicy(await loadPolicyLayers(prisma, {}));
   assertPasswordAllowed(input.password, policy.passwordPolicy, {
@@ -93,7 +93,7 @@ export async function changeStaffRole(
   input: { userId: string; role: StaffRole },
   ip: string | null,
 ) {
-  assertCan(actor, "staff.write");
+  assertProviderCan(actor, "staff.write");
   const user = await findStaff(prisma, input.userId);
   if (user.providerRole === input.role) return { userId: user.id };
   if (user.providerRole === "PROVIDER_ADMIN") await assertAnotherAdminRemains(prisma, user.id);
@@ -119,7 +119,7 @@ export async function removeProviderStaff(
   input: { userId: string },
   ip: string | null,
 ) {
-  assertCan(actor, "staff.write");
+  assertProviderCan(actor, "staff.write");
   const user = await findStaff(prisma, input.userId);
   if (user.id === actor.userId) throw new AppError("BAD_REQUEST", "You cannot remove yourself.");
   if (user.providerRole === "PROVIDER_ADMIN") await assertAnotherAdminRemains(prisma, user.id);

@@ -17,9 +17,10 @@ const a = {} as {
   mailingListId: string;
   serverId: string;
   userId: string;
+  sessionId: string;
   secrets: string[];
 };
-const b = {} as { domainAdminId: string; customerAdminId: string; auditorId: string };
+const b = {} as { tenantId: string; domainAdminId: string; customerAdminId: string; auditorId: string };
 
 async function snapshotOfA() {
   return {
@@ -47,6 +48,22 @@ async function snapshotOfA() {
       orderBy: { id: "asc" },
     }),
     commands: await prisma.agentCommand.count({ where: { serverId: a.serverId } }),
+    // The account of A's admin: lock, 2FA, password, sessions and reset links.
+    users: await prisma.user.findMany({
+      where: { memberships: { some: { tenantId: a.tenantId } } },
+      select: {
+        id: true,
+        email: true,
+        disabledAt: true,
+        providerRole: true,
+        password: { select: { hash: true } },
+        totp: { select: { encryptedSecret: true, enabledAt: true } },
+        sessions: { select: { id: true } },
+        passwordResets: { select: { id: true } },
+        memberships: { select: { tenantId: true, role: true } },
+      },
+      orderBy: { id: "asc" },
+    }),
   };
 }
 
@@ -124,6 +141,12 @@ beforeAll(async () => {
     email: "admin@alpha-secret.test",
     membership: { tenantId: tenantA.id, role: "CUSTOMER_ADMIN" },
   });
+  await prisma.totpSecret.create({
+    data: { userId: userA.id, encryptedSecret: "sealed-alpha", enabledAt: new Date() },
+  });
+  const sessionA = await prisma.userSession.create({
+    data: { userId: userA.id, userAgent: "Firefox alpha", expiresAt: new Date(Date.now() + 3600_000) },
+  });
   await prisma.auditEvent.create({
     data: {
       type: "DOMAIN_CREATED",
@@ -140,7 +163,9 @@ beforeAll(async () => {
     mailingListId: listA.id,
     serverId: serverA.id,
     userId: userA.id,
+    sessionId: sessionA.id,
     secrets: [
+      sessionA.id,
       tenantA.id,
       "Acme Alpha",
       domainA.id,
@@ -158,6 +183,7 @@ beforeAll(async () => {
 
   const tenantB = await prisma.tenant.create({ data: { name: "Beta Corp", slug: "beta-corp" } });
   const domainB = await prisma.domain.create({ data: { name: "beta.test", tenantId: tenantB.id } });
+  b.tenantId = tenantB.id;
   b.domainAdminId = (
     await createUser(prisma, {
       email: "da@beta.test",
@@ -187,6 +213,7 @@ function sampleInput(schema: z.ZodType, key?: string): unknown {
     mailingListId: a.mailingListId,
     serverId: a.serverId,
     userId: a.userId,
+    sessionId: a.sessionId,
     email: "probe@beta.test",
     password: "Probe-Password-123!x",
     name: "alpha-secret.test",
@@ -292,6 +319,9 @@ describe("tenant isolation across every procedure", () => {
     expect(paths).toContain("domain.resumeListMember");
     expect(paths).toContain("server.liftAbuseBlock");
     expect(paths).toContain("domain.setMailboxSendingLimits");
+    expect(paths).toContain("people.setUserLocked");
+    expect(paths).toContain("people.issuePasswordReset");
+    expect(paths).toContain("auth.endSessions");
   });
 
   for (const role of ["domainAdminId", "customerAdminId", "auditorId"] as const) {
@@ -312,6 +342,48 @@ describe("tenant isolation across every procedure", () => {
       expect(await snapshotOfA()).toEqual(before);
     });
   }
+
+  it("customer users never reach the provider's staff or console settings", async () => {
+    for (const role of ["customerAdminId", "auditorId"] as const) {
+      expect(await call(b[role], "people.staff", undefined)).toEqual({ ok: false, code: "FORBIDDEN" });
+      expect(await call(b[role], "people.updateConsoleSettings", { idleTimeoutMinutes: 5 })).toEqual({
+        ok: false,
+        code: "FORBIDDEN",
+      });
+    }
+  });
+
+  it("adding A's admin as a user of B answers as for any new address and leaves A's account alone", async () => {
+    const before = await snapshotOfA();
+    const input = (email: string) => ({
+      customerId: b.tenantId,
+      email,
+      name: "Probe",
+      role: "AUDITOR",
+      domainIds: [],
+      password: "Probe-Password-123!x",
+    });
+    const existing = await call(b.customerAdminId, "customer.addUser", input("admin@alpha-secret.test"));
+    const fresh = await call(b.customerAdminId, "customer.addUser", input("someone-new@beta.test"));
+    expect(existing.ok && fresh.ok).toBe(true);
+    expect(Object.keys((existing as { data: object }).data)).toEqual(
+      Object.keys((fresh as { data: object }).data),
+    );
+    const after = await snapshotOfA();
+    // A's admin now also belongs to B; nothing else of theirs changed.
+    expect(after.users[0]!.memberships).toHaveLength(2);
+    expect({ ...after, users: after.users.map((u) => ({ ...u, memberships: [] })) }).toEqual({
+      ...before,
+      users: before.users.map((u) => ({ ...u, memberships: [] })),
+    });
+    // B's admin still cannot act on that account: it belongs to A too.
+    expect(await call(b.customerAdminId, "people.setUserLocked", { userId: a.userId, locked: true })).toEqual(
+      {
+        ok: false,
+        code: "NOT_FOUND",
+      },
+    );
+  });
 
   it("a user of customer B asking for A's domain gets NOT_FOUND, not FORBIDDEN", async () => {
     const result = await call(b.customerAdminId, "domain.get", { domainId: a.domainId });
