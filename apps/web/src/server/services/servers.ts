@@ -1,12 +1,49 @@
 // Servers (customer hosts running the agent): creation issues a one-time enrollment token (shown once,
-// stored hashed, expiring), revocation closes the agent's socket through the hub.
-import { generateToken, hashToken, markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
-import { postureSchema } from "@mailwarden/protocol";
+// stored hashed, expiring), revocation closes the agent's socket through the hub; which listeners the
+// agent opens is a server setting pushed in its config.
+import {
+  generateToken,
+  hashToken,
+  markConfigChanged,
+  writeAudit,
+  type Db,
+  type Listener,
+} from "@mailwarden/db";
+import { postureSchema, type AgentListenerName, type Posture } from "@mailwarden/protocol";
 import { assertCan, scope, type Actor } from "../access";
 import { AppError } from "../errors";
 import { auditActor } from "./audit";
 
 export const ENROLLMENT_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The listeners an agent can open, in the order the console shows them: the setting's value, the name
+ * the agent reports in its posture, a label and the usual port (the agent's settings file may move it).
+ */
+export const listenerCatalogue = [
+  { key: "INBOUND", name: "inbound", label: "Inbound mail (MX)", usualPort: 25 },
+  { key: "SUBMISSION", name: "submission", label: "Submission with STARTTLS", usualPort: 587 },
+  { key: "SUBMISSION_TLS", name: "submissionTls", label: "Submission over TLS", usualPort: 465 },
+  { key: "POP3", name: "pop3", label: "POP3 with STLS", usualPort: 110 },
+  { key: "POP3S", name: "pop3s", label: "POP3 over TLS", usualPort: 995 },
+] as const satisfies readonly { key: Listener; name: AgentListenerName; label: string; usualPort: number }[];
+
+/** Each listener: whether the setting turns it on, and the port it listens on as the agent last reported. */
+function listenersView(setting: readonly Listener[], posture: Posture | null) {
+  return listenerCatalogue.map((listener) => ({
+    key: listener.key,
+    label: listener.label,
+    usualPort: listener.usualPort,
+    isOn: setting.includes(listener.key),
+    /** null: the agent's last posture shows it closed (or there is no posture yet). */
+    port: posture?.listeners.find((reported) => reported.name === listener.name)?.port ?? null,
+  }));
+}
+
+function describeListeners(listeners: readonly Listener[]): string {
+  const on = listenerCatalogue.filter((listener) => listeners.includes(listener.key));
+  return on.length ? on.map((listener) => `${listener.label} (${listener.usualPort})`).join(", ") : "none";
+}
 
 /** "mwe_" + random: recognisable in logs and never starting with "-", so it is safe on a command line. */
 export function newEnrollmentTokenValue(): string {
@@ -77,6 +114,7 @@ export async function getServer(prisma: Db, actor: Actor, serverId: string) {
     lastRejectReason: s.lastRejectReason,
     posture: posture.success ? posture.data : null,
     postureAt: s.postureAt,
+    listeners: listenersView(s.listeners, posture.success ? posture.data : null),
     pendingTokenExpiresAt: s.enrollmentTokens[0]?.expiresAt ?? null,
     revokedAt: s.revokedAt,
   };
@@ -191,4 +229,55 @@ export async function deleteServer(prisma: Db, actor: Actor, serverId: string, i
     });
   });
   return { id: server.id };
+}
+
+/**
+ * Which listeners the agent opens. Like a policy change, the new setting and its audit event are one
+ * transaction that bumps the server's desired revision, and the hub pushes the config to the agent.
+ */
+export async function updateServerListeners(
+  prisma: Db,
+  actor: Actor,
+  input: { serverId: string; listeners: Listener[] },
+  ip: string | null,
+) {
+  // Outside the caller's tenants the server does not exist (NOT_FOUND); inside, changing it needs server.write.
+  const readable = await prisma.server.findFirst({
+    where: { AND: [{ id: input.serverId }, scope.server(actor, "server.read")] },
+    select: { id: true },
+  });
+  if (!readable) throw new AppError("NOT_FOUND", "Server not found.");
+  assertCan(actor, "server.write");
+  const server = await findWritableServer(prisma, actor, input.serverId);
+  if (server.status === "REVOKED") {
+    throw new AppError("BAD_REQUEST", "This server was revoked; its listeners can no longer be changed.");
+  }
+  const listeners = listenerCatalogue
+    .map((listener) => listener.key)
+    .filter((key) => input.listeners.includes(key));
+  const turnedOn = listeners.filter((key) => !server.listeners.includes(key));
+  const turnedOff = server.listeners.filter((key) => !listeners.includes(key));
+  if (turnedOn.length === 0 && turnedOff.length === 0) return { id: server.id, listeners, changed: false };
+  const labelOf = (key: Listener) => listenerCatalogue.find((listener) => listener.key === key)!.label;
+  await prisma.$transaction(async (tx) => {
+    await tx.server.update({ where: { id: server.id }, data: { listeners } });
+    await markConfigChanged(tx, { serverId: server.id });
+    await writeAudit(tx, {
+      ...auditActor(actor, ip),
+      type: "SERVER_UPDATED",
+      tenantId: server.tenantId,
+      targetType: "server",
+      targetId: server.id,
+      summary: [
+        `Listeners of ${server.name} changed`,
+        turnedOn.length ? `turned on: ${turnedOn.map(labelOf).join(", ")}` : null,
+        turnedOff.length ? `turned off: ${turnedOff.map(labelOf).join(", ")}` : null,
+      ]
+        .filter(Boolean)
+        .join(" — "),
+      before: { listeners: describeListeners(server.listeners) },
+      after: { listeners: describeListeners(listeners) },
+    });
+  });
+  return { id: server.id, listeners, changed: true };
 }

@@ -2,6 +2,7 @@
 // abuse blocks (row 21).
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
+import { Listener } from "@mailwarden/db";
 import { abuseBlockIdSchema } from "@mailwarden/protocol";
 import { getRuntime } from "../../runtime";
 import { getServerAbuseBlocks, liftAbuseBlock } from "../../services/abuse-blocks";
@@ -14,6 +15,7 @@ import {
   listServers,
   newEnrollmentToken,
   revokeServer,
+  updateServerListeners,
 } from "../../services/servers";
 import { createServerInput } from "../../../lib/schemas/server";
 import { protectedProcedure } from "../trpc";
@@ -42,6 +44,15 @@ export const serverRouter = {
     .mutation(async ({ ctx, input }) =>
       withCommands(await newEnrollmentToken(ctx.prisma, ctx.actor, input.serverId, ctx.ip)),
     ),
+  /** Which listeners the agent opens (inbound 25, submission 587 and 465, POP3 110 and 995). */
+  updateListeners: protectedProcedure
+    .input(
+      z.object({
+        serverId: id,
+        listeners: z.array(z.enum(Object.values(Listener))).max(Object.values(Listener).length),
+      }),
+    )
+    .mutation(({ ctx, input }) => updateServerListeners(ctx.prisma, ctx.actor, input, ctx.ip)),
   revoke: protectedProcedure
     .input(z.object({ serverId: id }))
     .mutation(({ ctx, input }) => revokeServer(ctx.prisma, ctx.actor, input.serverId, ctx.ip)),
