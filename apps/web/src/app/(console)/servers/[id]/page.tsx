@@ -6,6 +6,7 @@ import { useParams, useRouter } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { AbuseBlocksCard } from "~/components/console/abuse-blocks-card";
 import { EnrollmentInstructions } from "~/components/console/enrollment-instructions";
+import { ListenersCard } from "~/components/console/listeners-card";
 import { PolicyEditor } from "~/components/console/policy-editor";
 import { QueueCard } from "~/components/console/queue-card";
 import { ServerRoleCard } from "~/components/console/server-role-card";
@@ -209,6 +210,12 @@ export default function ServerPage() {
                       </div>
                     )}
                   </Card>
+                  <ListenersCard
+                    serverId={s.id}
+                    listeners={s.listeners}
+                    hasPosture={p !== null}
+                    canManage={canManage && s.status !== "REVOKED"}
+                  />
                   <ServerRoleCard serverId={s.id} canManage={canManage} />
                 </div>
               ),
