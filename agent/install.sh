@@ -28,11 +28,17 @@ Options:
   --prefix <dir>               where the agent is installed (default /opt/mailwarden-agent)
   --config <file>              agent settings file, written only if absent (default /etc/mailwarden/agent.json)
   --state-dir <dir>            credential, config, certificates, mail (default /var/lib/mailwarden)
-  --inbound-port <port>        inbound SMTP port for a new settings file (default 25)
-  --submission-port <port>     submission (STARTTLS) port for a new settings file (default 587)
-  --submission-tls-port <port> submission (implicit TLS) port for a new settings file (default 465)
   --no-systemd                 do not install a systemd unit; print the command that runs the agent
   --help                       show this help
+
+Listeners: which ones the agent opens is a setting of this server in the console (the server's page,
+Listeners card; all five unless changed there), and nothing else listens. These options only set a
+listener's port in a new settings file:
+  --inbound-port <port>        inbound: mail from other servers (MX), STARTTLS        (default 25)
+  --submission-port <port>     submission: users sending mail, STARTTLS + AUTH        (default 587)
+  --submission-tls-port <port> submissionTls: users sending mail, implicit TLS + AUTH (default 465)
+  --pop3-port <port>           pop3: users reading mail, STLS                         (default 110)
+  --pop3s-port <port>          pop3s: users reading mail, implicit TLS                (default 995)
 
 Needs Node.js 20 or newer with npm, curl or wget, and tar. Run as root unless every path is writable.
 EOF
@@ -64,6 +70,8 @@ systemd=yes
 inbound_port=25
 submission_port=587
 submission_tls_port=465
+pop3_port=110
+pop3s_port=995
 ports_given=no
 
 while [ $# -gt 0 ]; do
@@ -85,7 +93,8 @@ while [ $# -gt 0 ]; do
       systemd=no
       continue
       ;;
-    --token | --url | --prefix | --config | --state-dir | --inbound-port | --submission-port | --submission-tls-port) ;;
+    --token | --url | --prefix | --config | --state-dir) ;;
+    --inbound-port | --submission-port | --submission-tls-port | --pop3-port | --pop3s-port) ;;
     *) usage_error "unknown option: $option" ;;
   esac
   if [ $# -eq 0 ] || [ -z "$1" ]; then
@@ -105,6 +114,8 @@ while [ $# -gt 0 ]; do
     --inbound-port) inbound_port=$value ports_given=yes ;;
     --submission-port) submission_port=$value ports_given=yes ;;
     --submission-tls-port) submission_tls_port=$value ports_given=yes ;;
+    --pop3-port) pop3_port=$value ports_given=yes ;;
+    --pop3s-port) pop3s_port=$value ports_given=yes ;;
   esac
 done
 
@@ -171,6 +182,8 @@ check_port() {
 check_port --inbound-port "$inbound_port"
 check_port --submission-port "$submission_port"
 check_port --submission-tls-port "$submission_tls_port"
+check_port --pop3-port "$pop3_port"
+check_port --pop3s-port "$pop3s_port"
 
 # --- checks, before anything is changed or the one-time token is spent -------------------------------
 
@@ -306,17 +319,19 @@ else
   (
     umask 077
     "$node_bin" -e '
-      const [file, stateDir, inbound, submission, submissionTls] = process.argv.slice(1);
+      const [file, stateDir, inbound, submission, submissionTls, pop3, pop3s] = process.argv.slice(1);
       const settings = {
         stateDir,
         listeners: {
           inbound: { port: Number(inbound) },
           submission: { port: Number(submission) },
           submissionTls: { port: Number(submissionTls) },
+          pop3: { port: Number(pop3) },
+          pop3s: { port: Number(pop3s) },
         },
       };
       require("node:fs").writeFileSync(file, JSON.stringify(settings, null, 2) + "\n", { mode: 0o600, flag: "wx" });
-    ' "$config" "$state_dir" "$inbound_port" "$submission_port" "$submission_tls_port"
+    ' "$config" "$state_dir" "$inbound_port" "$submission_port" "$submission_tls_port" "$pop3_port" "$pop3s_port"
   )
 fi
 
@@ -334,7 +349,7 @@ fi
 if [ "$systemd" = no ]; then
   cat <<EOF
 
-Done: the agent is installed and enrolled. Start it (as root, or as a user allowed to bind the SMTP ports):
+Done: the agent is installed and enrolled. Start it (as root, or as a user allowed to bind ports below 1024):
 
   $node_bin $prefix/bin/mailwarden-agent.mjs run --config $config
 
@@ -363,7 +378,7 @@ Restart=always
 RestartSec=5
 TimeoutStopSec=30
 UMask=0077
-# Bind ports 25, 465 and 587 without running as root.
+# Bind ports 25, 110, 465, 587 and 995 without running as root.
 AmbientCapabilities=CAP_NET_BIND_SERVICE
 CapabilityBoundingSet=CAP_NET_BIND_SERVICE
 NoNewPrivileges=yes

@@ -177,6 +177,20 @@ describe("install.sh arguments", () => {
     expect(result.stdout).toContain("--no-systemd");
   });
 
+  it("lists the five listeners with their port options, and says the console decides which are open", () => {
+    const { stdout } = sh("--help");
+    for (const [option, name, port] of [
+      ["--inbound-port", "inbound", 25],
+      ["--submission-port", "submission", 587],
+      ["--submission-tls-port", "submissionTls", 465],
+      ["--pop3-port", "pop3", 110],
+      ["--pop3s-port", "pop3s", 995],
+    ] as const) {
+      expect(stdout).toMatch(new RegExp(`${option} <port> +${name}: .*\\(default ${port}\\)`));
+    }
+    expect(stdout).toMatch(/which ones the agent opens is a setting of this server in the console/);
+  });
+
   it.each([
     [[], /--token is required/],
     [["--token"], /--token needs a value/],
@@ -189,6 +203,7 @@ describe("install.sh arguments", () => {
     [["--token", "mwe_ok", "--url", "http://x", "--prefix", "relative"], /--prefix must be an absolute path/],
     [["--token", "mwe_ok", "--url", "http://x", "--prefix", "/usr"], /would replace a system directory/],
     [["--token", "mwe_ok", "--url", "http://x", "--inbound-port", "99999"], /--inbound-port must be a port/],
+    [["--token", "mwe_ok", "--url", "http://x", "--pop3s-port", "x995"], /--pop3s-port must be a port/],
     [
       ["--token", "mwe_ok", "--url", "http://x", "--state-dir", "/opt/mailwarden-agent/s"],
       /must not be inside/,
@@ -280,7 +295,7 @@ describe("the Add server one-liner on a bare host", { timeout: 180_000 }, () => 
       run("sh", [
         "-c",
         `${command} --prefix ${paths.prefix} --config ${paths.config} --state-dir ${paths.stateDir} --no-systemd ` +
-          "--inbound-port 0 --submission-port 0 --submission-tls-port 0",
+          "--inbound-port 0 --submission-port 0 --submission-tls-port 0 --pop3-port 0 --pop3s-port 0",
       ]);
 
     const first = await oneLiner(created.commands.install);
@@ -300,7 +315,13 @@ describe("the Add server one-liner on a bare host", { timeout: 180_000 }, () => 
     expect(mode(paths.stateDir)).toBe(0o700);
     expect(JSON.parse(readFileSync(paths.config, "utf8"))).toEqual({
       stateDir: paths.stateDir,
-      listeners: { inbound: { port: 0 }, submission: { port: 0 }, submissionTls: { port: 0 } },
+      listeners: {
+        inbound: { port: 0 },
+        submission: { port: 0 },
+        submissionTls: { port: 0 },
+        pop3: { port: 0 },
+        pop3s: { port: 0 },
+      },
     });
     const firstCredential = JSON.parse(readFileSync(credentialFile, "utf8")) as {
       agentId: string;
