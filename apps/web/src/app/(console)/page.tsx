@@ -1,11 +1,12 @@
-// Overview: what needs attention first — suspended senders, paused list members, servers offline, counts,
-// the latest changes.
+// Overview: what needs attention first — servers offline (by name), suspended senders, paused list
+// members, whether the servers run the configuration the console wants, counts, the latest changes.
 "use client";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { Alert } from "~/components/ui/alert";
+import { Badge } from "~/components/ui/badge";
 import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
-import { formatDateTime } from "~/lib/format";
+import { displayAddress, displayDomainsIn, formatDateTime, timeAgo } from "~/lib/format";
 import { useTRPC } from "~/lib/trpc";
 
 function Stat({
@@ -45,6 +46,33 @@ export default function OverviewPage() {
         <p className="text-sm text-slate-500">Loading…</p>
       ) : (
         <div className="space-y-6">
+          {o.servers.offline > 0 && (
+            <Alert tone="error" data-testid="offline-servers">
+              <p className="font-medium">
+                {o.servers.offline === 1 ? "1 server is offline" : `${o.servers.offline} servers are offline`}
+                : they receive no configuration and report nothing until their agent connects again.
+              </p>
+              <ul className="mt-2 space-y-1">
+                {o.servers.offlineNamed.map((server) => (
+                  <li key={server.id}>
+                    <Link className="font-medium underline" href={`/servers/${server.id}`}>
+                      {server.name}
+                    </Link>{" "}
+                    ({server.customer}) — last seen {timeAgo(server.lastSeenAt)}
+                  </li>
+                ))}
+              </ul>
+              {o.servers.offline > o.servers.offlineNamed.length && (
+                <p className="mt-2">
+                  …and {o.servers.offline - o.servers.offlineNamed.length} more on the{" "}
+                  <Link className="font-medium underline" href="/servers">
+                    Servers
+                  </Link>{" "}
+                  page.
+                </p>
+              )}
+            </Alert>
+          )}
           {o.suspendedSenders.length > 0 && (
             // Row 21: the internal-spammer rule's alert, for the admins of the user's domain.
             <Alert tone="error" data-testid="suspended-senders">
@@ -56,8 +84,8 @@ export default function OverviewPage() {
               <ul className="mt-2 space-y-1">
                 {o.suspendedSenders.map((sender) => (
                   <li key={`${sender.server?.id ?? ""}${sender.address}`}>
-                    <span className="font-mono">{sender.address}</span> — {sender.reason}, since{" "}
-                    {formatDateTime(sender.since)}
+                    <span className="font-mono">{displayAddress(sender.address)}</span> — {sender.reason},
+                    since {formatDateTime(sender.since)}
                     {sender.server && (
                       <>
                         {" "}
@@ -85,9 +113,9 @@ export default function OverviewPage() {
               <ul className="mt-2 space-y-1">
                 {o.pausedListMembers.members.map((paused) => (
                   <li key={`${paused.list} ${paused.member}`}>
-                    <span className="font-mono">{paused.member}</span> on{" "}
+                    <span className="font-mono">{displayAddress(paused.member)}</span> on{" "}
                     <Link className="font-medium underline" href={`/domains/${paused.domainId}`}>
-                      {paused.list}
+                      {displayAddress(paused.list)}
                     </Link>
                     , since {formatDateTime(paused.pausedAt)} — last bounce {paused.lastStatus}:{" "}
                     {paused.lastDiagnostic}
@@ -119,6 +147,37 @@ export default function OverviewPage() {
               }
             />
           </div>
+          {o.servers.online + o.servers.offline > 0 && (
+            <Card
+              className="flex flex-wrap items-center gap-x-3 gap-y-2 p-4"
+              data-testid="configuration-state"
+            >
+              <span className="text-sm font-medium text-slate-700">Configuration</span>
+              {o.servers.configuration.rejected.length > 0 ? (
+                <ul className="space-y-1 text-sm">
+                  {o.servers.configuration.rejected.map((server) => (
+                    <li key={server.id}>
+                      <Badge tone="red">Rejected</Badge>{" "}
+                      <Link
+                        className="font-medium text-brand-600 hover:underline"
+                        href={`/servers/${server.id}`}
+                      >
+                        {server.name}
+                      </Link>
+                      : {server.reason}
+                    </li>
+                  ))}
+                </ul>
+              ) : o.servers.configuration.applying > 0 ? (
+                <Badge tone="amber">
+                  Applying… ({o.servers.configuration.applying} of {o.servers.online + o.servers.offline}{" "}
+                  servers)
+                </Badge>
+              ) : (
+                <Badge tone="green">Applied on all servers</Badge>
+              )}
+            </Card>
+          )}
           {o.servers.total === 0 && me.data?.providerRole === "PROVIDER_ADMIN" && (
             <Card>
               <EmptyState
@@ -147,7 +206,7 @@ export default function OverviewPage() {
               <ul className="divide-y divide-slate-100">
                 {o.recentEvents.map((e) => (
                   <li key={e.id} className="flex flex-wrap justify-between gap-2 px-5 py-3 text-sm">
-                    <span className="text-slate-800">{e.summary}</span>
+                    <span className="text-slate-800">{displayDomainsIn(e.summary)}</span>
                     <span className="text-slate-500">
                       {e.actorLabel} · {formatDateTime(e.at)}
                     </span>
