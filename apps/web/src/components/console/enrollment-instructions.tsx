@@ -2,6 +2,7 @@
 // fresh host first, the enroll command for a host that already has the agent second.
 "use client";
 import { CopyBlock } from "../copy-block";
+import { PublicUrlWarning } from "./public-url-warning";
 import { formatDateTime } from "~/lib/format";
 
 export function EnrollmentInstructions({
@@ -19,6 +20,7 @@ export function EnrollmentInstructions({
 }) {
   return (
     <div className="space-y-3">
+      <PublicUrlWarning />
       <p className="text-sm text-slate-600">
         The token works once and expires <strong>{formatDateTime(expiresAt)}</strong>; it is not shown again.
       </p>

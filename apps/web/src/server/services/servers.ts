@@ -1,6 +1,7 @@
 // Servers (customer hosts running the agent): creation issues a one-time enrollment token (shown once,
 // stored hashed, expiring), revocation closes the agent's socket through the hub; which listeners the
 // agent opens is a server setting pushed in its config.
+import net from "node:net";
 import {
   generateToken,
   hashToken,
@@ -54,6 +55,33 @@ export function hubUrlFor(publicUrl: string): string {
   const url = new URL("/agent", publicUrl);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   return url.toString();
+}
+
+// Addresses that only ever reach the machine they are used on (and the unspecified ones, which reach
+// nothing from elsewhere either).
+const loopback = new net.BlockList();
+loopback.addSubnet("127.0.0.0", 8, "ipv4");
+loopback.addAddress("0.0.0.0", "ipv4");
+loopback.addAddress("::1", "ipv6");
+loopback.addAddress("::", "ipv6");
+loopback.addSubnet("::ffff:127.0.0.0", 104, "ipv6");
+
+/** Whether agents on other hosts cannot reach this console address (localhost, 127.0.0.1, [::1], …). */
+export function isLoopbackUrl(publicUrl: string): boolean {
+  let hostname: string;
+  try {
+    hostname = new URL(publicUrl).hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  } catch {
+    return false;
+  }
+  if (hostname === "localhost" || hostname.endsWith(".localhost")) return true;
+  const family = net.isIP(hostname);
+  return family !== 0 && loopback.check(hostname, family === 4 ? "ipv4" : "ipv6");
+}
+
+/** The address install commands name, and whether agents elsewhere can reach it (the Add-server warning). */
+export function consoleAddress(publicUrl: string) {
+  return { url: publicUrl, isLoopback: isLoopbackUrl(publicUrl) };
 }
 
 /** `install`: the one-liner for a fresh host (agent/install.sh); `enroll`: for a host that has the agent. */

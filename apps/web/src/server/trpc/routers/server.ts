@@ -8,6 +8,7 @@ import { getRuntime } from "../../runtime";
 import { getServerAbuseBlocks, liftAbuseBlock } from "../../services/abuse-blocks";
 import { getServerQueue, queueAction, queueActions } from "../../services/queue";
 import {
+  consoleAddress,
   createServer,
   deleteServer,
   enrollCommands,
@@ -28,6 +29,8 @@ function withCommands<T extends { token: string }>(result: T) {
 }
 
 export const serverRouter = {
+  /** The console's public address as install commands name it; the Add-server dialog warns on loopback. */
+  consoleAddress: protectedProcedure.query(() => consoleAddress(getRuntime().publicUrl)),
   list: protectedProcedure
     .input(z.object({ customerId: id.optional() }).default({}))
     .query(({ ctx, input }) => listServers(ctx.prisma, ctx.actor, input)),
