@@ -1,4 +1,5 @@
 // Every console page sits behind this layout: no session → sign-in; 2FA owed → enrollment.
+import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { loadActor } from "~/server/auth/actor";
 import { getSessionUserId } from "~/server/auth/session";
@@ -7,6 +8,8 @@ import { can, type Permission } from "~/server/access";
 import { ConsoleNav } from "~/components/console/nav";
 
 export const dynamic = "force-dynamic";
+// The overview's title; every section below names itself in its own layout.
+export const metadata: Metadata = { title: "Overview" };
 
 const navItems: { href: string; label: string; permission?: Permission; providerOnly?: boolean }[] = [
   { href: "/", label: "Overview" },
@@ -15,6 +18,7 @@ const navItems: { href: string; label: string; permission?: Permission; provider
   { href: "/servers", label: "Servers", permission: "server.read" },
   { href: "/policy", label: "Policy", permission: "policy.writeProvider" },
   { href: "/audit", label: "Audit log", permission: "audit.read" },
+  { href: "/people", label: "People", providerOnly: true },
   { href: "/account", label: "Account" },
 ];
 

@@ -1,8 +1,11 @@
-// The signed-in user's account: password (row 14), 2FA state and new recovery codes.
+// The signed-in user's account: password (checked against the password policy), 2FA state and new
+// recovery codes, and the browsers where they are signed in.
 "use client";
 import Link from "next/link";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { ChangePasswordCard } from "~/components/console/change-password-card";
+import { RecoveryCodes } from "~/components/console/recovery-codes";
+import { SessionsCard } from "~/components/console/sessions-card";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
@@ -38,11 +41,7 @@ export default function AccountPage() {
                 <p className="text-slate-600">Lost your recovery codes? New ones replace all the old ones.</p>
                 {regenerate.error && <Alert tone="error">{errorMessage(regenerate.error)}</Alert>}
                 {regenerate.data ? (
-                  <ul className="grid grid-cols-2 gap-2 rounded-md bg-slate-50 p-4 font-mono">
-                    {regenerate.data.map((c) => (
-                      <li key={c}>{c}</li>
-                    ))}
-                  </ul>
+                  <RecoveryCodes codes={regenerate.data} email={me.data.email} />
                 ) : (
                   <Button variant="secondary" busy={regenerate.isPending} onClick={() => regenerate.mutate()}>
                     Generate new recovery codes
@@ -56,6 +55,7 @@ export default function AccountPage() {
             )}
           </div>
         </Card>
+        <SessionsCard />
       </div>
     </>
   );
