@@ -24,6 +24,7 @@ export async function listCustomerUsers(prisma: Db, actor: Actor, customerId: st
           email: true,
           name: true,
           lastLoginAt: true,
+          disabledAt: true,
           totp: { select: { enabledAt: true } },
         },
       },
@@ -31,7 +32,15 @@ export async function listCustomerUsers(prisma: Db, actor: Actor, customerId: st
     },
     orderBy: { createdAt: "asc" },
   });
+  // Whose account (password, 2FA, lock, sessions) the caller may act on: decided by access.ts alone.
+  const managed = await prisma.user.findMany({
+    where: { AND: [{ id: { in: memberships.map((m) => m.userId) } }, scope.managedUser(actor)] },
+    select: { id: true },
+  });
+  const canManage = new Set(managed.map((u) => u.id));
   return memberships.map((m) => ({
+    isLocked: m.user.disabledAt !== null,
+    canManageAccount: canManage.has(m.user.id),
     userId: m.user.id,
     email: m.user.email,
     name: m.user.name,
