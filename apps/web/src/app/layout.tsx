@@ -6,7 +6,8 @@ import { Providers } from "~/lib/trpc";
 import "./globals.css";
 
 export const metadata: Metadata = {
-  title: "Mailwarden",
+  // "Servers · Mailwarden": each section's layout names itself; the detail pages name their object.
+  title: { default: "Mailwarden", template: "%s · Mailwarden" },
   description: "Lock down the mail servers you run for your customers.",
 };
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };

@@ -1,0 +1,8 @@
+// The audit log section's title ("Audit log · Mailwarden"); the page itself is a client component.
+import type { Metadata } from "next";
+
+export const metadata: Metadata = { title: "Audit log" };
+
+export default function Layout({ children }: { children: React.ReactNode }) {
+  return children;
+}
