@@ -5,7 +5,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { dkimSign, type DKIMSignOptions } from "mailauth";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDnsResolver, type DnsResolver } from "../dns/resolver";
 import { TestDnsServer } from "../test-support/dns-zone";
 import { AuthenticationPool } from "./authentication-pool";
@@ -112,14 +112,18 @@ describe("AuthenticationPool", () => {
       resolver: counting(0),
       logger: pino({ level: "silent" }),
     });
+    // The cache's clock is the main thread's Date, faked here (sockets and threads keep real time): the
+    // TTL runs out when the test says, not when a busy machine happens to take a second.
+    vi.useFakeTimers({ toFake: ["Date"] });
     try {
       await cached.authenticate(request(signed));
       const first = asked.length;
       expect(first).toBeGreaterThanOrEqual(3);
+      vi.setSystemTime(Date.now() + 900); // still within the 1 s the main cache keeps them
       const again = await cached.authenticate(request(signed));
       expect(again.dmarc && again.dmarc.status.result).toBe("pass");
       expect(asked.length).toBe(first); // the sender's SPF, DKIM and DMARC records: no round trip
-      await new Promise((resolve) => setTimeout(resolve, 1100)); // the main cache dropped them
+      vi.setSystemTime(Date.now() + 200); // the main cache dropped them, and so does the worker
       await cached.authenticate(request(signed));
       expect(asked.length).toBe(2 * first);
 
@@ -128,6 +132,7 @@ describe("AuthenticationPool", () => {
       await uncached.authenticate(request(signed));
       expect(asked.length).toBe(2 * first); // with the cache off, every message asks
     } finally {
+      vi.useRealTimers();
       await cached.close();
       await uncached.close();
     }

@@ -2,7 +2,8 @@
 // inbound message (a third of the main thread under load, bench/RESULTS.md); running it in worker
 // threads leaves the main thread to the SMTP sessions and the queue, and uses the machine's other cores.
 // The workers ask the main thread for every DNS answer, so the agent keeps one resolver and one cache;
-// each answer comes with how long that cache keeps it, and a worker reuses its copy for that long.
+// each answer comes with how long that cache keeps it, and a worker reuses its copy for that long — judged
+// on the main thread's clock (each job and answer carries its `now`), so the cache has one clock.
 // A worker that dies is replaced, and the messages it was checking fail (the client gets a 451 and
 // retries), never pass unchecked.
 import { Worker } from "node:worker_threads";
@@ -10,13 +11,14 @@ import type { Logger } from "pino";
 import type { DnsResolver, RecordType } from "../dns/resolver";
 import type { AuthenticationRequest, Authenticator, MessageAuthentication } from "./message-authentication";
 
-/** Main thread → worker. */
+/** Main thread → worker; `now` is the main thread's clock when the message was sent. */
 export type FromPool =
-  | { kind: "job"; job: number; request: AuthenticationRequest }
-  | { kind: "dns-answer"; query: number; expiresAt: number; ok: true; value: unknown }
+  | { kind: "job"; job: number; now: number; request: AuthenticationRequest }
+  | { kind: "dns-answer"; query: number; now: number; expiresAt: number; ok: true; value: unknown }
   | {
       kind: "dns-answer";
       query: number;
+      now: number;
       expiresAt: number;
       ok: false;
       error: { message: string; code: string | undefined };
@@ -65,9 +67,10 @@ export class AuthenticationPool implements Authenticator {
     const message = new Uint8Array(request.message);
     return new Promise((resolve, reject) => {
       thread.jobs.set(job, { resolve, reject });
-      thread.worker.postMessage({ kind: "job", job, request: { ...request, message } } satisfies FromPool, [
-        message.buffer,
-      ]);
+      thread.worker.postMessage(
+        { kind: "job", job, now: Date.now(), request: { ...request, message } } satisfies FromPool,
+        [message.buffer],
+      );
     });
   }
 
@@ -109,6 +112,7 @@ export class AuthenticationPool implements Authenticator {
         worker.postMessage({
           kind: "dns-answer",
           query: query.query,
+          now: Date.now(),
           expiresAt: expiresAt(),
           ok: true,
           value,
@@ -117,6 +121,7 @@ export class AuthenticationPool implements Authenticator {
         worker.postMessage({
           kind: "dns-answer",
           query: query.query,
+          now: Date.now(),
           expiresAt: expiresAt(),
           ok: false,
           error: { message: error?.message ?? String(error), code: error?.code },

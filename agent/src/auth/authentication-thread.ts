@@ -2,7 +2,9 @@
 // thread posts, so the RSA and hashing work of busy inbound traffic uses a second core. DNS lookups are
 // not made here: each one is posted back to the main thread and answered by the agent's one resolver
 // (and its cache), so every lookup still takes the same path. The answer is kept here for as long as
-// that cache keeps it (no round trip per message for the sender's SPF, DKIM and DMARC records).
+// that cache keeps it (no round trip per message for the sender's SPF, DKIM and DMARC records), on the
+// main thread's clock: a job's lookups are judged at the `now` it was sent with (a job is short, and one
+// clock means the cache's expiry is decided in one place — and follows a test's fake clock).
 // Protocol: ./authentication-pool.ts.
 import { parentPort } from "node:worker_threads";
 import { answerKey, type RecordType } from "../dns/resolver";
@@ -24,10 +26,10 @@ const queries = new Map<number, { key: string; resolve(answer: Answer): void }>(
 const copies = new Map<string, Answer>();
 const MAX_COPIES = 1000;
 
-async function lookup(name: string, rrtype: RecordType): Promise<unknown> {
+async function lookup(name: string, rrtype: RecordType, now: number): Promise<unknown> {
   const key = answerKey(name, rrtype);
   let answer = copies.get(key);
-  if (!answer || answer.expiresAt <= Date.now()) {
+  if (!answer || answer.expiresAt <= now) {
     copies.delete(key);
     const query = nextQuery++;
     answer = await new Promise<Answer>((resolve) => {
@@ -60,13 +62,13 @@ port.on("message", (message: FromPool) => {
     const waiting = queries.get(message.query);
     queries.delete(message.query);
     if (!waiting) return;
-    if (message.expiresAt > Date.now()) {
+    if (message.expiresAt > message.now) {
       copies.set(waiting.key, message);
       if (copies.size > MAX_COPIES) copies.delete(copies.keys().next().value!);
     }
     return waiting.resolve(message);
   }
-  runMailauth(message.request, lookup).then(
+  runMailauth(message.request, (name, rrtype) => lookup(name, rrtype, message.now)).then(
     (result) => port.postMessage({ kind: "done", job: message.job, ok: true, result } satisfies ToPool),
     (error: unknown) =>
       port.postMessage({
