@@ -1,16 +1,11 @@
-// The editor for settings that are lists of flat entries (the IP black and white lists, row 19) and for
-// texts that may be "none" (the catch-all, row 5). Split from ./setting-input because an entry table has
-// its own draft state: entries are added, edited and removed here, checked with the setting's own zod
-// schema (settingProblems, the one the server checks with), and saved together with one button.
+// The editor for settings that are lists of flat entries (the IP black and white lists) and for texts
+// that may be "none" (the catch-all). Split from ./setting-input because an entry table has its own draft
+// state: entries are added, edited and removed here, and every change goes to the policy editor as the
+// setting's draft value; the editor checks it with the setting's own zod schema (settingProblems, the one
+// the server checks with) and saves it with the others.
 "use client";
 import * as React from "react";
-import {
-  settingProblems,
-  type FieldShape,
-  type ListEntryFieldShape,
-  type PolicyKey,
-} from "@mailwarden/policy";
-import { Alert } from "../ui/alert";
+import type { FieldShape, ListEntryFieldShape, PolicyKey } from "@mailwarden/policy";
 import { Button } from "../ui/button";
 import { Input, Select } from "../ui/input";
 import { Table, Td, Th } from "../ui/table";
@@ -87,6 +82,7 @@ export function NullableTextControl({
   shape,
   draft,
   isDisabled,
+  errorId,
   onDraft,
 }: {
   id: string;
@@ -94,6 +90,7 @@ export function NullableTextControl({
   shape: Extract<FieldShape, { kind: "nullable-string" }>;
   draft: string | null;
   isDisabled: boolean;
+  errorId?: string;
   onDraft: (draft: string | null) => void;
 }) {
   const noneLabel = isDateTime(shape) ? "Never" : "None";
@@ -102,8 +99,11 @@ export function NullableTextControl({
       <Input
         id={id}
         aria-label={label}
+        aria-describedby={errorId}
         type={isDateTime(shape) ? "datetime-local" : "text"}
-        className={isDateTime(shape) ? "w-52" : "w-56"}
+        required={draft !== null}
+        maxLength={isDateTime(shape) ? undefined : 254}
+        className={isDateTime(shape) ? "md:w-52" : "md:w-56"}
         value={draft ?? ""}
         disabled={isDisabled || draft === null}
         onChange={(e) => onDraft(e.target.value)}
@@ -144,6 +144,7 @@ function EntryFieldControl({
           id={id}
           aria-label={label}
           className="min-w-36"
+          required
           value={draft as string}
           disabled={isDisabled}
           onChange={(e) => onDraft(e.target.value)}
@@ -206,7 +207,7 @@ export function ObjectListInput({
   shape,
   value,
   isDisabled,
-  onSubmit,
+  onChange,
 }: {
   id: string;
   settingKey: PolicyKey;
@@ -214,41 +215,27 @@ export function ObjectListInput({
   shape: Extract<FieldShape, { kind: "object-list" }>;
   value: unknown;
   isDisabled: boolean;
-  onSubmit: (value: unknown) => void;
+  onChange: (value: unknown) => void;
 }) {
-  const storedEntries = (Array.isArray(value) ? value : []) as Record<string, unknown>[];
-  const stored = JSON.stringify(
-    storedEntries.map((entry) =>
+  const [drafts, setDrafts] = React.useState<EntryDraft[]>(() =>
+    ((Array.isArray(value) ? value : []) as Record<string, unknown>[]).map((entry) =>
       Object.fromEntries(shape.fields.map((f) => [f.name, toFieldDraft(f.shape, entry[f.name])])),
     ),
   );
-  const [drafts, setDrafts] = React.useState<EntryDraft[]>(() => JSON.parse(stored) as EntryDraft[]);
-  const [problems, setProblems] = React.useState<string[]>([]);
-  React.useEffect(() => {
-    setDrafts(JSON.parse(stored) as EntryDraft[]);
-    setProblems([]);
-  }, [stored]);
-
+  const change = (next: EntryDraft[]) => {
+    setDrafts(next);
+    onChange(
+      next.map((entry) =>
+        Object.fromEntries(shape.fields.map((f) => [f.name, fromFieldDraft(f.shape, entry[f.name] ?? null)])),
+      ),
+    );
+  };
   const edit = (index: number, name: string, draft: FieldDraft) =>
-    setDrafts(drafts.map((entry, i) => (i === index ? { ...entry, [name]: draft } : entry)));
+    change(drafts.map((entry, i) => (i === index ? { ...entry, [name]: draft } : entry)));
   const isFull = shape.maxItems !== null && drafts.length >= shape.maxItems;
 
   return (
-    <form
-      id={id}
-      className="w-full space-y-2"
-      onSubmit={(e) => {
-        e.preventDefault();
-        const next = drafts.map((entry) =>
-          Object.fromEntries(
-            shape.fields.map((f) => [f.name, fromFieldDraft(f.shape, entry[f.name] ?? null)]),
-          ),
-        );
-        const found = settingProblems(settingKey, next);
-        setProblems(found);
-        if (!found.length) onSubmit(next);
-      }}
-    >
+    <div id={id} className="w-full space-y-2">
       <Table aria-label={label}>
         <thead>
           <tr>
@@ -288,7 +275,7 @@ export function ObjectListInput({
                   variant="ghost"
                   size="sm"
                   disabled={isDisabled}
-                  onClick={() => setDrafts(drafts.filter((_, i) => i !== index))}
+                  onClick={() => change(drafts.filter((_, i) => i !== index))}
                 >
                   Remove <span className="sr-only">entry {index + 1}</span>
                 </Button>
@@ -297,29 +284,15 @@ export function ObjectListInput({
           ))}
         </tbody>
       </Table>
-      {problems.length > 0 && (
-        <Alert tone="error">
-          <ul>
-            {problems.map((problem) => (
-              <li key={problem}>{problem}</li>
-            ))}
-          </ul>
-        </Alert>
-      )}
-      <div className="flex gap-2">
-        <Button
-          type="button"
-          size="sm"
-          variant="secondary"
-          disabled={isDisabled || isFull}
-          onClick={() => setDrafts([...drafts, emptyEntry(shape.fields)])}
-        >
-          Add entry <span className="sr-only">to {label}</span>
-        </Button>
-        <Button type="submit" size="sm" disabled={isDisabled || JSON.stringify(drafts) === stored}>
-          Save <span className="sr-only">{label}</span>
-        </Button>
-      </div>
-    </form>
+      <Button
+        type="button"
+        size="sm"
+        variant="secondary"
+        disabled={isDisabled || isFull}
+        onClick={() => change([...drafts, emptyEntry(shape.fields)])}
+      >
+        Add entry <span className="sr-only">to {label}</span>
+      </Button>
+    </div>
   );
 }

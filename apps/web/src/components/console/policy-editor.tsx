@@ -2,21 +2,37 @@
 // that level, grouped as an admin expects, each with its effective value, where it comes from, the
 // secure default, its one-line why, a reset to the inherited value and the provider's lock. Inputs come
 // from the zod schema (./setting-input), so settings added to the policy package appear here unchanged.
-// Loosening asks first and says what it exposes; the server enforces the same rules.
+// Changes are drafts, marked on their row, until "Save changes" (./unsaved-changes): one save for all of
+// them, checked first with each setting's own schema; loosening asks first and says what it exposes;
+// locking asks first and says what it means for customers. The server enforces the same rules, and what
+// it refuses is shown under the setting it concerns (./policy-errors).
 "use client";
 import * as React from "react";
 import { useMutation, useQuery, useQueryClient, type UseQueryOptions } from "@tanstack/react-query";
-import { fieldShape, isLoosening, settingGroups, type PolicyKey, type PolicyLevel } from "@mailwarden/policy";
+import {
+  fieldShape,
+  isLoosening,
+  sameValue,
+  settingGroups,
+  settingProblems,
+  type PolicyKey,
+  type PolicyLevel,
+} from "@mailwarden/policy";
 import { Alert } from "../ui/alert";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Card, CardHeader } from "../ui/card";
+import { cn } from "~/lib/cn";
 import { formatDateTime } from "~/lib/format";
 import { errorMessage, useTRPC, useTRPCClient, type RouterOutputs } from "~/lib/trpc";
+import { ConfirmLock } from "./confirm-lock";
 import { ConfirmLoosening } from "./confirm-loosening";
+import { LooserThanDefault } from "./looser-than-default-badge";
+import { plainProblem, settingErrors } from "./policy-errors";
 import { PropagateDialog } from "./propagate-dialog";
 import { SettingInput } from "./setting-input";
 import { SettingSource, formatSettingValue } from "./setting-source";
+import { SaveBar, UnsavedChangesGuard } from "./unsaved-changes";
 
 export type PolicyEditorTarget =
   | { level: "provider" }
@@ -26,6 +42,11 @@ export type PolicyEditorTarget =
 
 type Setting = RouterOutputs["policy"]["domain"]["settings"][number];
 type Patch = Record<string, unknown>;
+/** A setting's unsaved value; `isReset` = clear this level's own value so it inherits again. */
+type Draft = { value: unknown; isReset: boolean };
+type Drafts = Partial<Record<PolicyKey, Draft>>;
+
+const SAVED = "Saved. Connected agents apply it within seconds.";
 
 /** The query and the save of one level, behind one shape. */
 function usePolicyLevel(target: PolicyEditorTarget) {
@@ -78,36 +99,54 @@ export function PolicyEditor({
   editedInOwnCard?: readonly PolicyKey[];
 }) {
   const { query, save, lock } = usePolicyLevel(target);
-  const [pending, setPending] = React.useState<{ setting: Setting; patch: Patch } | null>(null);
+  const [drafts, setDrafts] = React.useState<Drafts>({});
+  // Bumped to put every input back to the value it is given (after Discard or a save).
+  const [formVersion, setFormVersion] = React.useState(0);
+  // Bumped per setting to put one input back (after "Reset to inherited").
+  const [rowVersion, setRowVersion] = React.useState<Partial<Record<PolicyKey, number>>>({});
+  const [errors, setErrors] = React.useState<Partial<Record<PolicyKey, string>>>({});
+  const [generalError, setGeneralError] = React.useState<string | null>(null);
   const [notice, setNotice] = React.useState<string | null>(null);
-  // The setting last saved or (un)locked: its outcome is shown on its own row, where the user looks.
-  const [activeKey, setActiveKey] = React.useState<PolicyKey | null>(null);
+  const [savedKeys, setSavedKeys] = React.useState<PolicyKey[]>([]);
+  const [loosening, setLoosening] = React.useState<{ label: string; risk: string }[] | null>(null);
+  const [lockTarget, setLockTarget] = React.useState<Setting | null>(null);
+  // A lock's outcome, shown on its row.
+  const [lockNotice, setLockNotice] = React.useState<{ key: PolicyKey; text: string } | null>(null);
   const [propagateKey, setPropagateKey] = React.useState<PolicyKey | null>(null);
+  const changeCount = Object.keys(drafts).length;
 
   if (query.error) return <Alert tone="error">{errorMessage(query.error)}</Alert>;
   if (!query.data) return <p className="text-sm text-slate-500">Loading policy…</p>;
-  const all = query.data.settings.filter((setting) => !editedInOwnCard.includes(setting.key));
+  const every = query.data.settings;
+  const all = every.filter((setting) => !editedInOwnCard.includes(setting.key));
+  const byKey = new Map(every.map((setting) => [setting.key, setting]));
 
-  function send(patch: Patch, confirmLoosening: boolean) {
+  function clearOutcome(key?: PolicyKey) {
     setNotice(null);
-    lock.reset();
-    setActiveKey(Object.keys(patch)[0] as PolicyKey);
-    save.mutate({ patch, confirmLoosening }, { onSuccess: () => setPending(null) });
+    setSavedKeys([]);
+    setLockNotice(null);
+    setGeneralError(null);
+    if (key) setErrors(({ [key]: _dropped, ...rest }) => rest);
   }
 
-  function statusOf(key: PolicyKey): { tone: "success" | "error"; text: string } | null {
-    if (key !== activeKey) return null;
-    const error = save.error ?? lock.error;
-    if (error) return { tone: "error", text: errorMessage(error) ?? "Something went wrong." };
-    if (save.isSuccess) return { tone: "success", text: "Saved. Connected agents apply it within seconds." };
-    if (lock.isSuccess) return { tone: "success", text: "Saved. Every agent gets it within seconds." };
-    return null;
+  function change(setting: Setting, value: unknown) {
+    clearOutcome(setting.key);
+    setDrafts(({ [setting.key]: _previous, ...rest }) =>
+      sameValue(value, setting.value) ? rest : { ...rest, [setting.key]: { value, isReset: false } },
+    );
   }
 
-  /** `next` is the value the setting would have; `patch` what is sent (null = reset to inherited). */
-  function propose(setting: Setting, next: unknown, patch: Patch) {
-    if (isLoosening(setting.key, setting.value as never, next as never)) setPending({ setting, patch });
-    else send(patch, false);
+  function reset(setting: Setting) {
+    clearOutcome(setting.key);
+    setDrafts((current) => ({ ...current, [setting.key]: { value: setting.inheritedValue, isReset: true } }));
+    setRowVersion((current) => ({ ...current, [setting.key]: (current[setting.key] ?? 0) + 1 }));
+  }
+
+  function discard() {
+    clearOutcome();
+    setErrors({});
+    setDrafts({});
+    setFormVersion((v) => v + 1);
   }
 
   function isForbidden(setting: Setting) {
@@ -117,9 +156,98 @@ export function PolicyEditor({
       isLoosening(setting.key, setting.lock.value as never, value as never);
   }
 
+  /** Checks every draft with its setting's schema, then asks about loosening, then sends. */
+  function requestSave() {
+    clearOutcome();
+    const found: Partial<Record<PolicyKey, string>> = {};
+    for (const [key, draft] of Object.entries(drafts) as [PolicyKey, Draft][]) {
+      const setting = byKey.get(key);
+      if (!setting || draft.isReset) continue;
+      const problems = settingProblems(key, draft.value).map(plainProblem);
+      if (problems.length) found[key] = problems.join(" ");
+      else if (isForbidden(setting)(draft.value)) {
+        found[key] =
+          `Locked by the provider: it cannot be looser than ${formatSettingValue(setting.lock?.value)}.`;
+      }
+    }
+    setErrors(found);
+    if (Object.keys(found).length) {
+      setGeneralError("Some changes need attention: see the marked settings.");
+      return;
+    }
+    const loosened = (Object.entries(drafts) as [PolicyKey, Draft][])
+      .map(([key, draft]) => ({ setting: byKey.get(key), draft }))
+      .filter(
+        ({ setting, draft }) =>
+          setting && isLoosening(setting.key, setting.value as never, draft.value as never),
+      )
+      .map(({ setting }) => ({ label: setting!.label, risk: setting!.looseningRisk }));
+    if (loosened.length) setLoosening(loosened);
+    else send(false);
+  }
+
+  function send(confirmLoosening: boolean) {
+    const keys = Object.keys(drafts) as PolicyKey[];
+    const patch: Patch = Object.fromEntries(
+      keys.map((key) => [key, drafts[key]!.isReset ? null : drafts[key]!.value]),
+    );
+    save.mutate(
+      { patch, confirmLoosening },
+      {
+        onSuccess: () => {
+          setLoosening(null);
+          setDrafts({});
+          setErrors({});
+          setSavedKeys(keys);
+          setNotice(
+            keys.length === 1
+              ? SAVED
+              : `${keys.length} changes saved. Connected agents apply them within seconds.`,
+          );
+          setFormVersion((v) => v + 1);
+        },
+        onError: (error) => {
+          setLoosening(null);
+          const split = settingErrors(error, every);
+          setErrors(split.byKey);
+          setGeneralError(split.general ?? "Nothing was saved: see the marked settings.");
+        },
+      },
+    );
+  }
+
+  function confirmLock() {
+    const setting = lockTarget;
+    if (!setting) return;
+    const isLocked = setting.lock === null;
+    clearOutcome(setting.key);
+    lock.mutate(
+      { key: setting.key, isLocked },
+      {
+        onSuccess: () => {
+          setLockTarget(null);
+          setLockNotice({
+            key: setting.key,
+            text: isLocked
+              ? "Locked. Every agent gets it within seconds."
+              : "Unlocked. Customers can set it for themselves again.",
+          });
+        },
+        onError: (error) => {
+          setLockTarget(null);
+          setErrors((current) => ({
+            ...current,
+            [setting.key]: errorMessage(error) ?? "Something went wrong.",
+          }));
+        },
+      },
+    );
+  }
+
+  const isBusy = save.isPending || lock.isPending;
   return (
     <div className="space-y-6">
-      {notice && <Alert tone="success">{notice}</Alert>}
+      <UnsavedChangesGuard isDirty={changeCount > 0} />
       {settingGroups.map((group) => {
         const inGroup = all.filter((s) => s.group === group);
         if (!inGroup.length) return null;
@@ -130,20 +258,21 @@ export function PolicyEditor({
               {inGroup.map((s) => (
                 <SettingRow
                   key={s.key}
+                  inputKey={`${formVersion}:${rowVersion[s.key] ?? 0}:${JSON.stringify(s.value)}`}
                   setting={s}
+                  draft={drafts[s.key]}
                   level={target.level}
-                  isBusy={save.isPending || lock.isPending}
+                  isBusy={isBusy}
                   canEdit={canEdit}
                   canLock={canLock}
                   isForbidden={isForbidden(s)}
-                  onChange={(value) => propose(s, value, { [s.key]: value })}
-                  onReset={() => propose(s, s.inheritedValue, { [s.key]: null })}
-                  status={statusOf(s.key)}
-                  onLock={(isLocked) => {
-                    save.reset();
-                    setActiveKey(s.key);
-                    lock.mutate({ key: s.key, isLocked });
-                  }}
+                  error={errors[s.key] ?? null}
+                  notice={
+                    lockNotice?.key === s.key ? lockNotice.text : savedKeys.includes(s.key) ? "Saved" : null
+                  }
+                  onChange={(value) => change(s, value)}
+                  onReset={() => reset(s)}
+                  onLock={() => setLockTarget(s)}
                   onPropagate={() => setPropagateKey(s.key)}
                 />
               ))}
@@ -151,14 +280,37 @@ export function PolicyEditor({
           </Card>
         );
       })}
-      {pending && (
-        <ConfirmLoosening
-          open
-          label={pending.setting.label}
-          risk={pending.setting.looseningRisk}
-          busy={save.isPending}
-          onCancel={() => setPending(null)}
-          onConfirm={() => send(pending.patch, true)}
+      <SaveBar
+        isSticky
+        label="Unsaved policy changes"
+        changeCount={changeCount}
+        isSaving={save.isPending}
+        notice={notice}
+        error={generalError}
+        onDiscard={discard}
+        onSave={requestSave}
+      />
+      <ConfirmLoosening
+        open={loosening !== null}
+        items={loosening ?? []}
+        busy={save.isPending}
+        onCancel={() => setLoosening(null)}
+        onConfirm={() => send(true)}
+      />
+      {canLock && (
+        <ConfirmLock
+          lock={
+            lockTarget && {
+              label: lockTarget.label,
+              levels: lockTarget.levels,
+              isLocking: lockTarget.lock === null,
+              value: formatSettingValue(lockTarget.value),
+              hasUnsavedChange: drafts[lockTarget.key] !== undefined,
+            }
+          }
+          busy={lock.isPending}
+          onCancel={() => setLockTarget(null)}
+          onConfirm={confirmLock}
         />
       )}
       {canLock && (
@@ -177,59 +329,81 @@ export function PolicyEditor({
 }
 
 function SettingRow({
+  inputKey,
   setting: s,
+  draft,
   level,
   isBusy,
   canEdit,
   canLock,
   isForbidden,
-  status,
+  error,
+  notice,
   onChange,
   onReset,
   onLock,
   onPropagate,
 }: {
+  /** Changes when the input must show its value afresh (discarded, saved, reset). */
+  inputKey: string;
   setting: Setting;
-  status: { tone: "success" | "error"; text: string } | null;
+  draft: Draft | undefined;
   level: PolicyLevel;
   isBusy: boolean;
   canEdit: boolean;
   canLock: boolean;
   isForbidden: (value: unknown) => boolean;
+  error: string | null;
+  notice: string | null;
   onChange: (value: unknown) => void;
   onReset: () => void;
-  onLock: (isLocked: boolean) => void;
+  onLock: () => void;
   onPropagate: () => void;
 }) {
   const shape = fieldShape(s.key);
   const id = `setting-${s.key}`;
+  const errorId = `${id}-error`;
   const isLabelable = shape.kind !== "object" && shape.kind !== "object-list" && shape.kind !== "readonly";
   // An object's fields and a list's table need the row's width: the description sits above them.
   const isWide = shape.kind === "object" || shape.kind === "object-list";
-  const title = (
-    <>
-      {s.label} <span className="text-xs font-normal text-slate-400">row {s.row}</span>
-    </>
-  );
   const isLockedHere = s.lock !== null && level !== "provider";
+  const isChanged = draft !== undefined;
   return (
     <li
-      className="flex flex-wrap items-start justify-between gap-4 px-5 py-4"
+      className={cn(
+        "flex flex-col gap-3 border-l-4 px-4 py-4 md:flex-row md:flex-wrap md:items-start md:justify-between md:gap-4 md:px-5",
+        isChanged ? "border-l-amber-400 bg-amber-50/50" : error ? "border-l-red-400" : "border-l-transparent",
+      )}
       data-testid={`setting-row-${s.key}`}
+      data-changed={isChanged || undefined}
     >
-      <div className={isWide ? "min-w-0 basis-full" : "min-w-0 flex-1"}>
-        {isLabelable ? (
-          <label htmlFor={id} className="font-medium">
-            {title}
-          </label>
-        ) : (
-          <p className="font-medium">{title}</p>
-        )}
+      <div className={isWide ? "min-w-0 md:basis-full" : "min-w-0 md:flex-1"}>
+        <div className="flex flex-wrap items-center gap-2">
+          {isLabelable ? (
+            <label htmlFor={id} className="font-medium">
+              {s.label}
+            </label>
+          ) : (
+            <p className="font-medium">{s.label}</p>
+          )}
+          {isChanged && (
+            <Badge tone="amber" data-testid={`${s.key}-unsaved`}>
+              {draft.isReset ? "Unsaved: back to inherited" : "Unsaved change"}
+            </Badge>
+          )}
+          {notice && !isChanged && (
+            <Badge tone="green" data-testid={`${s.key}-saved`}>
+              {notice}
+            </Badge>
+          )}
+        </div>
         <p className="text-sm text-slate-500">{s.why}</p>
         <p className="mt-1 flex flex-wrap items-center gap-2 text-sm">
           <span>
-            Effective: <strong data-testid={`${s.key}-effective`}>{formatSettingValue(s.value)}</strong>
+            {isChanged ? "Saved value" : "Effective"}:{" "}
+            <strong data-testid={`${s.key}-effective`}>{formatSettingValue(s.value)}</strong>
           </span>
+          <LooserThanDefault settingKey={s.key} value={s.value} />
           {s.isIgnored ? (
             <Badge tone="amber">
               Set here to {formatSettingValue(s.ignoredValue)} — not in force, locked by the provider
@@ -250,57 +424,66 @@ function SettingRow({
             {formatSettingValue(s.lock?.value)}.
           </p>
         )}
-        {status && (
-          <Alert tone={status.tone} className="mt-2">
-            {status.text}
-          </Alert>
-        )}
       </div>
       <div
         className={
-          shape.kind === "object-list"
-            ? "flex basis-full flex-wrap items-start gap-2"
-            : "flex flex-wrap items-center justify-end gap-2"
+          isWide
+            ? "flex w-full flex-col gap-2 md:basis-full"
+            : "flex flex-col gap-2 md:flex-row md:flex-wrap md:items-center md:justify-end"
         }
       >
         <SettingInput
+          key={inputKey}
           id={id}
           settingKey={s.key}
           label={s.label}
           shape={shape}
-          value={s.value}
+          value={draft ? draft.value : s.value}
           isDisabled={!canEdit || isBusy}
           isForbidden={isForbidden}
-          onSubmit={onChange}
+          errorId={error ? errorId : undefined}
+          onChange={onChange}
         />
-        {canEdit && s.setHere && (
-          <Button variant="ghost" size="sm" disabled={isBusy} onClick={onReset}>
-            {level === "provider" ? "Reset to secure default" : "Reset to inherited"}
-            <span className="sr-only">
-              {" "}
-              {s.label} ({formatSettingValue(s.inheritedValue)},{" "}
-              {s.inheritedSource === "default" ? "the secure default" : `from the ${s.inheritedSource}`})
-            </span>
-          </Button>
-        )}
-        {canLock && level === "provider" && s.isLockable && (
-          <Button
-            variant="secondary"
-            size="sm"
-            disabled={isBusy}
-            aria-pressed={s.lock !== null}
-            onClick={() => onLock(s.lock === null)}
-          >
-            {s.lock ? "Unlock" : "Lock"}
-            <span className="sr-only"> {s.label}</span>
-          </Button>
-        )}
-        {canLock && level === "provider" && s.levels.includes("domain") && (
-          <Button variant="secondary" size="sm" onClick={onPropagate}>
-            Propagate to all domains…<span className="sr-only"> {s.label}</span>
-          </Button>
-        )}
+        <div className="flex flex-wrap gap-2">
+          {canEdit && s.setHere && !draft?.isReset && (
+            <Button variant="ghost" size="sm" disabled={isBusy} onClick={onReset}>
+              {level === "provider" ? "Reset to secure default" : "Reset to inherited"}
+              <span className="sr-only">
+                {" "}
+                {s.label} ({formatSettingValue(s.inheritedValue)},{" "}
+                {s.inheritedSource === "default" ? "the secure default" : `from the ${s.inheritedSource}`})
+              </span>
+            </Button>
+          )}
+          {canLock && level === "provider" && s.isLockable && (
+            <Button
+              variant="secondary"
+              size="sm"
+              disabled={isBusy}
+              aria-pressed={s.lock !== null}
+              onClick={onLock}
+            >
+              {s.lock ? "Unlock" : "Lock"}
+              <span className="sr-only"> {s.label}</span>
+            </Button>
+          )}
+          {canLock && level === "provider" && s.levels.includes("domain") && (
+            <Button variant="secondary" size="sm" onClick={onPropagate}>
+              Propagate to all domains…<span className="sr-only"> {s.label}</span>
+            </Button>
+          )}
+        </div>
       </div>
+      {error && (
+        <p
+          id={errorId}
+          role="alert"
+          className="text-sm text-red-700 md:basis-full"
+          data-testid={`${s.key}-error`}
+        >
+          {error}
+        </p>
+      )}
     </li>
   );
 }

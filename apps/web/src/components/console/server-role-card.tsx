@@ -1,16 +1,29 @@
-// Policy row 25 for one server: its role (primary, backup MX, gateways, smarthost), the host mail is
-// handed to and, for a backup MX, the domains it accepts for the primary. Shows the value in force and
-// where it comes from; saving writes the server's own policy revision, which the hub pushes to the agent.
+// One server's role (primary, backup MX, gateways, smarthost), the host mail is handed to and, for a
+// backup MX, the domains it accepts for the primary. Shows the value in force and where it comes from.
+// Saved like every policy setting: changes are drafts until "Save changes" (./unsaved-changes), checked
+// first with the role's own schema, each message under its field; the hub pushes the saved role to the
+// agent.
 "use client";
 import * as React from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { defaultPolicy, rolesWithRelayHost, serverRoles, type ServerRole } from "@mailwarden/policy";
+import {
+  defaultPolicy,
+  rolesWithRelayHost,
+  sameValue,
+  serverRoleSchema,
+  serverRoles,
+  type ServerRole,
+} from "@mailwarden/policy";
 import { Alert } from "../ui/alert";
-import { Button } from "../ui/button";
+import { Badge } from "../ui/badge";
 import { Card, CardHeader } from "../ui/card";
 import { Field, Input, Select } from "../ui/input";
 import { errorMessage, useTRPC } from "~/lib/trpc";
+import { settingErrors } from "./policy-errors";
 import { SettingSource } from "./setting-source";
+import { SaveBar, UnsavedChangesGuard } from "./unsaved-changes";
+
+type RoleErrors = { relayHost?: string; backupDomains?: string; form?: string };
 
 const roleLabels: Record<ServerRole["role"], string> = {
   primary: "Primary — delivers its domains and sends remote mail by MX",
@@ -42,63 +55,103 @@ export function ServerRoleCard({ serverId, canManage }: { serverId: string; canM
   const [relayHost, setRelayHost] = React.useState(current.relayHost ?? "");
   const [domains, setDomains] = React.useState(current.backupDomains.join(", "));
   const [saved, setSaved] = React.useState(false);
+  const [errors, setErrors] = React.useState<RoleErrors>({});
   // the form starts over from the stored value whenever that value changes (loaded, or saved)
   const stored = setting ? JSON.stringify(current) : "";
-  React.useEffect(() => {
+  const restore = React.useCallback(() => {
     if (!stored) return;
     const value = JSON.parse(stored) as ServerRole;
     setRole(value.role);
     setRelayHost(value.relayHost ?? "");
     setDomains(value.backupDomains.join(", "));
+    setErrors({});
   }, [stored]);
+  React.useEffect(restore, [restore]);
   const update = useMutation(
     trpc.policy.updateServer.mutationOptions({
       onSuccess: () => {
         setSaved(true);
-        void qc.invalidateQueries({ queryKey: trpc.policy.server.queryKey({ serverId }) });
+        void qc.invalidateQueries({ queryKey: trpc.policy.pathKey() });
+      },
+      onError: (error) => {
+        const split = settingErrors(error, setting ? [setting] : []);
+        setErrors({ form: split.byKey.serverRole ?? split.general ?? undefined });
       },
     }),
   );
   if (policy.error) return <Alert tone="error">{errorMessage(policy.error)}</Alert>;
   if (!setting) return null;
   const needsHost = rolesWithRelayHost.includes(role);
-
-  function save(event: React.FormEvent) {
-    event.preventDefault();
-    setSaved(false);
-    const serverRole: ServerRole = {
-      role,
-      relayHost: needsHost ? relayHost.trim() : null,
-      backupDomains:
-        role === "backup-mx"
-          ? domains
-              .split(/[\s,]+/)
-              .map((d) => d.trim().toLowerCase())
-              .filter(Boolean)
-          : [],
+  const draft: ServerRole = {
+    role,
+    relayHost: needsHost ? relayHost.trim() : null,
+    backupDomains:
+      role === "backup-mx"
+        ? domains
+            .split(/[\s,]+/)
+            .map((d) => d.trim().toLowerCase())
+            .filter(Boolean)
+        : [],
+  };
+  const isDirty = !sameValue(draft, current);
+  const edit =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      set(value);
+      setSaved(false);
+      setErrors({});
     };
-    update.mutate({ serverId, patch: { serverRole } });
+
+  function save() {
+    setSaved(false);
+    // The role's own schema, the one the server checks with: each message under its field.
+    const parsed = serverRoleSchema.safeParse(draft);
+    if (!parsed.success) {
+      const found: RoleErrors = {};
+      for (const issue of parsed.error.issues) {
+        const field =
+          issue.path[0] === "relayHost" || issue.path[0] === "backupDomains" ? issue.path[0] : "form";
+        found[field] ??= issue.message.charAt(0).toUpperCase() + issue.message.slice(1);
+      }
+      return setErrors(found);
+    }
+    setErrors({});
+    update.mutate({ serverId, patch: { serverRole: parsed.data } });
   }
 
   return (
     <Card>
       <CardHeader title="Server role" description={setting.why} />
-      <form className="space-y-4 px-5 py-4" onSubmit={save}>
-        {update.error && <Alert tone="error">{errorMessage(update.error)}</Alert>}
-        {saved && <Alert tone="success">Saved. The agent applies it within seconds.</Alert>}
+      <form
+        noValidate
+        className={
+          isDirty
+            ? "space-y-4 border-l-4 border-l-amber-400 bg-amber-50/50 px-4 py-4 md:px-5"
+            : "space-y-4 border-l-4 border-l-transparent px-4 py-4 md:px-5"
+        }
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (isDirty) save();
+        }}
+      >
+        <UnsavedChangesGuard isDirty={isDirty} />
         <p className="flex flex-wrap items-center gap-2 text-sm">
           <span>
             Effective: <strong data-testid="serverRole-effective">{describeRole(current)}</strong>
           </span>
           <SettingSource source={setting.source} setHere={setting.setHere} />
-          <span className="text-xs text-slate-400">row {setting.row}</span>
+          {isDirty && (
+            <Badge tone="amber" data-testid="serverRole-unsaved">
+              Unsaved change
+            </Badge>
+          )}
         </p>
         <Field label="Role" htmlFor="serverRole-role">
           <Select
             id="serverRole-role"
             value={role}
             disabled={!canManage || update.isPending}
-            onChange={(e) => setRole(e.target.value as ServerRole["role"])}
+            onChange={(e) => edit(setRole)(e.target.value as ServerRole["role"])}
           >
             {serverRoles.map((r) => (
               <option key={r} value={r}>
@@ -108,13 +161,21 @@ export function ServerRoleCard({ serverId, canManage }: { serverId: string; canM
           </Select>
         </Field>
         {needsHost && (
-          <Field label={hostLabels[role] ?? "Relay host"} htmlFor="serverRole-host" hint="host or host:port">
+          <Field
+            label={hostLabels[role] ?? "Relay host"}
+            htmlFor="serverRole-host"
+            hint="host or host:port"
+            error={errors.relayHost}
+          >
             <Input
               id="serverRole-host"
               value={relayHost}
               placeholder="mx1.example.com:25"
+              required
+              maxLength={260}
+              aria-invalid={errors.relayHost ? true : undefined}
               disabled={!canManage || update.isPending}
-              onChange={(e) => setRelayHost(e.target.value)}
+              onChange={(e) => edit(setRelayHost)(e.target.value)}
             />
           </Field>
         )}
@@ -123,22 +184,29 @@ export function ServerRoleCard({ serverId, canManage }: { serverId: string; canM
             label="Backup domains"
             htmlFor="serverRole-domains"
             hint="Accepted from anyone and forwarded to the primary; separate with commas."
+            error={errors.backupDomains}
           >
             <Input
               id="serverRole-domains"
               value={domains}
               placeholder="example.com, example.org"
+              required
+              aria-invalid={errors.backupDomains ? true : undefined}
               disabled={!canManage || update.isPending}
-              onChange={(e) => setDomains(e.target.value)}
+              onChange={(e) => edit(setDomains)(e.target.value)}
             />
           </Field>
         )}
         {canManage && (
-          <div className="flex justify-end">
-            <Button type="submit" busy={update.isPending}>
-              Save role
-            </Button>
-          </div>
+          <SaveBar
+            label="Unsaved server role change"
+            changeCount={isDirty ? 1 : 0}
+            isSaving={update.isPending}
+            notice={saved ? "Saved. The agent applies it within seconds." : null}
+            error={errors.form}
+            onDiscard={restore}
+            onSave={save}
+          />
         )}
       </form>
     </Card>

@@ -1,13 +1,14 @@
 // The input for one policy setting, chosen by the shape of its zod schema (see @mailwarden/policy's
-// fieldShape): a select for enums and on/off, number and list fields with a Save button, an object's
-// fields together, a table for lists of entries and a text that may be none (./object-list-input). A
-// shape it cannot edit is shown as text, so a new setting never breaks the page.
+// fieldShape): a select for enums and on/off, typed number and list fields, an object's fields together,
+// a table for lists of entries and a text that may be none (./object-list-input). A shape it cannot edit
+// is shown as text, so a new setting never breaks the page. Nothing here saves: every change is reported
+// to the editor as a draft value (./policy-editor), which saves all drafts together. Typed text is kept
+// here while it is edited; the editor remounts an input (its React key) to put a value back.
 "use client";
 import * as React from "react";
-import { settingProblems, type FieldShape, type ObjectFieldShape, type PolicyKey } from "@mailwarden/policy";
-import { Alert } from "../ui/alert";
-import { Button } from "../ui/button";
+import type { FieldShape, ObjectFieldShape, PolicyKey } from "@mailwarden/policy";
 import { Input, Select } from "../ui/input";
+import { cn } from "~/lib/cn";
 import { NullableTextControl, ObjectListInput } from "./object-list-input";
 import { fieldLabel, formatSettingValue } from "./setting-source";
 
@@ -18,11 +19,14 @@ interface SettingInputProps {
   settingKey: PolicyKey;
   label: string;
   shape: FieldShape;
+  /** The value shown: the draft if there is one, else the saved value. */
   value: unknown;
   isDisabled: boolean;
   /** Values a provider lock forbids here: their options are disabled. */
   isForbidden: (value: unknown) => boolean;
-  onSubmit: (value: unknown) => void;
+  /** The id of the message under the setting, for aria-describedby. */
+  errorId?: string;
+  onChange: (value: unknown) => void;
 }
 
 /** A list typed as "10, 10, 1440" or one per line. */
@@ -36,6 +40,7 @@ function parseList(text: string, numeric: boolean): unknown[] {
 
 function toDraft(shape: LeafShape, value: unknown): string {
   if (shape.kind === "string-list" || shape.kind === "number-list") return (value as unknown[]).join(", ");
+  if (shape.kind === "boolean") return value === true ? "on" : "off";
   return String(value);
 }
 
@@ -44,7 +49,8 @@ function fromDraft(shape: LeafShape, draft: string): unknown {
     case "boolean":
       return draft === "on" || draft === "true";
     case "number":
-      return Number(draft);
+      // Empty is not 0: the schema then says a number is needed.
+      return draft.trim() === "" ? null : Number(draft);
     case "string-list":
       return parseList(draft, false);
     case "number-list":
@@ -60,6 +66,7 @@ function LeafControl({
   shape,
   draft,
   isDisabled,
+  errorId,
   onDraft,
   forbiddenOption,
 }: {
@@ -68,38 +75,31 @@ function LeafControl({
   shape: LeafShape;
   draft: string;
   isDisabled: boolean;
+  errorId?: string;
   onDraft: (draft: string) => void;
   forbiddenOption?: (option: string) => boolean;
 }) {
+  const common = {
+    id,
+    "aria-label": label,
+    "aria-describedby": errorId,
+    disabled: isDisabled,
+  };
   switch (shape.kind) {
     case "boolean":
       return (
-        <Select
-          id={id}
-          aria-label={label}
-          className="w-56"
-          value={draft === "true" || draft === "on" ? "on" : "off"}
-          disabled={isDisabled}
-          onChange={(e) => onDraft(e.target.value)}
-        >
+        <Select {...common} className="md:w-56" value={draft} onChange={(e) => onDraft(e.target.value)}>
           <option value="on" disabled={forbiddenOption?.("on")}>
             On
           </option>
           <option value="off" disabled={forbiddenOption?.("off")}>
-            Off
+            Off{forbiddenOption?.("off") ? " (locked)" : ""}
           </option>
         </Select>
       );
     case "enum":
       return (
-        <Select
-          id={id}
-          aria-label={label}
-          className="w-64"
-          value={draft}
-          disabled={isDisabled}
-          onChange={(e) => onDraft(e.target.value)}
-        >
+        <Select {...common} className="md:w-64" value={draft} onChange={(e) => onDraft(e.target.value)}>
           {shape.options.map((o) => (
             <option key={o.value} value={o.value} disabled={forbiddenOption?.(o.value)}>
               {o.label}
@@ -111,15 +111,15 @@ function LeafControl({
     case "number":
       return (
         <Input
-          id={id}
-          aria-label={label}
+          {...common}
           type="number"
-          className="w-32"
+          inputMode="numeric"
+          required
+          className="md:w-32"
           min={shape.min ?? undefined}
           max={shape.max ?? undefined}
           step={shape.isInteger ? 1 : "any"}
           value={draft}
-          disabled={isDisabled}
           onChange={(e) => onDraft(e.target.value)}
         />
       );
@@ -127,12 +127,10 @@ function LeafControl({
     case "number-list":
       return (
         <Input
-          id={id}
-          aria-label={label}
-          className="w-72"
+          {...common}
+          className="md:w-72"
           placeholder="comma-separated"
           value={draft}
-          disabled={isDisabled}
           onChange={(e) => onDraft(e.target.value)}
         />
       );
@@ -147,7 +145,8 @@ export function SettingInput({
   value,
   isDisabled,
   isForbidden,
-  onSubmit,
+  errorId,
+  onChange,
 }: SettingInputProps) {
   if (shape.kind === "readonly") {
     return (
@@ -163,7 +162,8 @@ export function SettingInput({
         shape={shape}
         value={value as Record<string, unknown>}
         isDisabled={isDisabled}
-        onSubmit={onSubmit}
+        errorId={errorId}
+        onChange={onChange}
       />
     );
   }
@@ -176,7 +176,7 @@ export function SettingInput({
         shape={shape}
         value={value}
         isDisabled={isDisabled}
-        onSubmit={onSubmit}
+        onChange={onChange}
       />
     );
   }
@@ -184,24 +184,25 @@ export function SettingInput({
     return (
       <NullableTextInput
         id={id}
-        settingKey={settingKey}
         label={label}
         shape={shape}
         value={value}
         isDisabled={isDisabled}
-        onSubmit={onSubmit}
+        errorId={errorId}
+        onChange={onChange}
       />
     );
   }
   if (shape.kind === "boolean" || shape.kind === "enum") {
-    // A choice saves at once (asking first when it loosens).
+    // A choice is shown straight from the value (the draft, or the saved value).
     return (
       <LeafControl
         id={id}
         shape={shape}
         draft={toDraft(shape, value)}
         isDisabled={isDisabled}
-        onDraft={(draft) => onSubmit(fromDraft(shape, draft))}
+        errorId={errorId}
+        onDraft={(draft) => onChange(fromDraft(shape, draft))}
         forbiddenOption={(option) => isForbidden(fromDraft(shape, option))}
       />
     );
@@ -209,101 +210,79 @@ export function SettingInput({
   return (
     <TypedInput
       id={id}
-      label={label}
       shape={shape}
       value={value}
       isDisabled={isDisabled}
-      onSubmit={onSubmit}
+      errorId={errorId}
+      onChange={onChange}
     />
   );
 }
 
-/** Numbers and lists are typed, then saved with a button. */
+/** Numbers and lists are typed: the text stays as typed, its value goes to the editor. */
 function TypedInput({
   id,
-  label,
   shape,
   value,
   isDisabled,
-  onSubmit,
+  errorId,
+  onChange,
 }: {
   id: string;
-  label: string;
   shape: LeafShape;
   value: unknown;
   isDisabled: boolean;
-  onSubmit: (value: unknown) => void;
+  errorId?: string;
+  onChange: (value: unknown) => void;
 }) {
-  const stored = toDraft(shape, value);
-  const [draft, setDraft] = React.useState(stored);
-  React.useEffect(() => setDraft(stored), [stored]);
+  const [draft, setDraft] = React.useState(() => toDraft(shape, value));
   return (
-    <form
-      className="flex items-center gap-2"
-      onSubmit={(e) => {
-        e.preventDefault();
-        onSubmit(fromDraft(shape, draft));
+    <LeafControl
+      id={id}
+      shape={shape}
+      draft={draft}
+      isDisabled={isDisabled}
+      errorId={errorId}
+      onDraft={(next) => {
+        setDraft(next);
+        onChange(fromDraft(shape, next));
       }}
-    >
-      <LeafControl id={id} shape={shape} draft={draft} isDisabled={isDisabled} onDraft={setDraft} />
-      <Button type="submit" size="sm" variant="secondary" disabled={isDisabled || draft === stored}>
-        Save <span className="sr-only">{label}</span>
-      </Button>
-    </form>
+    />
   );
 }
 
-/** A text or none (null), checked with the setting's schema before it is sent. */
+/** A text or none (null). */
 function NullableTextInput({
   id,
-  settingKey,
   label,
   shape,
   value,
   isDisabled,
-  onSubmit,
+  errorId,
+  onChange,
 }: {
   id: string;
-  settingKey: PolicyKey;
   label: string;
   shape: Extract<FieldShape, { kind: "nullable-string" }>;
   value: unknown;
   isDisabled: boolean;
-  onSubmit: (value: unknown) => void;
+  errorId?: string;
+  onChange: (value: unknown) => void;
 }) {
-  const stored = typeof value === "string" ? value : null;
-  const [draft, setDraft] = React.useState<string | null>(stored);
-  const [problems, setProblems] = React.useState<string[]>([]);
-  React.useEffect(() => {
-    setDraft(stored);
-    setProblems([]);
-  }, [stored]);
+  const [draft, setDraft] = React.useState<string | null>(() => (typeof value === "string" ? value : null));
   return (
-    <form
-      className="space-y-2"
-      onSubmit={(e) => {
-        e.preventDefault();
-        const next = draft === null ? null : draft.trim();
-        const found = settingProblems(settingKey, next);
-        setProblems(found);
-        if (!found.length) onSubmit(next);
+    <NullableTextControl
+      id={id}
+      label={label}
+      shape={shape}
+      draft={draft}
+      isDisabled={isDisabled}
+      errorId={errorId}
+      onDraft={(next) => {
+        setDraft(next);
+        onChange(next === null ? null : next.trim());
       }}
-    >
-      <div className="flex items-center gap-2">
-        <NullableTextControl
-          id={id}
-          label={label}
-          shape={shape}
-          draft={draft}
-          isDisabled={isDisabled}
-          onDraft={setDraft}
-        />
-        <Button type="submit" size="sm" variant="secondary" disabled={isDisabled || draft === stored}>
-          Save <span className="sr-only">{label}</span>
-        </Button>
-      </div>
-      {problems.length > 0 && <Alert tone="error">{problems.join(" ")}</Alert>}
-    </form>
+    />
   );
 }
 
@@ -312,29 +291,25 @@ function ObjectInput({
   shape,
   value,
   isDisabled,
-  onSubmit,
+  errorId,
+  onChange,
 }: {
   id: string;
   shape: Extract<FieldShape, { kind: "object" }>;
   value: Record<string, unknown>;
   isDisabled: boolean;
-  onSubmit: (value: unknown) => void;
+  errorId?: string;
+  onChange: (value: unknown) => void;
 }) {
-  const stored = JSON.stringify(
+  const [drafts, setDrafts] = React.useState<Record<string, string>>(() =>
     Object.fromEntries(shape.fields.map((f) => [f.name, toDraft(f.shape, value[f.name])])),
   );
-  const [drafts, setDrafts] = React.useState<Record<string, string>>(() => JSON.parse(stored));
-  React.useEffect(() => setDrafts(JSON.parse(stored) as Record<string, string>), [stored]);
   return (
-    <form
+    <div
       id={id}
-      className="grid grid-cols-[auto_auto] items-center gap-x-3 gap-y-2"
-      onSubmit={(e) => {
-        e.preventDefault();
-        onSubmit(
-          Object.fromEntries(shape.fields.map((f) => [f.name, fromDraft(f.shape, drafts[f.name] ?? "")])),
-        );
-      }}
+      role="group"
+      aria-describedby={errorId}
+      className={cn("grid grid-cols-1 gap-x-3 gap-y-2 sm:grid-cols-[auto_auto] sm:items-center")}
     >
       {shape.fields.map((f) => (
         <React.Fragment key={f.name}>
@@ -346,19 +321,16 @@ function ObjectInput({
             shape={f.shape}
             draft={drafts[f.name] ?? ""}
             isDisabled={isDisabled}
-            onDraft={(draft) => setDrafts({ ...drafts, [f.name]: draft })}
+            onDraft={(draft) => {
+              const next = { ...drafts, [f.name]: draft };
+              setDrafts(next);
+              onChange(
+                Object.fromEntries(shape.fields.map((g) => [g.name, fromDraft(g.shape, next[g.name] ?? "")])),
+              );
+            }}
           />
         </React.Fragment>
       ))}
-      <span />
-      <Button
-        type="submit"
-        size="sm"
-        variant="secondary"
-        disabled={isDisabled || JSON.stringify(drafts) === stored}
-      >
-        Save
-      </Button>
-    </form>
+    </div>
   );
 }
