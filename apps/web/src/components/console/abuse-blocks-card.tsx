@@ -1,4 +1,4 @@
-// Row 21 on the server page: the blocks abuse detection has in force on this server — addresses refused or
+// The server page's blocks card: the blocks abuse detection has in force on this server — addresses refused or
 // delayed at connect, users whose sending is suspended — with who, which rule, why, since and until, read
 // live from the agent like the mail queue (./queue-card.tsx). Provider staff can lift a block; a lifted
 // suspension releases the user's held mail.
@@ -10,6 +10,7 @@ import { Alert } from "../ui/alert";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Card, CardHeader, EmptyState } from "../ui/card";
+import { useConfirm } from "../ui/confirm-dialog";
 import { Table, Td, Th } from "../ui/table";
 import { formatDateTime } from "~/lib/format";
 import { errorMessage, useTRPC, type RouterOutputs } from "~/lib/trpc";
@@ -56,13 +57,24 @@ export function AbuseBlocksCard({
     }),
   );
   useRereadOnStatusChange(blocks.refetch, serverStatus);
+  const confirm = useConfirm();
 
-  const confirmLift = (block: Block) => {
-    const what =
+  const confirmLift = async (block: Block) => {
+    const isConfirmed = await confirm(
       block.kind === "user"
-        ? `Let ${block.subject} send again? Their held mail is delivered at once.`
-        : `Let ${block.subject} connect again now?`;
-    if (confirm(what)) lift.mutate({ serverId, blockId: block.id });
+        ? {
+            title: `Let ${block.subject} send again?`,
+            description: "Their sending is no longer suspended, and their held mail is delivered at once.",
+            confirmLabel: "Lift the block",
+          }
+        : {
+            title: `Let ${block.subject} connect again?`,
+            description:
+              "The address may connect to this server again now; abuse detection keeps watching it.",
+            confirmLabel: "Lift the block",
+          },
+    );
+    if (isConfirmed) lift.mutate({ serverId, blockId: block.id });
   };
 
   const data = blocks.data;
@@ -149,7 +161,7 @@ export function AbuseBlocksCard({
                       variant="secondary"
                       disabled={lift.isPending}
                       busy={lift.isPending && lift.variables?.blockId === block.id}
-                      onClick={() => confirmLift(block)}
+                      onClick={() => void confirmLift(block)}
                     >
                       Lift
                     </Button>

@@ -1,25 +1,31 @@
-// A domain's aliases (addresses that forward to mailboxes or anywhere else): list, add, delete.
+// A domain's aliases (addresses that forward to mailboxes or anywhere else): list, add, delete. The add
+// form is the console's form pattern over the procedure's own schema (lib/schemas/mail.ts); deleting asks
+// in the app's own dialog.
 "use client";
 import * as React from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Form, FormError, FormField, useZodForm } from "~/components/form";
 import { Alert } from "../ui/alert";
 import { Button } from "../ui/button";
 import { Card, CardHeader, EmptyState } from "../ui/card";
+import { useConfirm } from "../ui/confirm-dialog";
 import { Dialog, DialogActions } from "../ui/dialog";
-import { Field, Input } from "../ui/input";
 import { Table, Td, Th } from "../ui/table";
+import { createAliasForm } from "~/lib/schemas/mail";
 import { errorMessage, useTRPC } from "~/lib/trpc";
 
 export function AliasesCard({ domainId, domainName }: { domainId: string; domainName: string }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const aliases = useQuery(trpc.domain.aliases.queryOptions({ domainId }));
+  const confirm = useConfirm();
   const [isOpen, setOpen] = React.useState(false);
-  const [form, setForm] = React.useState({ localPart: "", targets: "" });
+  const defaults = { domainId, localPart: "", targets: "" };
+  const form = useZodForm(createAliasForm, { defaultValues: defaults });
   const refresh = () => void qc.invalidateQueries({ queryKey: trpc.domain.aliases.queryKey({ domainId }) });
   const close = () => {
     setOpen(false);
-    setForm({ localPart: "", targets: "" });
+    form.reset(defaults);
   };
   const create = useMutation(
     trpc.domain.createAlias.mutationOptions({
@@ -27,6 +33,7 @@ export function AliasesCard({ domainId, domainName }: { domainId: string; domain
         close();
         refresh();
       },
+      onError: (error) => form.setServerError(error),
     }),
   );
   const remove = useMutation(trpc.domain.deleteAlias.mutationOptions({ onSuccess: refresh }));
@@ -37,7 +44,13 @@ export function AliasesCard({ domainId, domainName }: { domainId: string; domain
         title="Aliases"
         description="Addresses that forward to mailboxes here or to addresses elsewhere."
         action={
-          <Button size="sm" onClick={() => setOpen(true)}>
+          <Button
+            size="sm"
+            onClick={() => {
+              form.reset(defaults);
+              setOpen(true);
+            }}
+          >
             Add alias
           </Button>
         }
@@ -73,9 +86,13 @@ export function AliasesCard({ domainId, domainName }: { domainId: string; domain
                     variant="ghost"
                     className="text-red-600"
                     onClick={() =>
-                      confirm(
-                        `Delete the alias ${alias.localPart}@${domainName}? Its mail will be refused.`,
-                      ) && remove.mutate({ aliasId: alias.id })
+                      void confirm({
+                        title: `Delete ${alias.localPart}@${domainName}?`,
+                        description: "Mail to this alias will be refused.",
+                        confirmLabel: "Delete alias",
+                        tone: "danger",
+                        onConfirm: () => remove.mutateAsync({ aliasId: alias.id }),
+                      })
                     }
                   >
                     Delete
@@ -87,41 +104,27 @@ export function AliasesCard({ domainId, domainName }: { domainId: string; domain
         </Table>
       )}
       <Dialog open={isOpen} onClose={close} title={`Add an alias to ${domainName}`}>
-        <form
-          className="space-y-4"
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate({
-              domainId,
-              localPart: form.localPart,
-              targets: form.targets.split(/[\s,;]+/).filter(Boolean),
-            });
-          }}
-        >
-          {create.error && <Alert tone="error">{errorMessage(create.error)}</Alert>}
-          <Field label="Address" htmlFor="alias-local">
-            <div className="flex items-center gap-2">
-              <Input
-                id="alias-local"
-                value={form.localPart}
-                onChange={(e) => setForm({ ...form, localPart: e.target.value })}
-              />
-              <span className="text-sm text-slate-500">@{domainName}</span>
-            </div>
-          </Field>
-          <Field
+        <Form form={form} onSubmit={(values) => create.mutate(values)}>
+          <FormError form={form} />
+          <FormField
+            form={form}
+            name="localPart"
+            id="alias-local"
+            label="Address"
+            hint={`@${domainName}`}
+            autoComplete="off"
+          />
+          <FormField
+            form={form}
+            name="targets"
+            id="alias-targets"
             label="Forwards to"
-            htmlFor="alias-targets"
             hint="Addresses separated by commas or spaces; a bare name means a mailbox of this domain."
-          >
-            <Input
-              id="alias-targets"
-              value={form.targets}
-              onChange={(e) => setForm({ ...form, targets: e.target.value })}
-            />
-          </Field>
+            autoComplete="off"
+            required
+          />
           <DialogActions submitLabel="Create alias" busy={create.isPending} onCancel={close} />
-        </form>
+        </Form>
       </Dialog>
     </Card>
   );

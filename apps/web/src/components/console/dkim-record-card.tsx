@@ -1,4 +1,4 @@
-// The DKIM record to publish for a domain (row 11): the agents generate the key and report its public
+// The DKIM record to publish for a domain: the agents generate the key and report its public
 // half, so until one of the customer's servers has connected there is nothing to publish yet.
 "use client";
 import { useQuery } from "@tanstack/react-query";

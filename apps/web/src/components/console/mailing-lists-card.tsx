@@ -1,36 +1,28 @@
-// A domain's mailing lists (policy row 22): list, add, edit, delete, with members, moderators and who
+// A domain's mailing lists: list, add, edit, delete, with members, moderators and who
 // may post. The limit and the default posting rule come from the domain's effective policy. Members whose
 // copies bounce show under their list as the agents report them, and a paused one can be resumed here.
+// The list form is the console's form pattern over the procedures' own schemas (lib/schemas/mail.ts);
+// deleting asks in the app's own dialog.
 "use client";
 import * as React from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { choiceLabel, mailingListPostingModes, type MailingListPosting } from "@mailwarden/policy";
+import { choiceLabel, mailingListPostingModes } from "@mailwarden/policy";
 import { LIST_BOUNCE_PAUSE_DAYS, LIST_BOUNCE_STALE_DAYS } from "@mailwarden/protocol";
 import { Alert } from "../ui/alert";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Card, CardHeader, EmptyState } from "../ui/card";
+import { useConfirm } from "../ui/confirm-dialog";
 import { Dialog, DialogActions } from "../ui/dialog";
-import { Field, Input, Select } from "../ui/input";
+import { Select } from "../ui/input";
 import { Table, Td, Th } from "../ui/table";
-import { formatDateTime } from "~/lib/format";
+import { Form, FormError, FormField, useZodForm, type FieldControl } from "~/components/form";
+import { displayAddress, formatDateTime } from "~/lib/format";
+import { createMailingListForm, updateMailingListForm } from "~/lib/schemas/mail";
 import { errorMessage, useTRPC, type RouterOutputs } from "~/lib/trpc";
 
-type MemberBounceStatus = RouterOutputs["domain"]["mailingLists"]["lists"][number]["memberBounces"][number];
-
-interface ListForm {
-  /** null: a new list; otherwise the list being edited. */
-  id: string | null;
-  localPart: string;
-  name: string;
-  /** "" follows the domain's setting. */
-  posting: MailingListPosting | "";
-  members: string;
-  moderators: string;
-}
-
-const emptyForm: ListForm = { id: null, localPart: "", name: "", posting: "", members: "", moderators: "" };
-const addresses = (text: string) => text.split(/[\s,;]+/).filter(Boolean);
+type MailingList = RouterOutputs["domain"]["mailingLists"]["lists"][number];
+type MemberBounceStatus = MailingList["memberBounces"][number];
 
 /** The last bounce as a reader can check it with the member: status, what the server said, when. */
 const lastBounce = (status: MemberBounceStatus) =>
@@ -76,17 +68,12 @@ function MemberBounce({
 export function MailingListsCard({ domainId, domainName }: { domainId: string; domainName: string }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
+  const confirm = useConfirm();
   const lists = useQuery(trpc.domain.mailingLists.queryOptions({ domainId }));
-  const [form, setForm] = React.useState<ListForm | null>(null);
+  /** The dialog: a new list, or the list being edited. */
+  const [editing, setEditing] = React.useState<"new" | MailingList | null>(null);
   const refresh = () =>
     void qc.invalidateQueries({ queryKey: trpc.domain.mailingLists.queryKey({ domainId }) });
-  const close = () => setForm(null);
-  const onSuccess = () => {
-    close();
-    refresh();
-  };
-  const create = useMutation(trpc.domain.createMailingList.mutationOptions({ onSuccess }));
-  const update = useMutation(trpc.domain.updateMailingList.mutationOptions({ onSuccess }));
   const remove = useMutation(trpc.domain.deleteMailingList.mutationOptions({ onSuccess: refresh }));
   const [resumedNote, setResumedNote] = React.useState<string | null>(null);
   const resume = useMutation(
@@ -100,8 +87,6 @@ export function MailingListsCard({ domainId, domainName }: { domainId: string; d
       },
     }),
   );
-  const save = form?.id ? update : create;
-
   const data = lists.data;
   const defaultLabel = data ? choiceLabel(data.domainPosting).toLowerCase() : "";
   const isFull = data ? data.lists.length >= data.maxLists : false;
@@ -120,10 +105,7 @@ export function MailingListsCard({ domainId, domainName }: { domainId: string; d
             size="sm"
             disabled={isFull}
             title={isFull ? "The domain's policy allows no more lists." : undefined}
-            onClick={() => {
-              create.reset();
-              setForm(emptyForm);
-            }}
+            onClick={() => setEditing("new")}
           >
             Add list
           </Button>
@@ -160,7 +142,7 @@ export function MailingListsCard({ domainId, domainName }: { domainId: string; d
               <React.Fragment key={list.id}>
                 <tr>
                   <Td className="font-medium">
-                    {list.address}
+                    {displayAddress(list.address)}
                     {list.name && <div className="text-xs font-normal text-slate-500">{list.name}</div>}
                   </Td>
                   <Td>
@@ -175,21 +157,7 @@ export function MailingListsCard({ domainId, domainName }: { domainId: string; d
                   <Td title={list.members.join(", ")}>{list.members.length}</Td>
                   <Td>{list.moderators.join(", ") || "—"}</Td>
                   <Td className="space-x-1 whitespace-nowrap text-right">
-                    <Button
-                      size="sm"
-                      variant="ghost"
-                      onClick={() => {
-                        update.reset();
-                        setForm({
-                          id: list.id,
-                          localPart: list.localPart,
-                          name: list.name,
-                          posting: list.posting ?? "",
-                          members: list.members.join("\n"),
-                          moderators: list.moderators.join("\n"),
-                        });
-                      }}
-                    >
+                    <Button size="sm" variant="ghost" onClick={() => setEditing(list)}>
                       Edit
                     </Button>
                     <Button
@@ -197,8 +165,14 @@ export function MailingListsCard({ domainId, domainName }: { domainId: string; d
                       variant="ghost"
                       className="text-red-600"
                       onClick={() =>
-                        confirm(`Delete the mailing list ${list.address}? Its mail will be refused.`) &&
-                        remove.mutate({ mailingListId: list.id })
+                        void confirm({
+                          title: `Delete ${displayAddress(list.address)}?`,
+                          description:
+                            "The list and its members are removed; mail to its address will be refused.",
+                          confirmLabel: "Delete list",
+                          tone: "danger",
+                          onConfirm: () => remove.mutateAsync({ mailingListId: list.id }),
+                        })
                       }
                     >
                       Delete
@@ -237,91 +211,168 @@ export function MailingListsCard({ domainId, domainName }: { domainId: string; d
         </Table>
       )}
       <Dialog
-        open={form !== null}
-        onClose={close}
-        title={form?.id ? `Edit ${form.localPart}@${domainName}` : `Add a mailing list to ${domainName}`}
+        open={editing !== null}
+        onClose={() => setEditing(null)}
+        title={
+          editing && editing !== "new"
+            ? `Edit ${displayAddress(editing.address)}`
+            : `Add a mailing list to ${domainName}`
+        }
       >
-        {form && (
-          <form
-            className="space-y-4"
-            onSubmit={(e) => {
-              e.preventDefault();
-              const fields = {
-                name: form.name,
-                posting: form.posting === "" ? null : form.posting,
-                members: addresses(form.members),
-                moderators: addresses(form.moderators),
-              };
-              if (form.id) update.mutate({ mailingListId: form.id, ...fields });
-              else create.mutate({ domainId, localPart: form.localPart, ...fields });
+        {editing === "new" && (
+          <NewListForm
+            domainId={domainId}
+            domainName={domainName}
+            defaultLabel={defaultLabel}
+            onDone={() => {
+              setEditing(null);
+              refresh();
             }}
-          >
-            {save.error && <Alert tone="error">{errorMessage(save.error)}</Alert>}
-            {!form.id && (
-              <Field label="Address" htmlFor="list-local">
-                <div className="flex items-center gap-2">
-                  <Input
-                    id="list-local"
-                    value={form.localPart}
-                    onChange={(e) => setForm({ ...form, localPart: e.target.value })}
-                  />
-                  <span className="text-sm text-slate-500">@{domainName}</span>
-                </div>
-              </Field>
-            )}
-            <Field label="Name" htmlFor="list-name" hint="Shown to members in the List-Id header.">
-              <Input
-                id="list-name"
-                value={form.name}
-                onChange={(e) => setForm({ ...form, name: e.target.value })}
-              />
-            </Field>
-            <Field label="Who may post" htmlFor="list-posting">
-              <Select
-                id="list-posting"
-                value={form.posting}
-                onChange={(e) => setForm({ ...form, posting: e.target.value as ListForm["posting"] })}
-              >
-                <option value="">Domain default ({defaultLabel})</option>
-                {mailingListPostingModes.map((mode) => (
-                  <option key={mode} value={mode}>
-                    {choiceLabel(mode)}
-                  </option>
-                ))}
-              </Select>
-            </Field>
-            <Field
-              label="Members"
-              htmlFor="list-members"
-              hint="Addresses separated by commas, spaces or lines; a bare name means a mailbox of this domain."
-            >
-              <textarea
-                id="list-members"
-                rows={4}
-                className="w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-500/30"
-                value={form.members}
-                onChange={(e) => setForm({ ...form, members: e.target.value })}
-              />
-            </Field>
-            <Field
-              label="Moderators"
-              htmlFor="list-moderators"
-              hint="They may always post; with “moderators only” nobody else may."
-            >
-              <Input
-                id="list-moderators"
-                value={form.moderators}
-                onChange={(e) => setForm({ ...form, moderators: e.target.value })}
-              />
-            </Field>
-            <DialogActions
-              submitLabel={form.id ? "Save list" : "Create list"}
-              busy={save.isPending}
-              onCancel={close}
-            />
-          </form>
+            onCancel={() => setEditing(null)}
+          />
+        )}
+        {editing && editing !== "new" && (
+          <EditListForm
+            key={editing.id}
+            list={editing}
+            defaultLabel={defaultLabel}
+            onDone={() => {
+              setEditing(null);
+              refresh();
+            }}
+            onCancel={() => setEditing(null)}
+          />
         )}
       </Dialog>
     </Card>
+  );
+}
+
+const textareaClass =
+  "w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-500/30";
+
+/** Who may post, members and moderators: the same fields in the new and the edit form. */
+function ListFields({
+  form,
+  defaultLabel,
+}: {
+  // Both list forms share these fields; their schemas differ only in the address.
+  form: ReturnType<typeof useZodForm<typeof updateMailingListForm>>;
+  defaultLabel: string;
+}) {
+  return (
+    <>
+      <FormField
+        form={form}
+        name="name"
+        id="list-name"
+        label="Name"
+        hint="Shown to members in the List-Id header."
+      />
+      <FormField form={form} name="posting" id="list-posting" label="Who may post">
+        {(control: FieldControl) => (
+          <Select {...control}>
+            <option value="">Domain default ({defaultLabel})</option>
+            {mailingListPostingModes.map((mode) => (
+              <option key={mode} value={mode}>
+                {choiceLabel(mode)}
+              </option>
+            ))}
+          </Select>
+        )}
+      </FormField>
+      <FormField
+        form={form}
+        name="members"
+        id="list-members"
+        label="Members"
+        hint="Addresses separated by commas, spaces or lines; a bare name means a mailbox of this domain."
+      >
+        {(control: FieldControl) => <textarea {...control} rows={4} className={textareaClass} />}
+      </FormField>
+      <FormField
+        form={form}
+        name="moderators"
+        id="list-moderators"
+        label="Moderators"
+        hint="They may always post; with “moderators only” nobody else may."
+        autoComplete="off"
+      />
+    </>
+  );
+}
+
+function NewListForm({
+  domainId,
+  domainName,
+  defaultLabel,
+  onDone,
+  onCancel,
+}: {
+  domainId: string;
+  domainName: string;
+  defaultLabel: string;
+  onDone: () => void;
+  onCancel: () => void;
+}) {
+  const trpc = useTRPC();
+  const form = useZodForm(createMailingListForm, {
+    defaultValues: { localPart: "", name: "", posting: "", members: "", moderators: "" },
+  });
+  const create = useMutation(
+    trpc.domain.createMailingList.mutationOptions({
+      onSuccess: onDone,
+      onError: (error) => form.setServerError(error),
+    }),
+  );
+  return (
+    <Form form={form} onSubmit={(values) => create.mutate({ domainId, ...values })}>
+      <FormError form={form} />
+      <FormField
+        form={form}
+        name="localPart"
+        id="list-local"
+        label="Address"
+        hint={`@${domainName}`}
+        autoComplete="off"
+      />
+      <ListFields form={form as never} defaultLabel={defaultLabel} />
+      <DialogActions submitLabel="Create list" busy={create.isPending} onCancel={onCancel} />
+    </Form>
+  );
+}
+
+function EditListForm({
+  list,
+  defaultLabel,
+  onDone,
+  onCancel,
+}: {
+  list: MailingList;
+  defaultLabel: string;
+  onDone: () => void;
+  onCancel: () => void;
+}) {
+  const trpc = useTRPC();
+  const form = useZodForm(updateMailingListForm, {
+    defaultValues: {
+      name: list.name,
+      posting: list.posting ?? "",
+      members: list.members.join("\n"),
+      moderators: list.moderators.join(", "),
+    },
+  });
+  const update = useMutation(
+    trpc.domain.updateMailingList.mutationOptions({
+      onSuccess: onDone,
+      onError: (error) => form.setServerError(error),
+    }),
+  );
+  return (
+    <Form form={form} onSubmit={(values) => update.mutate({ mailingListId: list.id, ...values })}>
+      <FormError form={form} />
+      <ListFields form={form} defaultLabel={defaultLabel} />
+      <DialogActions submitLabel="Save list" busy={update.isPending} onCancel={onCancel} />
+    </Form>
   );
 }

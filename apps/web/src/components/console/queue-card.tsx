@@ -10,6 +10,7 @@ import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Card, CardHeader, EmptyState } from "../ui/card";
 import { Table, Td, Th } from "../ui/table";
+import { useConfirm } from "../ui/confirm-dialog";
 import { formatDateTime, timeAgo } from "~/lib/format";
 import { errorMessage, useTRPC, type RouterOutputs } from "~/lib/trpc";
 import { describeNoAnswer, readOnDemand, useRereadOnStatusChange, type Notice } from "./agent-card";
@@ -177,13 +178,25 @@ function QueueTable({
   disabled: boolean;
   run: (action: Action, ids: string[]) => void;
 }) {
-  const confirmThen = (action: "delete" | "bounce", entry: Entry) => {
+  const confirm = useConfirm();
+  const confirmThen = async (action: "delete" | "bounce", entry: Entry) => {
     const sender = entry.from || "a bounce (null sender)";
-    const question =
+    const isConfirmed = await confirm(
       action === "delete"
-        ? `Delete message ${entry.id} from ${sender}? It is dropped: neither delivered nor returned to the sender.`
-        : `Bounce message ${entry.id} from ${sender}? Its waiting recipients fail now and the sender is told, if policy allows.`;
-    if (confirm(question)) run(action, [entry.id]);
+        ? {
+            title: "Delete this message?",
+            description: `The message from ${sender} is dropped: neither delivered nor returned to the sender.`,
+            confirmLabel: "Delete message",
+            tone: "danger",
+          }
+        : {
+            title: "Bounce this message?",
+            description: `The message from ${sender} fails now for its waiting recipients, and the sender is told if the policy allows.`,
+            confirmLabel: "Bounce message",
+            tone: "danger",
+          },
+    );
+    if (isConfirmed) run(action, [entry.id]);
   };
   return (
     <div className="space-y-4 py-4">
@@ -252,7 +265,7 @@ function QueueTable({
                     variant="secondary"
                     disabled={disabled}
                     busy={isBusy("bounce", entry.id)}
-                    onClick={() => confirmThen("bounce", entry)}
+                    onClick={() => void confirmThen("bounce", entry)}
                   >
                     Bounce
                   </Button>
@@ -261,7 +274,7 @@ function QueueTable({
                     variant="danger"
                     disabled={disabled}
                     busy={isBusy("delete", entry.id)}
-                    onClick={() => confirmThen("delete", entry)}
+                    onClick={() => void confirmThen("delete", entry)}
                   >
                     Delete
                   </Button>

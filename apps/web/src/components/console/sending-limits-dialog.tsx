@@ -1,26 +1,22 @@
-// One mailbox's own sending limits (row 20, "+ per mailbox"): messages per hour and per day, each
-// empty to follow the domain's effective limit, shown as the placeholder. Only stricter values are
-// accepted; the server says which domain limit a looser one would break.
+// One mailbox's own sending limits (outbound throttling "+ per mailbox"): messages per hour and per day,
+// each empty to follow the domain's effective limit, shown as the placeholder. Only stricter values are
+// accepted; the server says which domain limit a looser one would break. The console's form pattern over
+// the procedure's own schema (lib/schemas/mail.ts).
 "use client";
 import * as React from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Form, FormError, FormField, useZodForm } from "~/components/form";
 import { Alert } from "../ui/alert";
 import { Dialog, DialogActions } from "../ui/dialog";
-import { Field, Input } from "../ui/input";
-import { errorMessage, useTRPC } from "~/lib/trpc";
+import { setMailboxSendingLimitsInput } from "~/lib/schemas/mail";
+import { errorMessage, useTRPC, type RouterOutputs } from "~/lib/trpc";
 
-interface Form {
-  messagesPerHour: string;
-  messagesPerDay: string;
-}
+type Limits = RouterOutputs["domain"]["mailboxSendingLimits"];
 
 const fields = [
-  { key: "messagesPerHour", label: "Messages per hour" },
-  { key: "messagesPerDay", label: "Messages per day" },
+  { key: "messagesPerHour", label: "Messages per hour", unit: "per hour" },
+  { key: "messagesPerDay", label: "Messages per day", unit: "per day" },
 ] as const;
-
-/** Empty = null: the domain's limit applies. */
-const limitOf = (text: string) => (text.trim() === "" ? null : Number(text));
 
 export function SendingLimitsDialog({
   mailboxId,
@@ -32,9 +28,34 @@ export function SendingLimitsDialog({
   onClose: () => void;
 }) {
   const trpc = useTRPC();
-  const qc = useQueryClient();
   const current = useQuery(trpc.domain.mailboxSendingLimits.queryOptions({ mailboxId }));
-  const [form, setForm] = React.useState<Form | null>(null);
+  return (
+    <Dialog open onClose={onClose} title={`Sending limits of ${address}`}>
+      {current.error && <Alert tone="error">{errorMessage(current.error)}</Alert>}
+      {current.data && <LimitsForm mailboxId={mailboxId} limits={current.data} onClose={onClose} />}
+    </Dialog>
+  );
+}
+
+/** Mounted once the limits are loaded, so the form starts from the mailbox's own. */
+function LimitsForm({
+  mailboxId,
+  limits,
+  onClose,
+}: {
+  mailboxId: string;
+  limits: Limits;
+  onClose: () => void;
+}) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const form = useZodForm(setMailboxSendingLimitsInput, {
+    defaultValues: {
+      mailboxId,
+      messagesPerHour: limits.own.messagesPerHour === null ? "" : String(limits.own.messagesPerHour),
+      messagesPerDay: limits.own.messagesPerDay === null ? "" : String(limits.own.messagesPerDay),
+    },
+  });
   const save = useMutation(
     trpc.domain.setMailboxSendingLimits.mutationOptions({
       onSuccess: () => {
@@ -43,61 +64,33 @@ export function SendingLimitsDialog({
         void qc.invalidateQueries({ queryKey: trpc.domain.get.pathKey() });
         onClose();
       },
+      onError: (error) => form.setServerError(error),
     }),
   );
-  const own = current.data?.own;
-  const shown: Form | null =
-    form ??
-    (own
-      ? {
-          messagesPerHour: String(own.messagesPerHour ?? ""),
-          messagesPerDay: String(own.messagesPerDay ?? ""),
-        }
-      : null);
-  const domain = current.data?.domain;
-
   return (
-    <Dialog open onClose={onClose} title={`Sending limits of ${address}`}>
-      {current.error && <Alert tone="error">{errorMessage(current.error)}</Alert>}
-      {shown && domain && (
-        <form
-          className="space-y-4"
-          onSubmit={(e) => {
-            e.preventDefault();
-            save.mutate({
-              mailboxId,
-              messagesPerHour: limitOf(shown.messagesPerHour),
-              messagesPerDay: limitOf(shown.messagesPerDay),
-            });
-          }}
-        >
-          {save.error && <Alert tone="error">{errorMessage(save.error)}</Alert>}
-          <p className="text-sm text-slate-600">
-            Leave a field empty to follow the domain&apos;s limit. A mailbox&apos;s own limit can only be
-            lower than the domain&apos;s; past it, mail is delayed or refused as the domain&apos;s policy
-            says.
-          </p>
-          {fields.map(({ key, label }) => (
-            <Field
-              key={key}
-              label={label}
-              htmlFor={`sending-limit-${key}`}
-              hint={`Domain's limit: ${domain[key]}.`}
-            >
-              <Input
-                id={`sending-limit-${key}`}
-                type="number"
-                min={1}
-                max={domain[key]}
-                placeholder={String(domain[key])}
-                value={shown[key]}
-                onChange={(e) => setForm({ ...shown, [key]: e.target.value })}
-              />
-            </Field>
-          ))}
-          <DialogActions submitLabel="Save" busy={save.isPending} onCancel={onClose} />
-        </form>
-      )}
-    </Dialog>
+    <Form form={form} onSubmit={(values) => save.mutate(values)}>
+      <FormError form={form} />
+      <p className="text-sm text-slate-600">
+        Leave a field empty to follow the domain&apos;s limit. A mailbox&apos;s own limit can only be lower
+        than the domain&apos;s; past it, mail is delayed or refused as the domain&apos;s policy says.
+      </p>
+      {fields.map(({ key, label, unit }) => (
+        <FormField
+          key={key}
+          form={form}
+          name={key}
+          id={`sending-limit-${key}`}
+          label={label}
+          hint={`Domain's limit: ${limits.domain[key]} ${unit}.`}
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={limits.domain[key]}
+          step={1}
+          placeholder={String(limits.domain[key])}
+        />
+      ))}
+      <DialogActions submitLabel="Save" busy={save.isPending} onCancel={onClose} />
+    </Form>
   );
 }

@@ -20,23 +20,21 @@ import {
   resetMailboxPassword,
   setMailboxSendingLimits,
 } from "../../services/mailboxes";
-import { mailingListPostingModes } from "@mailwarden/policy";
-import { mailboxSendingLimitsSchema } from "@mailwarden/protocol";
 import {
   createDomainInput,
   createMailboxInput,
   resetMailboxPasswordInput,
 } from "../../../lib/schemas/domain";
+import {
+  createAliasInput,
+  createMailingListInput,
+  setAutoReplyInput,
+  setMailboxSendingLimitsInput,
+  updateMailingListInput,
+} from "../../../lib/schemas/mail";
 import { protectedProcedure } from "../trpc";
 
 const id = z.string().min(1).max(64);
-/** Row 22: what a list says about itself; posting null follows the domain's setting. */
-const mailingListFields = {
-  name: z.string().trim().max(200).default(""),
-  posting: z.enum(mailingListPostingModes).nullable(),
-  members: z.array(z.string().trim().max(320)).max(1000),
-  moderators: z.array(z.string().trim().max(320)).max(100),
-};
 
 export const domainRouter = {
   list: protectedProcedure
@@ -70,13 +68,7 @@ export const domainRouter = {
     .input(z.object({ domainId: id }))
     .query(({ ctx, input }) => listAliases(ctx.prisma, ctx.actor, input.domainId)),
   createAlias: protectedProcedure
-    .input(
-      z.object({
-        domainId: id,
-        localPart: z.string().trim().min(1, "Enter the part before @.").max(64),
-        targets: z.array(z.string().trim().max(320)).min(1, "Add at least one target.").max(50),
-      }),
-    )
+    .input(createAliasInput)
     .mutation(({ ctx, input }) => createAlias(ctx.prisma, ctx.actor, input, ctx.ip)),
   deleteAlias: protectedProcedure
     .input(z.object({ aliasId: id }))
@@ -85,16 +77,10 @@ export const domainRouter = {
     .input(z.object({ domainId: id }))
     .query(({ ctx, input }) => listMailingLists(ctx.prisma, ctx.actor, input.domainId)),
   createMailingList: protectedProcedure
-    .input(
-      z.object({
-        domainId: id,
-        localPart: z.string().trim().min(1, "Enter the part before @.").max(64),
-        ...mailingListFields,
-      }),
-    )
+    .input(createMailingListInput)
     .mutation(({ ctx, input }) => createMailingList(ctx.prisma, ctx.actor, input, ctx.ip)),
   updateMailingList: protectedProcedure
-    .input(z.object({ mailingListId: id, ...mailingListFields }))
+    .input(updateMailingListInput)
     .mutation(({ ctx, input }) => updateMailingList(ctx.prisma, ctx.actor, input, ctx.ip)),
   deleteMailingList: protectedProcedure
     .input(z.object({ mailingListId: id }))
@@ -107,21 +93,13 @@ export const domainRouter = {
     .input(z.object({ mailboxId: id }))
     .query(({ ctx, input }) => getAutoReply(ctx.prisma, ctx.actor, input.mailboxId)),
   setAutoReply: protectedProcedure
-    .input(
-      z.object({
-        mailboxId: id,
-        enabled: z.boolean(),
-        subject: z.string().max(200),
-        body: z.string().max(10_000),
-        intervalHours: z.number().int().min(1).max(720),
-      }),
-    )
+    .input(setAutoReplyInput)
     .mutation(({ ctx, input }) => setAutoReply(ctx.prisma, ctx.actor, input, ctx.ip)),
   /** Row 20: a mailbox's own sending limits and its domain's, null = the domain's. */
   mailboxSendingLimits: protectedProcedure
     .input(z.object({ mailboxId: id }))
     .query(({ ctx, input }) => getMailboxSendingLimits(ctx.prisma, ctx.actor, input.mailboxId)),
   setMailboxSendingLimits: protectedProcedure
-    .input(mailboxSendingLimitsSchema.extend({ mailboxId: id }))
+    .input(setMailboxSendingLimitsInput)
     .mutation(({ ctx, input }) => setMailboxSendingLimits(ctx.prisma, ctx.actor, input, ctx.ip)),
 } satisfies TRPCRouterRecord;
