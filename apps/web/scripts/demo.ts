@@ -1,26 +1,45 @@
-// `npm start`'s demo: a customer, a domain and a mailbox (with a random password printed once), and a
-// local agent enrolled through the real hub with a real one-time token, listening on unprivileged ports.
-import { spawn, type ChildProcess } from "node:child_process";
+// `npm start`'s demo: a customer, a domain and a mailbox (with a random password kept in the data
+// directory and shown at every start while it still works), and a local agent enrolled through the real
+// hub with a real one-time token, listening on unprivileged ports. The agent runs supervised
+// (../src/server/supervise): however it ends, stopping it never waits for a process already gone.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { hashToken, markConfigChanged, writeAudit, type Db } from "@mailwarden/db";
-import { hashPassword } from "../src/server/passwords";
+import { hashToken, markConfigChanged, writeAudit, type Db, type Listener } from "@mailwarden/db";
+import { hashPassword, verifyPassword } from "../src/server/passwords";
 import { newEnrollmentTokenValue } from "../src/server/services/servers";
+import { describeExit, spawnSupervised, type ChildExit } from "../src/server/supervise";
 
 const DEMO_CUSTOMER = "Demo Customer";
 const DEMO_DOMAIN = "demo.mailwarden.test";
 const DEMO_MAILBOX = "alice";
 const system = { actorType: "SYSTEM" as const, actorLabel: "npm start (demo)" };
 
-export interface DemoInfo {
-  address: string;
-  password: string | null;
-  ports: { inbound: number; submission: number; submissionTls: number; pop3: number; pop3s: number };
+export const DEMO_ADDRESS = `${DEMO_MAILBOX}@${DEMO_DOMAIN}`;
+
+export type DemoPorts = Record<"inbound" | "submission" | "submissionTls" | "pop3" | "pop3s", number>;
+
+export interface DemoAgent {
+  ports: DemoPorts;
+  serverId: string;
+  logFile: string;
+  /** Stops the agent (SIGTERM, SIGKILL after 12 s); at once if it already exited. Idempotent. */
+  stop(): Promise<void>;
 }
 
 function demoPassword(): string {
   return `Mw-${randomBytes(9).toString("base64url")}-7x`;
+}
+
+/** The password written at first start, if the mailbox still has it (an admin may have changed it). */
+async function currentDemoPassword(prisma: Db, tenantId: string, demoDir: string): Promise<string | null> {
+  const file = path.join(demoDir, "mailbox-password.txt");
+  const password = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split(/\s+/)[1] : undefined;
+  const mailbox = await prisma.mailbox.findFirst({
+    where: { tenantId, localPart: DEMO_MAILBOX, domain: { name: DEMO_DOMAIN } },
+    select: { passwordHash: true },
+  });
+  return password && mailbox && (await verifyPassword(mailbox.passwordHash, password)) ? password : null;
 }
 
 export async function ensureDemoData(
@@ -28,7 +47,9 @@ export async function ensureDemoData(
   demoDir: string,
 ): Promise<{ tenantId: string; password: string | null }> {
   const existing = await prisma.tenant.findFirst({ where: { name: DEMO_CUSTOMER } });
-  if (existing) return { tenantId: existing.id, password: null };
+  if (existing) {
+    return { tenantId: existing.id, password: await currentDemoPassword(prisma, existing.id, demoDir) };
+  }
   const password = demoPassword();
   const passwordHash = await hashPassword(password);
   const tenantId = await prisma.$transaction(async (tx) => {
@@ -70,11 +91,7 @@ function agentCommand(repoRoot: string, args: string[]) {
   };
 }
 
-function waitForExit(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
-}
-
-/** Enrolls the demo agent on first start, then runs it; returns a stop function. */
+/** Enrolls the demo agent on first start, then runs it. */
 export async function startDemoAgent(options: {
   prisma: Db;
   repoRoot: string;
@@ -82,7 +99,9 @@ export async function startDemoAgent(options: {
   hubUrl: string;
   tenantId: string;
   basePort: number;
-}): Promise<{ stop(): Promise<void>; ports: DemoInfo["ports"] }> {
+  /** The agent ended without being asked to (the console keeps running). */
+  onUnexpectedExit?: (exit: ChildExit) => void;
+}): Promise<DemoAgent> {
   const { prisma, repoRoot, demoDir } = options;
   const ports = {
     inbound: options.basePort,
@@ -111,8 +130,9 @@ export async function startDemoAgent(options: {
       2,
     ),
   );
-  const enrolled = fs.existsSync(path.join(demoDir, "state", "credential.json"));
-  if (!enrolled) {
+  const logFile = path.join(demoDir, "agent.log");
+  const credentialFile = path.join(demoDir, "state", "credential.json");
+  if (!fs.existsSync(credentialFile)) {
     const token = newEnrollmentTokenValue();
     await prisma.$transaction(async (tx) => {
       const server = await tx.server.create({ data: { name: "demo-agent", tenantId: options.tenantId } });
@@ -141,21 +161,44 @@ export async function startDemoAgent(options: {
       "--config",
       configPath,
     ]);
-    const code = await waitForExit(spawn(cmd, args, { stdio: "inherit" }));
-    if (code !== 0) throw new Error(`demo agent enrollment failed (exit ${code})`);
+    const exit = await spawnSupervised(cmd, args, { logFile }).exited;
+    if (exit.code !== 0) {
+      throw new Error(`demo agent enrollment failed (${describeExit(exit)}); see ${logFile}`);
+    }
   }
-  const log = fs.openSync(path.join(demoDir, "agent.log"), "a");
+  // The agent's id is its server's id in the console.
+  const serverId = (JSON.parse(fs.readFileSync(credentialFile, "utf8")) as { agentId: string }).agentId;
   const { cmd, args } = agentCommand(repoRoot, ["run", "--config", configPath]);
-  const child = spawn(cmd, args, { stdio: ["ignore", log, log] });
+  const child = spawnSupervised(cmd, args, { logFile, onUnexpectedExit: options.onUnexpectedExit });
   return {
     ports,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 12_000);
-      await waitForExit(child);
-      clearTimeout(timer);
-      fs.closeSync(log);
-    },
+    serverId,
+    logFile,
+    stop: async () => void (await child.stop()),
   };
+}
+
+/**
+ * Waits until the agent has said hello to the hub (it opens its listeners before that), or gives up
+ * after `timeoutMs`; false when it did not (the banner says to look at its log).
+ */
+export async function waitForDemoAgent(prisma: Db, serverId: string, since: Date, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const server = await prisma.server.findUnique({
+      where: { id: serverId },
+      select: { status: true, lastSeenAt: true },
+    });
+    if (server?.status === "ONLINE" && server.lastSeenAt && server.lastSeenAt >= since) return true;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
+}
+
+/** The listeners the console has on for the demo server (the agent opens exactly these). */
+export async function demoListeners(prisma: Db, serverId: string): Promise<Listener[]> {
+  return (
+    (await prisma.server.findUnique({ where: { id: serverId }, select: { listeners: true } }))?.listeners ??
+    []
+  );
 }

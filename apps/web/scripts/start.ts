@@ -1,30 +1,45 @@
-// `npm start`: build the console if needed, then run console + hub on embedded Postgres and a demo agent
-// with SMTP on unprivileged ports. Ctrl-C stops everything — agent, web, Postgres — cleanly.
+// `npm start`: build the console if needed (its output only when it fails), then run console + hub on
+// embedded Postgres and a demo agent with mail ports on unprivileged ports, and print one short banner
+// once all of it is up. Logs are readable lines on the terminal (MAILWARDEN_LOG_FORMAT=json for JSON).
+// Ctrl-C stops everything — agent, web, Postgres — whatever died first (../src/server/supervise).
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildIfNeeded } from "./build-if-needed";
 
 Object.assign(process.env, { NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" });
+process.env.MAILWARDEN_LOG_FORMAT ??= "pretty";
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(appDir, "../..");
 buildIfNeeded(appDir, repoRoot);
 
-const { startConsole, printBanner, stopOnSignals, dataDir } = await import("../server");
+const { startConsole, stopOnSignals, dataDir } = await import("../server");
 const { env } = await import("../src/env");
-const { ensureDemoData, startDemoAgent } = await import("./demo");
+const { logger } = await import("../src/server/logger");
+const { describeExit } = await import("../src/server/supervise");
+const { DEMO_ADDRESS, demoListeners, ensureDemoData, startDemoAgent, waitForDemoAgent } =
+  await import("./demo");
+const { startBanner } = await import("./banner");
 const { hubUrlFor } = await import("../src/server/services/servers");
+
+/** Paths under the repository as the user sees them from its root (.data/…). */
+const shown = (file: string) => {
+  const relative = path.relative(repoRoot, file);
+  return relative.startsWith("..") ? file : relative;
+};
 
 const running = await startConsole({ dev: false });
 let stopAgent: () => Promise<void> = async () => undefined;
-stopOnSignals(async () => {
+const shutdown = stopOnSignals(async () => {
   await stopAgent();
   await running.close();
 });
-printBanner(running);
 
+let agentInfo: Parameters<typeof startBanner>[0]["agent"] = null;
+let mailbox: Parameters<typeof startBanner>[0]["mailbox"] = null;
 if (env.MAILWARDEN_DEMO_AGENT === "1") {
   const demoDir = path.join(dataDir, "demo-agent");
   const { tenantId, password } = await ensureDemoData(running.runtime.prisma, demoDir);
+  const spawnedAt = new Date(Date.now() - 1000);
   const agent = await startDemoAgent({
     prisma: running.runtime.prisma,
     repoRoot,
@@ -32,19 +47,31 @@ if (env.MAILWARDEN_DEMO_AGENT === "1") {
     hubUrl: hubUrlFor(running.url),
     tenantId,
     basePort: env.MAILWARDEN_DEMO_SMTP_PORT,
+    // On Ctrl-C the terminal signals the agent too, and it may stop before this process asks it to.
+    onUnexpectedExit: (exit) =>
+      shutdown.isStopping() ||
+      logger.error(
+        `the demo agent stopped (${describeExit(exit)}); see ${shown(path.join(demoDir, "agent.log"))}. The console keeps running.`,
+      ),
   });
   stopAgent = agent.stop;
+  // Ctrl-C while the agent was being enrolled or started: the shutdown already ran without it.
+  if (shutdown.isStopping()) await agent.stop();
+  const isConnected = await waitForDemoAgent(running.runtime.prisma, agent.serverId, spawnedAt);
+  agentInfo = {
+    ports: agent.ports,
+    listeners: await demoListeners(running.runtime.prisma, agent.serverId),
+    logFile: shown(agent.logFile),
+    isConnected,
+  };
+  mailbox = {
+    address: DEMO_ADDRESS,
+    password,
+    passwordFile: shown(path.join(demoDir, "mailbox-password.txt")),
+  };
+}
+if (!shutdown.isStopping()) {
   console.log(
-    [
-      "Demo agent running (log: .data/demo-agent/agent.log):",
-      `  SMTP inbound      127.0.0.1:${agent.ports.inbound}`,
-      `  SMTP submission   127.0.0.1:${agent.ports.submission} (STARTTLS, self-signed certificate)`,
-      `  SMTP implicit TLS 127.0.0.1:${agent.ports.submissionTls}`,
-      `  POP3              127.0.0.1:${agent.ports.pop3} (STLS)  POP3S 127.0.0.1:${agent.ports.pop3s}`,
-      password
-        ? `  Demo mailbox      alice@demo.mailwarden.test  password: ${password}  (shown once; also in .data/demo-agent/mailbox-password.txt)`
-        : "  Demo mailbox      alice@demo.mailwarden.test  (password in .data/demo-agent/mailbox-password.txt)",
-      "",
-    ].join("\n"),
+    startBanner({ consoleUrl: running.url, setupUrl: running.setupUrl, agent: agentInfo, mailbox }),
   );
 }
