@@ -59,7 +59,7 @@ describe("console passwords below the policy in force", () => {
     const audit = await prisma.auditEvent.findFirstOrThrow({
       where: { type: "USER_PASSWORD_CHANGED", actorUserId: userId },
     });
-    expect(audit.summary).toBe(`${email} changed their password`);
+    expect(audit.summary).toBe(`${email} changed their password (signed out everywhere)`);
     expect((await checkLogin(prisma, { email, password: TEST_PASSWORD, ip: "10.1.0.1" })).ok).toBe(false);
     expect((await checkLogin(prisma, { email, password: NEW_PASSWORD, ip: "10.1.0.1" })).ok).toBe(true);
     expect((await callerFor(prisma, userId).auth.me()).weakPasswordProblems).toEqual([]);
