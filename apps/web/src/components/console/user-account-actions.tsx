@@ -106,7 +106,7 @@ export function UserAccountActions({
               label={`Link for ${user.email}`}
               hint={`Works once, until ${formatDateTime(link.expiresAt)}. Send it by a channel you trust.`}
               value={link.url}
-              testId="copy-reset-link"
+              testId="reset-link"
             />
             <div className="flex justify-end">
               <Button onClick={() => setLink(null)}>Done</Button>
