@@ -2,12 +2,13 @@
 import type { Metadata, Viewport } from "next";
 import { GeistSans } from "geist/font/sans";
 import { GeistMono } from "geist/font/mono";
+import { titleTemplate } from "~/lib/page-title";
 import { Providers } from "~/lib/trpc";
 import "./globals.css";
 
 export const metadata: Metadata = {
   // "Servers · Mailwarden": each section's layout names itself; the detail pages name their object.
-  title: { default: "Mailwarden", template: "%s · Mailwarden" },
+  title: { default: "Mailwarden", template: titleTemplate },
   description: "Lock down the mail servers you run for your customers.",
 };
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };

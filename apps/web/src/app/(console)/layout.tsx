@@ -1,5 +1,6 @@
 // Every console page sits behind this layout: no session → sign-in; 2FA owed → enrollment.
 import type { Metadata } from "next";
+import { sectionTitle } from "~/lib/page-title";
 import { redirect } from "next/navigation";
 import { loadActor } from "~/server/auth/actor";
 import { getSessionUserId } from "~/server/auth/session";
@@ -9,7 +10,7 @@ import { ConsoleNav } from "~/components/console/nav";
 
 export const dynamic = "force-dynamic";
 // The overview's title; every section below names itself in its own layout.
-export const metadata: Metadata = { title: "Overview" };
+export const metadata: Metadata = { title: sectionTitle("Overview") };
 
 const navItems: { href: string; label: string; permission?: Permission; providerOnly?: boolean }[] = [
   { href: "/", label: "Overview" },

@@ -90,7 +90,10 @@ export default function OverviewPage() {
                       <>
                         {" "}
                         on{" "}
-                        <Link className="font-medium underline" href={`/servers/${sender.server.id}`}>
+                        <Link
+                          className="font-medium underline"
+                          href={`/servers/${sender.server.id}?tab=blocks`}
+                        >
                           {sender.server.name}
                         </Link>
                       </>
@@ -114,7 +117,10 @@ export default function OverviewPage() {
                 {o.pausedListMembers.members.map((paused) => (
                   <li key={`${paused.list} ${paused.member}`}>
                     <span className="font-mono">{displayAddress(paused.member)}</span> on{" "}
-                    <Link className="font-medium underline" href={`/domains/${paused.domainId}`}>
+                    <Link
+                      className="font-medium underline"
+                      href={`/domains/${paused.domainId}?tab=addresses`}
+                    >
                       {displayAddress(paused.list)}
                     </Link>
                     , since {formatDateTime(paused.pausedAt)} — last bounce {paused.lastStatus}:{" "}

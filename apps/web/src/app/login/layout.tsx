@@ -1,7 +1,8 @@
 // The sign in page's title; the page itself is a client component.
 import type { Metadata } from "next";
+import { sectionTitle } from "~/lib/page-title";
 
-export const metadata: Metadata = { title: "Sign in" };
+export const metadata: Metadata = { title: sectionTitle("Sign in") };
 
 export default function Layout({ children }: { children: React.ReactNode }) {
   return children;

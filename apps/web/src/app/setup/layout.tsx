@@ -1,7 +1,8 @@
 // The set up Mailwarden page's title; the page itself is a client component.
 import type { Metadata } from "next";
+import { sectionTitle } from "~/lib/page-title";
 
-export const metadata: Metadata = { title: "Set up Mailwarden" };
+export const metadata: Metadata = { title: sectionTitle("Set up Mailwarden") };
 
 export default function Layout({ children }: { children: React.ReactNode }) {
   return children;

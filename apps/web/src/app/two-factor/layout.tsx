@@ -1,7 +1,8 @@
 // The two-factor authentication page's title; the page itself is a client component.
 import type { Metadata } from "next";
+import { sectionTitle } from "~/lib/page-title";
 
-export const metadata: Metadata = { title: "Two-factor authentication" };
+export const metadata: Metadata = { title: sectionTitle("Two-factor authentication") };
 
 export default function Layout({ children }: { children: React.ReactNode }) {
   return children;

@@ -7,6 +7,7 @@ import { Alert } from "../ui/alert";
 import { Button } from "../ui/button";
 import { Dialog } from "../ui/dialog";
 import { Table, Td, Th } from "../ui/table";
+import { displayDomain } from "~/lib/format";
 import { errorMessage, useTRPC } from "~/lib/trpc";
 import { formatSettingValue } from "./setting-source";
 
@@ -55,7 +56,7 @@ export function PropagateDialog({
               <tbody>
                 {preview.data.changes.map((c) => (
                   <tr key={c.domainId}>
-                    <Td>{c.domain}</Td>
+                    <Td>{displayDomain(c.domain)}</Td>
                     <Td>{c.customer}</Td>
                     <Td>{formatSettingValue(c.from)}</Td>
                     <Td>{formatSettingValue(c.to)}</Td>

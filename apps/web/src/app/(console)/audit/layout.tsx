@@ -1,7 +1,8 @@
 // The audit log section's title ("Audit log · Mailwarden"); the page itself is a client component.
 import type { Metadata } from "next";
+import { sectionTitle } from "~/lib/page-title";
 
-export const metadata: Metadata = { title: "Audit log" };
+export const metadata: Metadata = { title: sectionTitle("Audit log") };
 
 export default function Layout({ children }: { children: React.ReactNode }) {
   return children;

@@ -1,7 +1,8 @@
 // The customers section's title ("Customers · Mailwarden"); the page itself is a client component.
 import type { Metadata } from "next";
+import { sectionTitle } from "~/lib/page-title";
 
-export const metadata: Metadata = { title: "Customers" };
+export const metadata: Metadata = { title: sectionTitle("Customers") };
 
 export default function Layout({ children }: { children: React.ReactNode }) {
   return children;

@@ -1,7 +1,8 @@
 // The policy section's title ("Policy · Mailwarden"); the page itself is a client component.
 import type { Metadata } from "next";
+import { sectionTitle } from "~/lib/page-title";
 
-export const metadata: Metadata = { title: "Policy" };
+export const metadata: Metadata = { title: sectionTitle("Policy") };
 
 export default function Layout({ children }: { children: React.ReactNode }) {
   return children;
