@@ -4,9 +4,14 @@
 // must stay bounded, and a normal message must still land in the Maildir afterwards.
 // RSS alone says little about leaks (V8 grows its heap and gives it back when it likes: over seven
 // rounds of 2,000 sessions RSS wandered between 148 and 188 MiB), so the agent also runs with the
-// inspector on loopback and the test compares its live heap after a forced GC, before and after.
+// inspector on loopback and the test compares its live heap after a forced GC, before and after — each
+// taken once the agent holds no client connection and has written out every log line (its logger
+// buffers lines while a write is in flight; with tens of thousands of lines that is tens of MiB on a
+// busy machine), so a loaded machine measures the same thing as an idle one: what stays once every
+// session is gone and said so. The agent logs to a file, which never pushes back as a pipe does.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { closeSync, openSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,16 +33,22 @@ const launcher = fileURLToPath(new URL("../../../bin/mailwarden-agent.mjs", impo
 let state: Awaited<ReturnType<typeof tempDir>>;
 let child: ChildProcess;
 let exited: Promise<number | null>;
-let outputTail = "";
+let logFile = "";
+/** The end of the agent's output (its log lines and the inspector's notice). */
+async function outputTail(chars = 3000): Promise<string> {
+  return (await readFile(logFile, "utf8").catch(() => "")).slice(-chars);
+}
 let inspectorUrl = "";
 const ports = { inbound: 0, submission: 0, submissionTls: 0 };
 
-/** The agent's live heap after a full GC, through its inspector (Chrome DevTools protocol). */
-async function heapAfterGc(): Promise<number> {
+/** Runs `use` with a connection to the agent's inspector (Chrome DevTools protocol). */
+async function withInspector<T>(
+  use: (call: (method: string, params?: object) => Promise<Record<string, unknown>>) => Promise<T>,
+): Promise<T> {
   const socket = new WebSocket(inspectorUrl);
   await once(socket, "open");
   let lastId = 0;
-  const call = (method: string) =>
+  const call = (method: string, params: object = {}) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const id = ++lastId;
       const onMessage = (data: Buffer) => {
@@ -48,14 +59,41 @@ async function heapAfterGc(): Promise<number> {
         else reject(new Error(`${method} failed: ${data.toString()}`));
       };
       socket.on("message", onMessage);
-      socket.send(JSON.stringify({ id, method }));
+      socket.send(JSON.stringify({ id, method, params }));
     });
   try {
-    await call("HeapProfiler.collectGarbage");
-    return Number((await call("Runtime.getHeapUsage")).usedSize);
+    return await use(call);
   } finally {
     socket.close();
   }
+}
+
+/**
+ * TCP connections the agent holds with clients (its listeners have no remote address) plus writes in
+ * flight (the logger writing out its buffer): 0 once every session is closed and logged.
+ */
+function busyCount(): Promise<number> {
+  return withInspector(async (call) => {
+    const { result } = (await call("Runtime.evaluate", {
+      expression:
+        `process._getActiveHandles().filter((handle) => typeof handle.remoteAddress === "string").length` +
+        ` + process._getActiveRequests().length`,
+      returnByValue: true,
+    })) as { result: { value: number } };
+    return result.value;
+  });
+}
+
+/**
+ * The agent's live heap after a full GC, once it holds no client connection (however long closing the
+ * last sessions takes on a loaded machine): what a leak would leave behind, not what is still in use.
+ */
+async function retainedHeap(): Promise<number> {
+  await waitFor(async () => (await busyCount()) === 0, 60_000, "every client connection closed and logged");
+  return withInspector(async (call) => {
+    await call("HeapProfiler.collectGarbage");
+    return Number((await call("Runtime.getHeapUsage")).usedSize);
+  });
 }
 
 async function rssBytes(pid: number): Promise<number> {
@@ -104,17 +142,21 @@ beforeAll(async () => {
   };
   const configPath = path.join(state.dir, "agent.json");
   await writeFile(configPath, JSON.stringify(settings));
+  // Production log level: every guard decision is written, and that is part of the load.
+  logFile = path.join(state.dir, "agent.log");
+  const log = openSync(logFile, "a");
   child = spawn(process.execPath, ["--inspect=127.0.0.1:0", launcher, "run", "--config", configPath], {
     env: { ...process.env, MAILWARDEN_LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", log, log],
   });
-  // Production log level: every guard decision is written, and that is part of the load.
-  const keepTail = (chunk: Buffer) => (outputTail = (outputTail + chunk.toString()).slice(-20_000));
-  child.stdout!.on("data", keepTail);
-  child.stderr!.on("data", keepTail);
+  closeSync(log);
   exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-  await waitFor(() => outputTail.includes('"msg":"agent running"'), 20_000, "agent running");
-  inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(outputTail)?.[1] ?? "";
+  await waitFor(
+    async () => (await outputTail(1_000_000)).includes('"msg":"agent running"'),
+    20_000,
+    "agent running",
+  );
+  inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(await outputTail(1_000_000))?.[1] ?? "";
 });
 
 afterAll(async () => {
@@ -259,7 +301,7 @@ it(`survives ${SESSIONS} malformed sessions, ${CONCURRENCY} at a time, with boun
 
   // Warm-up: JIT, TLS contexts, pino, the first Maildir; then the baseline.
   await run(names.length * 10);
-  const baselineHeap = await heapAfterGc();
+  const baselineHeap = await retainedHeap();
   const baseline = await rssBytes(pid);
   let peak = baseline;
   const sampler = setInterval(() => {
@@ -272,14 +314,9 @@ it(`survives ${SESSIONS} malformed sessions, ${CONCURRENCY} at a time, with boun
   const outcomes = await run(SESSIONS);
   const elapsedMs = Date.now() - started;
   clearInterval(sampler);
-  // Both RSS figures are taken right after a forced GC, so they compare like with like. The last
-  // sessions may still be closing and log lines draining on a loaded machine: the smallest of three
-  // GCs half a second apart is what stays, which is what a leak would show up in.
-  let afterHeap = Infinity;
-  for (let sample = 0; sample < 3; sample++) {
-    if (sample > 0) await new Promise((resolve) => setTimeout(resolve, 500));
-    afterHeap = Math.min(afterHeap, await heapAfterGc());
-  }
+  // Both heap figures are taken with no client connected, right after a forced GC, so they compare like
+  // with like whatever the machine's load; so are both RSS figures.
+  const afterHeap = await retainedHeap();
   const after = await rssBytes(pid);
   const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
   console.log(
@@ -288,14 +325,17 @@ it(`survives ${SESSIONS} malformed sessions, ${CONCURRENCY} at a time, with boun
   );
 
   const failures = [...outcomes].filter(([key]) => !key.endsWith(": ok"));
-  expect(failures, outputTail.slice(-3000)).toEqual([]);
-  expect(elapsedMs).toBeLessThan(30_000);
+  expect(failures, await outputTail()).toEqual([]);
+  // Not a speed test (that is bench/): only a guard against a hang, generous for a loaded 2-core machine.
+  expect(elapsedMs).toBeLessThan(120_000);
   expect(child.exitCode).toBeNull();
   // RSS bounds leave room for GC timing on a loaded machine (the peak was +85…145 MiB with the whole
   // suite running beside it); the leak check that matters is the live heap after a forced GC.
   expect(peak - baseline).toBeLessThan(256 * MiB);
   expect(after - baseline).toBeLessThan(64 * MiB);
-  expect(afterHeap - baselineHeap).toBeLessThan(8 * MiB);
+  // A leaked session keeps its connection, parser and buffers (tens of KiB): 4 KiB per session retained
+  // is far below one leaked session in ten, and far above the heap's own noise (JIT code, caches).
+  expect(afterHeap - baselineHeap).toBeLessThan(SESSIONS * 4 * 1024);
 
   // A normal client still gets through, and its message is on disk.
   const transport = nodemailer.createTransport({
@@ -323,4 +363,4 @@ it(`survives ${SESSIONS} malformed sessions, ${CONCURRENCY} at a time, with boun
   });
   expect(messages.filter((message) => message.includes("Subject: after the storm"))).toHaveLength(1);
   expect(messages.some((message) => message.includes("smuggled@evil.test"))).toBe(false);
-}, 90_000);
+}, 240_000);
