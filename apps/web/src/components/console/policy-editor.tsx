@@ -405,14 +405,14 @@ function SettingRow({
           </span>
           <LooserThanDefault settingKey={s.key} value={s.value} />
           {s.isIgnored ? (
-            <Badge tone="amber">
+            <Badge tone="amber" className="whitespace-normal">
               Set here to {formatSettingValue(s.ignoredValue)} — not in force, locked by the provider
             </Badge>
           ) : (
             <SettingSource source={s.source} setHere={s.setHere} />
           )}
           {s.lock && (
-            <Badge tone="red" data-testid={`${s.key}-lock`}>
+            <Badge tone="red" className="whitespace-normal" data-testid={`${s.key}-lock`}>
               🔒 Locked by {s.lock.lockedBy} · {formatDateTime(s.lock.lockedAt)}
             </Badge>
           )}
