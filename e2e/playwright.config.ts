@@ -41,6 +41,7 @@ export default defineConfig({
         "people.spec.ts",
         "sessions.spec.ts",
         "responsive.spec.ts",
+        "policy-editor.spec.ts",
       ],
       dependencies: ["console"],
     },

@@ -54,6 +54,7 @@ test("an alias forwards to both mailboxes; the catch-all takes unknown addresses
 }) => {
   await signInAsProviderAdmin(page);
   await openDomain(page, domain);
+  await page.getByRole("tab", { name: "Aliases & lists" }).click();
   await expect(page.getByText("No aliases")).toBeVisible();
   await page.getByRole("button", { name: "Add alias" }).click();
   const dialog = page.getByRole("dialog", { name: `Add an alias to ${domain}` });
@@ -69,14 +70,20 @@ test("an alias forwards to both mailboxes; the catch-all takes unknown addresses
 
   // Unknown addresses are refused at RCPT, until the catch-all delivers them to bob (a loosening).
   expect((await sendAsAlice(`nobody@${domain}`, "lost")).responseCode).toBe(550);
+  // A choice is a draft until saved, as every policy setting.
+  const catchAll = page.getByTestId("catch-all-card");
   await page.locator("#catchAllMailbox").selectOption({ label: `Deliver to bob@${domain}` });
+  await expect(catchAll.getByTestId("catchAllMailbox-unsaved")).toBeVisible();
+  await catchAll.getByRole("button", { name: "Save changes" }).click();
   await page.getByRole("button", { name: "Loosen it" }).click();
-  await expect(page.getByText("Saved. Agents apply it within seconds.")).toBeVisible();
+  await expect(catchAll.getByText("Saved. Agents apply it within seconds.")).toBeVisible();
   await expect(async () => {
     expect((await sendAsAlice(`nobody@${domain}`, "caught")).responseCode).toBe(250);
   }).toPass({ timeout: 20_000 });
   await inMailbox("bob", "caught");
   await page.locator("#catchAllMailbox").selectOption({ label: "Refuse unknown addresses (recommended)" });
+  await catchAll.getByRole("button", { name: "Save changes" }).click();
+  await expect(catchAll.getByText("Saved. Agents apply it within seconds.")).toBeVisible();
   await expect(async () => {
     expect((await sendAsAlice(`nobody@${domain}`, "refused again")).responseCode).toBe(550);
   }).toPass({ timeout: 20_000 });
@@ -110,6 +117,7 @@ test("an auto-reply answers the sender once; the DKIM record to publish is shown
   expect(replies).toHaveLength(1);
   expect(replies[0]).toMatch(/^Auto-Submitted: auto-replied/m);
 
+  await page.getByRole("tab", { name: "DNS" }).click();
   await expect(page.getByTestId("copy-dkim-record-name")).toContainText(
     new RegExp(`^mw\\d{6}-[0-9a-f]{6}\\._domainkey\\.${domain.replace(/\./g, "\\.")}`),
     {
@@ -130,8 +138,12 @@ test("with a smarthost that does not answer, mail waits in the queue card and ca
     .getByLabel("Role")
     .selectOption({ label: "Primary with smarthost — sends all remote mail through a relay host" });
   await page.locator("#serverRole-host").fill("127.0.0.1:9");
-  await page.getByRole("button", { name: "Save role" }).click();
+  await page
+    .getByRole("region", { name: "Unsaved server role change" })
+    .getByRole("button", { name: "Save changes" })
+    .click();
   await expect(page.getByTestId("serverRole-effective")).toContainText("127.0.0.1:9");
+  await page.getByRole("tab", { name: "Queue" }).click();
 
   await expect(async () => {
     expect((await sendAsAlice("partner@elsewhere.test", "via the smarthost")).responseCode).toBe(250);
@@ -142,8 +154,11 @@ test("with a smarthost that does not answer, mail waits in the queue card and ca
   }).toPass({ timeout: 45_000 });
   const row = page.getByTestId("queue-recipient").filter({ hasText: "partner@elsewhere.test" }).first();
   await expect(row).toContainText("waiting");
-  page.once("dialog", (confirmation) => void confirmation.accept());
   await row.getByRole("button", { name: "Delete" }).click();
+  await page
+    .getByRole("dialog", { name: "Delete this message?" })
+    .getByRole("button", { name: "Delete message" })
+    .click();
   await expect(page.getByText("The queue is empty: all mail has been delivered")).toBeVisible({
     timeout: 20_000,
   });

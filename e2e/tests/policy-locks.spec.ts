@@ -28,9 +28,16 @@ async function openDomainAsCustomerAdmin(page: Page) {
   await nav(page, "Domains").click();
   await page.getByRole("link", { name: "lock-e2e.test" }).click();
   await page.waitForURL(/\/domains\/[^/?]+$/);
+  await page.getByRole("tab", { name: "Policy" }).click();
 }
 
 const requireAuth = (page: Page) => page.getByRole("combobox", { name: /Require SMTP authentication/ });
+/** The policy editor saves its drafts together, from the bar that appears once something changed. */
+const savePolicy = (page: Page) =>
+  page
+    .getByRole("region", { name: "Unsaved policy changes" })
+    .getByRole("button", { name: "Save changes" })
+    .click();
 const unauthenticated = (port: number, subject: string) =>
   sendMail({ port, from: "info@lock-e2e.test", to: "info@lock-e2e.test", subject });
 
@@ -56,6 +63,7 @@ test("set-up: a customer with its admin, a domain and an enrolled agent", async 
 
   await nav(page, "Customers").click();
   await page.getByRole("link", { name: "Lock Co" }).click();
+  await page.getByRole("tab", { name: "Users" }).click();
   await page.getByRole("button", { name: "Add user" }).click();
   // Scoped to the dialog: the customer page behind it has labelled policy fields too.
   const userDialog = page.getByRole("dialog", { name: /Add a user/ });
@@ -76,7 +84,7 @@ test("set-up: a customer with its admin, a domain and an enrolled agent", async 
   const hubUrl = /--url (\S+)/.exec(command)![1]!;
   await page.getByRole("button", { name: "Done" }).click();
   state.agent = await enrollAndRunAgent(path.join(workDir, "agent-lock"), hubUrl, token);
-  await expect(page.getByTestId("server-row-mx-lock")).toContainText(/Applied r\d+/, { timeout: 30_000 });
+  await expect(page.getByTestId("server-row-mx-lock")).toContainText("Applied", { timeout: 30_000 });
 });
 
 test("a customer admin loosens a domain setting, confirmed; the agent accepts unauthenticated mail", async ({
@@ -86,9 +94,11 @@ test("a customer admin loosens a domain setting, confirmed; the agent accepts un
   await openDomainAsCustomerAdmin(page);
   // Row 4 would refuse local-to-local mail without AUTH on its own: turn it off first (also a loosening).
   await page.getByRole("combobox", { name: /SMTP auth for local deliveries/ }).selectOption("off");
+  await savePolicy(page);
   await page.getByRole("button", { name: "Loosen it" }).click();
   await expect(page.getByTestId("smtpAuthForLocalDeliveries-effective")).toHaveText("Off");
   await requireAuth(page).selectOption("off");
+  await savePolicy(page);
   await expect(page.getByRole("dialog")).toContainText("Anyone could send mail");
   await page.getByRole("button", { name: "Loosen it" }).click();
   await expect(page.getByTestId("requireSmtpAuth-effective")).toHaveText("Off");
@@ -116,6 +126,10 @@ test("the provider propagates the default after a preview, then locks it; the ag
   }).toPass({ timeout: 20_000 });
 
   await page.getByRole("button", { name: "Lock Require SMTP authentication" }).click();
+  await page
+    .getByRole("dialog", { name: "Lock “Require SMTP authentication”?" })
+    .getByRole("button", { name: "Lock it" })
+    .click();
   await expect(page.getByTestId("requireSmtpAuth-lock")).toContainText(`Locked by ${providerAdmin.email}`);
   await signOut(page);
 });
@@ -126,13 +140,14 @@ test("a customer admin cannot loosen the locked setting, in the UI or through th
 }) => {
   const agent = state.agent!;
   await openDomainAsCustomerAdmin(page);
-  const domainId = page.url().split("/").pop()!;
+  const domainId = new URL(page.url()).pathname.split("/").pop()!;
   await expect(page.getByTestId("requireSmtpAuth-lock")).toContainText(`Locked by ${providerAdmin.email}`);
   await expect(requireAuth(page).locator('option[value="off"]')).toBeDisabled();
   await expect(page.getByTestId("requireSmtpAuth-effective")).toHaveText("On");
 
   // The customer level shows the same lock.
   await page.getByRole("main").getByRole("link", { name: "Lock Co" }).click();
+  await page.getByRole("tab", { name: "Policy" }).click();
   await expect(page.getByRole("heading", { name: "Policy for Lock Co" })).toBeVisible();
   await expect(page.getByTestId("requireSmtpAuth-lock")).toBeVisible();
   await expect(requireAuth(page).locator('option[value="off"]')).toBeDisabled();
