@@ -58,7 +58,7 @@ describe("server policy", () => {
     const audit = await prisma.auditEvent.findFirstOrThrow({
       where: { type: "POLICY_CHANGED", targetType: "server", targetId: serverId },
     });
-    expect(audit.summary).toMatch(/^Policy of server mx-backup changed — Server role: .*"backup-mx"/);
+    expect(audit.summary).toMatch(/^Policy of server mx-backup changed — Server role: .*→ Role: backup-mx/);
     expect(audit.before).toEqual({});
     expect(audit.after).toEqual({ serverRole: backupRole });
     const { revision, config } = await buildAgentConfig(prisma, serverId);
