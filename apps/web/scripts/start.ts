@@ -1,16 +1,24 @@
 // `npm start`: build the console if needed (its output only when it fails), then run console + hub on
 // embedded Postgres and a demo agent with mail ports on unprivileged ports, and print one short banner
 // once all of it is up. Logs are readable lines on the terminal (MAILWARDEN_LOG_FORMAT=json for JSON).
-// Ctrl-C stops everything — agent, web, Postgres — whatever died first (../src/server/supervise).
+// Ctrl-C stops everything — agent, web, Postgres — whatever died first (../src/server/supervise): after
+// the build, this script runs itself again as a process group of its own, so the terminal's Ctrl-C
+// reaches the console once and the console stops its agent and its PostgreSQL in order.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runAsProcessGroup } from "../src/server/supervise";
 import { buildIfNeeded } from "./build-if-needed";
 
 Object.assign(process.env, { NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" });
 process.env.MAILWARDEN_LOG_FORMAT ??= "pretty";
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(appDir, "../..");
-buildIfNeeded(appDir, repoRoot);
+const GROUP_FLAG = "--in-own-process-group";
+if (!process.argv.includes(GROUP_FLAG)) {
+  buildIfNeeded(appDir, repoRoot);
+  const script = fileURLToPath(import.meta.url);
+  process.exit(await runAsProcessGroup(process.execPath, [...process.execArgv, script, GROUP_FLAG]));
+}
 
 const { startConsole, stopOnSignals, dataDir } = await import("../server");
 const { env } = await import("../src/env");

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 
 const appDir = path.resolve(import.meta.dirname, "../..");
 const parentScript = path.join(import.meta.dirname, "test-support", "supervising-parent.ts");
+const groupScript = path.join(import.meta.dirname, "test-support", "process-group-parent.ts");
 const running: ChildProcessWithoutNullStreams[] = [];
 const pids: number[] = [];
 
@@ -27,14 +28,27 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function startParent(childMode: "plain" | "ignores-sigterm", graceMs = 2000) {
+async function startParent(
+  childMode: "plain" | "ignores-sigterm",
+  graceMs = 2000,
+  options: { asTerminalJob?: boolean } = {},
+) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mw-supervise-"));
   const parent = spawn(
     process.execPath,
-    ["--import", "tsx", parentScript, path.join(dir, "child.log"), childMode, String(graceMs)],
+    [
+      "--import",
+      "tsx",
+      options.asTerminalJob ? groupScript : parentScript,
+      path.join(dir, "child.log"),
+      childMode,
+      String(graceMs),
+    ],
     {
       cwd: appDir,
       stdio: "pipe",
+      // like a shell's foreground job: a group of its own, which a terminal's Ctrl-C signals as a whole
+      detached: options.asTerminalJob ?? false,
     },
   );
   running.push(parent);
@@ -74,6 +88,23 @@ describe("npm start's shutdown", () => {
     expect(result.code).toBe(0);
     // Not the safety timer (20 s): the stop saw at once that the child was gone.
     expect(result.at - sentAt).toBeLessThan(5_000);
+    expect(output()).toMatch(/child stopped: killed by SIGKILL/);
+  });
+
+  it("stops on a terminal's Ctrl-C (SIGINT to the whole group) once, after the child was SIGKILLed", async () => {
+    // npm start's outer process runs the console as a group of its own: the terminal's SIGINT reaches
+    // the outer process and the console's children not at all; the console is told once and stops them.
+    const { parent, exited, childPid, waitFor, output } = await startParent("plain", 2000, {
+      asTerminalJob: true,
+    });
+    process.kill(childPid, "SIGKILL");
+    await waitFor(/child exited: killed by SIGKILL/);
+    const sentAt = Date.now();
+    process.kill(-parent.pid!, "SIGINT");
+    const result = await exited;
+    expect(result.code).toBe(0);
+    expect(result.at - sentAt).toBeLessThan(5_000);
+    expect(output().match(/Stopping Mailwarden/g)).toHaveLength(1);
     expect(output()).toMatch(/child stopped: killed by SIGKILL/);
   });
 

@@ -2,7 +2,9 @@
 // everything whatever died first. A child killed by a signal has `exitCode === null` (its `signalCode`
 // says why), so "has it exited?" is answered from the 'exit' event, never from `exitCode` alone; stopping
 // a child that is already gone returns at once. SIGINT/SIGTERM become one idempotent shutdown with a
-// safety timer, and a second Ctrl-C exits at once.
+// safety timer, and a second Ctrl-C exits at once. runAsProcessGroup keeps the terminal's Ctrl-C away
+// from the console's own children (PostgreSQL, the agent): only the console is told, once, and it stops
+// them in order.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 
@@ -126,4 +128,54 @@ export function onShutdownSignals(
     });
   }
   return { isStopping: () => isStopping };
+}
+
+/**
+ * Runs `command` as the leader of a process group of its own, with this terminal's stdout and stderr,
+ * and returns its exit code. A Ctrl-C in a terminal signals the whole foreground group at once — the
+ * console's PostgreSQL would then stop before the console wrote its last rows; here only this process
+ * gets it, and passes the first SIGINT/SIGTERM/SIGHUP on to the leader alone. A second one, or a
+ * leader still running `graceMs` later, ends the group (SIGKILL / SIGTERM); whatever the group still
+ * holds when the leader exits gets SIGTERM, so nothing outlives `npm start`.
+ */
+export function runAsProcessGroup(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; graceMs?: number } = {},
+): Promise<number> {
+  const graceMs = options.graceMs ?? 45_000;
+  const leader = spawn(command, args, {
+    detached: true,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: options.env ?? process.env,
+  });
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (leader.pid) process.kill(-leader.pid, signal);
+    } catch {
+      // the group is already gone
+    }
+  };
+  let forwarded = 0;
+  let overdue: NodeJS.Timeout | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    forwarded += 1;
+    if (forwarded > 1) return signalGroup("SIGKILL");
+    leader.kill(signal);
+    overdue = setTimeout(() => signalGroup("SIGTERM"), graceMs);
+  };
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const signal of signals) process.on(signal, forward);
+  return new Promise((resolve) => {
+    const done = (code: number) => {
+      clearTimeout(overdue);
+      for (const signal of signals) process.off(signal, forward);
+      signalGroup("SIGTERM");
+      resolve(code);
+    };
+    leader.once("exit", (code, signal) => done(code ?? (signal === "SIGINT" ? 130 : 1)));
+    leader.once("error", () => {
+      if (leader.pid === undefined) done(1);
+    });
+  });
 }
