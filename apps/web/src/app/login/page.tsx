@@ -1,127 +1,168 @@
-// Sign-in: email and password, then a second step for the authentication code or a recovery code.
+// Sign-in: email and password, then a second step for the authentication code or a recovery code. Each
+// step is a schema form; what the sign-in answers (wrong password, locked, wait) shows above the fields.
 "use client";
 import * as React from "react";
 import { signIn } from "next-auth/react";
 import { useRouter } from "next/navigation";
 import { AuthShell } from "~/components/auth-shell";
-import { Alert } from "~/components/ui/alert";
+import { SignInNotice } from "~/components/sign-in-notice";
+import { Form, FormError, FormField, useZodForm } from "~/components/form";
 import { Button } from "~/components/ui/button";
-import { Field, Input } from "~/components/ui/input";
+import { errorMessage } from "~/lib/error-message";
+import { signInCodeInput, signInInput, signInRecoveryInput } from "~/lib/schemas/auth";
 
 const SECOND_FACTOR = "second-factor-required";
 
+type Credentials = { email: string; password: string };
+type Outcome = "signed-in" | "second-factor" | { error: string };
+
+async function attemptSignIn(credentials: Credentials, factor: { totpCode?: string; recoveryCode?: string }) {
+  const res = await signIn("credentials", {
+    redirect: false,
+    email: credentials.email,
+    password: credentials.password,
+    totpCode: factor.totpCode ?? "",
+    recoveryCode: factor.recoveryCode ?? "",
+  });
+  if (res?.error === SECOND_FACTOR) return "second-factor" satisfies Outcome;
+  if (res?.error) {
+    const message = res.error === "CredentialsSignin" ? "Invalid email or password." : res.error;
+    return { error: errorMessage(message) ?? "Sign-in failed." } satisfies Outcome;
+  }
+  return "signed-in" satisfies Outcome;
+}
+
+function PasswordStep({ onOutcome }: { onOutcome: (credentials: Credentials, outcome: Outcome) => void }) {
+  const form = useZodForm(signInInput, { defaultValues: { email: "", password: "" } });
+  return (
+    <Form
+      form={form}
+      onSubmit={async (values) => {
+        const outcome = await attemptSignIn(values, {});
+        if (typeof outcome === "object") form.setError("root.server", { message: outcome.error });
+        onOutcome(values, outcome);
+      }}
+    >
+      <FormError form={form} />
+      <FormField form={form} name="email" label="Email" autoComplete="username" />
+      <FormField
+        form={form}
+        name="password"
+        label="Password"
+        type="password"
+        autoComplete="current-password"
+      />
+      <Button type="submit" className="w-full" busy={form.formState.isSubmitting}>
+        Continue
+      </Button>
+    </Form>
+  );
+}
+
+function CodeStep({ credentials, onSignedIn }: { credentials: Credentials; onSignedIn: () => void }) {
+  const [useRecovery, setUseRecovery] = React.useState(false);
+  return (
+    <div className="space-y-4">
+      {useRecovery ? (
+        <RecoveryCodeForm credentials={credentials} onSignedIn={onSignedIn} />
+      ) : (
+        <TotpCodeForm credentials={credentials} onSignedIn={onSignedIn} />
+      )}
+      <button
+        type="button"
+        className="w-full text-center text-sm text-brand-600 hover:underline"
+        onClick={() => setUseRecovery(!useRecovery)}
+      >
+        {useRecovery ? "Use an authentication code instead" : "Lost your device? Use a recovery code"}
+      </button>
+    </div>
+  );
+}
+
+function TotpCodeForm({ credentials, onSignedIn }: { credentials: Credentials; onSignedIn: () => void }) {
+  const form = useZodForm(signInCodeInput, { defaultValues: { totpCode: "" } });
+  return (
+    <Form
+      form={form}
+      onSubmit={async ({ totpCode }) => {
+        const outcome = await attemptSignIn(credentials, { totpCode });
+        if (outcome === "signed-in") onSignedIn();
+        else if (typeof outcome === "object") form.setError("root.server", { message: outcome.error });
+      }}
+    >
+      <FormError form={form} />
+      <FormField
+        form={form}
+        name="totpCode"
+        label="Authentication code"
+        inputMode="numeric"
+        autoComplete="one-time-code"
+        autoFocus
+        placeholder="123456"
+      />
+      <Button type="submit" className="w-full" busy={form.formState.isSubmitting}>
+        Verify and sign in
+      </Button>
+    </Form>
+  );
+}
+
+function RecoveryCodeForm({ credentials, onSignedIn }: { credentials: Credentials; onSignedIn: () => void }) {
+  const form = useZodForm(signInRecoveryInput, { defaultValues: { recoveryCode: "" } });
+  return (
+    <Form
+      form={form}
+      onSubmit={async ({ recoveryCode }) => {
+        const outcome = await attemptSignIn(credentials, { recoveryCode });
+        if (outcome === "signed-in") onSignedIn();
+        else if (typeof outcome === "object") form.setError("root.server", { message: outcome.error });
+      }}
+    >
+      <FormError form={form} />
+      <FormField
+        form={form}
+        name="recoveryCode"
+        label="Recovery code"
+        autoComplete="off"
+        autoFocus
+        placeholder="xxxxx-xxxxx"
+      />
+      <Button type="submit" className="w-full" busy={form.formState.isSubmitting}>
+        Verify and sign in
+      </Button>
+    </Form>
+  );
+}
+
 export default function LoginPage() {
   const router = useRouter();
-  const [step, setStep] = React.useState<"password" | "code">("password");
-  const [useRecovery, setUseRecovery] = React.useState(false);
-  const [error, setError] = React.useState<string | null>(null);
-  const [busy, setBusy] = React.useState(false);
-  const [form, setForm] = React.useState({ email: "", password: "", totpCode: "", recoveryCode: "" });
-
-  async function submit(e: React.FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    const res = await signIn("credentials", {
-      redirect: false,
-      email: form.email,
-      password: form.password,
-      totpCode: step === "code" && !useRecovery ? form.totpCode : "",
-      recoveryCode: step === "code" && useRecovery ? form.recoveryCode : "",
-    });
-    setBusy(false);
-    if (res?.error === SECOND_FACTOR) {
-      setStep("code");
-      return;
-    }
-    if (res?.error) {
-      setError(res.error === "CredentialsSignin" ? "Invalid email or password." : res.error);
-      return;
-    }
+  const [credentials, setCredentials] = React.useState<Credentials | null>(null);
+  const signedIn = () => {
     router.replace("/");
     router.refresh();
-  }
-
-  const set = (key: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) =>
-    setForm({ ...form, [key]: e.target.value });
-
+  };
   return (
     <AuthShell
-      title={step === "password" ? "Sign in" : "Two-factor authentication"}
+      title={credentials ? "Two-factor authentication" : "Sign in"}
       subtitle={
-        step === "password"
-          ? "Use your Mailwarden console account."
-          : useRecovery
-            ? "Enter one of your recovery codes. Each works once."
-            : "Enter the 6-digit code from your authenticator app."
+        credentials
+          ? "Enter the 6-digit code from your authenticator app, or one of your recovery codes."
+          : "Use your Mailwarden console account."
       }
     >
-      <form onSubmit={submit} className="space-y-4" noValidate>
-        {error && <Alert tone="error">{error}</Alert>}
-        {step === "password" ? (
-          <>
-            <Field label="Email" htmlFor="email">
-              <Input
-                id="email"
-                type="email"
-                autoComplete="username"
-                required
-                value={form.email}
-                onChange={set("email")}
-              />
-            </Field>
-            <Field label="Password" htmlFor="password">
-              <Input
-                id="password"
-                type="password"
-                autoComplete="current-password"
-                required
-                value={form.password}
-                onChange={set("password")}
-              />
-            </Field>
-          </>
-        ) : useRecovery ? (
-          <Field label="Recovery code" htmlFor="recoveryCode">
-            <Input
-              id="recoveryCode"
-              autoComplete="off"
-              autoFocus
-              value={form.recoveryCode}
-              onChange={set("recoveryCode")}
-              placeholder="xxxxx-xxxxx"
-            />
-          </Field>
-        ) : (
-          <Field label="Authentication code" htmlFor="totpCode">
-            <Input
-              id="totpCode"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              autoFocus
-              maxLength={6}
-              value={form.totpCode}
-              onChange={set("totpCode")}
-              placeholder="123456"
-            />
-          </Field>
-        )}
-        <Button type="submit" className="w-full" busy={busy}>
-          {step === "password" ? "Continue" : "Verify and sign in"}
-        </Button>
-        {step === "code" && (
-          <button
-            type="button"
-            className="w-full text-center text-sm text-brand-600 hover:underline"
-            onClick={() => {
-              setUseRecovery(!useRecovery);
-              setError(null);
+      {credentials ? (
+        <CodeStep credentials={credentials} onSignedIn={signedIn} />
+      ) : (
+        <>
+          <SignInNotice />
+          <PasswordStep
+            onOutcome={(values, outcome) => {
+              if (outcome === "second-factor") setCredentials(values);
+              else if (outcome === "signed-in") signedIn();
             }}
-          >
-            {useRecovery ? "Use an authentication code instead" : "Lost your device? Use a recovery code"}
-          </button>
-        )}
-      </form>
+          />
+        </>
+      )}
     </AuthShell>
   );
 }

@@ -5,21 +5,28 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { defaultPolicy } from "@mailwarden/policy";
 import { AuthShell } from "~/components/auth-shell";
-import { PasswordInput } from "~/components/password-input";
+import { useWatch } from "react-hook-form";
+import { Form, FormError, FormField, FormPasswordField, useZodForm } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
-import { Field, Input } from "~/components/ui/input";
-import { errorMessage, useTRPC } from "~/lib/trpc";
+import { completeSetupInput } from "~/lib/schemas/auth";
+import { useTRPC } from "~/lib/trpc";
 
 function SetupForm() {
   const trpc = useTRPC();
   const router = useRouter();
   const token = useSearchParams().get("token") ?? "";
   const status = useQuery(trpc.auth.setupStatus.queryOptions({ token }));
+  const form = useZodForm(completeSetupInput, {
+    defaultValues: { token, name: "", email: "", password: "" },
+  });
   const complete = useMutation(
-    trpc.auth.completeSetup.mutationOptions({ onSuccess: () => router.replace("/login?setup=done") }),
+    trpc.auth.completeSetup.mutationOptions({
+      onSuccess: () => router.replace("/login?setup=done"),
+      onError: (error) => form.setServerError(error, { detailsField: "password" }),
+    }),
   );
-  const [form, setForm] = React.useState({ name: "", email: "", password: "" });
+  const email = useWatch({ control: form.control, name: "email" });
 
   if (status.isLoading) return <p className="text-sm text-slate-500">Checking your setup link…</p>;
   if (!status.data?.needsSetup)
@@ -41,38 +48,15 @@ function SetupForm() {
     );
   }
   return (
-    <form
-      className="space-y-4"
-      onSubmit={(e) => {
-        e.preventDefault();
-        complete.mutate({ token, ...form });
-      }}
-    >
-      {complete.error && <Alert tone="error">{errorMessage(complete.error)}</Alert>}
-      <Field label="Your name" htmlFor="name">
-        <Input
-          id="name"
-          value={form.name}
-          onChange={(e) => setForm({ ...form, name: e.target.value })}
-          required
-        />
-      </Field>
-      <Field label="Email" htmlFor="email">
-        <Input
-          id="email"
-          type="email"
-          autoComplete="username"
-          value={form.email}
-          onChange={(e) => setForm({ ...form, email: e.target.value })}
-          required
-        />
-      </Field>
-      <PasswordInput
-        id="password"
-        value={form.password}
-        onChange={(password) => setForm({ ...form, password })}
+    <Form form={form} onSubmit={(values) => complete.mutate({ ...values, token })}>
+      <FormError form={form} />
+      <FormField form={form} name="name" label="Your name" autoComplete="name" />
+      <FormField form={form} name="email" label="Email" autoComplete="username" />
+      <FormPasswordField
+        form={form}
+        name="password"
         policy={defaultPolicy.passwordPolicy}
-        context={{ userName: form.email.split("@")[0] }}
+        context={{ userName: (email ?? "").split("@")[0] }}
       />
       <Button type="submit" className="w-full" busy={complete.isPending}>
         Create provider admin
@@ -80,7 +64,7 @@ function SetupForm() {
       <p className="text-xs text-slate-500">
         Next you will sign in and set up two-factor authentication, which is mandatory for provider admins.
       </p>
-    </form>
+    </Form>
   );
 }
 

@@ -5,9 +5,11 @@ import * as React from "react";
 import { useRouter } from "next/navigation";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { AuthShell } from "~/components/auth-shell";
+import { RecoveryCodes } from "~/components/console/recovery-codes";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
-import { Field, Input } from "~/components/ui/input";
+import { Form, FormError, FormField, useZodForm } from "~/components/form";
+import { totpCodeInput } from "~/lib/schemas/auth";
 import { errorMessage, useTRPC } from "~/lib/trpc";
 
 export default function TwoFactorPage() {
@@ -15,8 +17,10 @@ export default function TwoFactorPage() {
   const router = useRouter();
   const me = useQuery(trpc.auth.me.queryOptions());
   const begin = useMutation(trpc.auth.beginTotp.mutationOptions());
-  const confirm = useMutation(trpc.auth.confirmTotp.mutationOptions());
-  const [code, setCode] = React.useState("");
+  const codeForm = useZodForm(totpCodeInput, { defaultValues: { code: "" } });
+  const confirm = useMutation(
+    trpc.auth.confirmTotp.mutationOptions({ onError: (error) => codeForm.setServerError(error) }),
+  );
   const started = React.useRef(false);
 
   React.useEffect(() => {
@@ -42,17 +46,16 @@ export default function TwoFactorPage() {
   if (confirm.data) {
     return (
       <AuthShell
-        title="Save your recovery codes"
-        subtitle="Each code signs you in once if you lose your phone. They are not shown again."
+        title="Two-factor authentication is on"
+        subtitle="From now on you sign in with your password and a code from your app."
       >
-        <ul
-          className="grid grid-cols-2 gap-2 rounded-md bg-slate-50 p-4 font-mono text-sm"
-          data-testid="recovery-codes"
-        >
-          {confirm.data.recoveryCodes.map((c) => (
-            <li key={c}>{c}</li>
-          ))}
-        </ul>
+        <Alert tone="success">
+          Save your recovery codes now. Each one signs you in once if you lose your phone; they are not shown
+          again.
+        </Alert>
+        <div className="mt-4">
+          <RecoveryCodes codes={confirm.data.recoveryCodes} email={me.data?.email ?? ""} />
+        </div>
         <Button
           className="mt-6 w-full"
           onClick={() => {
@@ -89,13 +92,7 @@ export default function TwoFactorPage() {
       {!begin.data ? (
         <p className="text-sm text-slate-500">Generating your secret…</p>
       ) : (
-        <form
-          className="space-y-4"
-          onSubmit={(e) => {
-            e.preventDefault();
-            confirm.mutate({ code });
-          }}
-        >
+        <Form form={codeForm} onSubmit={(values) => confirm.mutate(values)}>
           <ol className="list-decimal space-y-1 pl-5 text-sm text-slate-600">
             <li>Scan this code with an authenticator app (1Password, Google Authenticator, Aegis…).</li>
             <li>Enter the 6-digit code it shows.</li>
@@ -111,21 +108,33 @@ export default function TwoFactorPage() {
               {begin.data.secret}
             </code>
           </p>
-          {confirm.error && <Alert tone="error">{errorMessage(confirm.error)}</Alert>}
-          <Field label="Authentication code" htmlFor="code">
-            <Input
-              id="code"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              maxLength={6}
-              value={code}
-              onChange={(e) => setCode(e.target.value)}
-            />
-          </Field>
+          <FormError form={codeForm} />
+          <FormField
+            form={codeForm}
+            name="code"
+            id="code"
+            label="Authentication code"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            placeholder="123456"
+          />
           <Button type="submit" className="w-full" busy={confirm.isPending}>
             Turn on two-factor authentication
           </Button>
-        </form>
+          <p className="text-center text-xs text-slate-500">
+            This page keeps the same code until you confirm it.{" "}
+            <button
+              type="button"
+              className="font-medium text-brand-600 hover:underline"
+              onClick={() => {
+                codeForm.reset();
+                begin.mutate({ restart: true });
+              }}
+            >
+              Start over with a new QR code
+            </button>
+          </p>
+        </Form>
       )}
     </AuthShell>
   );

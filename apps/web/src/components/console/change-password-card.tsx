@@ -2,16 +2,16 @@
 // checked live against the policy that applies to them (row 14) and again on the server. A password
 // that failed the policy at the last sign-in (the policy was tightened since it was set) is flagged here.
 "use client";
-import * as React from "react";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { signOut } from "next-auth/react";
+import { useMutation } from "@tanstack/react-query";
 import type { PasswordPolicy } from "@mailwarden/policy";
-import { PasswordInput } from "~/components/password-input";
+import { Form, FormError, FormPasswordField, useZodForm } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
 import { Card, CardHeader } from "~/components/ui/card";
-import { Field, Input } from "~/components/ui/input";
-import { errorMessage, useTRPC } from "~/lib/trpc";
+import { changePasswordInput } from "~/lib/schemas/auth";
+import { useTRPC } from "~/lib/trpc";
 
 export function ChangePasswordCard({
   email,
@@ -23,16 +23,12 @@ export function ChangePasswordCard({
   weakProblems: string[];
 }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const [current, setCurrent] = React.useState("");
-  const [next, setNext] = React.useState("");
+  const form = useZodForm(changePasswordInput, { defaultValues: { currentPassword: "", newPassword: "" } });
   const change = useMutation(
     trpc.auth.changePassword.mutationOptions({
-      onSuccess: async () => {
-        setCurrent("");
-        setNext("");
-        await queryClient.invalidateQueries(trpc.auth.me.queryFilter());
-      },
+      // The change ended every session, this one too: sign in again with the new password.
+      onSuccess: () => void signOut({ callbackUrl: "/login?reason=password-changed" }),
+      onError: (error) => form.setServerError(error, { detailsField: "newPassword" }),
     }),
   );
   const [userName, domainName] = email.split("@");
@@ -42,11 +38,12 @@ export function ChangePasswordCard({
         title="Password"
         action={weakProblems.length > 0 ? <Badge tone="amber">Below policy</Badge> : undefined}
       />
-      <form
-        className="space-y-4 p-5 text-sm"
-        onSubmit={(event) => {
-          event.preventDefault();
-          change.mutate({ currentPassword: current, newPassword: next });
+      <Form
+        form={form}
+        className="p-5 text-sm"
+        onSubmit={(values) => {
+          change.reset();
+          change.mutate(values);
         }}
       >
         {weakProblems.length > 0 && (
@@ -54,29 +51,30 @@ export function ChangePasswordCard({
             Your password no longer meets the password policy: {weakProblems.join(" ")} Change it below.
           </Alert>
         )}
-        {change.isSuccess && <Alert tone="success">Password changed.</Alert>}
-        {change.error && <Alert tone="error">{errorMessage(change.error)}</Alert>}
-        <Field label="Current password" htmlFor="current-password">
-          <Input
-            id="current-password"
-            type="password"
-            autoComplete="current-password"
-            value={current}
-            onChange={(event) => setCurrent(event.target.value)}
-          />
-        </Field>
-        <PasswordInput
+        {change.isSuccess && <Alert tone="success">Password changed. Signing you out…</Alert>}
+        <FormError form={form} />
+        <FormPasswordField
+          form={form}
+          name="currentPassword"
+          id="current-password"
+          label="Current password"
+          autoComplete="current-password"
+        />
+        <FormPasswordField
+          form={form}
+          name="newPassword"
           id="new-password"
           label="New password"
-          value={next}
-          onChange={setNext}
           policy={policy}
           context={{ userName, domainName }}
         />
-        <Button type="submit" busy={change.isPending} disabled={!current || !next}>
+        <p className="text-xs text-slate-500">
+          Changing it signs you out everywhere, this browser too; then you sign in with the new password.
+        </p>
+        <Button type="submit" busy={change.isPending}>
           Change password
         </Button>
-      </form>
+      </Form>
     </Card>
   );
 }

@@ -28,3 +28,19 @@ export function CustomerSelect({
     </Field>
   );
 }
+
+/** The same choices for a schema form's <Select>: `<FormField …>{(c) => <Select {...c}><CustomerOptions /></Select>}`. */
+export function CustomerOptions() {
+  const trpc = useTRPC();
+  const customers = useQuery(trpc.customer.list.queryOptions());
+  return (
+    <>
+      <option value="">Choose a customer…</option>
+      {customers.data?.map((c) => (
+        <option key={c.id} value={c.id}>
+          {c.name}
+        </option>
+      ))}
+    </>
+  );
+}

@@ -83,7 +83,7 @@ export function FieldFrame({
         </div>
       )}
       {error && (
-        <p id={`${id}-error`} className="text-xs text-red-600" data-field-error>
+        <p id={`${id}-error`} className="text-xs text-red-600" role="alert" data-field-error>
           {error}
         </p>
       )}
@@ -108,10 +108,11 @@ export function useFieldControl<T extends FieldValues, TOut>(
     control: {
       ...form.register(name),
       id,
-      required: constraints.required || undefined,
-      maxLength: constraints.maxLength,
+      // Only what the schema says, so a page's own attribute is not overwritten by an undefined.
+      ...(constraints.required && { required: true }),
+      ...(constraints.maxLength !== undefined && { maxLength: constraints.maxLength }),
       "aria-invalid": Boolean(message),
-      "aria-describedby": describedBy || undefined,
+      ...(describedBy && { "aria-describedby": describedBy }),
     },
   };
 }
@@ -189,7 +190,11 @@ export function FormCheckbox<T extends FieldValues, TOut>({
           {hint}
         </p>
       )}
-      {typeof error === "string" && <p className="pl-6 text-xs text-red-600">{error}</p>}
+      {typeof error === "string" && (
+        <p className="pl-6 text-xs text-red-600" role="alert">
+          {error}
+        </p>
+      )}
     </div>
   );
 }

@@ -27,8 +27,10 @@ export function useZodForm<S extends ZodObjectSchema>(
   options: Omit<UseFormProps<z.input<S> & FieldValues, unknown, z.output<S>>, "resolver"> = {},
 ): ZodForm<z.input<S> & FieldValues, z.output<S>> {
   const form = useForm<z.input<S> & FieldValues, unknown, z.output<S>>({
-    // Messages appear once a field was left or the form submitted, then follow every keystroke.
-    mode: "onTouched",
+    // Messages appear on the first submit, then follow every keystroke. (Not on leaving a field: a
+    // message appearing on blur moves the button being clicked, and the click is lost.)
+    mode: "onSubmit",
+    reValidateMode: "onChange",
     ...options,
     resolver: zodResolver(schema) as Resolver<z.input<S> & FieldValues, unknown, z.output<S>>,
   });

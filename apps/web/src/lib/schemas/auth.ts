@@ -20,7 +20,7 @@ export const totpCodeInput = z.object({
     .string()
     .trim()
     .min(1, "Enter the code from your authenticator app.")
-    .max(10, "At most 10 characters.")
+    .max(6, "At most 6 digits.")
     .regex(/^\d{6}$/, "Enter the 6 digits your authenticator app shows."),
 });
 
@@ -28,4 +28,18 @@ export const totpCodeInput = z.object({
 export const signInInput = z.object({
   email: emailAddress(),
   password: secretText(256, "Enter your password."),
+});
+
+/** The sign-in's second step: the authenticator's code, or one recovery code. */
+export const signInCodeInput = z.object({
+  totpCode: z
+    .string()
+    .trim()
+    .min(1, "Enter the code from your authenticator app.")
+    .max(6, "At most 6 digits.")
+    .regex(/^\d{6}$/, "Enter the 6 digits your authenticator app shows."),
+});
+
+export const signInRecoveryInput = z.object({
+  recoveryCode: requiredText(32, "Enter one of your recovery codes."),
 });

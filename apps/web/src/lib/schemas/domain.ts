@@ -20,7 +20,8 @@ export const createDomainInput = z.object({
     isDomainName,
     "Enter a domain name like example.com.",
   ),
-  customerId: rowId.optional(),
+  /** Provider staff choose the customer; a customer's own admin leaves it out. */
+  customerId: z.string().min(1, "Choose a customer.").max(64).optional(),
 });
 
 /** The part before @ of a mailbox, alias or list. */

@@ -34,6 +34,20 @@ describe("shared input schemas", () => {
     });
   });
 
+  it("name a domain admin's missing domains together with the other fields", () => {
+    expect(
+      Object.keys(
+        messages(addCustomerUserInput, {
+          customerId: "c1",
+          email: "",
+          name: "",
+          role: "DOMAIN_ADMIN",
+          password: "",
+        }),
+      ).sort(),
+    ).toEqual(["domainIds", "email", "name", "password"]);
+  });
+
   it("accept what the services accept", () => {
     expect(createDomainInput.parse({ name: " Example.COM. " }).name).toBe("Example.COM.");
     expect(

@@ -3,30 +3,35 @@
 import * as React from "react";
 import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/card";
 import { Dialog, DialogActions } from "~/components/ui/dialog";
-import { Field, Input } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
-import { errorMessage, useTRPC } from "~/lib/trpc";
+import { Form, FormCheckbox, FormError, FormField, useZodForm } from "~/components/form";
+import { createCustomerInput } from "~/lib/schemas/customer";
+import { useTRPC } from "~/lib/trpc";
 
 export default function CustomersPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const customers = useQuery(trpc.customer.list.queryOptions());
   const [open, setOpen] = React.useState(false);
-  const [form, setForm] = React.useState({ name: "", require2fa: false });
+  const form = useZodForm(createCustomerInput, { defaultValues: { name: "", require2fa: false } });
   const create = useMutation(
     trpc.customer.create.mutationOptions({
       onSuccess: () => {
         setOpen(false);
-        setForm({ name: "", require2fa: false });
+        form.reset();
         void qc.invalidateQueries({ queryKey: trpc.customer.list.queryKey() });
       },
+      onError: (error) => form.setServerError(error),
     }),
   );
+  const close = () => {
+    setOpen(false);
+    form.clearErrors();
+  };
   const addButton = <Button onClick={() => setOpen(true)}>Add customer</Button>;
   return (
     <>
@@ -73,37 +78,17 @@ export default function CustomersPage() {
           </Table>
         )}
       </Card>
-      <Dialog open={open} onClose={() => setOpen(false)} title="Add customer">
-        <form
-          className="space-y-4"
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate(form);
-          }}
-        >
-          {create.error && <Alert tone="error">{errorMessage(create.error)}</Alert>}
-          <Field label="Customer name" htmlFor="customer-name">
-            <Input
-              id="customer-name"
-              value={form.name}
-              onChange={(e) => setForm({ ...form, name: e.target.value })}
-              autoFocus
-            />
-          </Field>
-          <label className="flex items-center gap-2 text-sm">
-            <input
-              type="checkbox"
-              checked={form.require2fa}
-              onChange={(e) => setForm({ ...form, require2fa: e.target.checked })}
-            />
-            Require two-factor authentication for this customer’s users
-          </label>
-          <DialogActions
-            submitLabel="Create customer"
-            busy={create.isPending}
-            onCancel={() => setOpen(false)}
+      <Dialog open={open} onClose={close} title="Add customer">
+        <Form form={form} onSubmit={(values) => create.mutate(values)}>
+          <FormError form={form} />
+          <FormField form={form} name="name" id="customer-name" label="Customer name" autoFocus />
+          <FormCheckbox
+            form={form}
+            name="require2fa"
+            label="Require two-factor authentication for this customer’s users"
           />
-        </form>
+          <DialogActions submitLabel="Create customer" busy={create.isPending} onCancel={close} />
+        </Form>
       </Dialog>
     </>
   );

@@ -4,15 +4,16 @@ import * as React from "react";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { CustomerSelect } from "~/components/console/customer-select";
-import { Alert } from "~/components/ui/alert";
+import { CustomerOptions } from "~/components/console/customer-select";
+import { Form, FormError, FormField, useZodForm } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/card";
 import { Dialog, DialogActions } from "~/components/ui/dialog";
-import { Field, Input } from "~/components/ui/input";
+import { Select } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
-import { formatDateTime } from "~/lib/format";
-import { errorMessage, useTRPC } from "~/lib/trpc";
+import { displayDomain, formatDateTime } from "~/lib/format";
+import { createDomainInput } from "~/lib/schemas/domain";
+import { useTRPC } from "~/lib/trpc";
 
 function DomainsList() {
   const trpc = useTRPC();
@@ -24,17 +25,28 @@ function DomainsList() {
   const domains = useQuery(trpc.domain.list.queryOptions({ customerId: customerFilter }));
   const customers = useQuery({ ...trpc.customer.list.queryOptions(), enabled: isProvider });
   const [open, setOpen] = React.useState(false);
-  const [form, setForm] = React.useState({ name: "", customerId: customerFilter ?? "" });
+  // A customer's own admin has no customer to choose: the field stays out of the form (undefined).
+  const defaults = { name: "", customerId: isProvider ? (customerFilter ?? "") : undefined };
+  const form = useZodForm(createDomainInput, { defaultValues: defaults });
   const create = useMutation(
     trpc.domain.create.mutationOptions({
       onSuccess: () => {
         setOpen(false);
-        setForm({ name: "", customerId: customerFilter ?? "" });
+        form.reset(defaults);
         void qc.invalidateQueries({ queryKey: trpc.domain.list.queryKey() });
       },
+      onError: (error) => form.setServerError(error),
     }),
   );
-  const addButton = canCreate ? <Button onClick={() => setOpen(true)}>Add domain</Button> : null;
+  const close = () => {
+    setOpen(false);
+    form.clearErrors();
+  };
+  const openDialog = () => {
+    form.reset(defaults);
+    setOpen(true);
+  };
+  const addButton = canCreate ? <Button onClick={openDialog}>Add domain</Button> : null;
   return (
     <>
       <PageHeader
@@ -66,7 +78,7 @@ function DomainsList() {
                 <tr key={d.id}>
                   <Td>
                     <Link className="font-medium text-brand-600 hover:underline" href={`/domains/${d.id}`}>
-                      {d.name}
+                      {displayDomain(d.name)}
                     </Link>
                   </Td>
                   <Td>{d.customer.name}</Td>
@@ -78,31 +90,28 @@ function DomainsList() {
           </Table>
         )}
       </Card>
-      <Dialog open={open} onClose={() => setOpen(false)} title="Add domain">
-        <form
-          className="space-y-4"
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate({ name: form.name, customerId: isProvider ? form.customerId : undefined });
-          }}
-        >
-          {create.error && <Alert tone="error">{errorMessage(create.error)}</Alert>}
+      <Dialog open={open} onClose={close} title="Add domain">
+        <Form form={form} onSubmit={(values) => create.mutate(values)}>
+          <FormError form={form} />
           {isProvider && (
-            <CustomerSelect
-              id="domain-customer"
-              value={form.customerId}
-              onChange={(customerId) => setForm({ ...form, customerId })}
-            />
+            <FormField form={form} name="customerId" id="domain-customer" label="Customer">
+              {(control) => (
+                <Select {...control}>
+                  <CustomerOptions />
+                </Select>
+              )}
+            </FormField>
           )}
-          <Field label="Domain name" htmlFor="domain-name" hint="For example example.com">
-            <Input
-              id="domain-name"
-              value={form.name}
-              onChange={(e) => setForm({ ...form, name: e.target.value })}
-            />
-          </Field>
-          <DialogActions submitLabel="Add domain" busy={create.isPending} onCancel={() => setOpen(false)} />
-        </form>
+          <FormField
+            form={form}
+            name="name"
+            id="domain-name"
+            label="Domain name"
+            hint="For example example.com"
+            autoComplete="off"
+          />
+          <DialogActions submitLabel="Add domain" busy={create.isPending} onCancel={close} />
+        </Form>
       </Dialog>
     </>
   );

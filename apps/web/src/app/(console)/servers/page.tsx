@@ -4,17 +4,18 @@
 import * as React from "react";
 import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { CustomerSelect } from "~/components/console/customer-select";
+import { CustomerOptions } from "~/components/console/customer-select";
 import { EnrollmentInstructions } from "~/components/console/enrollment-instructions";
 import { PolicySyncBadge, ServerStatusBadge } from "~/components/console/server-status";
-import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/card";
 import { Dialog, DialogActions } from "~/components/ui/dialog";
-import { Field, Input } from "~/components/ui/input";
+import { Select } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
 import { timeAgo } from "~/lib/format";
-import { errorMessage, useTRPC } from "~/lib/trpc";
+import { Form, FormError, FormField, useZodForm } from "~/components/form";
+import { createServerInput } from "~/lib/schemas/server";
+import { useTRPC } from "~/lib/trpc";
 
 export default function ServersPage() {
   const trpc = useTRPC();
@@ -23,16 +24,17 @@ export default function ServersPage() {
   const canAdd = me.data?.providerRole === "PROVIDER_ADMIN";
   const servers = useQuery({ ...trpc.server.list.queryOptions({}), refetchInterval: 3_000 });
   const [open, setOpen] = React.useState(false);
-  const [form, setForm] = React.useState({ name: "", customerId: "" });
+  const form = useZodForm(createServerInput, { defaultValues: { name: "", customerId: "" } });
   const create = useMutation(
     trpc.server.create.mutationOptions({
       onSuccess: () => void qc.invalidateQueries({ queryKey: trpc.server.list.queryKey() }),
+      onError: (error) => form.setServerError(error),
     }),
   );
   const close = () => {
     setOpen(false);
     create.reset();
-    setForm({ name: "", customerId: "" });
+    form.reset();
   };
   const addButton = canAdd ? <Button onClick={() => setOpen(true)}>Add server</Button> : null;
   return (
@@ -108,28 +110,25 @@ export default function ServersPage() {
             </div>
           </>
         ) : (
-          <form
-            className="space-y-4"
-            onSubmit={(e) => {
-              e.preventDefault();
-              create.mutate(form);
-            }}
-          >
-            {create.error && <Alert tone="error">{errorMessage(create.error)}</Alert>}
-            <CustomerSelect
-              id="server-customer"
-              value={form.customerId}
-              onChange={(customerId) => setForm({ ...form, customerId })}
+          <Form form={form} onSubmit={(values) => create.mutate(values)}>
+            <FormError form={form} />
+            <FormField form={form} name="customerId" id="server-customer" label="Customer">
+              {(control) => (
+                <Select {...control}>
+                  <CustomerOptions />
+                </Select>
+              )}
+            </FormField>
+            <FormField
+              form={form}
+              name="name"
+              id="server-name"
+              label="Server name"
+              hint="For example mx1.customer.example"
+              autoComplete="off"
             />
-            <Field label="Server name" htmlFor="server-name" hint="For example mx1.customer.example">
-              <Input
-                id="server-name"
-                value={form.name}
-                onChange={(e) => setForm({ ...form, name: e.target.value })}
-              />
-            </Field>
             <DialogActions submitLabel="Create and get command" busy={create.isPending} onCancel={close} />
-          </form>
+          </Form>
         )}
       </Dialog>
     </>

@@ -5,22 +5,24 @@ import * as React from "react";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useWatch } from "react-hook-form";
 import { defaultPolicy } from "@mailwarden/policy";
 import { PolicyEditor } from "~/components/console/policy-editor";
-import { PasswordInput } from "~/components/password-input";
+import { Form, FormError, FormField, FormPasswordField, useZodForm } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
 import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
 import { Dialog, DialogActions } from "~/components/ui/dialog";
-import { Field, Input, Select } from "~/components/ui/input";
+import { useConfirm } from "~/components/ui/confirm-dialog";
+import { Select } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
 import { Tabs } from "~/components/ui/tabs";
+import { UserAccountActions } from "~/components/console/user-account-actions";
 import { PolicySyncBadge, ServerStatusBadge } from "~/components/console/server-status";
 import { displayDomain, formatDateTime, roleLabel, timeAgo } from "~/lib/format";
+import { addCustomerUserInput } from "~/lib/schemas/customer";
 import { errorMessage, useTRPC } from "~/lib/trpc";
-
-type Role = "CUSTOMER_ADMIN" | "DOMAIN_ADMIN" | "AUDITOR";
 
 export default function CustomerPage() {
   const { id } = useParams<{ id: string }>();
@@ -38,14 +40,18 @@ export default function CustomerPage() {
     enabled: Boolean(me.data?.providerRole),
   });
   const [open, setOpen] = React.useState(false);
-  const empty = {
-    email: "",
-    name: "",
-    role: "CUSTOMER_ADMIN" as Role,
-    domainIds: [] as string[],
-    password: "",
-  };
-  const [form, setForm] = React.useState(empty);
+  const confirm = useConfirm();
+  const form = useZodForm(addCustomerUserInput, {
+    defaultValues: {
+      customerId: id,
+      email: "",
+      name: "",
+      role: "CUSTOMER_ADMIN",
+      domainIds: [],
+      password: "",
+    },
+  });
+  const [role, email] = useWatch({ control: form.control, name: ["role", "email"] });
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: trpc.customer.users.queryKey({ customerId: id }) });
     void qc.invalidateQueries({ queryKey: trpc.customer.get.queryKey({ customerId: id }) });
@@ -54,11 +60,16 @@ export default function CustomerPage() {
     trpc.customer.addUser.mutationOptions({
       onSuccess: () => {
         setOpen(false);
-        setForm(empty);
+        form.reset();
         refresh();
       },
+      onError: (error) => form.setServerError(error, { detailsField: "password" }),
     }),
   );
+  const closeDialog = () => {
+    setOpen(false);
+    form.clearErrors();
+  };
   const removeUser = useMutation(trpc.customer.removeUser.mutationOptions({ onSuccess: refresh }));
   const update = useMutation(trpc.customer.update.mutationOptions({ onSuccess: refresh }));
 
@@ -247,6 +258,7 @@ export default function CustomerPage() {
                             <Td>
                               <div className="font-medium">{u.name}</div>
                               <div className="text-slate-500">{u.email}</div>
+                              {u.isLocked && <Badge tone="red">Locked</Badge>}
                             </Td>
                             <Td>{roleLabel(u.role)}</Td>
                             <Td>{u.domains.map((d) => displayDomain(d.name)).join(", ") || "All"}</Td>
@@ -255,16 +267,25 @@ export default function CustomerPage() {
                             </Td>
                             <Td>{formatDateTime(u.lastLoginAt)}</Td>
                             <Td className="text-right">
-                              <Button
-                                size="sm"
-                                variant="ghost"
-                                onClick={() =>
-                                  confirm(`Remove ${u.email}?`) &&
-                                  removeUser.mutate({ customerId: c.id, userId: u.userId })
-                                }
-                              >
-                                Remove
-                              </Button>
+                              <div className="flex flex-wrap justify-end gap-1.5">
+                                {u.canManageAccount && <UserAccountActions user={u} />}
+                                <Button
+                                  size="sm"
+                                  variant="ghost"
+                                  onClick={() =>
+                                    void confirm({
+                                      title: `Remove ${u.email}?`,
+                                      description: `${u.name} can no longer sign in to ${c.name}'s console.`,
+                                      confirmLabel: "Remove user",
+                                      tone: "danger",
+                                      onConfirm: () =>
+                                        removeUser.mutateAsync({ customerId: c.id, userId: u.userId }),
+                                    })
+                                  }
+                                >
+                                  Remove
+                                </Button>
+                              </div>
                             </Td>
                           </tr>
                         ))}
@@ -292,76 +313,49 @@ export default function CustomerPage() {
           },
         ]}
       />
-      <Dialog open={open} onClose={() => setOpen(false)} title={`Add a user to ${c.name}`}>
-        <form
-          className="space-y-4"
-          onSubmit={(e) => {
-            e.preventDefault();
-            addUser.mutate({ customerId: c.id, ...form });
-          }}
-        >
-          {addUser.error && <Alert tone="error">{errorMessage(addUser.error)}</Alert>}
-          <Field label="Name" htmlFor="user-name">
-            <Input
-              id="user-name"
-              value={form.name}
-              onChange={(e) => setForm({ ...form, name: e.target.value })}
-            />
-          </Field>
-          <Field label="Email" htmlFor="user-email">
-            <Input
-              id="user-email"
-              type="email"
-              value={form.email}
-              onChange={(e) => setForm({ ...form, email: e.target.value })}
-            />
-          </Field>
-          <Field label="Role" htmlFor="user-role">
-            <Select
-              id="user-role"
-              value={form.role}
-              onChange={(e) => setForm({ ...form, role: e.target.value as Role })}
-            >
-              <option value="CUSTOMER_ADMIN">Customer admin — all of this customer’s domains</option>
-              <option value="DOMAIN_ADMIN">Domain admin — only the domains chosen below</option>
-              <option value="AUDITOR">Auditor — read-only</option>
-            </Select>
-          </Field>
-          {form.role === "DOMAIN_ADMIN" && (
-            <fieldset className="space-y-1">
+      <Dialog open={open} onClose={closeDialog} title={`Add a user to ${c.name}`}>
+        <Form form={form} onSubmit={(values) => addUser.mutate({ ...values, customerId: c.id })}>
+          <FormError form={form} />
+          <FormField form={form} name="name" id="user-name" label="Name" autoComplete="off" />
+          <FormField form={form} name="email" id="user-email" label="Email" autoComplete="off" />
+          <FormField form={form} name="role" id="user-role" label="Role">
+            {(control) => (
+              <Select {...control}>
+                <option value="CUSTOMER_ADMIN">Customer admin — all of this customer’s domains</option>
+                <option value="DOMAIN_ADMIN">Domain admin — only the domains chosen below</option>
+                <option value="AUDITOR">Auditor — read-only</option>
+              </Select>
+            )}
+          </FormField>
+          {role === "DOMAIN_ADMIN" && (
+            <fieldset className="space-y-1" aria-describedby="user-domains-error">
               <legend className="text-sm font-medium text-slate-700">Domains</legend>
               {!domains.data?.length && (
                 <p className="text-xs text-slate-500">This customer has no domains yet.</p>
               )}
               {domains.data?.map((d) => (
                 <label key={d.id} className="flex items-center gap-2 text-sm">
-                  <input
-                    type="checkbox"
-                    checked={form.domainIds.includes(d.id)}
-                    onChange={(e) =>
-                      setForm({
-                        ...form,
-                        domainIds: e.target.checked
-                          ? [...form.domainIds, d.id]
-                          : form.domainIds.filter((x) => x !== d.id),
-                      })
-                    }
-                  />
+                  <input type="checkbox" value={d.id} {...form.register("domainIds")} />
                   {displayDomain(d.name)}
                 </label>
               ))}
+              {form.formState.errors.domainIds?.message && (
+                <p id="user-domains-error" className="text-xs text-red-600" data-field-error>
+                  {form.formState.errors.domainIds.message}
+                </p>
+              )}
             </fieldset>
           )}
-          <PasswordInput
+          <FormPasswordField
+            form={form}
+            name="password"
             id="user-password"
             label="Initial password"
-            value={form.password}
-            onChange={(password) => setForm({ ...form, password })}
             policy={defaultPolicy.passwordPolicy}
-            context={{ userName: form.email.split("@")[0], domainName: form.email.split("@")[1] }}
+            context={{ userName: email?.split("@")[0], domainName: email?.split("@")[1] }}
           />
-          <DialogActions submitLabel="Add user" busy={addUser.isPending} onCancel={() => setOpen(false)} />
-        </form>
+          <DialogActions submitLabel="Add user" busy={addUser.isPending} onCancel={closeDialog} />
+        </Form>
       </Dialog>
     </>
   );

@@ -5,7 +5,9 @@ import * as React from "react";
 import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { PasswordInput } from "~/components/password-input";
+import { useWatch } from "react-hook-form";
+import type { PasswordPolicy } from "@mailwarden/policy";
+import { Form, FormError, FormField, FormPasswordField, useZodForm } from "~/components/form";
 import { AliasesCard } from "~/components/console/aliases-card";
 import { AutoReplyDialog } from "~/components/console/auto-reply-dialog";
 import { CatchAllCard } from "~/components/console/catch-all-card";
@@ -17,11 +19,13 @@ import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
 import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
+import { useConfirm } from "~/components/ui/confirm-dialog";
 import { Dialog, DialogActions } from "~/components/ui/dialog";
-import { Field, Input } from "~/components/ui/input";
+import { Input } from "~/components/ui/input";
 import { Table, Td, Th } from "~/components/ui/table";
 import { Tabs } from "~/components/ui/tabs";
-import { displayDomain, formatDateTime } from "~/lib/format";
+import { displayAddress, displayDomain, formatDateTime } from "~/lib/format";
+import { createMailboxInput, resetMailboxPasswordInput } from "~/lib/schemas/domain";
 import { errorMessage, useTRPC } from "~/lib/trpc";
 
 export default function DomainPage() {
@@ -35,32 +39,11 @@ export default function DomainPage() {
   const [dialog, setDialog] = React.useState<
     null | { mode: "create" } | { mode: "reset"; mailboxId: string; address: string }
   >(null);
-  const [form, setForm] = React.useState({ localPart: "", displayName: "", password: "" });
   const [notice, setNotice] = React.useState<string | null>(null);
   const [autoReplyOf, setAutoReplyOf] = React.useState<null | { mailboxId: string; address: string }>(null);
   const [limitsOf, setLimitsOf] = React.useState<null | { mailboxId: string; address: string }>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: trpc.domain.get.queryKey({ domainId: id }) });
-  const close = () => {
-    setDialog(null);
-    setForm({ localPart: "", displayName: "", password: "" });
-  };
-  const create = useMutation(
-    trpc.domain.createMailbox.mutationOptions({
-      onSuccess: (r) => {
-        close();
-        refresh();
-        setNotice(`${r.address} created.`);
-      },
-    }),
-  );
-  const reset = useMutation(
-    trpc.domain.resetMailboxPassword.mutationOptions({
-      onSuccess: () => {
-        close();
-        setNotice("Password changed. Agents receive the new hash within seconds.");
-      },
-    }),
-  );
+  const confirm = useConfirm();
   const remove = useMutation(trpc.domain.deleteMailbox.mutationOptions({ onSuccess: refresh }));
   const removeDomain = useMutation(
     trpc.domain.delete.mutationOptions({ onSuccess: () => router.replace("/domains") }),
@@ -71,7 +54,6 @@ export default function DomainPage() {
   const d = domain.data;
   // Stored as DNS knows it (an IDN as punycode), shown as its owner writes it.
   const shownName = displayDomain(d.name);
-  const mutation = dialog?.mode === "reset" ? reset : create;
   // The customer page (its users and customer-level policy) is for provider staff and its customer admins.
   const canOpenCustomer =
     Boolean(me.data?.providerRole) ||
@@ -106,8 +88,13 @@ export default function DomainPage() {
             <Button
               variant="secondary"
               onClick={() =>
-                confirm(`Delete ${shownName} and all its mailboxes? Mail for it will be refused.`) &&
-                removeDomain.mutate({ domainId: d.id })
+                void confirm({
+                  title: `Delete ${shownName}?`,
+                  description: `All its mailboxes are deleted too, and mail for ${shownName} will be refused.`,
+                  confirmLabel: "Delete domain",
+                  tone: "danger",
+                  onConfirm: () => removeDomain.mutateAsync({ domainId: d.id }),
+                })
               }
             >
               Delete domain
@@ -216,9 +203,14 @@ export default function DomainPage() {
                                 variant="ghost"
                                 className="text-red-600"
                                 onClick={() =>
-                                  confirm(
-                                    `Delete ${m.localPart}@${shownName}? Its stored mail stays on the server.`,
-                                  ) && remove.mutate({ mailboxId: m.id })
+                                  void confirm({
+                                    title: `Delete ${m.localPart}@${shownName}?`,
+                                    description:
+                                      "It can no longer receive or send mail. Its stored mail stays on the server.",
+                                    confirmLabel: "Delete mailbox",
+                                    tone: "danger",
+                                    onConfirm: () => remove.mutateAsync({ mailboxId: m.id }),
+                                  })
                                 }
                               >
                                 Delete
@@ -282,64 +274,126 @@ export default function DomainPage() {
           onClose={() => setLimitsOf(null)}
         />
       )}
-      <Dialog
-        open={dialog !== null}
-        onClose={close}
-        title={
-          dialog?.mode === "reset" ? `Reset password of ${dialog.address}` : `Add a mailbox to ${shownName}`
-        }
-      >
-        <form
-          className="space-y-4"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (dialog?.mode === "reset")
-              reset.mutate({ mailboxId: dialog.mailboxId, password: form.password });
-            else create.mutate({ domainId: d.id, ...form });
+      {dialog?.mode === "create" && (
+        <AddMailboxDialog
+          domainId={d.id}
+          domainName={d.name}
+          shownName={shownName}
+          policy={rules.data?.policy}
+          onClose={() => setDialog(null)}
+          onCreated={(address) => {
+            setDialog(null);
+            refresh();
+            setNotice(`${displayAddress(address)} created.`);
           }}
-        >
-          {mutation.error && <Alert tone="error">{errorMessage(mutation.error)}</Alert>}
-          {dialog?.mode === "create" && (
-            <>
-              <Field label="Address" htmlFor="mailbox-local">
-                <div className="flex items-center gap-2">
-                  <Input
-                    id="mailbox-local"
-                    value={form.localPart}
-                    onChange={(e) => setForm({ ...form, localPart: e.target.value })}
-                  />
-                  <span className="text-sm text-slate-500">@{shownName}</span>
-                </div>
-              </Field>
-              <Field label="Display name" htmlFor="mailbox-name">
-                <Input
-                  id="mailbox-name"
-                  value={form.displayName}
-                  onChange={(e) => setForm({ ...form, displayName: e.target.value })}
-                />
-              </Field>
-            </>
-          )}
-          {rules.data && (
-            <PasswordInput
-              id="mailbox-password"
-              label={dialog?.mode === "reset" ? "New password" : "Password"}
-              value={form.password}
-              onChange={(password) => setForm({ ...form, password })}
-              policy={rules.data.policy}
-              context={{
-                userName: dialog?.mode === "reset" ? dialog.address.split("@")[0] : form.localPart,
-                domainName: d.name,
-              }}
-            />
-          )}
-          <DialogActions
-            submitLabel={dialog?.mode === "reset" ? "Set password" : "Create mailbox"}
-            busy={mutation.isPending}
-            onCancel={close}
-          />
-        </form>
-      </Dialog>
+        />
+      )}
+      {dialog?.mode === "reset" && (
+        <ResetMailboxPasswordDialog
+          mailboxId={dialog.mailboxId}
+          address={dialog.address}
+          domainName={d.name}
+          policy={rules.data?.policy}
+          onClose={() => setDialog(null)}
+          onChanged={() => {
+            setDialog(null);
+            setNotice("Password changed. Agents receive the new hash within seconds.");
+          }}
+        />
+      )}
     </>
+  );
+}
+
+function AddMailboxDialog({
+  domainId,
+  domainName,
+  shownName,
+  policy,
+  onClose,
+  onCreated,
+}: {
+  domainId: string;
+  domainName: string;
+  shownName: string;
+  policy?: PasswordPolicy;
+  onClose: () => void;
+  onCreated: (address: string) => void;
+}) {
+  const trpc = useTRPC();
+  const form = useZodForm(createMailboxInput, {
+    defaultValues: { domainId, localPart: "", displayName: "", password: "" },
+  });
+  const localPart = useWatch({ control: form.control, name: "localPart" });
+  const create = useMutation(
+    trpc.domain.createMailbox.mutationOptions({
+      onSuccess: (r) => onCreated(r.address),
+      onError: (error) => form.setServerError(error, { detailsField: "password" }),
+    }),
+  );
+  return (
+    <Dialog open onClose={onClose} title={`Add a mailbox to ${shownName}`}>
+      <Form form={form} onSubmit={(values) => create.mutate({ ...values, domainId })}>
+        <FormError form={form} />
+        <FormField form={form} name="localPart" id="mailbox-local" label="Address" autoComplete="off">
+          {(control) => (
+            <div className="flex items-center gap-2">
+              <Input {...control} className="min-w-0 flex-1" />
+              <span className="max-w-[50%] truncate text-sm text-slate-500">@{shownName}</span>
+            </div>
+          )}
+        </FormField>
+        <FormField form={form} name="displayName" id="mailbox-name" label="Display name" autoComplete="off" />
+        <FormPasswordField
+          form={form}
+          name="password"
+          id="mailbox-password"
+          policy={policy}
+          context={{ userName: localPart, domainName }}
+        />
+        <DialogActions submitLabel="Create mailbox" busy={create.isPending} onCancel={onClose} />
+      </Form>
+    </Dialog>
+  );
+}
+
+function ResetMailboxPasswordDialog({
+  mailboxId,
+  address,
+  domainName,
+  policy,
+  onClose,
+  onChanged,
+}: {
+  mailboxId: string;
+  address: string;
+  domainName: string;
+  policy?: PasswordPolicy;
+  onClose: () => void;
+  onChanged: () => void;
+}) {
+  const trpc = useTRPC();
+  const form = useZodForm(resetMailboxPasswordInput, { defaultValues: { mailboxId, password: "" } });
+  const reset = useMutation(
+    trpc.domain.resetMailboxPassword.mutationOptions({
+      onSuccess: onChanged,
+      onError: (error) => form.setServerError(error, { detailsField: "password" }),
+    }),
+  );
+  return (
+    <Dialog open onClose={onClose} title={`Reset password of ${address}`}>
+      <Form form={form} onSubmit={(values) => reset.mutate({ ...values, mailboxId })}>
+        <FormError form={form} />
+        <FormPasswordField
+          form={form}
+          name="password"
+          id="mailbox-password"
+          label="New password"
+          policy={policy}
+          context={{ userName: address.split("@")[0], domainName }}
+        />
+        <DialogActions submitLabel="Set password" busy={reset.isPending} onCancel={onClose} />
+      </Form>
+    </Dialog>
   );
 }

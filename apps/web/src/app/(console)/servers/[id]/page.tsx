@@ -15,6 +15,7 @@ import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
 import { Card, CardHeader, EmptyState, PageHeader } from "~/components/ui/card";
+import { useConfirm } from "~/components/ui/confirm-dialog";
 import { Table, Td, Th } from "~/components/ui/table";
 import { Tabs } from "~/components/ui/tabs";
 import { formatDateTime, timeAgo } from "~/lib/format";
@@ -53,6 +54,7 @@ export default function ServerPage() {
   const server = useQuery({ ...trpc.server.get.queryOptions({ serverId: id }), refetchInterval: 3_000 });
   const refresh = () => void qc.invalidateQueries({ queryKey: trpc.server.get.queryKey({ serverId: id }) });
   const newToken = useMutation(trpc.server.newToken.mutationOptions({ onSuccess: refresh }));
+  const confirm = useConfirm();
   const revoke = useMutation(trpc.server.revoke.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(
     trpc.server.delete.mutationOptions({ onSuccess: () => router.replace("/servers") }),
@@ -91,9 +93,13 @@ export default function ServerPage() {
                 <Button
                   variant="secondary"
                   onClick={() =>
-                    confirm(
-                      `Revoke the agent of ${s.name}? It is disconnected at once and must be enrolled again.`,
-                    ) && revoke.mutate({ serverId: s.id })
+                    void confirm({
+                      title: `Revoke the agent of ${s.name}?`,
+                      description: "It is disconnected at once and must be enrolled again.",
+                      confirmLabel: "Revoke agent",
+                      tone: "danger",
+                      onConfirm: () => revoke.mutateAsync({ serverId: s.id }),
+                    })
                   }
                 >
                   Revoke agent
@@ -101,7 +107,15 @@ export default function ServerPage() {
               )}
               <Button
                 variant="danger"
-                onClick={() => confirm(`Delete ${s.name}?`) && remove.mutate({ serverId: s.id })}
+                onClick={() =>
+                  void confirm({
+                    title: `Delete ${s.name}?`,
+                    description: "Mailwarden forgets this server and its agent can no longer connect.",
+                    confirmLabel: "Delete server",
+                    tone: "danger",
+                    onConfirm: () => remove.mutateAsync({ serverId: s.id }),
+                  })
+                }
               >
                 Delete
               </Button>
