@@ -146,12 +146,7 @@ export function FormField<T extends FieldValues, TOut>({
       {children ? (
         children(control)
       ) : (
-        <Input
-          type={constraints.type ?? "text"}
-          {...inputProps}
-          {...control}
-          className={cn(error && "border-red-400 focus:border-red-500 focus:ring-red-500/30")}
-        />
+        <Input type={constraints.type ?? "text"} {...inputProps} {...control} />
       )}
     </FieldFrame>
   );

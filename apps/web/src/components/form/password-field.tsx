@@ -11,7 +11,6 @@ import {
   type PasswordPolicy,
 } from "@mailwarden/policy";
 import { Input } from "~/components/ui/input";
-import { cn } from "~/lib/cn";
 import { FieldFrame, useFieldControl } from "./form-field";
 import type { ZodForm } from "./use-zod-form";
 
@@ -75,12 +74,7 @@ export function FormPasswordField<T extends FieldValues, TOut>({
         ) : undefined
       }
     >
-      <Input
-        type="password"
-        autoComplete={autoComplete}
-        {...control}
-        className={cn(error && "border-red-400 focus:border-red-500 focus:ring-red-500/30")}
-      />
+      <Input type="password" autoComplete={autoComplete} {...control} />
     </FieldFrame>
   );
 }
