@@ -46,6 +46,7 @@ test("a list made on the domain page: a member's post reaches the members, a non
 }) => {
   await signInAsProviderAdmin(page);
   await openDomain(page, domain);
+  await page.getByRole("tab", { name: "Aliases & lists" }).click();
   await expect(page.getByText("No mailing lists")).toBeVisible();
   await expect(page.getByText("Add a list, then its members")).toBeVisible();
 

@@ -4,7 +4,9 @@ import { cn } from "~/lib/cn";
 
 export function Table({ className, ...props }: React.TableHTMLAttributes<HTMLTableElement>) {
   return (
-    <div className="overflow-x-auto">
+    // relative: a visually hidden label (sr-only, absolutely placed) scrolls with the table instead of
+    // widening the page.
+    <div className="relative overflow-x-auto">
       <table className={cn("w-full text-left text-sm", className)} {...props} />
     </div>
   );
