@@ -71,3 +71,11 @@ export async function enrollServer(page: Page, customer: string, name: string, a
   await expect(page.getByTestId(`server-row-${name}`)).toContainText("Applied", { timeout: 30_000 });
   return agent;
 }
+
+/** The policy editor saves its drafts together, from the bar that appears once something changed. */
+export async function savePolicy(page: Page) {
+  await page
+    .getByRole("region", { name: "Unsaved policy changes" })
+    .getByRole("button", { name: "Save changes" })
+    .click();
+}

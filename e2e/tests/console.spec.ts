@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { enrollAndRunAgent, maildirMessages, type TestAgent } from "../support/agent";
-import { nav, signIn, signOut } from "../support/console";
+import { nav, savePolicy, signIn, signOut } from "../support/console";
 import { sendMail } from "../support/smtp";
 import { providerAdmin, saveSecondFactor, signInAsProviderAdmin } from "../support/provider-admin";
 import { totpCode } from "../support/totp";
@@ -150,9 +150,11 @@ test("customer, domain, mailbox, server enrollment, and a domain policy enforced
   await page.getByRole("tab", { name: "Policy" }).click();
   // Row 4 alone refuses local-to-local mail without AUTH: turn it off first (a loosening too).
   await page.getByRole("combobox", { name: /SMTP auth for local deliveries/ }).selectOption("off");
+  await savePolicy(page);
   await page.getByRole("button", { name: "Loosen it" }).click();
   await expect(page.getByTestId("smtpAuthForLocalDeliveries-effective")).toHaveText("Off");
   await page.getByRole("combobox", { name: /Require SMTP authentication/ }).selectOption("off");
+  await savePolicy(page);
   await expect(page.getByRole("dialog")).toContainText("Anyone could send mail");
   await page.getByRole("button", { name: "Loosen it" }).click();
   await expect(page.getByTestId("requireSmtpAuth-effective")).toHaveText("Off");
@@ -168,6 +170,7 @@ test("customer, domain, mailbox, server enrollment, and a domain policy enforced
 
   // Switch it on: the agent now refuses the same unauthenticated mail with 530.
   await page.getByRole("combobox", { name: /Require SMTP authentication/ }).selectOption("on");
+  await savePolicy(page);
   await expect(page.getByTestId("requireSmtpAuth-effective")).toHaveText("On");
   await expect(async () => {
     const result = await sendMail({ ...unauthenticated, subject: "should be refused" });

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { enrollAndRunAgent, type TestAgent } from "../support/agent";
-import { nav, signIn, signOut } from "../support/console";
+import { nav, savePolicy, signIn, signOut } from "../support/console";
 import { sendMail } from "../support/smtp";
 import { providerAdmin, signInAsProviderAdmin } from "../support/provider-admin";
 
@@ -32,12 +32,6 @@ async function openDomainAsCustomerAdmin(page: Page) {
 }
 
 const requireAuth = (page: Page) => page.getByRole("combobox", { name: /Require SMTP authentication/ });
-/** The policy editor saves its drafts together, from the bar that appears once something changed. */
-const savePolicy = (page: Page) =>
-  page
-    .getByRole("region", { name: "Unsaved policy changes" })
-    .getByRole("button", { name: "Save changes" })
-    .click();
 const unauthenticated = (port: number, subject: string) =>
   sendMail({ port, from: "info@lock-e2e.test", to: "info@lock-e2e.test", subject });
 
