@@ -11,6 +11,7 @@ import { Card, CardHeader, EmptyState } from "../ui/card";
 import { useConfirm } from "../ui/confirm-dialog";
 import { Dialog, DialogActions } from "../ui/dialog";
 import { Table, Td, Th } from "../ui/table";
+import { displayAddress } from "~/lib/format";
 import { createAliasForm } from "~/lib/schemas/mail";
 import { errorMessage, useTRPC } from "~/lib/trpc";
 
@@ -79,7 +80,7 @@ export function AliasesCard({ domainId, domainName }: { domainId: string; domain
                 <Td className="font-medium">
                   {alias.localPart}@{domainName}
                 </Td>
-                <Td>{alias.targets.join(", ")}</Td>
+                <Td>{alias.targets.map(displayAddress).join(", ")}</Td>
                 <Td className="text-right">
                   <Button
                     size="sm"

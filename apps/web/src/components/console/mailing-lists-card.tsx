@@ -42,7 +42,7 @@ function MemberBounce({
 }) {
   return (
     <li className="flex flex-wrap items-center gap-2" data-testid="list-member-bounce">
-      <span className="font-mono text-xs">{status.member}</span>
+      <span className="font-mono text-xs">{displayAddress(status.member)}</span>
       {status.isPaused ? (
         <>
           <Badge tone="red">Paused</Badge>
@@ -81,7 +81,7 @@ export function MailingListsCard({ domainId, domainName }: { domainId: string; d
       onMutate: () => setResumedNote(null),
       onSuccess: (resumed) => {
         setResumedNote(
-          `Delivery to ${resumed.member} resumed: the servers send it the list's copies again and forget its earlier bounces.`,
+          `Delivery to ${displayAddress(resumed.member)} resumed: the servers send it the list's copies again and forget its earlier bounces.`,
         );
         refresh();
       },
@@ -154,8 +154,8 @@ export function MailingListsCard({ domainId, domainName }: { domainId: string; d
                       </span>
                     )}
                   </Td>
-                  <Td title={list.members.join(", ")}>{list.members.length}</Td>
-                  <Td>{list.moderators.join(", ") || "—"}</Td>
+                  <Td title={list.members.map(displayAddress).join(", ")}>{list.members.length}</Td>
+                  <Td>{list.moderators.map(displayAddress).join(", ") || "—"}</Td>
                   <Td className="space-x-1 whitespace-nowrap text-right">
                     <Button size="sm" variant="ghost" onClick={() => setEditing(list)}>
                       Edit
