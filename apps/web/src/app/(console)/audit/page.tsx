@@ -11,6 +11,14 @@ import { AuditChanges } from "~/components/console/audit-changes";
 import { displayDomainsIn, formatDateTime } from "~/lib/format";
 import { useTRPC } from "~/lib/trpc";
 
+function EventBadge({ type }: { type: string }) {
+  return (
+    <Badge tone={type.includes("FAILED") || type.includes("LOCKED") ? "red" : "slate"}>
+      {type.toLowerCase().replaceAll("_", " ")}
+    </Badge>
+  );
+}
+
 export default function AuditPage() {
   const trpc = useTRPC();
   const [filters, setFilters] = React.useState({ type: "", actor: "", search: "", from: "", to: "" });
@@ -60,40 +68,62 @@ export default function AuditPage() {
         ) : rows.length === 0 ? (
           <EmptyState title="No events match">Try removing a filter.</EmptyState>
         ) : (
-          <Table data-testid="audit-table">
-            <thead>
-              <tr>
-                <Th>When</Th>
-                <Th>Who</Th>
-                <Th>Event</Th>
-                <Th>What</Th>
-                <Th>Customer</Th>
-                <Th>From</Th>
-              </tr>
-            </thead>
-            <tbody>
+          <>
+            {/* A phone reads each event as a short card: what happened first, then who, when, where. */}
+            <ul className="divide-y divide-slate-100 md:hidden" data-testid="audit-list">
               {rows.map((e) => (
-                <tr key={e.id}>
-                  <Td className="whitespace-nowrap">{formatDateTime(e.at)}</Td>
-                  <Td>
+                <li key={e.id} className="space-y-1 px-4 py-3 text-sm">
+                  <div className="flex flex-wrap items-center gap-2">
+                    <EventBadge type={e.type} />
+                    <span className="text-xs text-slate-500">{formatDateTime(e.at)}</span>
+                  </div>
+                  <p className="break-words text-slate-900">{displayDomainsIn(e.summary)}</p>
+                  <AuditChanges before={e.before} after={e.after} />
+                  <p className="break-words text-xs text-slate-500">
                     {e.actorLabel}
-                    {e.actorType !== "USER" && <Badge className="ml-1">{e.actorType.toLowerCase()}</Badge>}
-                  </Td>
-                  <Td>
-                    <Badge tone={e.type.includes("FAILED") || e.type.includes("LOCKED") ? "red" : "slate"}>
-                      {e.type.toLowerCase().replaceAll("_", " ")}
-                    </Badge>
-                  </Td>
-                  <Td className="min-w-64">
-                    {displayDomainsIn(e.summary)}
-                    <AuditChanges before={e.before} after={e.after} />
-                  </Td>
-                  <Td>{e.customer ?? "—"}</Td>
-                  <Td className="text-slate-500">{e.ip ?? "—"}</Td>
-                </tr>
+                    {e.customer && <> · {e.customer}</>}
+                    {e.ip && <> · from {e.ip}</>}
+                  </p>
+                </li>
               ))}
-            </tbody>
-          </Table>
+            </ul>
+            <div className="hidden md:block">
+              <Table data-testid="audit-table">
+                <thead>
+                  <tr>
+                    <Th>When</Th>
+                    <Th>Who</Th>
+                    <Th>Event</Th>
+                    <Th>What</Th>
+                    <Th>Customer</Th>
+                    <Th>From</Th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((e) => (
+                    <tr key={e.id}>
+                      <Td className="whitespace-nowrap">{formatDateTime(e.at)}</Td>
+                      <Td>
+                        {e.actorLabel}
+                        {e.actorType !== "USER" && (
+                          <Badge className="ml-1">{e.actorType.toLowerCase()}</Badge>
+                        )}
+                      </Td>
+                      <Td>
+                        <EventBadge type={e.type} />
+                      </Td>
+                      <Td className="min-w-64">
+                        {displayDomainsIn(e.summary)}
+                        <AuditChanges before={e.before} after={e.after} />
+                      </Td>
+                      <Td>{e.customer ?? "—"}</Td>
+                      <Td className="text-slate-500">{e.ip ?? "—"}</Td>
+                    </tr>
+                  ))}
+                </tbody>
+              </Table>
+            </div>
+          </>
         )}
         {events.hasNextPage && (
           <div className="p-4 text-center">

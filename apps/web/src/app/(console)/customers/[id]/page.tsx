@@ -103,17 +103,7 @@ export default function CustomerPage() {
             panel: (
               <div className="space-y-6">
                 <Card>
-                  <CardHeader
-                    title="Domains"
-                    action={
-                      <Link
-                        href={`/domains?customer=${c.id}`}
-                        className="text-sm font-medium text-brand-600 hover:underline"
-                      >
-                        All domains of {c.name} →
-                      </Link>
-                    }
-                  />
+                  <CardHeader title="Domains" />
                   {!domains.data?.length ? (
                     <EmptyState title="No domains yet">
                       Add {c.name}&apos;s domains on the Domains page, then their mailboxes.

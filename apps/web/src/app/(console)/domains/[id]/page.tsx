@@ -137,7 +137,7 @@ export default function DomainPage() {
                         <tr>
                           <Th>Address</Th>
                           <Th>Name</Th>
-                          <Th>Changed</Th>
+                          <Th className="hidden lg:table-cell">Changed</Th>
                           <Th />
                         </tr>
                       </thead>
@@ -165,56 +165,62 @@ export default function DomainPage() {
                               )}
                             </Td>
                             <Td>{m.displayName || "—"}</Td>
-                            <Td>{formatDateTime(m.updatedAt)}</Td>
-                            <Td className="whitespace-nowrap text-right">
-                              <Button
-                                size="sm"
-                                variant="ghost"
-                                onClick={() =>
-                                  setAutoReplyOf({ mailboxId: m.id, address: `${m.localPart}@${shownName}` })
-                                }
-                              >
-                                Auto-reply
-                              </Button>
-                              <Button
-                                size="sm"
-                                variant="ghost"
-                                onClick={() =>
-                                  setLimitsOf({ mailboxId: m.id, address: `${m.localPart}@${shownName}` })
-                                }
-                              >
-                                Sending limits
-                              </Button>
-                              <Button
-                                size="sm"
-                                variant="ghost"
-                                onClick={() =>
-                                  setDialog({
-                                    mode: "reset",
-                                    mailboxId: m.id,
-                                    address: `${m.localPart}@${shownName}`,
-                                  })
-                                }
-                              >
-                                Reset password
-                              </Button>
-                              <Button
-                                size="sm"
-                                variant="ghost"
-                                className="text-red-600"
-                                onClick={() =>
-                                  void confirm({
-                                    title: `Delete ${m.localPart}@${shownName}?`,
-                                    description:
-                                      "It can no longer receive or send mail. Its stored mail stays on the server.",
-                                    confirmLabel: "Delete mailbox",
-                                    tone: "danger",
-                                    onConfirm: () => remove.mutateAsync({ mailboxId: m.id }),
-                                  })
-                                }
-                              >
-                                Delete
-                              </Button>
+                            <Td className="hidden lg:table-cell">{formatDateTime(m.updatedAt)}</Td>
+                            <Td className="text-right">
+                              {/* On a phone the actions wrap in their cell instead of stretching the row. */}
+                              <div className="flex min-w-40 flex-wrap justify-end gap-1">
+                                <Button
+                                  size="sm"
+                                  variant="ghost"
+                                  onClick={() =>
+                                    setAutoReplyOf({
+                                      mailboxId: m.id,
+                                      address: `${m.localPart}@${shownName}`,
+                                    })
+                                  }
+                                >
+                                  Auto-reply
+                                </Button>
+                                <Button
+                                  size="sm"
+                                  variant="ghost"
+                                  onClick={() =>
+                                    setLimitsOf({ mailboxId: m.id, address: `${m.localPart}@${shownName}` })
+                                  }
+                                >
+                                  Sending limits
+                                </Button>
+                                <Button
+                                  size="sm"
+                                  variant="ghost"
+                                  onClick={() =>
+                                    setDialog({
+                                      mode: "reset",
+                                      mailboxId: m.id,
+                                      address: `${m.localPart}@${shownName}`,
+                                    })
+                                  }
+                                >
+                                  Reset password
+                                </Button>
+                                <Button
+                                  size="sm"
+                                  variant="ghost"
+                                  className="text-red-600"
+                                  onClick={() =>
+                                    void confirm({
+                                      title: `Delete ${m.localPart}@${shownName}?`,
+                                      description:
+                                        "It can no longer receive or send mail. Its stored mail stays on the server.",
+                                      confirmLabel: "Delete mailbox",
+                                      tone: "danger",
+                                      onConfirm: () => remove.mutateAsync({ mailboxId: m.id }),
+                                    })
+                                  }
+                                >
+                                  Delete
+                                </Button>
+                              </div>
                             </Td>
                           </tr>
                         ))}
