@@ -16,6 +16,8 @@ import { AppError } from "../errors";
 import { auditActor } from "./audit";
 
 export const ENROLLMENT_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+/** How the audit log says it: the expiry itself is stored with the token and shown on the server page. */
+const tokenLifetime = `${ENROLLMENT_TOKEN_TTL_MS / 3_600_000} hours`;
 
 /**
  * The listeners an agent can open, in the order the console shows them: the setting's value, the name
@@ -190,7 +192,7 @@ export async function createServer(
       tenantId: tenant.id,
       targetType: "server",
       targetId: server.id,
-      summary: `Server ${server.name} added for ${tenant.name}; enrollment token issued (expires ${expiresAt.toISOString()})`,
+      summary: `Server ${server.name} added for ${tenant.name}; enrollment token issued (valid for ${tokenLifetime})`,
       after: { name: server.name },
     });
     return { id: server.id, token, expiresAt };
@@ -210,7 +212,7 @@ export async function newEnrollmentToken(prisma: Db, actor: Actor, serverId: str
       tenantId: server.tenantId,
       targetType: "server",
       targetId: server.id,
-      summary: `New enrollment token for ${server.name} (expires ${expiresAt.toISOString()})`,
+      summary: `New enrollment token for ${server.name} (valid for ${tokenLifetime})`,
     });
     return { id: server.id, token, expiresAt };
   });
