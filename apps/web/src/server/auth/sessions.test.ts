@@ -137,6 +137,9 @@ describe("everything that ends a user's sessions at once", () => {
     const { user, sessions } = await signedInUser({ providerRole: "AUDITOR" });
     await setUserLocked(prisma, admin, { userId: user.id, locked: true }, null);
     expect(await live(sessions)).toEqual([false, false]);
+    // Even a session opened behind the lock's back is refused while the user is locked.
+    const sneaked = await createSession(prisma, { userId: user.id, ip: null, userAgent: "curl/8" });
+    expect(await live([sneaked])).toEqual([false]);
     expect(
       (await checkLogin(prisma, { email: user.email, password: TEST_PASSWORD, ip: "203.0.113.1" })).ok,
     ).toBe(false);

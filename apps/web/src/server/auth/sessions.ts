@@ -33,11 +33,16 @@ export async function createSession(
 
 /** The user of a live session (and marks it used), or null when it ended, expired or sat idle too long. */
 export async function validateSession(prisma: Db, sessionId: string): Promise<string | null> {
-  const session = await prisma.userSession.findUnique({ where: { id: sessionId } });
+  const session = await prisma.userSession.findUnique({
+    where: { id: sessionId },
+    include: { user: { select: { disabledAt: true } } },
+  });
   if (!session) return null;
   const now = Date.now();
   const idleMs = (await idleTimeoutMinutes(prisma)) * 60_000;
-  if (session.expiresAt.getTime() <= now || session.lastSeenAt.getTime() + idleMs <= now) {
+  const isOver = session.expiresAt.getTime() <= now || session.lastSeenAt.getTime() + idleMs <= now;
+  // A locked user's sessions are deleted when they are locked; refusing them here too fails closed.
+  if (isOver || session.user.disabledAt !== null) {
     await prisma.userSession.deleteMany({ where: { id: sessionId } });
     return null;
   }
