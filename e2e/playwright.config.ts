@@ -38,6 +38,7 @@ export default defineConfig({
         "mailing-lists.spec.ts",
         "ip-lists.spec.ts",
         "forms.spec.ts",
+        "more-forms.spec.ts",
         "people.spec.ts",
         "sessions.spec.ts",
         "responsive.spec.ts",
