@@ -37,6 +37,7 @@ export default defineConfig({
         "mail-features.spec.ts",
         "mailing-lists.spec.ts",
         "ip-lists.spec.ts",
+        "listeners.spec.ts",
         "forms.spec.ts",
         "more-forms.spec.ts",
         "people.spec.ts",
