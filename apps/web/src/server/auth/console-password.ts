@@ -19,7 +19,8 @@ export async function consolePasswordPolicy(prisma: Db, userId: string): Promise
   return resolvePolicy(layers).passwordPolicy;
 }
 
-function passwordContext(email: string) {
+/** What a console user's password must not contain: the parts of their e-mail address. */
+export function passwordContext(email: string) {
   const [userName, domainName] = email.split("@");
   return { userName, domainName };
 }

@@ -4,7 +4,7 @@
 import { hashToken, writeAudit, type Db } from "@mailwarden/db";
 import { AppError } from "../errors";
 import { assertPasswordAllowed, hashPassword } from "../passwords";
-import { consolePasswordPolicy } from "./console-password";
+import { consolePasswordPolicy, passwordContext } from "./console-password";
 import { endUserSessions } from "./sessions";
 
 const INVALID = "This password-reset link is not valid any more. Ask your administrator for a new one.";
@@ -34,11 +34,11 @@ export async function completePasswordReset(
 ): Promise<{ email: string }> {
   const row = await findLiveToken(prisma, input.token);
   if (!row || row.user.disabledAt) throw new AppError("BAD_REQUEST", INVALID);
-  const [userName, domainName] = row.user.email.split("@");
-  assertPasswordAllowed(input.password, await consolePasswordPolicy(prisma, row.user.id), {
-    userName,
-    domainName,
-  });
+  assertPasswordAllowed(
+    input.password,
+    await consolePasswordPolicy(prisma, row.user.id),
+    passwordContext(row.user.email),
+  );
   const hash = await hashPassword(input.password);
   await prisma.$transaction(async (tx) => {
     const claimed = await tx.passwordResetToken.updateMany({

@@ -5,6 +5,7 @@ import { writeAudit, type Db } from "@mailwarden/db";
 import { resolvePolicy } from "@mailwarden/policy";
 import { loadPolicyLayers } from "@mailwarden/db";
 import { assertProviderCan, type Actor } from "../access";
+import { passwordContext } from "../auth/console-password";
 import { endUserSessions } from "../auth/sessions";
 import { AppError } from "../errors";
 import { assertPasswordAllowed, hashPassword } from "../passwords";
@@ -51,10 +52,7 @@ export async function addProviderStaff(
   assertProviderCan(actor, "staff.write");
   const email = input.email.trim().toLowerCase();
   const policy = resolvePolicy(await loadPolicyLayers(prisma, {}));
-  assertPasswordAllowed(input.password, policy.passwordPolicy, {
-    userName: email.split("@")[0],
-    domainName: email.split("@")[1],
-  });
+  assertPasswordAllowed(input.password, policy.passwordPolicy, passwordContext(email));
   const hash = await hashPassword(input.password);
   return prisma.$transaction(async (tx) => {
     if (await tx.user.findUnique({ where: { email } }))

@@ -6,6 +6,7 @@ import { loadPolicyLayers } from "@mailwarden/db";
 import { assertCan, scope, type Actor } from "../access";
 import { AppError } from "../errors";
 import { assertPasswordAllowed, hashPassword } from "../passwords";
+import { passwordContext } from "../auth/console-password";
 import { endUserSessions } from "../auth/sessions";
 import { auditActor } from "./audit";
 
@@ -80,10 +81,7 @@ export async function createCustomerUser(
   }
   const email = input.email.trim().toLowerCase();
   const policy = resolvePolicy(await loadPolicyLayers(prisma, { tenantId: tenant.id }));
-  assertPasswordAllowed(input.password, policy.passwordPolicy, {
-    userName: email.split("@")[0],
-    domainName: email.split("@")[1],
-  });
+  assertPasswordAllowed(input.password, policy.passwordPolicy, passwordContext(email));
   const hash = await hashPassword(input.password);
   return prisma.$transaction(async (tx) => {
     const existing = await tx.user.findUnique({ where: { email }, include: { memberships: true } });
