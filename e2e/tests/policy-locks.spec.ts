@@ -141,6 +141,8 @@ test("a customer admin cannot loosen the locked setting, in the UI or through th
 
   // The customer level shows the same lock.
   await page.getByRole("main").getByRole("link", { name: "Lock Co" }).click();
+  // The domain page has a Policy tab too: wait for the customer page before choosing it.
+  await page.waitForURL(/\/customers\/[^/?]+(\?|$)/);
   await page.getByRole("tab", { name: "Policy" }).click();
   await expect(page.getByRole("heading", { name: "Policy for Lock Co" })).toBeVisible();
   await expect(page.getByTestId("requireSmtpAuth-lock")).toBeVisible();
