@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDnsResolver, type DnsResolver } from "../dns/resolver";
 import { TestDnsServer } from "../test-support/dns-zone";
 import { AuthenticationPool } from "./authentication-pool";
-import type { AuthenticationRequest } from "./message-authentication";
+import { AUTHENTICATION_DNS_DEADLINE_MS, type AuthenticationRequest } from "./message-authentication";
 
 const key = generateKeyPairSync("rsa", { modulusLength: 2048 });
 let dns: TestDnsServer;
@@ -56,14 +56,16 @@ afterAll(async () => {
   await dns?.close();
 });
 
-const request = (message: Buffer): AuthenticationRequest => ({
-  message,
-  ip: "127.0.0.1",
-  helo: "mail.sender.test",
-  sender: "news@sender.test",
-  hostname: "mx.inbox.test",
-  verifyArc: true,
-});
+const request = (message: Buffer, dnsDeadline = Date.now() + AUTHENTICATION_DNS_DEADLINE_MS) =>
+  ({
+    message,
+    ip: "127.0.0.1",
+    helo: "mail.sender.test",
+    sender: "news@sender.test",
+    hostname: "mx.inbox.test",
+    verifyArc: true,
+    dnsDeadline,
+  }) satisfies AuthenticationRequest;
 
 describe("AuthenticationPool", () => {
   it("verifies SPF, DKIM and DMARC in a worker thread, asking the main thread's resolver", async () => {
@@ -80,9 +82,9 @@ describe("AuthenticationPool", () => {
   it("fails DKIM on a copy changed after signing", async () => {
     const tampered = Buffer.from(signed.toString().replace("Hello", "Pay me"));
     const result = await pool.authenticate(request(tampered));
-    // mailauth's word for a body changed after signing: neutral, "body hash did not verify"
-    expect(result.dkim.results[0]?.status.result).toBe("neutral");
-    expect(result.headers).toMatch(/dkim=neutral \(body hash did not verify\)/);
+    // strict mode's word for a body changed after signing (RFC 6376 §6.1.3): fail
+    expect(result.dkim.results[0]?.status.result).toBe("fail");
+    expect(result.headers).toMatch(/dkim=fail \(body hash did not verify\)/);
   });
 
   it("answers every one of many messages checked at once", async () => {
@@ -135,6 +137,23 @@ describe("AuthenticationPool", () => {
       vi.useRealTimers();
       await cached.close();
       await uncached.close();
+    }
+  });
+
+  it("ends each check in temperror when the main thread's DNS answers miss the message's deadline", async () => {
+    const hanging = new AuthenticationPool({
+      size: 1,
+      // a lookup that never ends, as with a DNS server that swallows queries
+      resolver: { ...createDnsResolver(), resolve: () => new Promise(() => undefined) },
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      const result = await hanging.authenticate(request(signed, Date.now() + 300));
+      expect(result.spf && result.spf.status.result).toBe("temperror");
+      expect(result.dkim.results.map((signature) => signature.status.result)).toEqual(["temperror"]);
+      expect(result.dmarc && result.dmarc.status.result).toBe("temperror");
+    } finally {
+      await hanging.close();
     }
   });
 

@@ -3,13 +3,19 @@
 // threads leaves the main thread to the SMTP sessions and the queue, and uses the machine's other cores.
 // The workers ask the main thread for every DNS answer, so the agent keeps one resolver and one cache;
 // each answer comes with how long that cache keeps it, and a worker reuses its copy for that long — judged
-// on the main thread's clock (each job and answer carries its `now`), so the cache has one clock.
+// on the main thread's clock (each job and answer carries its `now`), so the cache has one clock. Each
+// question carries its message's DNS deadline, and the main thread ends the wait there, on that clock.
 // A worker that dies is replaced, and the messages it was checking fail (the client gets a 451 and
 // retries), never pass unchecked.
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import type { DnsResolver, RecordType } from "../dns/resolver";
-import type { AuthenticationRequest, Authenticator, MessageAuthentication } from "./message-authentication";
+import {
+  resolveBefore,
+  type AuthenticationRequest,
+  type Authenticator,
+  type MessageAuthentication,
+} from "./message-authentication";
 
 /** Main thread → worker; `now` is the main thread's clock when the message was sent. */
 export type FromPool =
@@ -26,7 +32,7 @@ export type FromPool =
 
 /** Worker → main thread. */
 export type ToPool =
-  | { kind: "dns"; query: number; name: string; rrtype: RecordType }
+  | { kind: "dns"; query: number; name: string; rrtype: RecordType; deadline: number }
   | { kind: "done"; job: number; ok: true; result: MessageAuthentication }
   | { kind: "done"; job: number; ok: false; error: string };
 
@@ -107,7 +113,7 @@ export class AuthenticationPool implements Authenticator {
 
   #answer(worker: Worker, query: Extract<ToPool, { kind: "dns" }>): void {
     const expiresAt = () => this.#resolver.cachedUntil?.(query.name, query.rrtype) ?? 0;
-    this.#resolver.resolve(query.name, query.rrtype).then(
+    resolveBefore(query.deadline, () => this.#resolver.resolve(query.name, query.rrtype), query.name).then(
       (value) =>
         worker.postMessage({
           kind: "dns-answer",

@@ -19,6 +19,7 @@ installPublicKeyCache();
 installFastLineEndings();
 
 type Answer = Extract<FromPool, { kind: "dns-answer" }>;
+type Job = Extract<FromPool, { kind: "job" }>;
 
 let nextQuery = 0;
 const queries = new Map<number, { key: string; resolve(answer: Answer): void }>();
@@ -26,15 +27,21 @@ const queries = new Map<number, { key: string; resolve(answer: Answer): void }>(
 const copies = new Map<string, Answer>();
 const MAX_COPIES = 1000;
 
-async function lookup(name: string, rrtype: RecordType, now: number): Promise<unknown> {
+async function lookup(name: string, rrtype: RecordType, job: Job): Promise<unknown> {
   const key = answerKey(name, rrtype);
   let answer = copies.get(key);
-  if (!answer || answer.expiresAt <= now) {
+  if (!answer || answer.expiresAt <= job.now) {
     copies.delete(key);
     const query = nextQuery++;
     answer = await new Promise<Answer>((resolve) => {
       queries.set(query, { key, resolve });
-      port!.postMessage({ kind: "dns", query, name, rrtype } satisfies ToPool);
+      port!.postMessage({
+        kind: "dns",
+        query,
+        name,
+        rrtype,
+        deadline: job.request.dnsDeadline,
+      } satisfies ToPool);
     });
   }
   if (answer.ok) return structuredClone(answer.value);
@@ -68,7 +75,7 @@ port.on("message", (message: FromPool) => {
     }
     return waiting.resolve(message);
   }
-  runMailauth(message.request, (name, rrtype) => lookup(name, rrtype, message.now)).then(
+  runMailauth(message.request, (name, rrtype) => lookup(name, rrtype, message)).then(
     (result) => port.postMessage({ kind: "done", job: message.job, ok: true, result } satisfies ToPool),
     (error: unknown) =>
       port.postMessage({

@@ -2,14 +2,36 @@
 // going through the agent's one resolver. The verdict is computed once per message and read by the
 // `spf` and `dmarc` DATA rules (../smtp/rules) and by the Authentication-Results header we prepend.
 //
-// mailauth turns DNS errors into `temperror` results instead of throwing; what it cannot turn into a
-// result (a bug, a lookup that never ends) rejects here after AUTHENTICATION_TIMEOUT_MS, and the rule
-// engine answers 451 for it.
+// mailauth runs in its strict mode: each check follows its RFC exactly. The lenient default evaluates an
+// SPF record only up to the matching term, so a record broken after it (a bad CIDR, a second `exp=`)
+// passes instead of giving permerror, and a record with leading space is used instead of being no record;
+// it counts rsa-sha1 DKIM signatures (RFC 8301: not valid) towards DMARC. Strict mode also writes the
+// headers as RFC 8601 asks: Authentication-Results above Received-SPF, only the identity SPF checked
+// (`smtp.mailfrom=<domain>`, the local-part only when the record used it). Its one new failure, an
+// authserv-id that is not a token, is ruled out by the settings' check of `hostname`.
+//
+// Time: the rule engine waits 10 s for a rule, so the whole authentication gets AUTHENTICATION_TIMEOUT_MS
+// and every DNS answer it waits for must arrive by AUTHENTICATION_DNS_DEADLINE_MS after it starts; a
+// lookup still open then, or asked later, fails at once with ETIMEOUT. mailauth turns that into the
+// check's own temperror (SPF, DKIM, DMARC alike), so the policy decides: "tag" delivers with the
+// temperror in the header, "reject-fail" / "honor-policy" tempfail with their own 451, and an SPF `fail`
+// whose `exp=` explanation lookup times out is still a fail. One lookup alone gives up sooner
+// (DNS_LOOKUP_TIMEOUT_MS, ../dns/resolver.ts), so a dead DNS server costs the DKIM key, SPF and DMARC
+// lookups one timeout each and all three still end before the deadline. Only what is not a DNS wait (a
+// bug, a thread that hangs) meets the cap and gets the rule engine's blanket 451.
 import { authenticate, type AuthenticateResult } from "mailauth";
-import type { DnsResolver, RecordType } from "../dns/resolver";
+import { timeoutError, withinLimit, type DnsResolver, type RecordType } from "../dns/resolver";
 
 /** Below the rule engine's own 10 s limit, so the rule that waits for us reports the timeout. */
 export const AUTHENTICATION_TIMEOUT_MS = 9_000;
+/** Left for mailauth to finish the verdict after the last DNS answer. */
+const VERDICT_MARGIN_MS = 1_000;
+/**
+ * Every DNS answer of one message's checks arrives by then (after the authentication starts). Three
+ * lookups timing out one after another (DKIM key, SPF record, DMARC record: 3 x DNS_LOOKUP_TIMEOUT_MS)
+ * fit in it; message-authentication.test.ts holds the two constants to that.
+ */
+export const AUTHENTICATION_DNS_DEADLINE_MS = AUTHENTICATION_TIMEOUT_MS - VERDICT_MARGIN_MS;
 
 export type MessageAuthentication = AuthenticateResult;
 
@@ -26,6 +48,8 @@ export interface AuthenticationRequest {
   hostname: string;
   /** Row 10: verify ARC chains (DKIM itself is always verified, DMARC depends on it). */
   verifyArc: boolean;
+  /** Epoch ms on the main thread's clock: a DNS answer not in by then counts as a timeout. */
+  dnsDeadline: number;
 }
 
 /** Runs mailauth for one message (in a worker thread: ./authentication-pool). */
@@ -33,7 +57,7 @@ export interface Authenticator {
   authenticate(request: AuthenticationRequest): Promise<MessageAuthentication>;
 }
 
-export interface AuthenticateMessageOptions extends AuthenticationRequest {
+export interface AuthenticateMessageOptions extends Omit<AuthenticationRequest, "dnsDeadline"> {
   message: Buffer;
   resolver: DnsResolver;
   /** Where mailauth runs; in this thread when absent. */
@@ -59,17 +83,33 @@ export async function authenticateMessage(
     sender: options.sender,
     hostname: options.hostname,
     verifyArc: options.verifyArc,
+    dnsDeadline: Date.now() + timeoutMs - VERDICT_MARGIN_MS,
   };
   try {
     return await Promise.race([
       options.authenticator
         ? options.authenticator.authenticate(request)
-        : runMailauth(request, (name, rrtype) => options.resolver.resolve(name, rrtype)),
+        : runMailauth(request, (name, rrtype) =>
+            resolveBefore(request.dnsDeadline, () => options.resolver.resolve(name, rrtype), name),
+          ),
       timeout,
     ]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * One lookup of a message's checks: its answer, or ETIMEOUT once `deadline` (epoch ms) passes — at once
+ * when it already has. Used where the lookup is made: here, or for a worker thread's question on the main
+ * thread (./authentication-pool), so one clock decides.
+ */
+export function resolveBefore<T>(deadline: number, lookup: () => Promise<T>, name: string): Promise<T> {
+  const left = deadline - Date.now();
+  if (left <= 0) {
+    return Promise.reject(timeoutError(`DNS lookup ${name}: the message's authentication deadline passed`));
+  }
+  return withinLimit(lookup(), left, name);
 }
 
 /** mailauth's authenticate() with every lookup through `resolve` (the agent's one resolver). */
@@ -88,6 +128,7 @@ export function runMailauth(
       disableArc: !request.verifyArc,
       // BIMI fetches logos over HTTPS: not a lockdown check, and no network access outside DNS.
       disableBimi: true,
+      strict: true,
     },
   );
 }
@@ -108,16 +149,6 @@ const spfResults: readonly string[] = [
 export function spfResultOf(authentication: MessageAuthentication): SpfResult {
   const result = authentication.spf ? authentication.spf.status.result : "none";
   return spfResults.includes(result) ? (result as SpfResult) : "none";
-}
-
-/**
- * The trace headers to prepend: Authentication-Results first (RFC 8601 §5: above every other trace
- * field), then Received-SPF. mailauth's lenient mode lists them the other way round.
- */
-export function authenticationHeaders(authentication: MessageAuthentication): string {
-  const fields = splitHeaderFields(authentication.headers);
-  const isResults = (field: string) => /^authentication-results:/i.test(field);
-  return [...fields.filter(isResults), ...fields.filter((field) => !isResults(field))].join("");
 }
 
 /**

@@ -23,7 +23,6 @@ import {
 } from "../smtp/rules";
 import {
   authenticateMessage,
-  authenticationHeaders,
   removeForgedResults,
   spfResultOf,
   type Authenticator,
@@ -111,7 +110,8 @@ async function checkInbound(options: MessageCheckOptions): Promise<MessageVerdic
   }
   return {
     outcome,
-    headers: authenticationHeaders(result),
+    // strict mode: Authentication-Results first, then Received-SPF (RFC 8601 §5)
+    headers: result.headers,
     message: removeForgedResults(options.message, options.hostname),
     folder: outcome.action === "quarantine" ? JUNK_FOLDER : undefined,
     spf: spfResultOf(result),

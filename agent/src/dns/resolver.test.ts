@@ -1,7 +1,8 @@
 // The agent's one resolver against a real DNS server on loopback: answers and "no such name" are reused
 // for the cache time instead of being asked again, concurrent identical lookups share one query, and a
-// server that does not answer is asked again on the next lookup (an outage is never cached).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// server that does not answer is asked again on the next lookup (an outage is never cached), and a lookup
+// that gets no answer ends with ETIMEOUT when its own limit says, whatever c-ares would still wait.
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { TestDnsServer } from "../test-support/dns-zone";
 import { createDnsResolver } from "./resolver";
 
@@ -63,5 +64,27 @@ describe("DNS cache", () => {
     await resolver.resolveTxt("uncached.test");
     await resolver.resolveTxt("uncached.test");
     expect(queriesFor("uncached.test")).toBe(2);
+  });
+});
+
+describe("DNS time limit", () => {
+  it("fails a lookup the server never answers with ETIMEOUT once timeoutMs passes, retry included", async () => {
+    dns.unanswered.add("silent.test");
+    // Only our timer is faked: c-ares keeps real time, and with a minute per lookup it would still wait.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const resolver = createDnsResolver({ servers: [dns.address], timeoutMs: 60_000 });
+      const lookup = resolver.resolveTxt("silent.test");
+      lookup.catch(() => undefined);
+      let settled = false;
+      void lookup.finally(() => (settled = true)).catch(() => undefined);
+      await vi.advanceTimersByTimeAsync(59_000);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await expect(lookup).rejects.toMatchObject({ code: "ETIMEOUT" });
+    } finally {
+      vi.useRealTimers();
+      dns.unanswered.delete("silent.test");
+    }
   });
 });

@@ -10,6 +10,13 @@
 // in DNS reaches the agent within a minute. "No such name" and "no such record" answers are cached the
 // same way (RFC 2308 negative caching); timeouts and server failures never are, so a DNS outage is
 // retried on the next message. Identical lookups in flight share one query.
+//
+// A lookup that gets no answer gives up after `timeoutMs` (DNS_LOOKUP_TIMEOUT_MS), retries included, with
+// ETIMEOUT — mailauth's "temperror". The limit is our own timer, not c-ares's: Node drives c-ares's
+// timeouts from a one-second timer and c-ares adapts them to the server's latency, so its 5 s x 2 tries
+// took 13 s here and 1 s x 1 took 2 s. A message's checks make up to three lookups one after another
+// (DKIM key, SPF record, DMARC record); three timeouts in a row must fit in the authentication's cap
+// (../auth/message-authentication.ts), which then still ends each check in its own result.
 import { promises as dns } from "node:dns";
 
 export type RecordType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "CNAME" | "NS";
@@ -36,9 +43,14 @@ export function answerKey(name: string, rrtype: RecordType): string {
   return `${rrtype} ${name.toLowerCase()}`;
 }
 
+/** The longest one lookup waits for its answer, every try included (default of `timeoutMs`). */
+export const DNS_LOOKUP_TIMEOUT_MS = 2_500;
+
 export interface DnsResolverOptions {
   servers?: readonly string[];
+  /** How long one lookup waits, its retry included; then it fails with ETIMEOUT. */
   timeoutMs?: number;
+  /** Queries sent per lookup within `timeoutMs` (default 2: one retry). */
   tries?: number;
   /** How long an answer (or a "does not exist") is reused; 0 turns the cache off. */
   cacheSeconds?: number;
@@ -57,7 +69,10 @@ interface CacheEntry {
 }
 
 export function createDnsResolver(options: DnsResolverOptions = {}): DnsResolver {
-  const resolver = new dns.Resolver({ timeout: options.timeoutMs ?? 5000, tries: options.tries ?? 2 });
+  const timeoutMs = options.timeoutMs ?? DNS_LOOKUP_TIMEOUT_MS;
+  const tries = options.tries ?? 2;
+  // c-ares resends after a share of the limit; our timer below is what ends the lookup on time
+  const resolver = new dns.Resolver({ timeout: Math.max(1, Math.floor(timeoutMs / tries)), tries });
   if (options.servers && options.servers.length > 0) resolver.setServers([...options.servers]);
   const cacheMs = (options.cacheSeconds ?? 60) * 1000;
   const cache = new Map<string, CacheEntry>();
@@ -93,7 +108,9 @@ export function createDnsResolver(options: DnsResolverOptions = {}): DnsResolver
   }
 
   const resolve = (name: string, rrtype: RecordType) =>
-    lookup(answerKey(name, rrtype), () => resolver.resolve(name, rrtype));
+    lookup(answerKey(name, rrtype), () =>
+      withinLimit(resolver.resolve(name, rrtype), timeoutMs, `${rrtype} ${name}`),
+    );
 
   return {
     servers: options.servers ?? [],
@@ -102,9 +119,30 @@ export function createDnsResolver(options: DnsResolverOptions = {}): DnsResolver
     resolveTxt: (name) => resolve(name, "TXT") as Promise<string[][]>,
     resolve4: (name) => resolve(name, "A") as Promise<string[]>,
     resolve6: (name) => resolve(name, "AAAA") as Promise<string[]>,
-    reverse: (ip) => lookup(`reverse ${ip}`, () => resolver.reverse(ip)) as Promise<string[]>,
+    reverse: (ip) =>
+      lookup(`reverse ${ip}`, () => withinLimit(resolver.reverse(ip), timeoutMs, `PTR of ${ip}`)) as Promise<
+        string[]
+      >,
     cachedUntil: (name, rrtype) => cache.get(answerKey(name, rrtype))?.expiresAt ?? 0,
   };
+}
+
+/**
+ * `query`, or an ETIMEOUT error (the code c-ares gives, which mailauth reads as temperror) once `ms` pass.
+ * c-ares keeps its query until its own timeout; nobody waits for it.
+ */
+export function withinLimit<T>(query: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError(`DNS lookup ${what}: no answer within ${ms} ms`)), ms);
+  });
+  query.catch(() => undefined);
+  return Promise.race([query, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The error a lookup without an answer ends in, shaped as c-ares's own: `code` ETIMEOUT. */
+export function timeoutError(message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code: "ETIMEOUT" });
 }
 
 function isCacheable(outcome: Outcome): boolean {

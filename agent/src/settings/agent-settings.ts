@@ -18,8 +18,16 @@ export const agentSettingsSchema = z
   .object({
     /** Credential, applied config, certificates, queue and mailboxes live here. */
     stateDir: z.string().min(1),
-    /** Name in the SMTP greeting, EHLO reply, Received headers and the self-signed certificate. */
-    hostname: z.string().min(1).max(253).optional(),
+    /**
+     * Name in the SMTP greeting, EHLO reply, Received headers, the self-signed certificate and the
+     * authserv-id of Authentication-Results (mailauth's strict mode refuses one that is not a token).
+     */
+    hostname: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[A-Za-z0-9_.-]+$/, "a host name: letters, digits, dots, hyphens")
+      .optional(),
     /** Text after the hostname in the 220 greeting. */
     banner: z.string().max(200).optional(),
     listeners: z
@@ -49,7 +57,11 @@ export const agentSettingsSchema = z
       .default({ idleTimeoutMs: 600_000 }),
     /** DNS servers for every lookup ("127.0.0.1:5353", "[::1]:53"); default: the host's resolv.conf. */
     dnsServers: z.array(z.string().min(1).max(64)).max(8).optional(),
-    /** How long one DNS query waits for an answer before it is retried once (default 5000 ms). */
+    /**
+     * How long one DNS lookup waits for its answer, its one retry included (default 2500 ms,
+     * DNS_LOOKUP_TIMEOUT_MS). Lookups for a message's SPF/DKIM/DMARC also end at that message's
+     * authentication deadline, whatever this says.
+     */
     dnsTimeoutMs: z.number().int().min(50).max(30_000).optional(),
     /** Worker threads verifying SPF/DKIM/DMARC/ARC (default: cores - 1, 1 to 4; 0 = the main thread). */
     authThreads: z.number().int().min(0).max(16).optional(),

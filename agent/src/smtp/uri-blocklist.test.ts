@@ -125,7 +125,11 @@ describe("URI blocklists (row 18), reject and off", () => {
     expect(result.exitCode).toBe(0);
     const message = await deliveredMessage(state.dir, "example.test", "bob", "Subject: unchecked link");
     expect(message).not.toContain("X-Mailwarden-URIBL");
-    expect(dns.queries.slice(before).some((query) => query.name.endsWith(".uribl.test"))).toBe(false);
+    // about this link: c-ares may still resend the dead list's query above after the agent gave up on it
+    const asked = dns.queries
+      .slice(before)
+      .filter((query) => /evil\.test\.(uribl|dbl)\.test$/.test(query.name));
+    expect(asked).toEqual([]);
     await applyServerPolicy({ uriBlocklist: defaultPolicy.uriBlocklist });
   });
 });

@@ -1,8 +1,8 @@
 // The SPF and DMARC rules' decision tables (rows 8, 9) on real mailauth verdicts computed from a static
-// zone, and the RCPT rule that keeps one inbound policy per transaction. No sockets here: the end-to-end
-// behaviour is in ../inbound-authentication.test.ts.
+// zone (lookups that never end included, on a fake clock), and the RCPT rule that keeps one inbound
+// policy per transaction. No sockets here: the end-to-end behaviour is in ../inbound-authentication.test.ts.
 import type { Policy } from "@mailwarden/policy";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { authenticateMessage } from "../../auth/message-authentication";
 import type { DnsResolver } from "../../dns/resolver";
 import { silentLogger } from "../../log";
@@ -24,12 +24,17 @@ const zone: Record<string, string[][]> = {
   "_dmarc.quarantine.test/TXT": [["v=DMARC1; p=quarantine"]],
   "monitor.test/TXT": [["v=spf1 ?all"]],
   "_dmarc.monitor.test/TXT": [["v=DMARC1; p=none"]],
+  "explained.test/TXT": [["v=spf1 ip4:198.51.100.1 -all exp=why.explained.test"]],
 };
 
-/** A static zone; names listed in `broken` time out like a dead DNS server would. */
-function staticResolver(broken: string[] = []): DnsResolver {
+/**
+ * A static zone; names listed in `broken` time out like a dead DNS server would, names in `hanging` are
+ * never answered at all (the message's DNS deadline has to end them).
+ */
+function staticResolver(broken: string[] = [], hanging: string[] = []): DnsResolver {
   return {
     resolve: async (name: string, type: string) => {
+      if (hanging.includes(name)) return new Promise(() => undefined);
       if (broken.includes(name))
         throw Object.assign(new Error(`query ${name} ETIMEOUT`), { code: "ETIMEOUT" });
       const records = zone[`${name}/${type}`];
@@ -48,7 +53,7 @@ function compiled(policy: Partial<Policy>): ActiveConfig {
 async function judge(
   sender: string,
   policy: Partial<Policy> = {},
-  options: { broken?: string[]; authenticatedUser?: string } = {},
+  options: { broken?: string[]; hanging?: string[]; authenticatedUser?: string } = {},
 ) {
   const config = compiled(policy);
   const message = Buffer.from(
@@ -73,7 +78,7 @@ async function judge(
         helo: "client.test",
         sender,
         hostname: "mx.local.test",
-        resolver: staticResolver(options.broken),
+        resolver: staticResolver(options.broken, options.hanging),
         verifyArc: true,
       });
     },
@@ -136,6 +141,59 @@ describe("dmarc rule (row 9)", () => {
     expect(
       (await judge("x@reject.test", { spfCheck: "tag" }, { broken: ["reject.test"] })).outcome,
     ).toMatchObject({ action: "tempfail", code: 451 });
+  });
+});
+
+describe("lookups that never end", () => {
+  /** judge() on a fake clock, moved on until the rules decide (or the rule engine's 10 s pass). */
+  async function judgeOnFakeClock(...args: Parameters<typeof judge>) {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    try {
+      let settled = false;
+      const pending = judge(...args).finally(() => (settled = true));
+      for (let elapsed = 0; !settled && elapsed <= 10_000; elapsed += 250) {
+        await vi.advanceTimersByTimeAsync(250);
+      }
+      return await pending;
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+
+  it("answer with the SPF rule's own 451 under reject-fail, not the blanket authentication timeout", async () => {
+    expect(await judgeOnFakeClock("x@fail.test", {}, { hanging: ["fail.test"] })).toMatchObject({
+      ruleId: "spf",
+      outcome: {
+        action: "tempfail",
+        code: 451,
+        message: "4.4.3 SPF check failed on a DNS error, try again later",
+      },
+    });
+  });
+
+  it("answer with the DMARC rule's own 451 when only the DMARC record hangs", async () => {
+    const result = await judgeOnFakeClock(
+      "x@reject.test",
+      { spfCheck: "tag" },
+      { hanging: ["_dmarc.reject.test"] },
+    );
+    expect(result).toMatchObject({
+      ruleId: "dmarc",
+      outcome: {
+        action: "tempfail",
+        code: 451,
+        message: "4.4.3 DMARC check failed on a DNS error, try again later",
+      },
+    });
+  });
+
+  it("keep an SPF fail whose exp= explanation never arrives a fail: 550", async () => {
+    expect(await judgeOnFakeClock("x@explained.test", {}, { hanging: ["why.explained.test"] })).toMatchObject(
+      {
+        ruleId: "spf",
+        outcome: { action: "reject", code: 550, message: "5.7.23 SPF check failed" },
+      },
+    );
   });
 });
 
