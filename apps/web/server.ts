@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import next from "next";
 import { createPrismaClient, hashToken } from "@mailwarden/db";
 import { startDatabase, takeOverShutdownSignals } from "@mailwarden/db/start";
-import { createHub } from "@mailwarden/hub";
+import { createHub, type HubHealth } from "@mailwarden/hub";
 import { env } from "./src/env";
 import { CLIENT_IP_HEADER, clientAddress, parseTrustedProxies } from "./src/server/client-ip";
 import { logger } from "./src/server/logger";
@@ -18,6 +18,17 @@ import { onShutdownSignals } from "./src/server/supervise";
 const appDir = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(appDir, "../..");
 export const dataDir = path.resolve(env.MAILWARDEN_DATA_DIR ?? path.join(repoRoot, ".data"));
+
+/** For load balancers and supervisors: 200 while the hub hears policy changes, 503 otherwise. */
+export const HEALTH_PATH = "/healthz";
+
+function answerHealth(res: http.ServerResponse, health: HubHealth): void {
+  res.writeHead(health.ok ? 200 : 503, {
+    "content-type": "application/json",
+    "cache-control": "no-store",
+  });
+  res.end(JSON.stringify({ status: health.ok ? "ok" : "unhealthy", ...health }));
+}
 
 export interface RunningConsole {
   url: string;
@@ -57,12 +68,14 @@ export async function startConsole(options: { dev: boolean }): Promise<RunningCo
     databaseUrl: db.url,
     logger: logger.child({ component: "hub" }),
     heartbeatIntervalMs: env.MAILWARDEN_HEARTBEAT_SECONDS * 1000,
+    admitPerSecond: env.MAILWARDEN_HUB_ADMIT_PER_SECOND,
   });
 
   const trustedProxies = env.MAILWARDEN_TRUSTED_PROXIES
     ? parseTrustedProxies(env.MAILWARDEN_TRUSTED_PROXIES)
     : null;
   const server = http.createServer((req, res) => {
+    if (req.url === HEALTH_PATH) return answerHealth(res, hub.health());
     req.headers[CLIENT_IP_HEADER] = clientAddress(
       req.socket.remoteAddress,
       req.headers["x-forwarded-for"],

@@ -1,6 +1,6 @@
 // Reconnect pacing and hub URL normalisation: small pure functions the reconnect loop relies on.
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "./backoff";
+import { backoffDelay, parseRetryAfter, retryAfterDelay } from "./backoff";
 import { hubSocketUrl } from "./hub-url";
 
 describe("backoffDelay", () => {
@@ -20,6 +20,23 @@ describe("backoffDelay", () => {
       expect(delay).toBeGreaterThanOrEqual(15_000);
       expect(delay).toBeLessThanOrEqual(30_000);
     }
+  });
+});
+
+describe("Retry-After", () => {
+  it("reads seconds and ignores dates and garbage", () => {
+    expect(parseRetryAfter("3")).toBe(3);
+    expect(parseRetryAfter(["12"])).toBe(12);
+    expect(parseRetryAfter("Wed, 21 Oct 2026 07:28:00 GMT")).toBeNull();
+    expect(parseRetryAfter("-1")).toBeNull();
+    expect(parseRetryAfter(undefined)).toBeNull();
+  });
+
+  it("waits at least what the hub asked, jittered within a second, and never less than the backoff", () => {
+    expect(retryAfterDelay(3, 100, () => 0)).toBe(3000);
+    expect(retryAfterDelay(3, 100, () => 0.999)).toBe(3999);
+    expect(retryAfterDelay(1, 8000, () => 0.5)).toBe(8000);
+    expect(retryAfterDelay(100_000, 0, () => 0)).toBe(600_000);
   });
 });
 

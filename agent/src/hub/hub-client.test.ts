@@ -150,9 +150,26 @@ describe("reconnecting", () => {
     hub.send({ type: "hub.config.apply", revision: 9, config: agentConfig([]) });
     await waitFor(() => hub.messages("agent.config.applied").length === 1);
 
+    // Every heartbeat says it too: an ack lost on the way is made good without a reconnect.
+    await waitFor(() => hub.messages("agent.heartbeat").some((beat) => beat.appliedRevision === 9));
+
     hub.current!.terminate();
     await waitFor(() => hub.connections.length === 2, 5000, "second hello");
     expect(hub.messages("agent.hello")[1]!.appliedRevision).toBe(9);
+  });
+
+  it("comes back no sooner than a busy hub's Retry-After asks, then connects", async () => {
+    const { hub, start } = await setup();
+    hub.refusal = { count: 2, retryAfter: "1" };
+    const enrollment = hub.upgrades.length;
+    const agent = await start();
+    await waitFor(() => hub.current, 10_000, "hello after two refusals");
+    const [first, second, third] = hub.upgrades.slice(enrollment);
+    expect([first?.refused, second?.refused, third?.refused]).toEqual([true, true, false]);
+    // Its own backoff here is 20–100 ms; the hub asked for a second each time.
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(1000);
+    expect(third!.at - second!.at).toBeGreaterThanOrEqual(1000);
+    expect(agent.hub!.connectionAttempts).toBe(3);
   });
 
   it("reconnects when the hub goes silent for two heartbeat intervals", async () => {

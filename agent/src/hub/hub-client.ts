@@ -22,7 +22,7 @@ import {
   type Posture,
 } from "@mailwarden/protocol";
 import type { Credential } from "../state/credential";
-import { backoffDelay, type BackoffOptions } from "./backoff";
+import { backoffDelay, parseRetryAfter, retryAfterDelay, type BackoffOptions } from "./backoff";
 import type { CommandOutcome } from "./queue-commands";
 
 export type ApplyResult = { ok: true; revision: number } | { ok: false; revision: number; errors: string[] };
@@ -51,6 +51,8 @@ interface SessionEnd {
   code: number;
   reason: string;
   wasWelcomed: boolean;
+  /** The hub refused the upgrade (503 during a reconnect storm) and said when to come back, in seconds. */
+  retryAfterSeconds?: number;
 }
 
 // hub.config.apply with a config that fails agentConfigSchema does not parse as a HubMessage at all.
@@ -141,7 +143,9 @@ export class HubClient {
         return this.#state;
       }
       failures = end.wasWelcomed ? 0 : failures + 1;
-      const delayMs = backoffDelay(failures, this.#options.reconnect);
+      const backoffMs = backoffDelay(failures, this.#options.reconnect);
+      const delayMs =
+        end.retryAfterSeconds === undefined ? backoffMs : retryAfterDelay(end.retryAfterSeconds, backoffMs);
       this.#state = "waiting";
       this.#logger.warn(
         { code: end.code, reason: end.reason, delayMs },
@@ -169,6 +173,7 @@ export class HubClient {
     this.#socket = ws;
     return new Promise<SessionEnd>((resolve) => {
       let wasWelcomed = false;
+      let retryAfterSeconds: number | undefined;
       let lastFrameAt = Date.now();
       let heartbeatCount = 0;
       let heartbeatTimer: NodeJS.Timeout | undefined;
@@ -191,7 +196,11 @@ export class HubClient {
         this.#logger.info({ agentId: message.agentId, heartbeatIntervalMs: interval }, "connected to hub");
         heartbeatTimer = setInterval(() => {
           heartbeatCount += 1;
-          this.#send(ws, { type: "agent.heartbeat", sentAt: new Date().toISOString() });
+          this.#send(ws, {
+            type: "agent.heartbeat",
+            sentAt: new Date().toISOString(),
+            appliedRevision: this.#options.getAppliedRevision(),
+          });
           if (heartbeatCount % this.#options.postureEvery === 0) void this.#sendPosture(ws);
         }, interval);
         // Two intervals without any frame from the hub: the link is dead even if TCP has not noticed.
@@ -257,6 +266,16 @@ export class HubClient {
             return;
         }
       });
+      // A hub admitting a reconnect storm at its own pace answers 503 with the second to come back in.
+      ws.on("unexpected-response", (_req, res) => {
+        retryAfterSeconds = parseRetryAfter(res.headers["retry-after"]) ?? undefined;
+        this.#logger.warn(
+          { status: res.statusCode, retryAfterSeconds },
+          "the hub refused the connection for now",
+        );
+        res.resume();
+        ws.terminate();
+      });
       ws.on("error", (error) => {
         this.#logger.warn({ err: error.message }, "hub connection error");
       });
@@ -265,7 +284,7 @@ export class HubClient {
         clearInterval(heartbeatTimer);
         clearInterval(watchdogTimer);
         if (this.#socket === ws) this.#socket = null;
-        resolve({ code, reason: reason.toString(), wasWelcomed });
+        resolve({ code, reason: reason.toString(), wasWelcomed, retryAfterSeconds });
       });
     });
   }

@@ -22,9 +22,18 @@ export interface FakeHubOptions {
   ackHeartbeats?: boolean;
 }
 
+/** A hub admitting a reconnect storm: the next `count` upgrades get 503 with this Retry-After. */
+export interface UpgradeRefusal {
+  count: number;
+  retryAfter: string;
+}
+
 export class FakeHub {
   readonly received: AgentMessage[] = [];
   readonly connections: WebSocket[] = [];
+  /** When each upgrade was refused or accepted (ms since epoch), in order. */
+  readonly upgrades: { at: number; refused: boolean }[] = [];
+  refusal: UpgradeRefusal = { count: 0, retryAfter: "1" };
   #server: WebSocketServer;
   #options: Required<FakeHubOptions>;
 
@@ -35,9 +44,24 @@ export class FakeHub {
   }
 
   static async start(options: FakeHubOptions = {}, port = 0): Promise<FakeHub> {
-    const server = new WebSocketServer({ host: "127.0.0.1", port, path: AGENT_PATH });
+    // verifyClient runs only once the hub exists (upgrades arrive after listening).
+    const holder: { hub?: FakeHub } = {};
+    const server = new WebSocketServer({
+      host: "127.0.0.1",
+      port,
+      path: AGENT_PATH,
+      verifyClient: (_info, done) => {
+        const hub = holder.hub;
+        const refused = Boolean(hub && hub.refusal.count > 0);
+        hub?.upgrades.push({ at: Date.now(), refused });
+        if (!hub || !refused) return done(true);
+        hub.refusal.count--;
+        done(false, 503, "Service Unavailable", { "Retry-After": hub.refusal.retryAfter });
+      },
+    });
     await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-    return new FakeHub(server, options);
+    holder.hub = new FakeHub(server, options);
+    return holder.hub;
   }
 
   get url(): string {

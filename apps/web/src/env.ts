@@ -16,6 +16,8 @@ const schema = z.object({
   MAILWARDEN_SETUP_TOKEN: z.string().min(16).optional(),
   /** Seconds between agent heartbeats (the hub marks a server offline after two missed). */
   MAILWARDEN_HEARTBEAT_SECONDS: z.coerce.number().positive().default(15),
+  /** New agent connections this process admits per second; beyond it 503 + Retry-After. */
+  MAILWARDEN_HUB_ADMIT_PER_SECOND: z.coerce.number().int().positive().default(500),
   /** Absolute lifetime of a console session; the idle timeout (a provider setting) ends it sooner. */
   MAILWARDEN_SESSION_HOURS: z.coerce.number().positive().default(12),
   /**

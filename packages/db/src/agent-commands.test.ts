@@ -8,7 +8,12 @@ import {
   issueAgentCommand,
   listenAgentCommands,
 } from "./agent-commands";
-import { configChangeHandler, configChannel, markConfigChanged } from "./config-changes";
+import {
+  configChangeHandler,
+  configChannel,
+  markConfigChanged,
+  type ConfigChangeScope,
+} from "./config-changes";
 import { listenChannels } from "./listen";
 import { createTestDatabase, type TestDatabase } from "./testing";
 
@@ -97,9 +102,9 @@ describe("issueAgentCommand + listenAgentCommands", () => {
 
   it("shares one LISTEN connection with config changes", async () => {
     const commands = collector();
-    const changes: string[][] = [];
+    const changes: ConfigChangeScope[] = [];
     const listener = await listenChannels(db.url, {
-      [configChannel]: configChangeHandler((ids) => changes.push(ids)),
+      [configChannel]: configChangeHandler((scope) => changes.push(scope)),
       [commandChannel]: agentCommandHandler(commands.onId),
     });
     try {
@@ -111,7 +116,7 @@ describe("issueAgentCommand + listenAgentCommands", () => {
         payload: { type: "queue.list" },
       });
       expect(await commands.next()).toBe(id);
-      expect(changes).toEqual([[serverId]]);
+      expect(changes).toEqual([{ serverId }]);
     } finally {
       await listener.close();
     }

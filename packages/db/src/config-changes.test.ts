@@ -2,28 +2,33 @@
 // listener must outlive dropped connections and garbage on its channel.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configChannel, listenConfigChanges, markConfigChanged } from "./config-changes";
+import {
+  configChannel,
+  listenConfigChanges,
+  markConfigChanged,
+  type ConfigChangeScope,
+} from "./config-changes";
 import { createTestDatabase, type TestDatabase } from "./testing";
 
 /** Collects notifications; `next()` resolves with the next batch (or rejects after `ms`). */
 function collector() {
-  const batches: string[][] = [];
-  const waiters: ((ids: string[]) => void)[] = [];
+  const batches: ConfigChangeScope[] = [];
+  const waiters: ((scope: ConfigChangeScope) => void)[] = [];
   return {
     batches,
-    onChange: (ids: string[]) => {
+    onChange: (scope: ConfigChangeScope) => {
       const waiter = waiters.shift();
-      if (waiter) waiter(ids);
-      else batches.push(ids);
+      if (waiter) waiter(scope);
+      else batches.push(scope);
     },
-    next(ms = 5000): Promise<string[]> {
+    next(ms = 5000): Promise<ConfigChangeScope> {
       const queued = batches.shift();
       if (queued) return Promise.resolve(queued);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error("no notification")), ms);
-        waiters.push((ids) => {
+        waiters.push((scope) => {
           clearTimeout(timer);
-          resolve(ids);
+          resolve(scope);
         });
       });
     },
@@ -52,7 +57,7 @@ describe("markConfigChanged + listenConfigChanges", () => {
     await db?.stop();
   });
 
-  it("delivers the affected ids at commit and bumps their desired revision", async () => {
+  it("delivers the changed scope at commit and bumps their desired revision", async () => {
     const events = collector();
     const listener = await listenConfigChanges(db.url, events.onChange, { log: quiet });
     try {
@@ -63,16 +68,16 @@ describe("markConfigChanged + listenConfigChanges", () => {
         return ids;
       });
       expect(returned).toEqual([a1, a2].sort());
-      expect(await events.next()).toEqual([a1, a2].sort());
+      expect(await events.next()).toEqual({ tenantId: tenantA });
 
       const servers = await db.prisma.server.findMany({ select: { id: true, desiredRevision: true } });
       const revisionOf = Object.fromEntries(servers.map((s) => [s.id, s.desiredRevision]));
       expect(revisionOf).toEqual({ [a1]: 2, [a2]: 2, [revoked]: 1, [b1]: 1 });
 
       await db.prisma.$transaction((tx) => markConfigChanged(tx, { serverId: b1 }));
-      expect(await events.next()).toEqual([b1]);
+      expect(await events.next()).toEqual({ serverId: b1 });
       await db.prisma.$transaction((tx) => markConfigChanged(tx, { all: true }));
-      expect(await events.next()).toEqual([a1, a2, b1].sort());
+      expect(await events.next()).toEqual({ all: true });
     } finally {
       await listener.close();
     }
@@ -111,9 +116,10 @@ describe("markConfigChanged + listenConfigChanges", () => {
     try {
       await admin.query("SELECT pg_notify($1, $2)", [configChannel, "not json"]);
       await admin.query("SELECT pg_notify($1, $2)", [configChannel, '{"ids": 1}']);
-      await admin.query("SELECT pg_notify($1, $2)", [configChannel, JSON.stringify(["s1"])]);
-      expect(await events.next()).toEqual(["s1"]);
-      expect(logged.filter((l) => l.includes("malformed"))).toHaveLength(2);
+      await admin.query("SELECT pg_notify($1, $2)", [configChannel, '{"serverId": "s1", "all": true}']);
+      await admin.query("SELECT pg_notify($1, $2)", [configChannel, JSON.stringify({ serverId: "s1" })]);
+      expect(await events.next()).toEqual({ serverId: "s1" });
+      expect(logged.filter((l) => l.includes("malformed"))).toHaveLength(3);
 
       // Kill the listener's backend, as a Postgres restart or a network cut would.
       await admin.query(
@@ -126,14 +132,14 @@ describe("markConfigChanged + listenConfigChanges", () => {
       expect(reconnects).toBe(1);
 
       await db.prisma.$transaction((tx) => markConfigChanged(tx, { serverId: a1 }));
-      expect(await events.next()).toEqual([a1]);
+      expect(await events.next()).toEqual({ serverId: a1 });
     } finally {
       await admin.end();
       await listener.close();
     }
   });
 
-  it("splits long id lists into notifications under Postgres's 8000-byte limit", async () => {
+  it("tells a change to hundreds of servers in one small notification", async () => {
     const events = collector();
     const listener = await listenConfigChanges(db.url, events.onChange, { log: quiet });
     try {
@@ -142,9 +148,19 @@ describe("markConfigChanged + listenConfigChanges", () => {
       });
       const ids = await db.prisma.$transaction((tx) => markConfigChanged(tx, { tenantId: tenantB }));
       expect(ids).toHaveLength(401);
-      const received: string[] = [];
-      while (received.length < ids.length) received.push(...(await events.next()));
-      expect(received.sort()).toEqual(ids);
+      expect(await events.next()).toEqual({ tenantId: tenantB });
+      await expect(events.next(300)).rejects.toThrow("no notification");
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it("notifies nobody when no server is affected", async () => {
+    const events = collector();
+    const listener = await listenConfigChanges(db.url, events.onChange, { log: quiet });
+    try {
+      expect(await db.prisma.$transaction((tx) => markConfigChanged(tx, { serverId: revoked }))).toEqual([]);
+      await expect(events.next(300)).rejects.toThrow("no notification");
     } finally {
       await listener.close();
     }

@@ -14,26 +14,10 @@ export const configChannel = "mailwarden_config";
 
 export type ConfigChangeScope = { tenantId: string } | { serverId: string } | { all: true };
 
-/** NOTIFY payloads are limited to 8000 bytes; larger id lists go out in several notifications. */
-const maxPayloadBytes = 7900;
-
-function chunkPayloads(ids: string[]): string[] {
-  const payloads: string[] = [];
-  let current: string[] = [];
-  for (const id of ids) {
-    if (current.length > 0 && Buffer.byteLength(JSON.stringify([...current, id])) > maxPayloadBytes) {
-      payloads.push(JSON.stringify(current));
-      current = [];
-    }
-    current.push(id);
-  }
-  if (current.length > 0) payloads.push(JSON.stringify(current));
-  return payloads;
-}
-
 /**
- * Bumps the desired revision of every affected, non-revoked server and queues a notification carrying
- * their ids; Postgres delivers it at commit and drops it on rollback. Returns the ids.
+ * Bumps the desired revision of every affected, non-revoked server and queues one notification naming
+ * the scope (one id at most: the payload stays tiny whatever the fleet's size; each hub knows which of
+ * its agents are in it). Postgres delivers it at commit and drops it on rollback. Returns the ids.
  */
 export async function markConfigChanged(tx: Tx | Db, scope: ConfigChangeScope): Promise<string[]> {
   const where =
@@ -44,42 +28,53 @@ export async function markConfigChanged(tx: Tx | Db, scope: ConfigChangeScope): 
     select: { id: true },
   });
   const ids = servers.map((s) => s.id).sort();
-  for (const payload of chunkPayloads(ids)) {
+  if (ids.length > 0) {
+    const payload = JSON.stringify(
+      "all" in scope
+        ? { all: true }
+        : "tenantId" in scope
+          ? { tenantId: scope.tenantId }
+          : { serverId: scope.serverId },
+    );
     // $executeRaw: pg_notify returns `void`, a column type the query path cannot decode.
     await tx.$executeRaw`SELECT pg_notify(${configChannel}, ${payload})`;
   }
   return ids;
 }
 
-const payloadSchema = z.array(z.string().min(1));
+const payloadSchema = z.union([
+  z.object({ all: z.literal(true) }).strict(),
+  z.object({ tenantId: z.string().min(1).max(64) }).strict(),
+  z.object({ serverId: z.string().min(1).max(64) }).strict(),
+]);
 
 export type ConfigChangeListenerOptions = ChannelListenerOptions;
 
-/** Parses config-channel payloads into server ids; malformed ones are logged and ignored. */
+/** Parses config-channel payloads into the changed scope; malformed ones are logged and ignored. */
 export function configChangeHandler(
-  onChange: (serverIds: string[]) => void,
+  onChange: (scope: ConfigChangeScope) => void,
   log: (line: string) => void = (line) => console.warn(line),
 ): ChannelHandler {
   return (payload) => {
-    let ids: string[];
+    let scope: ConfigChangeScope;
     try {
-      ids = payloadSchema.parse(JSON.parse(payload));
+      scope = payloadSchema.parse(JSON.parse(payload));
     } catch {
       log(`ignoring malformed ${configChannel} payload: ${payload.slice(0, 200)}`);
       return;
     }
-    onChange(ids);
+    onChange(scope);
   };
 }
 
 /**
- * Calls `onChange` with the server ids of each notification on the config channel, over a connection of
+ * Calls `onChange` with the scope of each notification on the config channel, over a connection of
  * its own (see ./listen for reconnection and backoff). Resolves once listening; rejects if the first
  * connection fails.
  */
 export async function listenConfigChanges(
   databaseUrl: string,
-  onChange: (serverIds: string[]) => void,
+  onChange: (scope: ConfigChangeScope) => void,
   opts: ConfigChangeListenerOptions = {},
 ): Promise<ChannelListener> {
   return listenChannels(databaseUrl, { [configChannel]: configChangeHandler(onChange, opts.log) }, opts);

@@ -25,7 +25,7 @@ export type {
 } from "./generated/prisma/client";
 export { createPrismaClient, type Db, type Tx } from "./client";
 export { generateToken, hashToken, safeEqualHex } from "./tokens";
-export { writeAudit, type AuditEntry } from "./audit";
+export { writeAudit, writeAudits, type AuditEntry } from "./audit";
 export {
   configChangeHandler,
   configChannel,
@@ -49,8 +49,10 @@ export {
 } from "./listen";
 export { bounceResumesOf, type BounceResume } from "./mailing-list-resumes";
 export {
+  loadFleetPolicyLayers,
   loadPolicyLayers,
   loadPolicyLocks,
+  type FleetPolicyLayers,
   savePolicyOverrides,
   setPolicyLock,
   type PolicyTarget,

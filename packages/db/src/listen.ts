@@ -17,6 +17,8 @@ export interface ChannelListenerOptions {
 }
 
 export interface ChannelListener {
+  /** False while a lost connection is being re-established (notifications are being missed). */
+  isListening(): boolean;
   close(): Promise<void>;
 }
 
@@ -114,6 +116,7 @@ export async function listenChannels(
 
   await connect();
   return {
+    isListening: () => client !== undefined,
     async close() {
       isClosed = true;
       clearTimeout(reconnectTimer);

@@ -1,7 +1,11 @@
 // One agent's socket, from its first frame to its close. Frames are handled one at a time, in order, on
-// a promise chain: a hello must finish authenticating before the frames behind it are looked at, and a
-// config push can never overtake an earlier one. Nothing here may throw into ws: every failure ends as a
-// close code the agent can act on and, for refusals, one audit row.
+// a promise chain: a hello must finish authenticating before the frames behind it are looked at. Two
+// things skip the chain so nothing slow holds them up: heartbeats are answered at once, and config
+// pushes come from the hub's fan-out (./fan-out). What the hub records about the agent (online, last
+// seen, applied revision, offline) goes through the batched writer (./server-state-writer); other
+// database work through the hub's limiter (./db-work), which retries — a database fault never closes a
+// session. Nothing here may throw into ws: every failure ends as a close code the agent can act on and,
+// for refusals, one audit row.
 import type { Logger } from "pino";
 import type WebSocket from "ws";
 import {
@@ -22,10 +26,12 @@ import {
 } from "@mailwarden/protocol";
 import { auditNewSuspensions } from "./abuse-alerts";
 import { recordCommandResult, sendPendingCommands } from "./agent-commands";
-import { buildAgentConfig } from "./agent-config";
 import { authenticateAgent } from "./authentication";
+import type { DbWork } from "./db-work";
 import { redeemEnrollmentToken } from "./enrollment";
+import type { ConfigFanOut, ConfigTarget } from "./fan-out";
 import type { RefusalAuditLimiter } from "./refusal-audit-limiter";
+import type { ConnectionIdentity, ServerStateWriter } from "./server-state-writer";
 import { closeSocket, sendMessage } from "./socket-io";
 
 /** What every connection of one hub shares. */
@@ -39,6 +45,13 @@ export interface HubContext {
   /** The current connection of each authenticated agent held by this process. */
   sessions: Map<string, AgentConnection>;
   refusalAudits: RefusalAuditLimiter;
+  /** Database calls, limited and retried. */
+  work: DbWork;
+  /** Online, last-seen, applied and offline marks, written in batches. */
+  states: ServerStateWriter;
+  fanOut: ConfigFanOut;
+  /** A new id for each authenticated connection, unique across hub processes. */
+  newConnectionId(): string;
   /** Database work still running when the hub closes is awaited, not cut off. */
   track(work: Promise<unknown>): void;
   isClosing(): boolean;
@@ -50,20 +63,21 @@ type State = "handshake" | "enrolling" | "authenticating" | "session" | "closed"
 /** How long a socket that was told to close may take to answer before it is cut. */
 const CLOSE_GRACE_MS = 1000;
 
-export class AgentConnection {
+export class AgentConnection implements ConfigTarget {
   private state: State = "handshake";
   private serverId: string | null = null;
   private tenantId: string | null = null;
   private hostname: string | null = null;
+  private agentVersion = "";
+  private identity: ConnectionIdentity | null = null;
   /** The revision the agent runs or was last sent; a change notification pushes only when this differs. */
   private knownRevision: number | null = null;
+  /** The newest revision the agent said it holds that is queued or written as applied. */
+  private reportedRevision: number | null = null;
   private lastFrameAt = Date.now();
-  /** When lastSeenAt was last written, to write it at most once per heartbeat interval. */
-  private lastSeenWrittenAt = 0;
-  /** The lastSeenAt this connection last wrote: it only marks the server offline if nobody wrote since. */
-  private lastSeenWritten: Date | null = null;
+  /** When a last-seen write was last queued: at least once per heartbeat interval, not on every frame. */
+  private lastSeenQueuedAt = 0;
   private isRefusalAudited = false;
-  private isOfflineMarked = false;
   private work: Promise<void> = Promise.resolve();
   private readonly handshakeTimer: NodeJS.Timeout;
   private log: Logger;
@@ -78,6 +92,11 @@ export class AgentConnection {
     ws.on("error", (error) => this.onSocketError(error));
     ws.on("close", (code, reason) => this.onClose(code, reason.toString("utf8")));
     this.handshakeTimer = setTimeout(() => this.onHandshakeTimeout(), ctx.handshakeTimeoutMs);
+  }
+
+  /** The customer whose server this is, once authenticated (config changes are notified per customer). */
+  get tenant(): string | null {
+    return this.tenantId;
   }
 
   /** True when an authenticated session has been silent for longer than `ms`. */
@@ -106,39 +125,29 @@ export class AgentConnection {
     this.closeAndCut(CloseCode.goingAway, "hub shutting down");
   }
 
-  /** Called when LISTEN/NOTIFY says something this server enforces (or its status) changed. */
-  onConfigChanged(): void {
-    this.enqueue(async () => {
-      if (this.state !== "session" || !this.serverId) return;
-      const server = await this.ctx.prisma.server.findUnique({
-        where: { id: this.serverId },
-        select: { status: true, desiredRevision: true, credential: { select: { revokedAt: true } } },
-      });
-      if (!this.isInGoodStanding(server)) return;
-      if (server.desiredRevision !== this.knownRevision) await this.pushConfig();
-    });
+  needsConfig(revision: number): boolean {
+    return this.state === "session" && this.ws.readyState === this.ws.OPEN && this.knownRevision !== revision;
+  }
+
+  sendConfig(revision: number, frame: Buffer): void {
+    if (!this.needsConfig(revision)) return;
+    this.ws.send(frame, { binary: false });
+    this.knownRevision = revision;
+  }
+
+  closeUnserved(status: "revoked" | "gone"): void {
+    if (status === "gone") {
+      this.log.info("server or credential deleted: closing");
+      this.closeAndCut(CloseCode.unauthorized, "unknown agent");
+    } else {
+      this.log.info("agent revoked: closing");
+      this.closeAndCut(CloseCode.revoked, "agent revoked");
+    }
   }
 
   /** Called when the dashboard issued a command for this server (or commands may have been missed). */
   onCommandsPending(): void {
     this.enqueue(() => this.sendCommands());
-  }
-
-  /** Closes the socket of a server that was revoked or deleted since its hello. */
-  private isInGoodStanding<T extends { status: ServerStatus; credential: { revokedAt: Date | null } | null }>(
-    server: T | null,
-  ): server is T {
-    if (!server || !server.credential) {
-      this.log.info("server or credential deleted: closing");
-      this.closeAndCut(CloseCode.unauthorized, "unknown agent");
-      return false;
-    }
-    if (server.status === ServerStatus.REVOKED || server.credential.revokedAt) {
-      this.log.info("agent revoked: closing");
-      this.closeAndCut(CloseCode.revoked, "agent revoked");
-      return false;
-    }
-    return true;
   }
 
   private onFrame(data: WebSocket.RawData, isBinary: boolean): void {
@@ -152,6 +161,16 @@ export class AgentConnection {
       return;
     }
     const message = parsed.message;
+    if (this.state === "session") {
+      this.noteSeen();
+      // Answered at once: an agent must never think the hub silent because database work is queued.
+      if (message.type === "agent.heartbeat") {
+        sendMessage(this.ws, { type: "hub.heartbeat.ack", receivedAt: new Date().toISOString() });
+        if (message.appliedRevision != null) this.agentHolds(message.appliedRevision);
+        return;
+      }
+      if (message.type === "agent.config.applied") return this.agentHolds(message.revision);
+    }
     this.enqueue(() => this.dispatch(message));
   }
 
@@ -167,14 +186,15 @@ export class AgentConnection {
       );
     }
     if (this.state !== "session") return; // enrollment finished or closing: late frames are dropped
-    await this.touchLastSeen();
-    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.noteSeen();
     switch (message.type) {
+      // Frames queued behind the hello: later ones take the fast path in onFrame.
       case "agent.heartbeat":
         sendMessage(this.ws, { type: "hub.heartbeat.ack", receivedAt: new Date().toISOString() });
+        if (message.appliedRevision != null) this.agentHolds(message.appliedRevision);
         return;
       case "agent.config.applied":
-        return this.configApplied(message.revision);
+        return this.agentHolds(message.revision);
       case "agent.config.rejected":
         return this.configRejected(message.revision, message.errors);
       case "agent.posture":
@@ -195,12 +215,14 @@ export class AgentConnection {
     this.state = "enrolling";
     this.hostname = message.hostname;
     if (message.protocolVersion !== PROTOCOL_VERSION) return this.refuseVersion(message.protocolVersion);
-    const result = await redeemEnrollmentToken(this.ctx.prisma, {
-      token: message.token,
-      hostname: message.hostname,
-      agentVersion: message.agentVersion,
-      ip: this.ip,
-    });
+    const result = await this.ctx.work.run("enrollment", () =>
+      redeemEnrollmentToken(this.ctx.prisma, {
+        token: message.token,
+        hostname: message.hostname,
+        agentVersion: message.agentVersion,
+        ip: this.ip,
+      }),
+    );
     if (!result.ok) {
       return this.refuse(result.code, result.reason, AuditEventType.AGENT_ENROLL_FAILED, {
         serverId: result.serverId,
@@ -217,8 +239,11 @@ export class AgentConnection {
     clearTimeout(this.handshakeTimer);
     this.state = "authenticating";
     this.hostname = message.hostname;
+    this.agentVersion = message.agentVersion;
     if (message.protocolVersion !== PROTOCOL_VERSION) return this.refuseVersion(message.protocolVersion);
-    const auth = await authenticateAgent(this.ctx.prisma, message.agentId, message.secret);
+    const auth = await this.ctx.work.run("agent authentication", () =>
+      authenticateAgent(this.ctx.prisma, message.agentId, message.secret),
+    );
     if (!auth.ok) {
       return this.refuse(auth.code, auth.reason, AuditEventType.AGENT_AUTH_FAILED, {
         detail: auth.detail,
@@ -227,60 +252,46 @@ export class AgentConnection {
       });
     }
     if (this.ctx.isClosing()) return this.goAway();
+    if (this.ws.readyState !== this.ws.OPEN) {
+      this.state = "closed"; // left while its credential was checked: nothing was recorded yet
+      return;
+    }
     const { server } = auth;
     this.serverId = server.id;
     this.tenantId = server.tenantId;
     this.log = this.log.child({ agentId: server.id });
-    // Registered before the desired revision is read: a change notified from now on queues behind this
-    // hello on the work chain instead of slipping between the read and the registration.
+    this.identity = {
+      serverId: server.id,
+      tenantId: server.tenantId,
+      connectionId: this.ctx.newConnectionId(),
+      ip: this.ip,
+      actorLabel: this.auditBase().actorLabel,
+      isLive: () => this.state === "session",
+    };
+    // Registered before anything is pushed: a change notified from now on finds this connection.
     const previous = this.ctx.sessions.get(server.id);
     this.ctx.sessions.set(server.id, this);
     if (previous && previous !== this) previous.replace();
-
-    const now = new Date();
-    const desiredRevision = await this.ctx.prisma.$transaction(async (tx) => {
-      // Conditional: a revocation committed since the credential check must not be overwritten.
-      const updated = await tx.server.updateMany({
-        where: { id: server.id, status: { not: ServerStatus.REVOKED } },
-        data: {
-          status: ServerStatus.ONLINE,
-          lastSeenAt: now,
-          hostname: message.hostname,
-          agentVersion: message.agentVersion,
-        },
-      });
-      if (updated.count !== 1) return null;
-      await writeAudit(tx, {
-        ...this.auditBase(),
-        type: AuditEventType.AGENT_CONNECTED,
-        summary: `Agent connected from ${this.ip} (${message.hostname}, agent ${message.agentVersion})`,
-        after: {
-          hostname: message.hostname,
-          agentVersion: message.agentVersion,
-          appliedRevision: message.appliedRevision,
-        },
-      });
-      const row = await tx.server.findUniqueOrThrow({
-        where: { id: server.id },
-        select: { desiredRevision: true },
-      });
-      return row.desiredRevision;
+    this.knownRevision = message.appliedRevision;
+    this.reportedRevision = message.appliedRevision;
+    this.lastSeenQueuedAt = Date.now();
+    this.state = "session";
+    // The hello is recorded (batched with other agents' writes) before the welcome, with the revision the
+    // agent already holds: an ack lost with the previous connection is made good here.
+    const recorded = await this.ctx.states.markOnline({
+      identity: this.identity,
+      hostname: message.hostname,
+      agentVersion: message.agentVersion,
+      heldRevision: message.appliedRevision,
     });
-    if (desiredRevision === null) {
+    if (this.state !== "session") return; // closed or replaced meanwhile: its offline mark is queued
+    if (recorded === "refused") {
       this.unregister();
+      this.state = "closed";
       return this.refuse(CloseCode.revoked, "agent revoked", AuditEventType.AGENT_AUTH_FAILED, {
         serverId: server.id,
         tenantId: server.tenantId,
       });
-    }
-    this.lastSeenWritten = now;
-    this.lastSeenWrittenAt = now.getTime();
-    this.knownRevision = message.appliedRevision;
-    this.state = "session";
-    if (this.ws.readyState !== this.ws.OPEN) {
-      // The agent left (or was replaced) while ONLINE was written; its close event saw no session yet.
-      this.endSession("closed during the handshake");
-      return;
     }
 
     this.log.info("agent connected");
@@ -289,124 +300,111 @@ export class AgentConnection {
       agentId: server.id,
       heartbeatIntervalMs: this.ctx.heartbeatIntervalMs,
     });
-    if (desiredRevision !== message.appliedRevision) await this.pushConfig();
+    if (server.desiredRevision !== message.appliedRevision) this.ctx.fanOut.request([server.id]);
     await this.sendCommands();
   }
 
   private async commandAnswered(message: AgentMessageOf<"agent.command.result">): Promise<void> {
     if (!this.serverId) return;
-    await recordCommandResult(this.ctx.prisma, this.serverId, message, this.log);
+    const serverId = this.serverId;
+    await this.ctx.work.run("command result", () =>
+      recordCommandResult(this.ctx.prisma, serverId, message, this.log),
+    );
   }
 
   /** Hands this server's PENDING dashboard commands to the agent. */
   private async sendCommands(): Promise<void> {
     const serverId = this.serverId;
     if (this.state !== "session" || !serverId) return;
-    await sendPendingCommands(
-      this.ctx.prisma,
-      serverId,
-      (commandId, command) =>
-        this.state === "session" && sendMessage(this.ws, { type: "hub.command", commandId, command }),
-      { timeoutMs: this.ctx.commandTimeoutMs, logger: this.log },
+    await this.ctx.work.run("pending commands", () =>
+      sendPendingCommands(
+        this.ctx.prisma,
+        serverId,
+        (commandId, command) =>
+          this.state === "session" && sendMessage(this.ws, { type: "hub.command", commandId, command }),
+        { timeoutMs: this.ctx.commandTimeoutMs, logger: this.log },
+      ),
     );
   }
 
-  private async pushConfig(): Promise<void> {
-    if (!this.serverId) return;
-    let built: Awaited<ReturnType<typeof buildAgentConfig>>;
-    try {
-      built = await buildAgentConfig(this.ctx.prisma, this.serverId);
-    } catch (error) {
-      // The agent keeps serving under its last good config; dropping the session would not help it.
-      this.log.error({ err: error }, "could not build the agent's config");
-      return;
-    }
-    if (this.state !== "session") return;
-    if (sendMessage(this.ws, { type: "hub.config.apply", revision: built.revision, config: built.config })) {
-      this.knownRevision = built.revision;
-      this.log.info({ revision: built.revision }, "config pushed");
-    }
-  }
-
-  private async touchLastSeen(): Promise<void> {
-    const serverId = this.serverId;
+  /** Queues a last-seen write at most twice per heartbeat interval, so the row is never older than one. */
+  private noteSeen(): void {
+    const identity = this.identity;
     const now = Date.now();
-    if (!serverId || now - this.lastSeenWrittenAt < this.ctx.heartbeatIntervalMs) return;
-    this.lastSeenWrittenAt = now;
-    const at = new Date(now);
-    // Also heals a status another hub's start-up sweep may have flipped while this socket was alive.
-    const updated = await this.ctx.prisma.server.updateMany({
-      where: {
-        id: serverId,
-        status: { not: ServerStatus.REVOKED },
-        credential: { is: { revokedAt: null } },
-      },
-      data: { lastSeenAt: at, status: ServerStatus.ONLINE },
-    });
-    this.lastSeenWritten = at;
-    if (updated.count === 1) return;
-    // Revoked or deleted without a notification reaching this process: the periodic write notices.
-    const server = await this.ctx.prisma.server.findUnique({
-      where: { id: serverId },
-      select: { status: true, credential: { select: { revokedAt: true } } },
-    });
-    this.isInGoodStanding(server);
+    if (!identity || now - this.lastSeenQueuedAt < this.ctx.heartbeatIntervalMs / 2) return;
+    this.lastSeenQueuedAt = now;
+    this.ctx.track(
+      this.ctx.states.markSeen(identity).then((result) => {
+        if (result === "lost" && this.state === "session") this.enqueue(() => this.checkStanding());
+      }),
+    );
   }
 
-  private async configApplied(revision: number): Promise<void> {
+  /** The row no longer names this connection: find out why and act on it. */
+  private async checkStanding(): Promise<void> {
     const serverId = this.serverId;
-    if (!serverId) return;
-    const isRecorded = await this.ctx.prisma.$transaction(async (tx) => {
-      // Acks can arrive late or twice: appliedRevision only moves forward, and never past what was asked.
-      const updated = await tx.server.updateMany({
-        where: {
-          id: serverId,
-          desiredRevision: { gte: revision },
-          OR: [{ appliedRevision: null }, { appliedRevision: { lt: revision } }],
-        },
-        data: { appliedRevision: revision },
-      });
-      if (updated.count !== 1) return false;
-      await writeAudit(tx, {
-        ...this.auditBase(),
-        type: AuditEventType.POLICY_APPLIED,
-        // Revision numbers are bookkeeping (kept in `after`); the summary is what an admin reads.
-        summary: "Server applied the latest configuration",
-        after: { appliedRevision: revision },
-      });
-      return true;
+    const identity = this.identity;
+    if (this.state !== "session" || !serverId || !identity) return;
+    const server = await this.ctx.work.run("server standing", () =>
+      this.ctx.prisma.server.findUnique({
+        where: { id: serverId },
+        select: { status: true, connectionId: true, credential: { select: { revokedAt: true } } },
+      }),
+    );
+    if (!server || !server.credential) return this.closeUnserved("gone");
+    if (server.status === ServerStatus.REVOKED || server.credential.revokedAt)
+      return this.closeUnserved("revoked");
+    if (server.connectionId && server.connectionId !== identity.connectionId) return this.replace();
+    // Marked offline by a sweep while this connection was alive (its writes were failing): claim it again.
+    await this.ctx.states.markOnline({
+      identity,
+      hostname: this.hostname ?? "",
+      agentVersion: this.agentVersion,
+      heldRevision: this.reportedRevision,
     });
-    this.log.info({ revision, isRecorded }, "agent applied config");
+  }
+
+  /** The agent holds `revision` (an ack, or a heartbeat saying so): recorded once, batched, retried. */
+  private agentHolds(revision: number): void {
+    const identity = this.identity;
+    if (!identity || (this.reportedRevision !== null && this.reportedRevision >= revision)) return;
+    this.reportedRevision = revision;
+    this.ctx.track(this.ctx.states.markApplied(identity, revision));
+    this.log.info({ revision }, "agent applied config");
   }
 
   private async configRejected(revision: number, errors: string[]): Promise<void> {
     const serverId = this.serverId;
     if (!serverId) return;
     const reason = (errors.join("; ") || "rejected without a reason").slice(0, 2000);
-    await this.ctx.prisma.$transaction(async (tx) => {
-      await tx.server.update({
-        where: { id: serverId },
-        data: { lastRejectedRevision: revision, lastRejectReason: reason },
-      });
-      await writeAudit(tx, {
-        ...this.auditBase(),
-        type: AuditEventType.POLICY_REJECTED,
-        summary: `Server rejected the latest configuration: ${reason.slice(0, 200)}`,
-        after: { revision, errors },
-      });
-    });
+    await this.ctx.work.run("config rejected", () =>
+      this.ctx.prisma.$transaction(async (tx) => {
+        await tx.server.update({
+          where: { id: serverId },
+          data: { lastRejectedRevision: revision, lastRejectReason: reason },
+        });
+        await writeAudit(tx, {
+          ...this.auditBase(),
+          type: AuditEventType.POLICY_REJECTED,
+          summary: `Server rejected the latest configuration: ${reason.slice(0, 200)}`,
+          after: { revision, errors },
+        });
+      }),
+    );
     this.log.warn({ revision, errors }, "agent rejected config");
   }
 
   private async postureReported(posture: Posture): Promise<void> {
     const serverId = this.serverId;
     if (!serverId) return;
-    await this.ctx.prisma.$transaction(async (tx) => {
-      const previous = await tx.server.findUnique({ where: { id: serverId }, select: { posture: true } });
-      await tx.server.update({ where: { id: serverId }, data: { posture, postureAt: new Date() } });
-      // Row 21: a user newly suspended by the internal-spammer rule is an alert for their customer.
-      await auditNewSuspensions(tx, previous?.posture, posture, this.auditBase());
-    });
+    await this.ctx.work.run("posture", () =>
+      this.ctx.prisma.$transaction(async (tx) => {
+        const previous = await tx.server.findUnique({ where: { id: serverId }, select: { posture: true } });
+        await tx.server.update({ where: { id: serverId }, data: { posture, postureAt: new Date() } });
+        // Row 21: a user newly suspended by the internal-spammer rule is an alert for their customer.
+        await auditNewSuspensions(tx, previous?.posture, posture, this.auditBase());
+      }),
+    );
   }
 
   private onHandshakeTimeout(): void {
@@ -442,34 +440,12 @@ export class AgentConnection {
       this.ctx.sessions.delete(this.serverId);
   }
 
-  /** Leaves the session once: out of the registry, then OFFLINE and audited. */
+  /** Leaves the session once: out of the registry, then OFFLINE (if no newer connection took over) and audited. */
   private endSession(description: string): void {
-    if (this.state !== "session" || !this.serverId) return;
+    if (this.state !== "session" || !this.serverId || !this.identity) return;
     this.state = "closed";
-    const isCurrent = this.ctx.sessions.get(this.serverId) === this;
     this.unregister();
-    this.enqueue(() => this.markOffline(description, isCurrent));
-  }
-
-  private async markOffline(description: string, isCurrent: boolean): Promise<void> {
-    const serverId = this.serverId;
-    if (this.isOfflineMarked || !serverId) return;
-    this.isOfflineMarked = true;
-    const lastSeenWritten = this.lastSeenWritten;
-    await this.ctx.prisma.$transaction(async (tx) => {
-      // Only if nobody wrote lastSeenAt since: a reconnection through another hub process must stay ONLINE.
-      if (isCurrent && lastSeenWritten) {
-        await tx.server.updateMany({
-          where: { id: serverId, status: ServerStatus.ONLINE, lastSeenAt: { lte: lastSeenWritten } },
-          data: { status: ServerStatus.OFFLINE },
-        });
-      }
-      await writeAudit(tx, {
-        ...this.auditBase(),
-        type: AuditEventType.AGENT_DISCONNECTED,
-        summary: `Agent disconnected: ${description}`,
-      });
-    });
+    this.ctx.track(this.ctx.states.markOffline(this.identity, description));
     this.log.info({ description }, "agent disconnected");
   }
 
@@ -548,10 +524,12 @@ export class AgentConnection {
 
   private onInternalError(error: unknown): void {
     this.log.error({ err: error }, "agent connection failed");
-    if (this.state !== "session") {
-      this.unregister();
-      this.state = "closed";
-    }
+    // A session stays open: the agent serves mail either way, and what failed is retried (acks and
+    // last-seen by the writer, pushes on the next change or reconnect). A handshake is cut: the agent
+    // comes back with backoff.
+    if (this.state === "session") return;
+    this.unregister();
+    this.state = "closed";
     this.closeAndCut(CloseCode.internalError, "hub internal error");
   }
 }

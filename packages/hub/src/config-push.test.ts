@@ -5,13 +5,14 @@ import {
   AuditEventType,
   PolicyScope,
   ServerStatus,
+  loadPolicyLayers,
   markConfigChanged,
   savePolicyOverrides,
 } from "@mailwarden/db";
 import { createTestDatabase } from "@mailwarden/db/testing";
-import { defaultPolicy, type PolicyOverrides } from "@mailwarden/policy";
+import { defaultPolicy, resolvePolicy, type PolicyOverrides } from "@mailwarden/policy";
 import { CloseCode } from "@mailwarden/protocol";
-import { buildAgentConfig } from "./agent-config";
+import { buildAgentConfig, buildAgentConfigs } from "./agent-config";
 import {
   FakeAgent,
   auditsOf,
@@ -111,6 +112,73 @@ describe("buildAgentConfig", () => {
     expect(a?.mailboxes[0]?.passwordHash).toMatch(/^\$argon2id\$/);
     expect(b?.policy).toEqual({ ...defaultPolicy, requireSmtpAuth: false });
     expect(b?.mailboxes).toEqual([]);
+  });
+});
+
+describe("buildAgentConfigs: many servers at once", () => {
+  it("gives each server what loadPolicyLayers resolves for it, sharing one config where nothing differs", async () => {
+    const first = await tenantWithDomains();
+    const twin = await createEnrolledServer(db.prisma, first.tenantId);
+    const own = await createEnrolledServer(db.prisma, first.tenantId);
+    const other = await tenantWithDomains();
+    await setPolicy(PolicyScope.CUSTOMER, { tenantId: first.tenantId }, { requireSmtpAuth: false });
+    await setPolicy(
+      PolicyScope.CUSTOMER,
+      { tenantId: first.tenantId },
+      { requireSmtpAuth: false, requireAuthMatch: "address" },
+    ); // newest wins
+    await setPolicy(
+      PolicyScope.DOMAIN,
+      { tenantId: first.tenantId, domainId: first.domainIds[1] },
+      { passwordPolicy: { ...defaultPolicy.passwordPolicy, minLength: 16 } },
+    );
+    await setPolicy(
+      PolicyScope.SERVER,
+      { tenantId: first.tenantId, serverId: own.serverId },
+      { tlsMinVersion: "TLSv1.3" },
+    );
+    const revoked = await createEnrolledServer(db.prisma, other.tenantId);
+    await db.prisma.server.update({
+      where: { id: revoked.serverId },
+      data: { status: ServerStatus.REVOKED },
+    });
+
+    const ids = [
+      first.serverId,
+      twin.serverId,
+      own.serverId,
+      other.serverId,
+      revoked.serverId,
+      "no-such-server",
+    ];
+    const built = await buildAgentConfigs(db.prisma, ids);
+    expect(built.get(revoked.serverId)).toEqual({ status: "revoked" });
+    expect(built.get("no-such-server")).toEqual({ status: "gone" });
+    for (const server of [first, twin, own, other]) {
+      const result = built.get(server.serverId);
+      if (!result || "status" in result) throw new Error(`no config for ${server.serverId}`);
+      const row = await serverRow(server.serverId);
+      expect(result.revision).toBe(row.desiredRevision);
+      expect(result.config.server).toEqual(
+        resolvePolicy(await loadPolicyLayers(db.prisma, { tenantId: row.tenantId, serverId: row.id })),
+      );
+      const domains = await db.prisma.domain.findMany({
+        where: { tenantId: row.tenantId },
+        orderBy: { name: "asc" },
+      });
+      expect(result.config.domains.map((d) => d.name)).toEqual(domains.map((d) => d.name));
+      for (const [index, domain] of domains.entries()) {
+        expect(result.config.domains[index]?.policy).toEqual(
+          resolvePolicy(await loadPolicyLayers(db.prisma, { tenantId: row.tenantId, domainId: domain.id })),
+        );
+      }
+    }
+    const configOf = (id: string) => (built.get(id) as { config: unknown }).config;
+    expect(configOf(twin.serverId)).toBe(configOf(first.serverId));
+    expect(configOf(own.serverId)).not.toBe(configOf(first.serverId));
+    expect((configOf(own.serverId) as { server: { tlsMinVersion: string } }).server.tlsMinVersion).toBe(
+      "TLSv1.3",
+    );
   });
 });
 

@@ -1,7 +1,9 @@
 // The agents' WebSocket endpoint, mountable on any http server: the dashboard's custom server hands it
 // upgrades on /agent, tests hand it theirs. One process holds some agents' sockets; Postgres
-// LISTEN/NOTIFY tells every process which servers' config changed and which commands the dashboard
-// issued, and each pushes to the agents it holds.
+// LISTEN/NOTIFY tells every process which scope's config changed and which commands the dashboard
+// issued, and each pushes to the agents it holds. New connections are admitted at a rate (a reconnect
+// storm is spread out with Retry-After); a hub that cannot listen keeps retrying and says so in health().
+import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { pino, type Logger } from "pino";
@@ -9,19 +11,24 @@ import { WebSocketServer } from "ws";
 import {
   ActorType,
   AuditEventType,
-  ServerStatus,
   agentCommandHandler,
   commandChannel,
   configChangeHandler,
   configChannel,
   listenChannels,
-  writeAudit,
+  writeAudits,
+  type ChannelListener,
+  type ConfigChangeScope,
   type Db,
 } from "@mailwarden/db";
 import { AGENT_PATH, MAX_FRAME_BYTES } from "@mailwarden/protocol";
 import { DEFAULT_COMMAND_TIMEOUT_MS, sweepAgentCommands } from "./agent-commands";
+import { AdmissionGate } from "./admission";
 import { AgentConnection, type HubContext } from "./agent-connection";
+import { DbWork } from "./db-work";
+import { ConfigFanOut } from "./fan-out";
 import { RefusalAuditLimiter } from "./refusal-audit-limiter";
+import { ServerStateWriter } from "./server-state-writer";
 
 export interface HubOptions {
   prisma: Db;
@@ -36,6 +43,24 @@ export interface HubOptions {
   refusalAuditsPerMinute?: number;
   /** Dashboard commands not answered within this long expire (default 2 minutes). */
   commandTimeoutMs?: number;
+  /** New agent connections admitted per second; beyond it 503 + Retry-After (default 500). */
+  admitPerSecond?: number;
+  /** Database calls the hub makes at once (default 4; keep it below the Prisma pool's size). */
+  dbConcurrency?: number;
+  /** How long agents' state writes wait to be batched (default 100 ms). */
+  stateFlushMs?: number;
+}
+
+/** What /healthz reports: a hub is healthy only while it hears config changes. */
+export interface HubHealth {
+  ok: boolean;
+  /** False until start-up finished and while the LISTEN connection is being re-established. */
+  listening: boolean;
+  agents: number;
+  /** Agents' state writes waiting (grows while the database is unreachable). */
+  pendingWrites: number;
+  /** The start-up or LISTEN failure being retried, if any. */
+  problem: string | null;
 }
 
 export interface Hub {
@@ -44,8 +69,9 @@ export interface Hub {
   isAgentPath(url: string | undefined): boolean;
   /** Ids of the servers whose agent holds an authenticated socket to this process. */
   connectedAgentIds(): string[];
-  /** Settles once config-change and command notifications are being received; rejects if LISTEN failed. */
+  /** Resolves once config-change and command notifications are being received (start-up retries until then). */
   readonly ready: Promise<void>;
+  health(): HubHealth;
   /** Closes every agent socket with 1001, stops LISTEN and timers, waits for pending database writes. */
   close(): Promise<void>;
 }
@@ -67,6 +93,16 @@ export function createHub(options: HubOptions): Hub {
   const sessions = new Map<string, AgentConnection>();
   const pending = new Set<Promise<unknown>>();
   let isClosing = false;
+  let listener: ChannelListener | null = null;
+  let problem: string | null = null;
+
+  const work = new DbWork({ concurrency: options.dbConcurrency ?? 4, logger });
+  const states = new ServerStateWriter({ prisma, work, logger, flushMs: options.stateFlushMs });
+  const fanOut = new ConfigFanOut({ prisma, work, logger, targetOf: (id) => sessions.get(id) });
+  const admission = new AdmissionGate(options.admitPerSecond ?? 500);
+  // Connection ids name this process and a counter: unique across hubs without a database round trip.
+  const processTag = randomBytes(6).toString("base64url");
+  let connectionCount = 0;
 
   const ctx: HubContext = {
     prisma,
@@ -76,9 +112,13 @@ export function createHub(options: HubOptions): Hub {
     commandTimeoutMs,
     sessions,
     refusalAudits: new RefusalAuditLimiter(options.refusalAuditsPerMinute ?? 30),
-    track(work) {
-      pending.add(work);
-      void work.finally(() => pending.delete(work)).catch(() => undefined);
+    work,
+    states,
+    fanOut,
+    newConnectionId: () => `${processTag}.${(++connectionCount).toString(36)}`,
+    track(task) {
+      pending.add(task);
+      void task.finally(() => pending.delete(task)).catch(() => undefined);
     },
     isClosing: () => isClosing,
   };
@@ -98,76 +138,120 @@ export function createHub(options: HubOptions): Hub {
   );
   sweeper.unref();
 
+  // Every hub puts right servers left ONLINE by a hub that died (or whose offline mark never made it):
+  // a live connection writes last-seen at least once per interval, so three intervals of silence is none.
+  const abandonedSweeper = setInterval(() => {
+    if (!isClosing) ctx.track(sweepAbandoned(3 * heartbeatIntervalMs, "no hub has heard from it"));
+  }, heartbeatIntervalMs);
+  abandonedSweeper.unref();
+
+  async function sweepAbandoned(silenceMs: number, why: string): Promise<void> {
+    try {
+      const count = await work.run("abandoned servers", () =>
+        markAbandonedServersOffline(prisma, silenceMs, why),
+      );
+      if (count > 0) logger.info({ count }, "marked abandoned servers offline");
+    } catch (error) {
+      logger.error({ err: error }, "could not mark abandoned servers offline");
+    }
+  }
+
   // Every hub expires unanswered commands (and forgets old ones); doing it twice is harmless.
   const expireCommands = () => {
-    const work = sweepAgentCommands(prisma, commandTimeoutMs).then(
+    const task = sweepAgentCommands(prisma, commandTimeoutMs).then(
       (count) => count > 0 && logger.info({ count }, "unanswered agent commands expired"),
       (error: unknown) => logger.error({ err: error }, "could not expire agent commands"),
     );
-    ctx.track(work);
+    ctx.track(task);
   };
   const commandSweeper = setInterval(expireCommands, Math.max(50, Math.min(30_000, commandTimeoutMs / 4)));
   commandSweeper.unref();
 
-  let listener: { close(): Promise<void> } | null = null;
-
-  function onConfigChanged(serverIds: string[]): void {
-    for (const id of serverIds) sessions.get(id)?.onConfigChanged();
+  function onConfigChanged(scope: ConfigChangeScope): void {
+    if ("all" in scope) return fanOut.request(sessions.keys());
+    if ("serverId" in scope) return fanOut.request([scope.serverId]);
+    const ids: string[] = [];
+    for (const [id, connection] of sessions) if (connection.tenant === scope.tenantId) ids.push(id);
+    fanOut.request(ids);
   }
 
   function onCommandIssued(commandId: string): void {
     if (sessions.size === 0) return;
-    const work = prisma.agentCommand
-      .findUnique({ where: { id: commandId }, select: { serverId: true } })
+    const task = work
+      .run("agent command lookup", () =>
+        prisma.agentCommand.findUnique({ where: { id: commandId }, select: { serverId: true } }),
+      )
       .then(
         (row) => row && sessions.get(row.serverId)?.onCommandsPending(),
         (error: unknown) => logger.error({ err: error, commandId }, "could not look up an agent command"),
       );
-    ctx.track(work);
+    ctx.track(task);
   }
 
-  /** Notifications sent while a LISTEN connection was down are lost: re-check every held agent. */
-  function sendAllPendingCommands(): void {
+  /** Notifications sent while no LISTEN connection was up are lost: re-check every held agent. */
+  function recheckAll(): void {
+    fanOut.request(sessions.keys());
     for (const connection of new Set(sessions.values())) connection.onCommandsPending();
   }
 
+  // Start-up retries until it listens: a hub must never serve agents deaf to policy changes.
   const ready = (async () => {
-    await markAbandonedServersOffline(prisma, 2 * heartbeatIntervalMs, logger);
-    const log = (line: string) => logger.warn(line);
-    // One LISTEN connection for both channels.
-    const subscription = await listenChannels(
-      databaseUrl,
-      {
-        [configChannel]: configChangeHandler(onConfigChanged, log),
-        [commandChannel]: agentCommandHandler(onCommandIssued, log),
-      },
-      {
-        onReconnect: () => {
-          onConfigChanged([...sessions.keys()]);
-          sendAllPendingCommands();
-        },
-        log,
-      },
-    );
-    if (isClosing) {
-      await subscription.close();
-      return;
+    for (let attempt = 0; !isClosing; attempt++) {
+      try {
+        await sweepAbandoned(2 * heartbeatIntervalMs, "no frame since the previous hub stopped");
+        const log = (line: string) => logger.warn(line);
+        const subscription = await listenChannels(
+          databaseUrl,
+          {
+            [configChannel]: configChangeHandler(onConfigChanged, log),
+            [commandChannel]: agentCommandHandler(onCommandIssued, log),
+          },
+          { onReconnect: recheckAll, log },
+        );
+        if (isClosing) {
+          await subscription.close();
+          return;
+        }
+        listener = subscription;
+        problem = null;
+        // Agents that said hello while this process was still starting may have missed a notification.
+        recheckAll();
+        expireCommands();
+        return;
+      } catch (error) {
+        problem = `cannot listen for changes: ${error instanceof Error ? error.message : String(error)}`;
+        const delayMs = Math.min(10_000, 250 * 2 ** attempt);
+        logger.error({ err: error, delayMs }, "hub start-up failed; retrying");
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+      }
     }
-    listener = subscription;
-    // Agents that said hello while this process was still starting may have missed a notification.
-    sendAllPendingCommands();
-    expireCommands();
   })();
-  ready.catch((error: unknown) => logger.error({ err: error }, "hub start-up failed"));
+
+  function health(): HubHealth {
+    const listening = listener?.isListening() ?? false;
+    return {
+      ok: listening && !isClosing,
+      listening,
+      agents: sessions.size,
+      pendingWrites: states.backlog,
+      problem: isClosing
+        ? "shutting down"
+        : (problem ?? (listener && !listening ? "LISTEN connection lost; reconnecting" : null)),
+    };
+  }
+
+  function refuseUpgrade(socket: Duplex, status: string, headers: string[] = []): void {
+    socket.end([`HTTP/1.1 ${status}`, "Connection: close", ...headers, "", ""].join("\r\n"));
+    socket.destroy();
+  }
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", (error) => logger.debug({ err: error }, "upgrade socket error"));
-    if (isClosing || !isAgentPath(req.url)) {
-      socket.end(
-        `HTTP/1.1 ${isClosing ? "503 Service Unavailable" : "404 Not Found"}\r\nConnection: close\r\n\r\n`,
-      );
-      socket.destroy();
-      return;
+    if (isClosing) return refuseUpgrade(socket, "503 Service Unavailable", ["Retry-After: 5"]);
+    if (!isAgentPath(req.url)) return refuseUpgrade(socket, "404 Not Found");
+    const retryAfterSeconds = admission.admit();
+    if (retryAfterSeconds > 0) {
+      return refuseUpgrade(socket, "503 Service Unavailable", [`Retry-After: ${retryAfterSeconds}`]);
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const ip = req.socket.remoteAddress ?? "unknown";
@@ -179,7 +263,9 @@ export function createHub(options: HubOptions): Hub {
     if (isClosing) return;
     isClosing = true;
     clearInterval(sweeper);
+    clearInterval(abandonedSweeper);
     clearInterval(commandSweeper);
+    await fanOut.close();
     const sockets = [...wss.clients];
     const allClosed = Promise.all(
       sockets.map(
@@ -201,6 +287,7 @@ export function createHub(options: HubOptions): Hub {
     listener = null;
     // Offline marks and audits of the sockets just closed.
     while (pending.size > 0) await Promise.allSettled([...pending]);
+    await states.drain();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   }
 
@@ -209,32 +296,36 @@ export function createHub(options: HubOptions): Hub {
     isAgentPath,
     connectedAgentIds: () => [...sessions.keys()],
     ready,
+    health,
     close,
   };
 }
 
-/** A hub that crashed left its agents ONLINE; whoever starts next puts them right. */
-async function markAbandonedServersOffline(prisma: Db, silenceMs: number, logger: Logger): Promise<void> {
-  const cutoff = new Date(Date.now() - silenceMs);
-  const stale = { status: ServerStatus.ONLINE, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: cutoff } }] };
-  const servers = await prisma.server.findMany({ where: stale, select: { id: true, tenantId: true } });
-  for (const server of servers) {
-    await prisma.$transaction(async (tx) => {
-      const updated = await tx.server.updateMany({
-        where: { id: server.id, ...stale },
-        data: { status: ServerStatus.OFFLINE },
-      });
-      if (updated.count !== 1) return;
-      await writeAudit(tx, {
+/**
+ * Servers ONLINE that nobody has heard from for `silenceMs` (their hub died, or its offline mark was
+ * lost) go OFFLINE, in one statement, each with an audit event. Compared on the database's clock.
+ */
+async function markAbandonedServersOffline(prisma: Db, silenceMs: number, why: string): Promise<number> {
+  return prisma.$transaction(async (tx) => {
+    const rows = await tx.$queryRawUnsafe<{ id: string; tenantId: string }[]>(
+      `UPDATE "Server" SET "status" = 'OFFLINE', "connectionId" = NULL
+        WHERE "status" = 'ONLINE'
+          AND ("lastSeenAt" IS NULL OR "lastSeenAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => $1))
+      RETURNING "id", "tenantId"`,
+      silenceMs / 1000,
+    );
+    await writeAudits(
+      tx,
+      rows.map((row) => ({
         type: AuditEventType.AGENT_DISCONNECTED,
         actorType: ActorType.SYSTEM,
         actorLabel: "hub",
-        tenantId: server.tenantId,
+        tenantId: row.tenantId,
         targetType: "Server",
-        targetId: server.id,
-        summary: "Agent marked offline at hub start: no frame since the previous hub stopped",
-      });
-    });
-  }
-  if (servers.length > 0) logger.info({ count: servers.length }, "marked abandoned servers offline");
+        targetId: row.id,
+        summary: `Agent marked offline: ${why}`,
+      })),
+    );
+    return rows.length;
+  });
 }

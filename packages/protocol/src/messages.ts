@@ -243,7 +243,12 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
     agentVersion: z.string().max(64),
     appliedRevision: z.number().int().nullable(),
   }),
-  z.object({ type: z.literal("agent.heartbeat"), sentAt: z.string() }),
+  z.object({
+    type: z.literal("agent.heartbeat"),
+    sentAt: z.string(),
+    /** The revision the agent runs, so an ack lost on the way is made good on the next beat (optional: older agents). */
+    appliedRevision: z.number().int().nullable().optional(),
+  }),
   z.object({ type: z.literal("agent.config.applied"), revision: z.number().int() }),
   z.object({
     type: z.literal("agent.config.rejected"),
