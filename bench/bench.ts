@@ -1,6 +1,7 @@
 // The Mailwarden SMTP benchmark (run it with `bash bench/run.sh`, which installs what this needs).
-// smtp-source sends the same loads to smtp-sink, Haraka and the agent, one peer at a time; then two
-// extra agent runs measure the 100 ms greeting delay and profile the agent. Writes bench/RESULTS.md.
+// smtp-source sends the same loads to smtp-sink, Haraka, Postfix and the agent, one peer at a time;
+// then two extra agent runs measure the 100 ms greeting delay and profile the agent. Writes
+// bench/RESULTS.md.
 import { execFileSync } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -8,13 +9,17 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import * as prettier from "prettier";
 import { busyShare, cpuSeconds, machineCpu, processTable, topConsumers } from "./lib/cpu";
+import { peakRssBytes, resetPeakRss, rssBytes, totalPssBytes } from "./lib/memory";
 import {
   deliveredFiles,
   HARAKA_CHECKS,
+  peerCpu,
+  POSTFIX,
   prepareAgent,
   repoRoot,
   startAgentPeer,
   startHaraka,
+  startPostfix,
   startSmtpSink,
   type AgentSetup,
   type Peer,
@@ -47,6 +52,8 @@ const TARGET_SECONDS = flags.quick ? 1.5 : 4;
 /** Each measured run is repeated; the best one counts (other processes on the machine only slow runs down). */
 const REPEATS = flags.quick ? 1 : 2;
 const CALIBRATION_MESSAGES = flags.quick ? 100 : 200;
+/** After the last load, the servers rest this long before their memory at rest is read. */
+const IDLE_SECONDS = 10;
 /** New connections per run stay far below the 28k ephemeral ports (TIME_WAIT). */
 const MAX_MESSAGES = { reused: 40_000, new: 10_000 };
 
@@ -148,6 +155,8 @@ async function main(): Promise<void> {
     loadAverage: os.loadavg()[0]!,
     authResults: null,
     agentLog: null,
+    postfixLog: null,
+    idleSeconds: IDLE_SECONDS,
   };
 
   // Two agents with their own state directories: the real one, and one with the bench-only preload that
@@ -157,8 +166,8 @@ async function main(): Promise<void> {
   const noDelaySetup = await prepareAgent(path.join(work, "agent-no-delay"), noDelayPort, dns.server);
   report.agentSettingsDropped = setup.droppedSettings;
 
-  // All peers run at once and take turns, load by load (smtp-sink, Haraka, agent, then again in rotated
-  // order): whatever else the machine is doing affects every peer alike, not whichever ran last.
+  // All peers run at once and take turns, load by load (smtp-sink, Haraka, Postfix, agent, then again in
+  // rotated order): whatever else the machine is doing affects every peer alike, not whichever ran last.
   report.quietness.push({ before: "the peers start", ...(await waitForQuietMachine()) });
   const noDelayLoads = new Set([fewSessionsNew.id, loads[2]!.id]);
   const peers: { peer: Peer; loads: Set<string> }[] = [];
@@ -167,6 +176,7 @@ async function main(): Promise<void> {
     ["smtp-sink", () => startSmtpSink(work), everything],
     ["Haraka", () => startHaraka(work), everything],
     [HARAKA_CHECKS, () => startHaraka(work, { checks: { dnsServer: dns.server } }), everything],
+    [POSTFIX, () => startPostfix(work), everything],
     ["agent", () => startAgentPeer(path.join(work, "agent"), setup, agentPort), everything],
     [
       "agent, greeting delay 0",
@@ -200,11 +210,18 @@ async function main(): Promise<void> {
 
   const named = (name: string) => peers.find((entry) => entry.peer.name === name)!.peer;
   report.authResults = await authenticationResultsOf(named("agent"), setup, messageFiles["1k"]);
+  // The servers' memory once they are idle again after all the loads (the agent's goal: ≤ 100 MB).
+  log(`waiting ${IDLE_SECONDS} s, then reading each server's memory at rest`);
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+  for (const { peer } of peers) {
+    if (!peer.isProcessTree) runs.get(peer)!.rssIdleBytes = await rssBytes(peer.proc.pid);
+  }
   for (const { peer } of peers) await peer.stop();
   const noDelay = named("agent, greeting delay 0");
   report.peers = peers.filter(({ peer }) => peer !== noDelay).map(({ peer }) => runs.get(peer)!);
   report.noDelay = runs.get(noDelay)!;
   report.agentLog = await agentLogFacts(path.join(work, "agent", "agent.log"));
+  report.postfixLog = await postfixLogFacts(path.join(work, "postfix", "maillog"));
 
   if (!flags["no-profile"]) {
     const profileLoad = loads.find((load) => load.id === flags["profile-load"]);
@@ -260,6 +277,8 @@ async function prepareRun(
   dns: RunningDns,
   options: { probe?: boolean } = {},
 ): Promise<PeerRun> {
+  // Before any mail: the server as it starts (all peers are up by now, so nothing else is starting).
+  const rssAtStartBytes = peer.isProcessTree ? null : await rssBytes(peer.proc.pid);
   const turn = async (messages: number) => {
     const warm = await measureLoad(peer, warmUp, messages, messageFiles, dns);
     if (warm.errors.length > 0) {
@@ -275,7 +294,14 @@ async function prepareRun(
     maxSeconds: flags.quick ? 30 : 90,
     maxMessages: MAX_MESSAGES.reused,
   });
-  const run: PeerRun = { name: peer.name, greetingMs: null, results: {}, warmUp: warmUpTurns };
+  const run: PeerRun = {
+    name: peer.name,
+    greetingMs: null,
+    results: {},
+    warmUp: warmUpTurns,
+    rssAtStartBytes,
+    rssIdleBytes: null,
+  };
   log(
     `${peer.name}: warmed up in ${warmUpTurns.length} turns (msgs/s ` +
       `${warmUpTurns.map((each) => each.msgsPerSecond.toFixed(0)).join(", ")})`,
@@ -315,6 +341,9 @@ function record(run: PeerRun, load: Load, attempts: MeasuredLoad[]): void {
     attempt.msgsPerSecond > best.msgsPerSecond ? attempt : best,
   );
   result.repeats = attempts.map((attempt) => attempt.msgsPerSecond);
+  // Memory is not "best of": the highest of the repetitions counts.
+  result.peakRssBytes = maxOrNull(attempts.map((attempt) => attempt.peakRssBytes));
+  result.pssBytes = maxOrNull(attempts.map((attempt) => attempt.pssBytes));
   run.results[load.id] = result;
   log(
     `${run.name} | ${load.label}: ${result.messages} msgs in ${(result.elapsedMs / 1000).toFixed(2)} s = ` +
@@ -328,7 +357,15 @@ function record(run: PeerRun, load: Load, attempts: MeasuredLoad[]): void {
   );
 }
 
-/** One smtp-source run, with the server's CPU use, then (for the agent) the wait until all is stored. */
+function maxOrNull(values: (number | null)[]): number | null {
+  const known = values.filter((value): value is number => value !== null);
+  return known.length ? Math.max(...known) : null;
+}
+
+/**
+ * One smtp-source run, with the server's CPU use, then (for the peers that store mail) the wait until
+ * all is stored, and the server's memory.
+ */
 async function measureLoad(
   peer: Peer,
   load: Load,
@@ -337,22 +374,28 @@ async function measureLoad(
   dns: RunningDns,
 ): Promise<MeasuredLoad> {
   await peer.markStore();
-  const cpuBefore = await cpuSeconds(peer.proc.pid);
+  const isPeakKnown = !peer.isProcessTree && (await resetPeakRss(peer.proc.pid));
+  const cpuBefore = await peerCpu(peer);
   const dnsBefore = await cpuSeconds(dns.proc.pid);
   const machineBefore = await machineCpu();
   const processesBefore = await processTable();
   const queriesBefore = await dns.queries();
   const result = await runSmtpSource(peer.port, load, messages, messageFiles[load.size]);
   const processesAfter = await processTable();
-  const cpuAfter = await cpuSeconds(peer.proc.pid);
+  const cpuAfter = await peerCpu(peer);
   const dnsAfter = await cpuSeconds(dns.proc.pid);
   const machineAfter = await machineCpu();
   const dnsQueries = (await dns.queries()) - queriesBefore;
   const drainStarted = performance.now();
   const stored = await waitStored(peer, messages);
   const drainMs = performance.now() - drainStarted;
+  // CPU per message counts the delivery after the last 250 too (the agent's delivery worker, Postfix's
+  // qmgr and virtual): until the last message is in the Maildir.
+  const cpuStored = await peerCpu(peer);
+  const peakRss = isPeakKnown ? await peakRssBytes(peer.proc.pid) : null;
+  const pssBytes = peer.isProcessTree ? await totalPssBytes(cpuStored.pids) : null;
   const cores = os.cpus().length;
-  const serverCpuPercent = (100 * (cpuAfter - cpuBefore) * 1000) / result.elapsedMs;
+  const serverCpuPercent = (100 * (cpuAfter.seconds - cpuBefore.seconds) * 1000) / result.elapsedMs;
   const sourceCpuPercent = (100 * result.sourceCpuSeconds * 1000) / result.elapsedMs;
   const dnsCpuPercent = (100 * (dnsAfter - dnsBefore) * 1000) / result.elapsedMs;
   const jiffies = Math.max(1, machineAfter.total - machineBefore.total);
@@ -369,7 +412,7 @@ async function measureLoad(
       processesBefore,
       processesAfter,
       result.elapsedMs,
-      new Set([peer.proc.pid, dns.proc.pid, process.pid]),
+      new Set([...cpuBefore.pids, ...cpuAfter.pids, dns.proc.pid, process.pid]),
     ),
     otherCpuPercent: Math.max(
       0,
@@ -378,6 +421,9 @@ async function measureLoad(
     machineCpuPercent,
     stored,
     drainMs: stored === null ? 0 : drainMs,
+    cpuMsPerMessage: ((cpuStored.seconds - cpuBefore.seconds) * 1000) / messages,
+    peakRssBytes: peakRss,
+    pssBytes,
     repeats: [result.msgsPerSecond],
     dnsQueries,
   };
@@ -429,6 +475,13 @@ async function authenticationResultsOf(
     .split(/\r?\n/)
     .filter((line) => /^(authentication-results|received-spf|arc-authentication-results):/i.test(line));
   return lines.length ? lines.join("\n") : "(no Authentication-Results header)";
+}
+
+/** Postfix's own log: how many lines, and its first warnings (a healthy run has none). */
+async function postfixLogFacts(file: string): Promise<NonNullable<BenchReport["postfixLog"]>> {
+  const lines = (await readFile(file, "utf8")).split("\n").filter(Boolean);
+  const problems = lines.filter((line) => /: (warning|error|fatal|panic): /.test(line));
+  return { lines: lines.length, problems: problems.length, firstProblems: problems.slice(0, 3) };
 }
 
 async function agentLogFacts(file: string): Promise<NonNullable<BenchReport["agentLog"]>> {

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # The Mailwarden SMTP benchmark, one command:  bash bench/run.sh [--quick] [--no-profile] [--keep]
 #
-# Installs what is missing (postfix's smtp-source/smtp-sink and dnsmasq from Debian, Haraka into
-# bench/peers/node_modules), runs bench/bench.ts and writes bench/RESULTS.md. About 3-4 minutes on
-# 2 cores (--quick: about 1). See bench/README.md.
+# Installs what is missing (postfix and dnsmasq from Debian, Haraka into bench/peers/node_modules), runs
+# bench/bench.ts and writes bench/RESULTS.md. About 4-5 minutes on 2 cores (--quick: about 1.5). See
+# bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '[bench] %s\n' "$*"; }
 
-# 1. Debian packages. postfix only for /usr/sbin/smtp-source and smtp-sink: "No configuration" means its
-#    postinst writes no main.cf and starts no daemon. dnsmasq-base is the dnsmasq binary without the
-#    system service (the "dnsmasq" package would also install and start a DNS server on port 53).
+# 1. Debian packages. postfix for /usr/sbin/smtp-source and smtp-sink, and for the Postfix peer: the
+#    bench starts a private instance with its own main.cf, master.cf and queue in its work folder
+#    (bench/lib/peers.ts, startPostfix). "No configuration" means the package's postinst writes no
+#    /etc/postfix/main.cf and starts no daemon; it creates the postfix user the instance runs as.
+#    dnsmasq-base is the dnsmasq binary without the system service (the "dnsmasq" package would also
+#    install and start a DNS server on port 53).
 missing=()
-[[ -x /usr/sbin/smtp-source && -x /usr/sbin/smtp-sink ]] || missing+=(postfix)
+[[ -x /usr/sbin/smtp-source && -x /usr/sbin/smtp-sink && -x /usr/sbin/postfix ]] || missing+=(postfix)
 [[ -x /usr/sbin/dnsmasq ]] || missing+=(dnsmasq-base)
 if ((${#missing[@]} > 0)); then
   if [[ $(id -u) -ne 0 ]]; then

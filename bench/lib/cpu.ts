@@ -3,16 +3,23 @@
 import { readdir, readFile } from "node:fs/promises";
 
 /** A process's (or thread's) /proc/…/stat: its command name and CPU time so far, in jiffies. */
-export async function readProcStat(
-  file: string,
-): Promise<{ name: string; userJiffies: number; systemJiffies: number }> {
+export async function readProcStat(file: string): Promise<{
+  name: string;
+  parentPid: number;
+  userJiffies: number;
+  systemJiffies: number;
+  /** CPU of its exited children, once it has waited for them (cutime + cstime). */
+  reapedChildrenJiffies: number;
+}> {
   const stat = await readFile(file, "utf8");
   // Fields after the command name, which is in parentheses and may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return {
     name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+    parentPid: Number(fields[1]),
     userJiffies: Number(fields[11]),
     systemJiffies: Number(fields[12]),
+    reapedChildrenJiffies: Number(fields[13]) + Number(fields[14]),
   };
 }
 
@@ -20,6 +27,38 @@ export async function readProcStat(
 export async function cpuSeconds(pid: number): Promise<number> {
   const { userJiffies, systemJiffies } = await readProcStat(`/proc/${pid}/stat`);
   return (userJiffies + systemJiffies) / CLOCK_TICKS;
+}
+
+/**
+ * CPU seconds used so far by a process and everything it started: each live descendant's own time, plus
+ * what the exited ones used, which the kernel adds to their parent's cutime/cstime once it has waited for
+ * them (Postfix's master reaps every smtpd, cleanup and virtual it forks, and they come and go during a
+ * run). Also the pids of the live tree, so that "other processes" leaves them out.
+ */
+export async function treeCpuSeconds(rootPid: number): Promise<{ seconds: number; pids: number[] }> {
+  const stats = new Map<number, Awaited<ReturnType<typeof readProcStat>>>();
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      stats.set(Number(entry), await readProcStat(`/proc/${entry}/stat`));
+    } catch {
+      // gone meanwhile (its CPU is in its parent's cutime once reaped)
+    }
+  }
+  const children = new Map<number, number[]>();
+  for (const [pid, { parentPid }] of stats) {
+    children.set(parentPid, [...(children.get(parentPid) ?? []), pid]);
+  }
+  const pids: number[] = [];
+  let jiffies = 0;
+  for (const pending = stats.has(rootPid) ? [rootPid] : []; pending.length > 0;) {
+    const pid = pending.pop()!;
+    const stat = stats.get(pid)!;
+    pids.push(pid);
+    jiffies += stat.userJiffies + stat.systemJiffies + stat.reapedChildrenJiffies;
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return { seconds: jiffies / CLOCK_TICKS, pids };
 }
 
 /**

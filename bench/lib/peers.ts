@@ -1,14 +1,16 @@
-// The three SMTP servers under load: postfix's smtp-sink (the machine's speed limit), Haraka with an
-// accept-all / discard plugin (the Node peer) and the Mailwarden agent itself, started through its CLI
-// exactly as `mailwarden-agent run` runs in production.
+// The SMTP servers under load: postfix's smtp-sink (the machine's speed limit), Haraka with an
+// accept-all / discard plugin (the Node peer), a private Postfix instance with its queue and Maildir
+// delivery (the server providers run) and the Mailwarden agent itself, started through its CLI exactly
+// as `mailwarden-agent run` runs in production.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, readdir, writeFile } from "node:fs/promises";
+import { chmod, chown, copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import argon2 from "argon2";
 import { defaultPolicy } from "@mailwarden/policy";
 import { agentConfigSchema, type AgentConfig } from "@mailwarden/protocol";
 import { parseAgentSettings } from "../../agent/src/settings/agent-settings";
+import { cpuSeconds, treeCpuSeconds } from "./cpu";
 import { freePort, startProcess, stopProcess, waitForGreeting, type Proc } from "./procs";
 import { LOCAL_DOMAIN, RECIPIENT } from "./sender";
 
@@ -27,6 +29,17 @@ export interface Peer {
    */
   markStore(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * The server is `proc` and the processes it forks (Postfix: master, smtpd, cleanup, qmgr, virtual…):
+   * its CPU is that of the whole tree, and its memory the proportional set of all of them.
+   */
+  isProcessTree?: boolean;
+}
+
+/** CPU seconds a peer has used so far (every process of a process tree), and the pids counted. */
+export async function peerCpu(peer: Peer): Promise<{ seconds: number; pids: number[] }> {
+  if (peer.isProcessTree) return treeCpuSeconds(peer.proc.pid);
+  return { seconds: await cpuSeconds(peer.proc.pid), pids: [peer.proc.pid] };
 }
 
 export async function startSmtpSink(workDir: string): Promise<Peer> {
@@ -83,6 +96,166 @@ export async function startHaraka(workDir: string, options: HarakaOptions = {}):
     return discardingPeer(name, port, proc);
   }
   return { name, port, proc, ...maildirCounter(maildir), stop: async () => void (await stopProcess(proc)) };
+}
+
+/** The name of the Postfix peer (startPostfix). */
+export const POSTFIX = "Postfix, queue + Maildir";
+
+/**
+ * Debian's Postfix as a provider runs it for a hosted domain, as a private instance under `workDir`: its
+ * own main.cf/master.cf, queue and data directories, smtpd on loopback, virtual mailbox delivery of the
+ * bench domain to a Maildir, no checks, and the limits that would throttle 200 sessions from one address
+ * raised. Its queue keeps Postfix's default durability (cleanup fsyncs the queue file before the 250;
+ * virtual fsyncs the Maildir file before renaming it into new/). Needs root: master starts as root and
+ * its daemons drop to the postfix user, as the system's would.
+ */
+export async function startPostfix(workDir: string): Promise<Peer> {
+  if (process.getuid?.() !== 0) throw new Error(`${POSTFIX} needs root (Postfix's master starts as root)`);
+  const port = await freePort();
+  const dir = path.join(workDir, "postfix");
+  const config = path.join(dir, "config");
+  const queue = path.join(dir, "queue");
+  const mail = path.join(dir, "mail");
+  // The daemons (user postfix) and the mailbox owner (nobody) must reach their folders under the work
+  // directory, which mkdtemp made 0700: let them through it, without letting them list it.
+  await chmod(workDir, 0o711);
+  for (const each of [config, queue, mail]) await mkdir(each, { recursive: true });
+  const nobody = {
+    uid: Number(execFileSync("id", ["-u", "nobody"], { encoding: "utf8" })),
+    gid: Number(execFileSync("id", ["-g", "nobody"], { encoding: "utf8" })),
+  };
+  await chown(mail, nobody.uid, nobody.gid);
+  const daemons = execFileSync("/usr/sbin/postconf", ["-d", "-h", "daemon_directory"], {
+    encoding: "utf8",
+  }).trim();
+
+  const mainCf = {
+    compatibility_level: "3.6",
+    config_directory: config,
+    queue_directory: queue,
+    data_directory: path.join(dir, "data"),
+    mail_owner: "postfix",
+    myhostname: "mx.postfix.test",
+    mydomain: "postfix.test",
+    myorigin: "$myhostname",
+    // Not a local mail system: the bench domain is a hosted (virtual) domain, as at a provider.
+    mydestination: "",
+    alias_maps: "",
+    alias_database: "",
+    local_recipient_maps: "",
+    biff: "no",
+    inet_interfaces: "127.0.0.1",
+    inet_protocols: "ipv4",
+    mynetworks: "127.0.0.0/8",
+    // Nothing leaves the machine: mail for any other domain fails here instead of going out.
+    default_transport: "error:the bench Postfix delivers only to its own domain",
+    relay_transport: "error:the bench Postfix delivers only to its own domain",
+    smtp_dns_support_level: "disabled",
+    virtual_mailbox_domains: LOCAL_DOMAIN,
+    virtual_mailbox_base: mail,
+    // texthash: read as text at start-up, no postmap step. A trailing slash means Maildir.
+    virtual_mailbox_maps: `texthash:${path.join(config, "virtual-mailboxes")}`,
+    virtual_uid_maps: `static:${nobody.uid}`,
+    virtual_gid_maps: `static:${nobody.gid}`,
+    // No reverse DNS lookup of the client, no checks beyond Postfix's own recipient lookup.
+    smtpd_peername_lookup: "no",
+    smtpd_banner: "$myhostname ESMTP",
+    // Greeting and rate limits out of the way: 200 sessions from 127.0.0.1, one smtpd process each.
+    default_process_limit: "500",
+    smtpd_client_connection_count_limit: "1000",
+    smtpd_client_connection_rate_limit: "0",
+    smtpd_client_message_rate_limit: "0",
+    // Postfix's inflow control: smtpd pauses up to 1 s before a message while the queue manager is
+    // behind. The agent has no such brake, so neither does its peer.
+    in_flow_delay: "0",
+    // Logged to a file by postlogd (part of the instance and of its CPU), as the agent logs to a file.
+    maillog_file: path.join(dir, "maillog"),
+    maillog_file_prefixes: dir,
+  };
+  await writeFile(
+    path.join(config, "main.cf"),
+    Object.entries(mainCf)
+      .map(([name, value]) => `${name} = ${value}`.trimEnd() + "\n")
+      .join(""),
+  );
+  // Debian's master.cf without chroot (the instance's paths are not inside a chroot), postscreen or the
+  // example pipe transports; smtpd listens on the bench's port.
+  const services = [
+    `127.0.0.1:${port} inet n - n - - smtpd`,
+    "pickup unix n - n 60 1 pickup",
+    "cleanup unix n - n - 0 cleanup",
+    "qmgr unix n - n 300 1 qmgr",
+    "rewrite unix - - n - - trivial-rewrite",
+    "bounce unix - - n - 0 bounce",
+    "defer unix - - n - 0 bounce",
+    "trace unix - - n - 0 bounce",
+    "verify unix - - n - 1 verify",
+    "flush unix n - n 1000? 0 flush",
+    "proxymap unix - - n - - proxymap",
+    "smtp unix - - n - - smtp",
+    "relay unix - - n - - smtp",
+    "showq unix n - n - - showq",
+    "error unix - - n - - error",
+    "retry unix - - n - - error",
+    "discard unix - - n - - discard",
+    "local unix - n n - - local",
+    "virtual unix - n n - - virtual",
+    "anvil unix - - n - 1 anvil",
+    "scache unix - - n - 1 scache",
+    "postlog unix-dgram n - n - 1 postlogd",
+  ];
+  await writeFile(path.join(config, "master.cf"), services.map((line) => `${line}\n`).join(""));
+  await writeFile(path.join(config, "virtual-mailboxes"), `${RECIPIENT} ${LOCAL_DOMAIN}/inbox/\n`);
+  // `postfix check` creates the queue and data directories with Postfix's owners and modes
+  // (post-install create-missing) and checks the configuration.
+  execFileSync("/usr/sbin/postfix", ["-c", config, "check"], { stdio: ["ignore", "ignore", "pipe"] });
+  // master in the foreground (no -w, no -d): our child, in a session of its own with every daemon it
+  // forks; on SIGTERM it stops them all and exits.
+  const proc = startProcess("postfix master", path.join(daemons, "master"), ["-c", config], {
+    logFile: path.join(dir, "master.out"),
+  });
+  await waitForGreeting(port, POSTFIX, proc);
+  return {
+    name: POSTFIX,
+    port,
+    proc,
+    isProcessTree: true,
+    ...maildirCounter(mail),
+    stop: async () => {
+      await stopProcess(proc, 10_000);
+      await waitGroupGone(proc.pid);
+    },
+  };
+}
+
+/** After Postfix's master exits: waits for its daemons (its process group) to go, then kills any left. */
+async function waitGroupGone(groupId: number, graceMs = 5000): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if ((await groupMembers(groupId)).length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  try {
+    process.kill(-groupId, "SIGKILL");
+  } catch {
+    // gone meanwhile
+  }
+}
+
+async function groupMembers(groupId: number): Promise<number[]> {
+  const members: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // A zombie is already gone; it only waits for its new parent to reap it.
+      if (Number(fields[2]) === groupId && fields[0] !== "Z") members.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return members;
 }
 
 /** A Peer for a server that keeps nothing to count (smtp-sink, Haraka discarding, the floor servers). */
