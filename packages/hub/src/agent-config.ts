@@ -37,16 +37,17 @@ export function agentListeners(listeners: readonly Listener[]): AgentListenerNam
 export interface BuiltAgentConfig {
   revision: number;
   config: AgentConfig;
+  /** Whether an agent may be served it: the hub closes a revoked or credential-less agent's socket. */
+  standing: "enrolled" | "revoked" | "unenrolled";
   /** Servers whose `sharedKey` is equal hold the same config object (the fan-out encodes it once). */
   sharedKey: string;
 }
 
 /**
- * A server the hub sends nothing: revoked or deleted (its socket is closed with the matching code), or
- * its config does not validate (it keeps serving under its last good one; the reason is logged).
+ * A server without a config: deleted (its agent's socket is closed), or its config does not validate (the
+ * agent keeps serving under its last good one; the reason is logged).
  */
-export type UnservedServer =
-  { status: "revoked" } | { status: "gone" } | { status: "invalid"; reason: string };
+export type UnservedServer = { status: "gone" } | { status: "invalid"; reason: string };
 
 const domainSelect = {
   id: true,
@@ -102,14 +103,7 @@ export async function buildAgentConfigs(
     },
   });
   for (const id of serverIds) out.set(id, { status: "gone" });
-  const served = servers.filter((server) => {
-    if (!server.credential) return false;
-    if (server.status === ("REVOKED" satisfies ServerStatus) || server.credential.revokedAt) {
-      out.set(server.id, { status: "revoked" });
-      return false;
-    }
-    return true;
-  });
+  const served = servers;
   if (served.length === 0) return out;
 
   const tenantIds = [...new Set(served.map((server) => server.tenantId))];
@@ -154,7 +148,12 @@ export async function buildAgentConfigs(
       config = parsed.data;
       configs.set(sharedKey, config);
     }
-    out.set(server.id, { revision: server.desiredRevision, config, sharedKey });
+    const standing = !server.credential
+      ? "unenrolled"
+      : server.status === ("REVOKED" satisfies ServerStatus) || server.credential.revokedAt
+        ? "revoked"
+        : "enrolled";
+    out.set(server.id, { revision: server.desiredRevision, config, sharedKey, standing });
   }
   return out;
 }

@@ -152,11 +152,12 @@ describe("buildAgentConfigs: many servers at once", () => {
       "no-such-server",
     ];
     const built = await buildAgentConfigs(db.prisma, ids);
-    expect(built.get(revoked.serverId)).toEqual({ status: "revoked" });
+    expect(built.get(revoked.serverId)).toMatchObject({ standing: "revoked" });
     expect(built.get("no-such-server")).toEqual({ status: "gone" });
     for (const server of [first, twin, own, other]) {
       const result = built.get(server.serverId);
       if (!result || "status" in result) throw new Error(`no config for ${server.serverId}`);
+      expect(result.standing).toBe("enrolled");
       const row = await serverRow(server.serverId);
       expect(result.revision).toBe(row.desiredRevision);
       expect(result.config.server).toEqual(

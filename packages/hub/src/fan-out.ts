@@ -88,7 +88,11 @@ export class ConfigFanOut {
         if ("status" in result) {
           if (result.status === "invalid") {
             logger.error({ agentId: id, reason: result.reason }, "could not build the agent's config");
-          } else target.closeUnserved(result.status);
+          } else target.closeUnserved("gone");
+          continue;
+        }
+        if (result.standing !== "enrolled") {
+          target.closeUnserved(result.standing === "revoked" ? "revoked" : "gone");
           continue;
         }
         if (!target.needsConfig(result.revision)) continue;
