@@ -95,6 +95,8 @@ export function createHub(options: HubOptions): Hub {
   let isClosing = false;
   let listener: ChannelListener | null = null;
   let problem: string | null = null;
+  /** Cuts short the wait between start-up attempts when the hub closes. */
+  let wakeStartup = () => {};
 
   const work = new DbWork({ concurrency: options.dbConcurrency ?? 4, logger });
   const states = new ServerStateWriter({ prisma, work, logger, flushMs: options.stateFlushMs });
@@ -222,7 +224,13 @@ export function createHub(options: HubOptions): Hub {
         problem = `cannot listen for changes: ${error instanceof Error ? error.message : String(error)}`;
         const delayMs = Math.min(10_000, 250 * 2 ** attempt);
         logger.error({ err: error, delayMs }, "hub start-up failed; retrying");
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          wakeStartup = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
     }
   })();
@@ -262,6 +270,7 @@ export function createHub(options: HubOptions): Hub {
   async function close(): Promise<void> {
     if (isClosing) return;
     isClosing = true;
+    wakeStartup();
     clearInterval(sweeper);
     clearInterval(abandonedSweeper);
     clearInterval(commandSweeper);

@@ -216,6 +216,8 @@ async function writeStates(
   const audits: AuditEntry[] = [];
 
   const hellos = lastPerServer(online, (e) => e.identity.serverId);
+  // An older hello of the same server in this batch was replaced by the newer one: nothing to write.
+  for (const e of online) if (!hellos.includes(e)) results.online.add(e.identity.connectionId);
   if (hellos.length > 0) {
     // A revocation committed since the credential check must not be overwritten.
     const rows = await tx.$queryRawUnsafe<{ connectionId: string }[]>(
