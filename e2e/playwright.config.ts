@@ -44,6 +44,7 @@ export default defineConfig({
         "sessions.spec.ts",
         "responsive.spec.ts",
         "policy-editor.spec.ts",
+        "health.spec.ts",
       ],
       dependencies: ["console"],
     },
