@@ -24,7 +24,6 @@ import {
   type AgentMessage,
   type Posture,
 } from "@mailwarden/protocol";
-import { auditNewSuspensions } from "./abuse-alerts";
 import { recordCommandResult, sendPendingCommands } from "./agent-commands";
 import { authenticateAgent } from "./authentication";
 import type { DbWork } from "./db-work";
@@ -213,13 +212,13 @@ export class AgentConnection implements ConfigTarget {
   private async enroll(message: AgentMessageOf<"agent.enroll">): Promise<void> {
     clearTimeout(this.handshakeTimer);
     this.state = "enrolling";
-    this.hostname = message.hostname;
+    this.hostname = withoutNul(message.hostname);
     if (message.protocolVersion !== PROTOCOL_VERSION) return this.refuseVersion(message.protocolVersion);
     const result = await this.ctx.work.run("enrollment", () =>
       redeemEnrollmentToken(this.ctx.prisma, {
         token: message.token,
-        hostname: message.hostname,
-        agentVersion: message.agentVersion,
+        hostname: this.hostname ?? "",
+        agentVersion: withoutNul(message.agentVersion),
         ip: this.ip,
       }),
     );
@@ -238,8 +237,9 @@ export class AgentConnection implements ConfigTarget {
   private async hello(message: AgentMessageOf<"agent.hello">): Promise<void> {
     clearTimeout(this.handshakeTimer);
     this.state = "authenticating";
-    this.hostname = message.hostname;
-    this.agentVersion = message.agentVersion;
+    // Postgres text cannot hold NUL: an agent's odd hostname must not make its writes fail.
+    this.hostname = withoutNul(message.hostname);
+    this.agentVersion = withoutNul(message.agentVersion);
     if (message.protocolVersion !== PROTOCOL_VERSION) return this.refuseVersion(message.protocolVersion);
     const auth = await this.ctx.work.run("agent authentication", () =>
       authenticateAgent(this.ctx.prisma, message.agentId, message.secret),
@@ -280,8 +280,8 @@ export class AgentConnection implements ConfigTarget {
     // agent already holds: an ack lost with the previous connection is made good here.
     const recorded = await this.ctx.states.markOnline({
       identity: this.identity,
-      hostname: message.hostname,
-      agentVersion: message.agentVersion,
+      hostname: this.hostname,
+      agentVersion: this.agentVersion,
       heldRevision: message.appliedRevision,
     });
     if (this.state !== "session") return; // closed or replaced meanwhile: its offline mark is queued
@@ -394,17 +394,8 @@ export class AgentConnection implements ConfigTarget {
     this.log.warn({ revision, errors }, "agent rejected config");
   }
 
-  private async postureReported(posture: Posture): Promise<void> {
-    const serverId = this.serverId;
-    if (!serverId) return;
-    await this.ctx.work.run("posture", () =>
-      this.ctx.prisma.$transaction(async (tx) => {
-        const previous = await tx.server.findUnique({ where: { id: serverId }, select: { posture: true } });
-        await tx.server.update({ where: { id: serverId }, data: { posture, postureAt: new Date() } });
-        // Row 21: a user newly suspended by the internal-spammer rule is an alert for their customer.
-        await auditNewSuspensions(tx, previous?.posture, posture, this.auditBase());
-      }),
-    );
+  private postureReported(posture: Posture): void {
+    if (this.identity) this.ctx.track(this.ctx.states.markPosture(this.identity, posture));
   }
 
   private onHandshakeTimeout(): void {
@@ -532,4 +523,8 @@ export class AgentConnection implements ConfigTarget {
     this.state = "closed";
     this.closeAndCut(CloseCode.internalError, "hub internal error");
   }
+}
+
+function withoutNul(text: string): string {
+  return text.replaceAll("\u0000", "");
 }

@@ -138,6 +138,27 @@ describe("acks are never lost", () => {
   });
 });
 
+describe("a report Postgres cannot store", () => {
+  it("is dropped after a few tries instead of holding up everyone's acks", async () => {
+    const { url } = await hub();
+    const server = await createEnrolledServer(db.prisma);
+    const other = await createEnrolledServer(db.prisma);
+    const agent = await FakeAgent.session(url, server, { hostname: "mx\u0000nul.test" });
+    const bystander = await FakeAgent.session(url, other);
+    // jsonb refuses \u0000: this posture can never be written.
+    agent.send({ type: "agent.posture", posture: { ...minimalPosture, hostname: "mx\u0000nul.test" } });
+    const { revision } = await bystander.next("hub.config.apply");
+    bystander.send({ type: "agent.config.applied", revision });
+    await eventually(async () => (await serverRow(other.serverId)).appliedRevision === revision, 10_000);
+    const row = await serverRow(server.serverId);
+    expect(row.status).toBe(ServerStatus.ONLINE);
+    expect(row.hostname).toBe("mxnul.test");
+    expect(row.posture).toBeNull();
+    await agent.close();
+    await bystander.close();
+  });
+});
+
 describe("offline marks", () => {
   it("marks every server offline after a disconnect storm on a two-connection pool", async () => {
     const small = createPrismaClient(db.url, { maxConnections: 2 });

@@ -1,11 +1,14 @@
-// What the hub records about its agents — online at hello, last seen, the revision each one holds,
-// offline at close — written in batches: one transaction per flush, a few set-based statements whatever
-// the number of agents. A flush that fails stays queued and is tried again, so an ack or an offline mark
-// is delayed by a database fault, never lost. Every row is guarded by the connection that holds the
-// agent (Server.connectionId): a write from an older connection, on any hub process, changes nothing.
+// What the hub records about its agents — online at hello, last seen, the revision each one holds, their
+// posture reports, offline at close — written in batches: one transaction per flush, a few set-based
+// statements whatever the number of agents, and never more than one flush at a time (so it needs no
+// place in the hub's database queue and cannot starve the pool). A flush that fails stays queued and is
+// tried again, so an ack or an offline mark is delayed by a database fault, never lost. Status rows are
+// guarded by the connection that holds the agent (Server.connectionId): a write from an older
+// connection, on any hub process, changes nothing.
 import type { Logger } from "pino";
 import { ActorType, AuditEventType, writeAudits, type AuditEntry, type Db, type Tx } from "@mailwarden/db";
-import type { DbWork } from "./db-work";
+import type { Posture } from "@mailwarden/protocol";
+import { newSuspensionAudits, type PostureChange } from "./abuse-alerts";
 
 /** Who an entry is about: one authenticated connection of one agent. */
 export interface ConnectionIdentity {
@@ -47,9 +50,13 @@ interface AppliedEntry {
   revision: number;
 }
 
+interface PostureEntry {
+  identity: ConnectionIdentity;
+  posture: Posture;
+}
+
 export interface ServerStateWriterOptions {
   prisma: Db;
-  work: DbWork;
   logger: Logger;
   /** How long an entry may wait for company before its batch is written (default 100 ms). */
   flushMs?: number;
@@ -58,11 +65,15 @@ export interface ServerStateWriterOptions {
 /** Rows per statement; Postgres takes at most 65,535 parameters and createMany uses 11 per audit row. */
 const MAX_BATCH = 2000;
 
+/** Failed flushes in a row after which the batch is tried without its posture reports. */
+const POSTURE_GIVE_UP_AFTER = 3;
+
 export class ServerStateWriter {
   private online: Pending<OnlineEntry, OnlineResult>[] = [];
   private seenQueue: Pending<ConnectionIdentity, SeenResult>[] = [];
   private appliedQueue: Pending<AppliedEntry, void>[] = [];
   private offlineQueue: Pending<OfflineEntry, void>[] = [];
+  private postureQueue: Pending<PostureEntry, void>[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private failures = 0;
@@ -74,7 +85,13 @@ export class ServerStateWriter {
 
   /** Entries waiting to be written (the health report shows it). */
   get backlog(): number {
-    return this.online.length + this.seenQueue.length + this.appliedQueue.length + this.offlineQueue.length;
+    return (
+      this.online.length +
+      this.seenQueue.length +
+      this.appliedQueue.length +
+      this.offlineQueue.length +
+      this.postureQueue.length
+    );
   }
 
   markOnline(entry: OnlineEntry): Promise<OnlineResult> {
@@ -89,6 +106,13 @@ export class ServerStateWriter {
   markApplied(identity: ConnectionIdentity, revision: number): Promise<void> {
     return new Promise((resolve) =>
       this.enqueue(this.appliedQueue, { entry: { identity, revision }, resolve }),
+    );
+  }
+
+  /** Stores the agent's posture report (the newest of a batch wins) and audits new suspensions in it. */
+  markPosture(identity: ConnectionIdentity, posture: Posture): Promise<void> {
+    return new Promise((resolve) =>
+      this.enqueue(this.postureQueue, { entry: { identity, posture }, resolve }),
     );
   }
 
@@ -142,33 +166,44 @@ export class ServerStateWriter {
       return false;
     });
     const applied = this.appliedQueue.splice(0, MAX_BATCH);
+    let postures = this.postureQueue.splice(0, MAX_BATCH);
+    if (this.failures >= POSTURE_GIVE_UP_AFTER && postures.length > 0) {
+      // A report Postgres cannot store (a NUL in a string, say) must not hold up everyone's acks and
+      // offline marks; postures are snapshots the agents send again every few heartbeats.
+      this.options.logger.error(
+        { dropped: postures.length },
+        "dropping agents' posture reports that could not be stored",
+      );
+      for (const item of postures) item.resolve();
+      postures = [];
+    }
     const offline = this.offlineQueue.splice(0, MAX_BATCH);
-    if (online.length + seen.length + applied.length + offline.length === 0) return;
+    const count = online.length + seen.length + applied.length + postures.length + offline.length;
+    if (count === 0) return;
     let results: BatchResults;
     try {
-      results = await this.options.work.run("agent state batch", () =>
-        this.options.prisma.$transaction(
-          (tx) =>
-            writeStates(
-              tx,
-              online.map((i) => i.entry),
-              seen.map((i) => i.entry),
-              applied.map((i) => i.entry),
-              offline.map((i) => i.entry),
-            ),
-          { maxWait: 10_000, timeout: 60_000 },
-        ),
+      results = await this.options.prisma.$transaction(
+        (tx) =>
+          writeStates(tx, {
+            online: online.map((i) => i.entry),
+            seen: seen.map((i) => i.entry),
+            applied: applied.map((i) => i.entry),
+            postures: postures.map((i) => i.entry),
+            offline: offline.map((i) => i.entry),
+          }),
+        { maxWait: 10_000, timeout: 60_000 },
       );
     } catch (error) {
       this.failures++;
       this.options.logger.error(
-        { err: error, entries: online.length + seen.length + applied.length + offline.length },
+        { err: error, entries: count },
         "could not record agents' state; keeping it queued",
       );
       // Back at the front, in their order: nothing is lost, and an offline mark stays after its hello.
       this.online.unshift(...online);
       this.seenQueue.unshift(...seen);
       this.appliedQueue.unshift(...applied);
+      this.postureQueue.unshift(...postures);
       this.offlineQueue.unshift(...offline);
       return;
     }
@@ -178,6 +213,7 @@ export class ServerStateWriter {
     }
     for (const item of seen) item.resolve(results.seen.has(item.entry.connectionId) ? "seen" : "lost");
     for (const item of applied) item.resolve();
+    for (const item of postures) item.resolve();
     for (const item of offline) item.resolve();
   }
 }
@@ -207,10 +243,19 @@ function lastPerServer<E>(entries: E[], serverOf: (entry: E) => string): E[] {
 
 async function writeStates(
   tx: Tx,
-  online: OnlineEntry[],
-  seen: ConnectionIdentity[],
-  applied: AppliedEntry[],
-  offline: OfflineEntry[],
+  {
+    online,
+    seen,
+    applied,
+    postures,
+    offline,
+  }: {
+    online: OnlineEntry[];
+    seen: ConnectionIdentity[];
+    applied: AppliedEntry[];
+    postures: PostureEntry[];
+    offline: OfflineEntry[];
+  },
 ): Promise<BatchResults> {
   const results: BatchResults = { online: new Set(), seen: new Set() };
   const audits: AuditEntry[] = [];
@@ -292,6 +337,29 @@ async function writeStates(
         after: { appliedRevision: e.revision },
       });
     }
+  }
+
+  const reports = lastPerServer(postures, (e) => e.identity.serverId);
+  if (reports.length > 0) {
+    const ids = reports.map((e) => e.identity.serverId);
+    // Locked, so the previous reports compared for new suspensions are the ones replaced.
+    const previous = await tx.$queryRawUnsafe<{ id: string; posture: unknown }[]>(
+      `SELECT "id", "posture" FROM "Server" WHERE "id" = ANY($1::text[]) FOR UPDATE`,
+      ids,
+    );
+    const previousOf = new Map(previous.map((row) => [row.id, row.posture]));
+    await tx.$executeRawUnsafe(
+      `UPDATE "Server" AS s SET "posture" = v.posture, "postureAt" = (now() AT TIME ZONE 'UTC')
+         FROM jsonb_to_recordset($1::jsonb) AS v(id text, posture jsonb)
+        WHERE s."id" = v.id`,
+      JSON.stringify(reports.map((e) => ({ id: e.identity.serverId, posture: e.posture }))),
+    );
+    const changes: PostureChange[] = reports.map((e) => ({
+      previous: previousOf.get(e.identity.serverId),
+      posture: e.posture,
+      base: auditBase(e.identity),
+    }));
+    audits.push(...(await newSuspensionAudits(tx, changes)));
   }
 
   if (offline.length > 0) {
