@@ -29,6 +29,24 @@ type CommandResultMessage = Extract<AgentMessage, { type: "agent.command.result"
  * Each is claimed (PENDING → SENT) before it is sent; one that could not be sent goes back to PENDING
  * for the agent's next connection.
  */
+/** Which of these servers have a PENDING command young enough to send (one query for a batch of hellos). */
+export async function serversWithPendingCommands(
+  prisma: Db,
+  serverIds: readonly string[],
+  timeoutMs: number,
+): Promise<Map<string, true>> {
+  const rows = await prisma.agentCommand.findMany({
+    where: {
+      serverId: { in: [...serverIds] },
+      status: AgentCommandStatus.PENDING,
+      createdAt: { gt: new Date(Date.now() - timeoutMs) },
+    },
+    distinct: ["serverId"],
+    select: { serverId: true },
+  });
+  return new Map(rows.map((row) => [row.serverId, true as const]));
+}
+
 export async function sendPendingCommands(
   prisma: Db,
   serverId: string,

@@ -25,7 +25,8 @@ import {
   type Posture,
 } from "@mailwarden/protocol";
 import { recordCommandResult, sendPendingCommands } from "./agent-commands";
-import { authenticateAgent } from "./authentication";
+import { checkCredential, type CredentialRow } from "./authentication";
+import type { BatchLoader } from "./batch-loader";
 import type { DbWork } from "./db-work";
 import { redeemEnrollmentToken } from "./enrollment";
 import type { ConfigFanOut, ConfigTarget } from "./fan-out";
@@ -49,6 +50,10 @@ export interface HubContext {
   /** Online, last-seen, applied and offline marks, written in batches. */
   states: ServerStateWriter;
   fanOut: ConfigFanOut;
+  /** Hellos' Server rows, loaded a batch at a time. */
+  credentials: BatchLoader<string, CredentialRow>;
+  /** Whether a server has dashboard commands waiting, asked a batch at a time. */
+  pendingCommands: BatchLoader<string, true>;
   /** A new id for each authenticated connection, unique across hub processes. */
   newConnectionId(): string;
   /** Database work still running when the hub closes is awaited, not cut off. */
@@ -241,9 +246,7 @@ export class AgentConnection implements ConfigTarget {
     this.hostname = withoutNul(message.hostname);
     this.agentVersion = withoutNul(message.agentVersion);
     if (message.protocolVersion !== PROTOCOL_VERSION) return this.refuseVersion(message.protocolVersion);
-    const auth = await this.ctx.work.run("agent authentication", () =>
-      authenticateAgent(this.ctx.prisma, message.agentId, message.secret),
-    );
+    const auth = checkCredential(await this.ctx.credentials.load(message.agentId), message.secret);
     if (!auth.ok) {
       return this.refuse(auth.code, auth.reason, AuditEventType.AGENT_AUTH_FAILED, {
         detail: auth.detail,
@@ -301,7 +304,8 @@ export class AgentConnection implements ConfigTarget {
       heartbeatIntervalMs: this.ctx.heartbeatIntervalMs,
     });
     if (server.desiredRevision !== message.appliedRevision) this.ctx.fanOut.request([server.id]);
-    await this.sendCommands();
+    // Asked after registering: a command issued from now on is announced to this connection anyway.
+    if (await this.ctx.pendingCommands.load(server.id)) await this.sendCommands();
   }
 
   private async commandAnswered(message: AgentMessageOf<"agent.command.result">): Promise<void> {

@@ -1,7 +1,7 @@
 // Checking an agent.hello's credential. The secret is compared as a hash in constant time, and an unknown
 // agent is compared against a dummy hash so the answer takes the same time either way. Revocation is only
 // revealed to a caller that proved the secret.
-import { ServerStatus, hashToken, safeEqualHex, type Db } from "@mailwarden/db";
+import { ServerStatus, hashToken, safeEqualHex, type Db, type Prisma } from "@mailwarden/db";
 import { CloseCode } from "@mailwarden/protocol";
 
 const DUMMY_HASH = "0".repeat(64);
@@ -26,18 +26,36 @@ export type AuthResult =
       tenantId?: string;
     };
 
-export async function authenticateAgent(prisma: Db, agentId: string, secret: string): Promise<AuthResult> {
-  const server = await prisma.server.findUnique({
-    where: { id: agentId },
-    select: {
-      id: true,
-      tenantId: true,
-      name: true,
-      status: true,
-      desiredRevision: true,
-      credential: { select: { secretHash: true, revokedAt: true } },
-    },
+const credentialSelect = {
+  id: true,
+  tenantId: true,
+  name: true,
+  status: true,
+  desiredRevision: true,
+  credential: { select: { secretHash: true, revokedAt: true } },
+} as const;
+
+/** What checking one agent's hello needs from its Server row. */
+export type CredentialRow = Prisma.ServerGetPayload<{ select: typeof credentialSelect }>;
+
+/** The rows of many agents at once (one query for a whole reconnect storm's batch of hellos). */
+export async function loadCredentials(
+  prisma: Db,
+  agentIds: readonly string[],
+): Promise<Map<string, CredentialRow>> {
+  const rows = await prisma.server.findMany({
+    where: { id: { in: [...agentIds] } },
+    select: credentialSelect,
   });
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+export async function authenticateAgent(prisma: Db, agentId: string, secret: string): Promise<AuthResult> {
+  return checkCredential((await loadCredentials(prisma, [agentId])).get(agentId), secret);
+}
+
+/** Checks a hello's secret against its row (undefined: no such agent). */
+export function checkCredential(server: CredentialRow | undefined, secret: string): AuthResult {
   const presented = hashToken(secret);
   const isMatch = safeEqualHex(presented, server?.credential?.secretHash ?? DUMMY_HASH);
   if (!server || !server.credential || !isMatch) {

@@ -22,9 +22,11 @@ import {
   type Db,
 } from "@mailwarden/db";
 import { AGENT_PATH, MAX_FRAME_BYTES } from "@mailwarden/protocol";
-import { DEFAULT_COMMAND_TIMEOUT_MS, sweepAgentCommands } from "./agent-commands";
+import { DEFAULT_COMMAND_TIMEOUT_MS, serversWithPendingCommands, sweepAgentCommands } from "./agent-commands";
 import { AdmissionGate } from "./admission";
 import { AgentConnection, type HubContext } from "./agent-connection";
+import { loadCredentials } from "./authentication";
+import { BatchLoader } from "./batch-loader";
 import { DbWork } from "./db-work";
 import { ConfigFanOut } from "./fan-out";
 import { RefusalAuditLimiter } from "./refusal-audit-limiter";
@@ -117,6 +119,10 @@ export function createHub(options: HubOptions): Hub {
     work,
     states,
     fanOut,
+    credentials: new BatchLoader((ids) => work.run("agent credentials", () => loadCredentials(prisma, ids))),
+    pendingCommands: new BatchLoader((ids) =>
+      work.run("pending commands", () => serversWithPendingCommands(prisma, ids, commandTimeoutMs)),
+    ),
     newConnectionId: () => `${processTag}.${(++connectionCount).toString(36)}`,
     track(task) {
       pending.add(task);
