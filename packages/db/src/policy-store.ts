@@ -146,19 +146,28 @@ type NewestRow = { id: string; key: string; scope: PolicyScope; revision: number
  */
 export async function loadFleetPolicyLayers(
   db: Db | Tx,
-  ids: { tenantIds: readonly string[]; domainIds: readonly string[]; serverIds: readonly string[] },
+  ids: {
+    tenantIds: readonly string[];
+    /** The domains whose layers to load; "all" loads those of every domain of `tenantIds`. */
+    domainIds: readonly string[] | "all";
+    serverIds: readonly string[];
+  },
 ): Promise<FleetPolicyLayers> {
   const newest = async (
     scope: PolicyScope,
     column: "tenantId" | "domainId" | "serverId",
     keys: readonly string[],
+    byTenant = false,
   ) => {
     if (keys.length === 0) return new Map<string, PolicyOverrides>();
+    const target = byTenant
+      ? `"${column}" IN (SELECT "id" FROM "Domain" WHERE "tenantId" = ANY($2::text[]))`
+      : `"${column}" = ANY($2::text[])`;
     // DISTINCT ON keeps the first row per target in the ORDER BY: its newest revision.
     const rows = await db.$queryRawUnsafe<NewestRow[]>(
       `SELECT DISTINCT ON ("${column}") "id", "${column}" AS "key", "scope", "revision", "settings"
          FROM "PolicyRevision"
-        WHERE "scope" = $1::"PolicyScope" AND "${column}" = ANY($2::text[])
+        WHERE "scope" = $1::"PolicyScope" AND ${target}
           ${scope === "CUSTOMER" ? `AND "domainId" IS NULL AND "serverId" IS NULL` : ""}
         ORDER BY "${column}", "revision" DESC`,
       scope,
@@ -178,7 +187,9 @@ export async function loadFleetPolicyLayers(
   const [provider, customers, domains, servers, locks] = await Promise.all([
     layerOf(db, "PROVIDER", {}),
     newest("CUSTOMER", "tenantId", ids.tenantIds),
-    newest("DOMAIN", "domainId", ids.domainIds),
+    ids.domainIds === "all"
+      ? newest("DOMAIN", "domainId", ids.tenantIds, true)
+      : newest("DOMAIN", "domainId", ids.domainIds),
     newest("SERVER", "serverId", ids.serverIds),
     loadPolicyLocks(db),
   ]);

@@ -88,10 +88,12 @@ const domainSelect = {
 export async function buildAgentConfigs(
   prisma: Db,
   serverIds: readonly string[],
+  /** The servers' customers, when the caller knows them: the queries then run side by side. */
+  tenantIdsHint?: readonly string[],
 ): Promise<Map<string, BuiltAgentConfig | UnservedServer>> {
   const out = new Map<string, BuiltAgentConfig | UnservedServer>();
   if (serverIds.length === 0) return out;
-  const servers = await prisma.server.findMany({
+  const loadServers = prisma.server.findMany({
     where: { id: { in: [...new Set(serverIds)] } },
     select: {
       id: true,
@@ -102,21 +104,29 @@ export async function buildAgentConfigs(
       credential: { select: { revokedAt: true } },
     },
   });
+  const loadTenantData = (tenantIds: string[]) =>
+    Promise.all([
+      prisma.domain.findMany({
+        where: { tenantId: { in: tenantIds } },
+        orderBy: { name: "asc" },
+        select: domainSelect,
+      }),
+      loadFleetPolicyLayers(prisma, { tenantIds, domainIds: "all", serverIds }),
+    ]);
+  const hinted = tenantIdsHint ? [...new Set(tenantIdsHint)] : null;
+  const hintedData = hinted ? loadTenantData(hinted) : null;
+  hintedData?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+  const servers = await loadServers;
   for (const id of serverIds) out.set(id, { status: "gone" });
   const served = servers;
-  if (served.length === 0) return out;
-
+  if (served.length === 0) {
+    await hintedData;
+    return out;
+  }
   const tenantIds = [...new Set(served.map((server) => server.tenantId))];
-  const domains = await prisma.domain.findMany({
-    where: { tenantId: { in: tenantIds } },
-    orderBy: { name: "asc" },
-    select: domainSelect,
-  });
-  const layers = await loadFleetPolicyLayers(prisma, {
-    tenantIds,
-    domainIds: domains.map((domain) => domain.id),
-    serverIds: served.map((server) => server.id),
-  });
+  // A server moved to another customer since the hint: load what the rows say instead.
+  const isHintRight = hinted !== null && tenantIds.every((id) => hinted.includes(id));
+  const [domains, layers] = isHintRight ? await hintedData! : await loadTenantData(tenantIds);
 
   // Once per tenant: its domains' configs.
   const domainsOfTenant = new Map<string, AgentConfig["domains"]>(tenantIds.map((id) => [id, []]));

@@ -12,6 +12,8 @@ import type { DbWork } from "./db-work";
 
 /** The side of an agent's connection the fan-out talks to. */
 export interface ConfigTarget {
+  /** The server's customer (known from its hello). */
+  readonly tenant: string | null;
   /** True when the agent is in session and does not hold (and was not sent) `revision`. */
   needsConfig(revision: number): boolean;
   /** Sends an encoded hub.config.apply frame for `revision`. */
@@ -68,8 +70,9 @@ export class ConfigFanOut {
       const startedAt = performance.now();
       let built: Awaited<ReturnType<typeof buildAgentConfigs>>;
       try {
+        const tenants = ids.flatMap((id) => targetOf(id)?.tenant ?? []);
         built = await this.options.work.run("build agent configs", () =>
-          buildAgentConfigs(this.options.prisma, ids),
+          buildAgentConfigs(this.options.prisma, ids, tenants),
         );
       } catch (error) {
         // The agents keep serving under their last good config; the change is tried again, not dropped.
