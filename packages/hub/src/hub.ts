@@ -101,7 +101,13 @@ export function createHub(options: HubOptions): Hub {
   let wakeStartup = () => {};
 
   const work = new DbWork({ concurrency: options.dbConcurrency ?? 4, logger });
-  const states = new ServerStateWriter({ prisma, logger, flushMs: options.stateFlushMs });
+  const states = new ServerStateWriter({
+    prisma,
+    logger,
+    flushMs: options.stateFlushMs,
+    // Last-seen writes must land well within an interval (the sweeps count intervals of silence).
+    lazyFlushMs: Math.min(1000, Math.max(10, heartbeatIntervalMs / 4)),
+  });
   const fanOut = new ConfigFanOut({ prisma, work, logger, targetOf: (id) => sessions.get(id) });
   const admission = new AdmissionGate(options.admitPerSecond ?? 500);
   // Connection ids name this process and a counter: unique across hubs without a database round trip.

@@ -58,8 +58,10 @@ interface PostureEntry {
 export interface ServerStateWriterOptions {
   prisma: Db;
   logger: Logger;
-  /** How long an entry may wait for company before its batch is written (default 100 ms). */
+  /** How long a hello, ack or offline mark may wait for company before it is written (default 100 ms). */
   flushMs?: number;
+  /** The same for last-seen writes and posture reports, which nobody waits for (default 1 s). */
+  lazyFlushMs?: number;
 }
 
 /** Rows per statement; Postgres takes at most 65,535 parameters and createMany uses 11 per audit row. */
@@ -77,10 +79,15 @@ export class ServerStateWriter {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private failures = 0;
+  private timerDueAt = 0;
+  /** When the oldest last-seen or posture entry waiting was queued (0: none waiting). */
+  private lazySince = 0;
   private readonly flushMs: number;
+  private readonly lazyFlushMs: number;
 
   constructor(private readonly options: ServerStateWriterOptions) {
     this.flushMs = options.flushMs ?? 100;
+    this.lazyFlushMs = options.lazyFlushMs ?? 1000;
   }
 
   /** Entries waiting to be written (the health report shows it). */
@@ -95,30 +102,30 @@ export class ServerStateWriter {
   }
 
   markOnline(entry: OnlineEntry): Promise<OnlineResult> {
-    return new Promise((resolve) => this.enqueue(this.online, { entry, resolve }));
+    return new Promise((resolve) => this.enqueue(this.online, { entry, resolve }, true));
   }
 
   markSeen(identity: ConnectionIdentity): Promise<SeenResult> {
-    return new Promise((resolve) => this.enqueue(this.seenQueue, { entry: identity, resolve }));
+    return new Promise((resolve) => this.enqueue(this.seenQueue, { entry: identity, resolve }, false));
   }
 
   /** Resolves once the row shows `revision` (or newer) as applied, or cannot (not asked for). */
   markApplied(identity: ConnectionIdentity, revision: number): Promise<void> {
     return new Promise((resolve) =>
-      this.enqueue(this.appliedQueue, { entry: { identity, revision }, resolve }),
+      this.enqueue(this.appliedQueue, { entry: { identity, revision }, resolve }, true),
     );
   }
 
   /** Stores the agent's posture report (the newest of a batch wins) and audits new suspensions in it. */
   markPosture(identity: ConnectionIdentity, posture: Posture): Promise<void> {
     return new Promise((resolve) =>
-      this.enqueue(this.postureQueue, { entry: { identity, posture }, resolve }),
+      this.enqueue(this.postureQueue, { entry: { identity, posture }, resolve }, false),
     );
   }
 
   markOffline(identity: ConnectionIdentity, description: string): Promise<void> {
     return new Promise((resolve) =>
-      this.enqueue(this.offlineQueue, { entry: { identity, description }, resolve }),
+      this.enqueue(this.offlineQueue, { entry: { identity, description }, resolve }, true),
     );
   }
 
@@ -133,13 +140,23 @@ export class ServerStateWriter {
     }
   }
 
-  private enqueue<E, R>(queue: Pending<E, R>[], item: Pending<E, R>): void {
-    queue.push(item);
-    this.schedule(this.flushMs);
+  private get urgentBacklog(): number {
+    return this.online.length + this.appliedQueue.length + this.offlineQueue.length;
   }
 
+  private enqueue<E, R>(queue: Pending<E, R>[], item: Pending<E, R>, isUrgent: boolean): void {
+    queue.push(item);
+    if (!isUrgent && this.lazySince === 0) this.lazySince = Date.now();
+    this.schedule(isUrgent ? this.flushMs : this.lazyFlushMs);
+  }
+
+  /** Flushes within `delayMs`, sooner if already planned sooner; never while a flush runs. */
   private schedule(delayMs: number): void {
-    if (this.timer || this.flushing) return;
+    if (this.flushing) return;
+    const dueAt = Date.now() + delayMs;
+    if (this.timer && this.timerDueAt <= dueAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDueAt = dueAt;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.flush();
@@ -149,9 +166,14 @@ export class ServerStateWriter {
   private flush(): Promise<void> {
     const run = this.writeBatch().finally(() => {
       this.flushing = null;
-      if (this.backlog > 0) {
+      if (this.backlog === 0) return;
+      if (this.failures > 0) {
         // After a failure, back off (capped at 5 s) so a database outage is not hammered.
-        this.schedule(this.failures === 0 ? this.flushMs : Math.min(5000, 100 * 2 ** this.failures));
+        this.schedule(Math.min(5000, 100 * 2 ** this.failures));
+      } else if (this.urgentBacklog > 0) {
+        this.schedule(this.flushMs);
+      } else {
+        this.schedule(Math.max(0, this.lazySince + this.lazyFlushMs - Date.now()));
       }
     });
     this.flushing = run;
@@ -159,14 +181,19 @@ export class ServerStateWriter {
   }
 
   private async writeBatch(): Promise<void> {
+    // Hellos, acks and offline marks go first; last-seen writes and postures (nobody waits on them) ride
+    // along once they have waited their interval, so a storm of the first never starves the second.
+    const isLazyDue = this.lazySince !== 0 && Date.now() - this.lazySince >= this.lazyFlushMs;
+    const lazyTake = isLazyDue || this.urgentBacklog === 0 ? MAX_BATCH : 0;
     const online = this.online.splice(0, MAX_BATCH);
-    const seen = this.seenQueue.splice(0, MAX_BATCH).filter((item) => {
+    const seen = this.seenQueue.splice(0, lazyTake).filter((item) => {
       if (item.entry.isLive()) return true;
       item.resolve("seen"); // the session ended: its offline mark (queued) says the rest
       return false;
     });
     const applied = this.appliedQueue.splice(0, MAX_BATCH);
-    let postures = this.postureQueue.splice(0, MAX_BATCH);
+    let postures = this.postureQueue.splice(0, lazyTake);
+    if (lazyTake > 0) this.lazySince = this.seenQueue.length + this.postureQueue.length > 0 ? Date.now() : 0;
     if (this.failures >= POSTURE_GIVE_UP_AFTER && postures.length > 0) {
       // A report Postgres cannot store (a NUL in a string, say) must not hold up everyone's acks and
       // offline marks; postures are snapshots the agents send again every few heartbeats.
@@ -204,6 +231,7 @@ export class ServerStateWriter {
       this.seenQueue.unshift(...seen);
       this.appliedQueue.unshift(...applied);
       this.postureQueue.unshift(...postures);
+      if (seen.length + postures.length > 0) this.lazySince ||= Date.now();
       this.offlineQueue.unshift(...offline);
       return;
     }
