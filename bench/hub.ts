@@ -7,6 +7,7 @@
 // It starts its own PostgreSQL in a temp directory, then per agent count and process count a fresh
 // database, the console(s) and the agents (./lib/hub-scenario.ts), then the same agents against a bare
 // ws server; writes bench/RESULTS-hub.md after every scenario. Everything it starts is stopped by pid.
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -15,7 +16,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import * as prettier from "prettier";
 import { stopAllWorkers } from "./lib/hub-agent-pool";
-import { capture, ensureWebBuild, repoRoot } from "./lib/hub-console";
+import { capture, ensureWebBuild, repoRoot, withRaisedFileLimit } from "./lib/hub-console";
 import { openFilesLimit } from "./lib/hub-measure";
 import { NOTES_END, NOTES_START, renderHubReport, type HubReport } from "./lib/hub-report";
 import { runBaseline, runScenario, type BenchSettings } from "./lib/hub-scenario";
@@ -230,21 +231,53 @@ async function writeReport(report: HubReport, work: string): Promise<void> {
   );
 }
 
+/**
+ * The open-files limit of this process can only be raised by whoever starts it: when the soft limit is
+ * below the hard one, run again through `ulimit -n` (once), passing signals on, and exit as that run does.
+ */
+async function rerunWithRaisedLimit(): Promise<boolean> {
+  if (process.env.MW_HUB_BENCH_RAISED) return false;
+  const limits = await readFile("/proc/self/limits", "utf8").catch(() => "");
+  const [soft, hard] = (limits.split("\n").find((l) => l.startsWith("Max open files")) ?? "")
+    .replace("Max open files", "")
+    .trim()
+    .split(/\s+/);
+  if (!soft || soft === hard) return false;
+  const [command, args] = withRaisedFileLimit([
+    process.execPath,
+    ...process.execArgv,
+    ...process.argv.slice(1),
+  ]);
+  const child = spawn(command, args, { stdio: "inherit", env: { ...process.env, MW_HUB_BENCH_RAISED: "1" } });
+  // Ctrl-C reaches the whole process group, the new run included; a SIGTERM sent to this pid is passed on.
+  process.on("SIGINT", () => {});
+  process.on("SIGTERM", () => child.kill("SIGTERM"));
+  const code = await new Promise<number>((resolve) =>
+    child.on("exit", (c, s) => resolve(c ?? (s ? 130 : 1))),
+  );
+  process.exit(code);
+}
+
+let isStopping = false;
 const onSignal = (signal: NodeJS.Signals) => {
+  if (isStopping) return; // a second Ctrl-C must not cut the clean-up short
+  isStopping = true;
   log(`${signal}: stopping everything the benchmark started`);
   void (cleanup?.() ?? stopAll()).finally(() => process.exit(130));
 };
-process.once("SIGINT", onSignal);
-process.once("SIGTERM", onSignal);
 
-main().then(
-  async () => {
-    await cleanup?.();
-    process.exit(0);
-  },
-  async (error: unknown) => {
-    console.error(`hub bench failed: ${(error as Error).stack ?? String(error)}`);
-    await cleanup?.();
-    process.exit(1);
-  },
-);
+if (!(await rerunWithRaisedLimit())) {
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  main().then(
+    async () => {
+      await cleanup?.();
+      process.exit(0);
+    },
+    async (error: unknown) => {
+      console.error(`hub bench failed: ${(error as Error).stack ?? String(error)}`);
+      await cleanup?.();
+      process.exit(1);
+    },
+  );
+}

@@ -53,6 +53,11 @@ function spreadText(s: Spread | undefined): string {
   return `${ms(s.p50)} / ${ms(s.p99)} / ${ms(s.max)}`;
 }
 
+/** p99 / max of heartbeat round trips; "—" when no heartbeat fell in the window. */
+function rttText(s: Spread): string {
+  return s.count === 0 ? "— (no heartbeat due)" : `${ms(s.p99)} / ${ms(s.max)}`;
+}
+
 function counts(map: Record<string, number>): string {
   const entries = Object.entries(map).sort((a, b) => b[1] - a[1]);
   return entries.length ? entries.map(([key, value]) => `${key}: ${n(value)}`).join(", ") : "none";
@@ -178,7 +183,12 @@ function scenarioTable(
   );
   const others = (cpu: Record<string, number> | undefined) =>
     cpu
-      ? pct(cpu.machine! - (cpu.console ?? 0) - (cpu.postgres ?? 0) - (cpu.agents ?? 0) - (cpu.bench ?? 0))
+      ? pct(
+          Math.max(
+            0,
+            cpu.machine! - (cpu.console ?? 0) - (cpu.postgres ?? 0) - (cpu.agents ?? 0) - (cpu.bench ?? 0),
+          ),
+        )
       : "—";
   row(
     "idle: whole machine (200 % = both cores); of it other people's",
@@ -257,10 +267,8 @@ function scenarioTable(
     );
     row(
       `${label}: heartbeat → ack p99 / max`,
-      each((s) =>
-        f(s) ? `${ms(f(s)!.window.heartbeatRtt.p99)} / ${ms(f(s)!.window.heartbeatRtt.max)}` : "—",
-      ),
-      bf ? `${ms(bf.window.heartbeatRtt.p99)} / ${ms(bf.window.heartbeatRtt.max)}` : "",
+      each((s) => (f(s) ? rttText(f(s)!.window.heartbeatRtt) : "—")),
+      bf ? rttText(bf.window.heartbeatRtt) : "",
     );
     row(
       `${label}: what the agents saw`,
@@ -478,7 +486,7 @@ export function renderHubReport(report: HubReport, previousNotes: string | null)
     `- agents: ${s.workers} worker process${s.workers > 1 ? "es" : ""}; asked connect rate ${s.connectRate}/s; a posture after the welcome, after every applied config${s.postureEvery > 0 ? ` and every ${s.postureEvery} heartbeats` : ""} (as the agent does); the agent's own backoff and Retry-After handling (\`agent/src/hub/backoff.ts\`: 1 s doubling to 30 s with equal jitter; after a 503, the Retry-After plus up to 1 s, never less than the backoff)${s.sourceAddresses ? "; one loopback source address per agent" : ""}`,
     `- windows: idle ${s.idleSeconds} s; fan-out wait up to ${s.fanoutTimeoutSeconds} s; lost acks counted ${s.lostAckSeconds} s after the last ack; ${s.changes} policy change${s.changes > 1 ? "s" : ""} per scenario`,
     "",
-    "How to read it: CPU is in % of one core (this machine has 2: 200 % is all of it), from `/proc/<pid>/stat`: the console process(es), Postgres (all its processes), the bench's agent workers and its orchestrator apart, and the whole machine. Memory is `VmRSS` after a full garbage collection forced through the inspector; per connection = (RSS with the agents − RSS before) / agents connected (KiB = 1,024 bytes). Fan-out times run from the moment the policy service's transaction committed (the NOTIFY went out) to each agent's receipt of `hub.config.apply` with the new revision, on the monotonic clock every process shares; an agent that never got it counts as infinitely late, so a p99 reads *never* when more than 1 % missed it. *All recorded* polls the `Server` rows every 50 ms until every `appliedRevision` equals the new `desiredRevision`.",
+    "How to read it: CPU is in % of one core (this machine has 2: 200 % is all of it), from `/proc/<pid>/stat`: the console process(es), Postgres (all its processes), the bench's agent workers and its orchestrator apart, and the whole machine. Memory is `VmRSS` after a full garbage collection forced through the inspector; per connection = (RSS with the agents − RSS before) / agents connected (KiB = 1,024 bytes); a console at rest still moves by ~10 MB now and then, so below a few thousand agents that figure is mostly noise (±1 KiB at 10,000). Fan-out times run from the moment the policy service's transaction committed (the NOTIFY went out) to each agent's receipt of `hub.config.apply` with the new revision, on the monotonic clock every process shares; an agent that never got it counts as infinitely late, so a p99 reads *never* when more than 1 % missed it. *All recorded* polls the `Server` rows every 50 ms until every `appliedRevision` equals the new `desiredRevision`.",
     "",
   ];
   for (const agents of agentCounts) {

@@ -264,8 +264,8 @@ async function connectPhase(
 }
 
 /**
- * RSS once it has settled: a full GC through the inspector, a second for V8 to hand pages back, read;
- * again until two readings are within 1 MiB (at most 5 rounds). The lowest reading counts.
+ * RSS once it has settled: a full GC through the inspector, a second for V8 to hand pages back, read —
+ * three times, the lowest reading counts (a console at rest still moves by ~10 MB now and then).
  */
 async function settledMemory(running: RunningConsole): Promise<{ rss: number; heap: number }> {
   return settle(
@@ -279,14 +279,11 @@ async function settle(
   readRss: () => Promise<number>,
 ): Promise<{ rss: number; heap: number }> {
   let best = { rss: Infinity, heap: Infinity };
-  let previous = -Infinity;
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < 3; round++) {
     const heap = await gc();
     await sleep(1000);
     const rss = await readRss();
     best = { rss: Math.min(best.rss, rss), heap: Math.min(best.heap, heap) };
-    if (Math.abs(rss - previous) < 1024 * 1024) break;
-    previous = rss;
   }
   return best;
 }
