@@ -231,7 +231,7 @@ describe("a blocked or failing database", () => {
 });
 
 describe("listening for changes", () => {
-  it("retries a start-up that cannot listen, is unhealthy until it can, then pushes changes", async () => {
+  it("retries a start-up that cannot listen, is unhealthy until it can, and makes good what it missed while deaf", async () => {
     // A port with nothing behind it yet; later a plain TCP relay to the real database.
     const probe = net.createServer();
     await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
@@ -251,19 +251,8 @@ describe("listening for changes", () => {
     await eventually(async () => h.health().problem?.startsWith("cannot listen for changes"));
     expect(h.health()).toMatchObject({ ok: false, listening: false });
 
-    const relayed = new Set<net.Socket>();
-    const relay = net.createServer((socket) => {
-      const upstream = net.connect(Number(target.port), target.hostname);
-      relayed.add(socket).add(upstream);
-      socket.pipe(upstream).pipe(socket);
-      socket.on("error", () => upstream.destroy());
-      upstream.on("error", () => socket.destroy());
-    });
-    await new Promise<void>((resolve) => relay.listen(port, "127.0.0.1", resolve));
-    cleanups.push(async () => {
-      for (const socket of relayed) socket.destroy();
-      await new Promise((resolve) => relay.close(resolve));
-    });
+    let relay = await startRelay(port, Number(target.port), target.hostname);
+    cleanups.push(() => relay.stop());
     await h.ready;
     expect(h.health()).toMatchObject({ ok: true, listening: true, problem: null });
 
@@ -281,7 +270,19 @@ describe("listening for changes", () => {
     const first = await agent.next("hub.config.apply");
     agent.send({ type: "agent.config.applied", revision: first.revision });
     await db.prisma.$transaction((tx) => markConfigChanged(tx, { tenantId: server.tenantId }));
-    expect((await agent.next("hub.config.apply")).revision).toBe(first.revision + 1);
+    const second = await agent.next("hub.config.apply");
+    expect(second.revision).toBe(first.revision + 1);
+    agent.send({ type: "agent.config.applied", revision: second.revision });
+
+    // The LISTEN connection drops and cannot come back for a while: unhealthy, and the change made
+    // meanwhile (its notification went nowhere) still reaches the agent once it listens again.
+    await relay.stop();
+    await eventually(async () => !h.health().listening);
+    expect(h.health()).toMatchObject({ ok: false, problem: "LISTEN connection lost; reconnecting" });
+    await db.prisma.$transaction((tx) => markConfigChanged(tx, { tenantId: server.tenantId }));
+    relay = await startRelay(port, Number(target.port), target.hostname);
+    await eventually(async () => h.health().ok, 15_000);
+    expect((await agent.next("hub.config.apply", 15_000)).revision).toBe(first.revision + 2);
     await agent.close();
   });
 });
@@ -323,3 +324,28 @@ describe("admission", () => {
     expect(Math.max(...waits)).toBeGreaterThanOrEqual(3);
   });
 });
+
+/** A plain TCP relay from a loopback port to the database, which a test can cut and bring back. */
+async function startRelay(
+  port: number,
+  targetPort: number,
+  targetHost: string,
+): Promise<{ stop(): Promise<void> }> {
+  const relayed = new Set<net.Socket>();
+  const relay = net.createServer((socket) => {
+    const upstream = net.connect(targetPort, targetHost);
+    relayed.add(socket).add(upstream);
+    socket.pipe(upstream).pipe(socket);
+    socket.on("error", () => upstream.destroy());
+    upstream.on("error", () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => relay.listen(port, "127.0.0.1", resolve));
+  let stopped: Promise<void> | null = null;
+  return {
+    stop: () =>
+      (stopped ??= new Promise<void>((resolve) => {
+        relay.close(() => resolve());
+        for (const socket of relayed) socket.destroy();
+      })),
+  };
+}
