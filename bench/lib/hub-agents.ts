@@ -31,7 +31,7 @@ import type {
   WindowStats,
   WorkerStatus,
 } from "./hub-agent-pool";
-import { monoMs, spread } from "./hub-measure";
+import { emptyWindowStats, monoMs, spread } from "./hub-measure";
 
 type AgentState = "idle" | "connecting" | "session" | "waiting" | "stopped";
 
@@ -77,24 +77,7 @@ const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
 function freshWindow(): WindowStats & { rtts: number[] } {
-  return {
-    closesByCode: {},
-    errors: {},
-    refusals: {},
-    retryAfterHonoured: 0,
-    silentHub: 0,
-    handshakeTimeouts: 0,
-    welcomes: 0,
-    heartbeatsSent: 0,
-    heartbeatAcks: 0,
-    heartbeatRtt: spread([]),
-    pushes: 0,
-    duplicatePushes: 0,
-    invalidFrames: 0,
-    invalidReasons: [],
-    loopDelay: { p50: 0, p99: 0, max: 0 },
-    rtts: [],
-  };
+  return { ...emptyWindowStats(), rtts: [] };
 }
 let window = freshWindow();
 

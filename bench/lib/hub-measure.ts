@@ -4,6 +4,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import WebSocket from "ws";
+import type { WindowStats } from "./hub-agent-pool";
 
 const CLOCK_TICKS = 100;
 
@@ -241,4 +242,25 @@ export async function collectGarbage(inspectPort: number): Promise<number> {
     { method: "Runtime.getHeapUsage" },
   ]);
   return usage?.usedSize ?? 0;
+}
+
+/** A window in which nothing happened yet (what an agent worker resets to, and what a skipped run reports). */
+export function emptyWindowStats(): WindowStats {
+  return {
+    closesByCode: {},
+    errors: {},
+    refusals: {},
+    retryAfterHonoured: 0,
+    silentHub: 0,
+    handshakeTimeouts: 0,
+    welcomes: 0,
+    heartbeatsSent: 0,
+    heartbeatAcks: 0,
+    heartbeatRtt: spread([]),
+    pushes: 0,
+    duplicatePushes: 0,
+    invalidFrames: 0,
+    invalidReasons: [],
+    loopDelay: { p50: 0, p99: 0, max: 0 },
+  };
 }

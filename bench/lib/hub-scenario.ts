@@ -25,6 +25,7 @@ import {
 import {
   collectGarbage,
   CpuWindow,
+  emptyWindowStats,
   memoryOf,
   monoMs,
   openFilesLimit,
@@ -495,7 +496,7 @@ async function restartPhase(
     back,
     wronglyOnline: null,
     wronglyOffline: null,
-    window: emptyWindowPlaceholder,
+    window: emptyWindowStats(),
     cpu: {},
   });
   try {
@@ -533,24 +534,6 @@ async function restartPhase(
   });
   return { ...result(), wronglyOnline, wronglyOffline, window, cpu: cpuUsed };
 }
-
-const emptyWindowPlaceholder: WindowStats = {
-  closesByCode: {},
-  errors: {},
-  refusals: {},
-  retryAfterHonoured: 0,
-  silentHub: 0,
-  handshakeTimeouts: 0,
-  welcomes: 0,
-  heartbeatsSent: 0,
-  heartbeatAcks: 0,
-  heartbeatRtt: spread([]),
-  pushes: 0,
-  duplicatePushes: 0,
-  invalidFrames: 0,
-  invalidReasons: [],
-  loopDelay: { p50: 0, p99: 0, max: 0 },
-};
 
 /** N agents against P console processes; never throws (failures land in `errors`). */
 export async function runScenario(

@@ -122,6 +122,17 @@ export async function loadPolicyLayers(db: Db | Tx, target: PolicyTarget): Promi
     full.serverId ? layerOf(db, "SERVER", full) : undefined,
     loadPolicyLocks(db),
   ]);
+  return assembleLayers(provider, customer, domain, server, locks);
+}
+
+/** The layers found, in the shape resolvePolicy takes (absent levels and empty locks left out). */
+function assembleLayers(
+  provider: PolicyOverrides | undefined,
+  customer: PolicyOverrides | undefined,
+  domain: PolicyOverrides | undefined,
+  server: PolicyOverrides | undefined,
+  locks: PolicyLocks,
+): PolicyLayers {
   const layers: PolicyLayers = {};
   if (provider) layers.provider = provider;
   if (customer) layers.customer = customer;
@@ -140,29 +151,26 @@ export interface FleetPolicyLayers {
 type NewestRow = { id: string; key: string; scope: PolicyScope; revision: number; settings: unknown };
 
 /**
- * What a fan-out needs: the provider layer and locks once, and the newest customer, domain and server
- * layer of every id given, in four queries whatever the number of targets (loadPolicyLayers takes five
- * per target). Same parsing and the same result per target as loadPolicyLayers.
+ * What a fan-out needs: the provider layer and locks once, and the newest layer of each customer given,
+ * of every domain of those customers and of each server given, in five queries whatever the number of
+ * targets (loadPolicyLayers takes five per target). Same parsing and the same result per target as
+ * loadPolicyLayers.
  */
 export async function loadFleetPolicyLayers(
   db: Db | Tx,
-  ids: {
-    tenantIds: readonly string[];
-    /** The domains whose layers to load; "all" loads those of every domain of `tenantIds`. */
-    domainIds: readonly string[] | "all";
-    serverIds: readonly string[];
-  },
+  ids: { tenantIds: readonly string[]; serverIds: readonly string[] },
 ): Promise<FleetPolicyLayers> {
   const newest = async (
     scope: PolicyScope,
     column: "tenantId" | "domainId" | "serverId",
     keys: readonly string[],
-    byTenant = false,
   ) => {
     if (keys.length === 0) return new Map<string, PolicyOverrides>();
-    const target = byTenant
-      ? `"${column}" IN (SELECT "id" FROM "Domain" WHERE "tenantId" = ANY($2::text[]))`
-      : `"${column}" = ANY($2::text[])`;
+    // Domain layers are asked for by customer: the fan-out wants every domain of its customers.
+    const target =
+      scope === "DOMAIN"
+        ? `"domainId" IN (SELECT "id" FROM "Domain" WHERE "tenantId" = ANY($2::text[]))`
+        : `"${column}" = ANY($2::text[])`;
     // DISTINCT ON keeps the first row per target in the ORDER BY: its newest revision.
     const rows = await db.$queryRawUnsafe<NewestRow[]>(
       `SELECT DISTINCT ON ("${column}") "id", "${column}" AS "key", "scope", "revision", "settings"
@@ -187,25 +195,19 @@ export async function loadFleetPolicyLayers(
   const [provider, customers, domains, servers, locks] = await Promise.all([
     layerOf(db, "PROVIDER", {}),
     newest("CUSTOMER", "tenantId", ids.tenantIds),
-    ids.domainIds === "all"
-      ? newest("DOMAIN", "domainId", ids.tenantIds, true)
-      : newest("DOMAIN", "domainId", ids.domainIds),
+    newest("DOMAIN", "domainId", ids.tenantIds),
     newest("SERVER", "serverId", ids.serverIds),
     loadPolicyLocks(db),
   ]);
   return {
-    layersOf(target) {
-      const layers: PolicyLayers = {};
-      const customer = customers.get(target.tenantId);
-      const domain = target.domainId ? domains.get(target.domainId) : undefined;
-      const server = target.serverId ? servers.get(target.serverId) : undefined;
-      if (provider) layers.provider = provider;
-      if (customer) layers.customer = customer;
-      if (domain) layers.domain = domain;
-      if (server) layers.server = server;
-      if (Object.keys(locks).length) layers.locks = locks;
-      return layers;
-    },
+    layersOf: (target) =>
+      assembleLayers(
+        provider,
+        customers.get(target.tenantId),
+        target.domainId ? domains.get(target.domainId) : undefined,
+        target.serverId ? servers.get(target.serverId) : undefined,
+        locks,
+      ),
   };
 }
 

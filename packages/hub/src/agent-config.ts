@@ -111,19 +111,18 @@ export async function buildAgentConfigs(
         orderBy: { name: "asc" },
         select: domainSelect,
       }),
-      loadFleetPolicyLayers(prisma, { tenantIds, domainIds: "all", serverIds }),
+      loadFleetPolicyLayers(prisma, { tenantIds, serverIds }),
     ]);
   const hinted = tenantIdsHint ? [...new Set(tenantIdsHint)] : null;
   const hintedData = hinted ? loadTenantData(hinted) : null;
   hintedData?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const servers = await loadServers;
   for (const id of serverIds) out.set(id, { status: "gone" });
-  const served = servers;
-  if (served.length === 0) {
+  if (servers.length === 0) {
     await hintedData;
     return out;
   }
-  const tenantIds = [...new Set(served.map((server) => server.tenantId))];
+  const tenantIds = [...new Set(servers.map((server) => server.tenantId))];
   // A server moved to another customer since the hint: load what the rows say instead.
   const isHintRight = hinted !== null && tenantIds.every((id) => hinted.includes(id));
   const [domains, layers] = isHintRight ? await hintedData! : await loadTenantData(tenantIds);
@@ -137,7 +136,7 @@ export async function buildAgentConfigs(
 
   // Once per distinct (tenant, server overrides, listeners): servers without overrides share one config.
   const configs = new Map<string, AgentConfig>();
-  for (const server of served) {
+  for (const server of servers) {
     const serverLayers = layers.layersOf({ tenantId: server.tenantId, serverId: server.id });
     const listeners = agentListeners(server.listeners);
     const sharedKey = serverLayers.server

@@ -189,8 +189,9 @@ export class AgentConnection implements ConfigTarget {
         AuditEventType.AGENT_PROTOCOL_ERROR,
       );
     }
-    if (this.state !== "session") return; // enrollment finished or closing: late frames are dropped
-    this.noteSeen();
+    // Enrollment finished or closing: late frames are dropped. (Last-seen is noted in onFrame; frames
+    // queued behind the hello arrive within the hello's own last-seen write.)
+    if (this.state !== "session") return;
     switch (message.type) {
       // Frames queued behind the hello: later ones take the fast path in onFrame.
       case "agent.heartbeat":

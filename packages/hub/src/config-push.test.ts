@@ -20,6 +20,7 @@ import {
   createTenant,
   eventually,
   startHub,
+  testPosture,
   type EnrolledServer,
   type RunningHub,
 } from "./test-support";
@@ -349,17 +350,7 @@ describe("config push", () => {
       revision: apply.revision,
       errors: ["tls: certificate missing"],
     });
-    const posture = {
-      agentVersion: "0.1.0-test",
-      hostname: "mx1.example.test",
-      listeners: [{ name: "submission", port: 587, tls: "starttls", authAdvertisedBeforeTls: false }],
-      tlsVersions: ["TLSv1.2", "TLSv1.3"],
-      certificate: { subject: "CN=mx1", selfSigned: true, notAfter: "2030-01-01T00:00:00Z", daysLeft: 1000 },
-      queueSize: 0,
-      memory: { rssBytes: 1, heapUsedBytes: 1 },
-      appliedRevision: null,
-      uptimeSeconds: 5,
-    };
+    const posture = testPosture;
     agent.send({ type: "agent.posture", posture });
 
     const row = await eventually(async () => {

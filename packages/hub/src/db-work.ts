@@ -27,11 +27,6 @@ export class DbWork {
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
   }
 
-  /** Calls queued or running, for the health report. */
-  get depth(): number {
-    return this.running + this.waiting.length;
-  }
-
   /** Runs `task` when a slot is free, retrying failures; rejects with the last error after the last attempt. */
   async run<T>(label: string, task: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {

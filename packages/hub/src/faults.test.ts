@@ -16,6 +16,7 @@ import {
   eventually,
   silentLogger,
   startHub,
+  testPosture,
   type RunningHub,
 } from "./test-support";
 
@@ -40,18 +41,6 @@ async function hub(prisma: Db = db.prisma, heartbeatIntervalMs = HEARTBEAT_MS): 
   cleanups.push(() => running.stop());
   return running;
 }
-
-const minimalPosture = {
-  agentVersion: "0.1.0-test",
-  hostname: "mx1.example.test",
-  listeners: [{ name: "submission", port: 587, tls: "starttls", authAdvertisedBeforeTls: false }],
-  tlsVersions: ["TLSv1.2", "TLSv1.3"],
-  certificate: { subject: "CN=mx1", selfSigned: true, notAfter: "2030-01-01T00:00:00Z", daysLeft: 1000 },
-  queueSize: 0,
-  memory: { rssBytes: 1, heapUsedBytes: 1 },
-  appliedRevision: null,
-  uptimeSeconds: 5,
-};
 
 const serverRow = (id: string) => db.prisma.server.findUniqueOrThrow({ where: { id } });
 
@@ -146,7 +135,7 @@ describe("a report Postgres cannot store", () => {
     const agent = await FakeAgent.session(url, server, { hostname: "mx\u0000nul.test" });
     const bystander = await FakeAgent.session(url, other);
     // jsonb refuses \u0000: this posture can never be written.
-    agent.send({ type: "agent.posture", posture: { ...minimalPosture, hostname: "mx\u0000nul.test" } });
+    agent.send({ type: "agent.posture", posture: { ...testPosture, hostname: "mx\u0000nul.test" } });
     const { revision } = await bystander.next("hub.config.apply");
     bystander.send({ type: "agent.config.applied", revision });
     await eventually(async () => (await serverRow(other.serverId)).appliedRevision === revision, 10_000);
@@ -219,7 +208,7 @@ describe("a blocked or failing database", () => {
     const server = await createEnrolledServer(db.prisma);
     const agent = await FakeAgent.session(url, server);
     const restore = await refuseServerUpdates(`NEW."posture" IS DISTINCT FROM OLD."posture"`);
-    agent.send({ type: "agent.posture", posture: minimalPosture });
+    agent.send({ type: "agent.posture", posture: testPosture });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await serverRow(server.serverId)).posture).toBeNull();
     await heartbeatAnswered(agent);

@@ -6,10 +6,29 @@ import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import WebSocket from "ws";
 import { generateToken, hashToken, type AuditEventType, type Db } from "@mailwarden/db";
-import { AGENT_PATH, PROTOCOL_VERSION, encodeFrame, type HubMessage } from "@mailwarden/protocol";
+import {
+  AGENT_PATH,
+  PROTOCOL_VERSION,
+  encodeFrame,
+  type HubMessage,
+  type Posture,
+} from "@mailwarden/protocol";
 import { createHub, type Hub, type HubOptions } from "./hub";
 
 export const silentLogger = pino({ level: process.env.HUB_TEST_LOG ?? "silent" });
+
+/** A small posture report that passes the protocol's schema. */
+export const testPosture = {
+  agentVersion: "0.1.0-test",
+  hostname: "mx1.example.test",
+  listeners: [{ name: "submission", port: 587, tls: "starttls", authAdvertisedBeforeTls: false }],
+  tlsVersions: ["TLSv1.2", "TLSv1.3"],
+  certificate: { subject: "CN=mx1", selfSigned: true, notAfter: "2030-01-01T00:00:00Z", daysLeft: 1000 },
+  queueSize: 0,
+  memory: { rssBytes: 1, heapUsedBytes: 1 },
+  appliedRevision: null,
+  uptimeSeconds: 5,
+} satisfies Posture;
 
 export interface RunningHub {
   hub: Hub;
