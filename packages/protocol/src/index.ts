@@ -2,3 +2,4 @@
 export * from "./messages";
 export * from "./commands";
 export * from "./framing";
+export * from "./mail-log";

@@ -2,6 +2,7 @@
 // validated with zod at both edges; type names are prefixed by their sender.
 import { z } from "zod";
 import { mailingListPostingModes, policySchema } from "@mailwarden/policy";
+import { agentLogsMessageSchema, hubLogsAckSchema } from "./mail-log";
 import { abuseBlockSchema, hubCommandSchema, MAX_ABUSE_BLOCKS, type AbuseBlockReport } from "./commands";
 
 export const PROTOCOL_VERSION = 1;
@@ -264,6 +265,8 @@ export const agentMessageSchema = z.discriminatedUnion("type", [
     result: z.unknown().optional(),
     error: z.string().max(2000).optional(),
   }),
+  /** Mail-log records (mail-log.ts); the hub answers hub.logs.ack once they are stored. */
+  agentLogsMessageSchema,
 ]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 
@@ -286,5 +289,6 @@ export const hubMessageSchema = z.discriminatedUnion("type", [
     commandId: z.string().min(1).max(64),
     command: hubCommandSchema,
   }),
+  hubLogsAckSchema,
 ]);
 export type HubMessage = z.infer<typeof hubMessageSchema>;

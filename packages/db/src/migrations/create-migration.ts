@@ -7,7 +7,7 @@ import { startThrowawayPostgres } from "../embedded";
 import { env } from "../env";
 import { migrationsDir as defaultMigrationsDir, schemaPath as defaultSchemaPath } from "../paths";
 import { lockfileContent, lockfileName } from "./migration-files";
-import { noFilters, openSchemaEngine, readMigrationsList } from "./schema-engine";
+import { schemaFilters, openSchemaEngine, readMigrationsList } from "./schema-engine";
 
 export interface CreateMigrationResult {
   /** The new migration's directory name, or null when the schema already matches the migrations. */
@@ -34,7 +34,7 @@ export async function createMigration(opts: {
     const diagnose = async () => {
       const { action } = await engine.devDiagnostic({
         migrationsList: readMigrationsList(dir),
-        filters: noFilters,
+        filters: schemaFilters,
       });
       if (action.tag === "reset") {
         throw new Error(
@@ -45,7 +45,7 @@ export async function createMigration(opts: {
     await diagnose();
     const { appliedMigrationNames } = await engine.applyMigrations({
       migrationsList: readMigrationsList(dir),
-      filters: noFilters,
+      filters: schemaFilters,
     });
     if (appliedMigrationNames.length > 0) await diagnose();
 
@@ -54,7 +54,7 @@ export async function createMigration(opts: {
       migrationName: opts.name,
       migrationsList: readMigrationsList(dir),
       schema: { files: schemaFiles },
-      filters: noFilters,
+      filters: schemaFilters,
     });
     if (created.migrationScript === null) return { migrationName: null, sql: null };
 
@@ -62,7 +62,7 @@ export async function createMigration(opts: {
     writeFileSync(path.join(dir, created.generatedMigrationName, "migration.sql"), created.migrationScript);
     writeFileSync(path.join(dir, lockfileName), lockfileContent);
     // Apply it too, as `migrate dev` does, so a broken script fails here rather than at someone's start-up.
-    await engine.applyMigrations({ migrationsList: readMigrationsList(dir), filters: noFilters });
+    await engine.applyMigrations({ migrationsList: readMigrationsList(dir), filters: schemaFilters });
     return { migrationName: created.generatedMigrationName, sql: created.migrationScript };
   } finally {
     close();

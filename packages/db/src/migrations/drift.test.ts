@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrationsDir, schemaPath } from "../paths";
 import { createTestDatabase, type TestDatabase } from "../testing";
 import { createMigration } from "./create-migration";
-import { noFilters, openSchemaEngine, readMigrationsList, type OpenedSchemaEngine } from "./schema-engine";
+import {
+  schemaFilters,
+  openSchemaEngine,
+  readMigrationsList,
+  type OpenedSchemaEngine,
+} from "./schema-engine";
 
 /** The SQL that would bring the committed migrations up to `schema`; empty when they agree. */
 async function pendingSql(engine: OpenedSchemaEngine, schemaFiles = engine.schemaFiles): Promise<string> {
@@ -17,7 +22,7 @@ async function pendingSql(engine: OpenedSchemaEngine, schemaFiles = engine.schem
     to: { tag: "schemaDatamodel", files: schemaFiles },
     script: true,
     exitCode: true,
-    filters: noFilters,
+    filters: schemaFilters,
   });
   return result.exitCode === 0 ? "" : (result.stdout ?? "").trim();
 }
@@ -54,7 +59,7 @@ describe("schema.prisma and prisma/migrations", () => {
     const diagnosis = await opened.engine.diagnoseMigrationHistory({
       migrationsList: readMigrationsList(migrationsDir),
       optInToShadowDatabase: false,
-      filters: noFilters,
+      filters: schemaFilters,
     });
     expect(diagnosis).toMatchObject({
       history: null,

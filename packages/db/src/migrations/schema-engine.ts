@@ -198,7 +198,11 @@ async function runOnMaintenanceDb(config: PgConnectionConfig, sql: string): Prom
   }
 }
 
-export const noFilters: SchemaFilter = { externalTables: [], externalEnums: [] };
+/**
+ * Tables the migrations create that schema.prisma does not model, so the engine neither diffs nor drops
+ * them: the mail log is partitioned by day, which Prisma cannot declare (packages/db/src/mail-log/).
+ */
+export const schemaFilters: SchemaFilter = { externalTables: ["public.MailLogRecord"], externalEnums: [] };
 
 /** The migrations folder in the shape the engine wants, read fresh from disk. */
 export function readMigrationsList(dir: string): MigrationList {
