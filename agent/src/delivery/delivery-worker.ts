@@ -14,6 +14,7 @@ import type { DnsResolver } from "../dns/resolver";
 import type { DirectorySync } from "../queue/durable-files";
 import type { MailQueue, NewQueueEntry, QueueEntry, QueueRecipient } from "../queue/queue";
 import type { ListBounceLedger } from "../lists/bounce-ledger";
+import { noMailLog, type MailLog } from "../mail-log/mail-log";
 import {
   findDomain,
   findListByBounceAddress,
@@ -57,6 +58,8 @@ export interface DeliveryWorkerOptions {
   isHeld?: ((entry: QueueEntry) => boolean) | undefined;
   /** Row 22: where a list copy that failed for good counts as its member's bounce. */
   listBounces: ListBounceLedger;
+  /** Issue 13: each delivery attempt's outcome per recipient, DSNs and auto-replies queued. */
+  mailLog?: MailLog | undefined;
 }
 
 export interface QueueListingRecipient {
@@ -128,6 +131,7 @@ export class DeliveryWorker {
   readonly #knownMaildirs = new Set<string>();
   readonly #abort = new AbortController();
   readonly #autoReplies: AutoReplyLedger;
+  readonly #mailLog: MailLog;
   #timer: NodeJS.Timeout | null = null;
   #armQueued = false;
   #started = false;
@@ -138,6 +142,7 @@ export class DeliveryWorker {
     this.#options = options;
     this.#queue = options.queue;
     this.#logger = options.logger;
+    this.#mailLog = options.mailLog ?? noMailLog;
     this.#sync = options.sync ?? options.queue.directorySync;
     this.#autoReplies = new AutoReplyLedger(options.stateDir);
     // Subscribe at once: a message queued while start() is still reading the folder is not missed.

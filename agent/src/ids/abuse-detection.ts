@@ -6,6 +6,7 @@
 // first block, so one user's misconfigured phone does not lock out the office sharing its address.
 import type { Policy } from "@mailwarden/policy";
 import type { Logger } from "pino";
+import { noMailLog, type MailLog } from "../mail-log/mail-log";
 import { clientAddress, entriesFor, isHostItself } from "../smtp/ip-lists";
 import type { Reply } from "../smtp/hostile/types";
 import { AbuseBlockList, type AbuseBlock, type AbuseRuleId, type AbuseTrip } from "./block-list";
@@ -25,6 +26,8 @@ export interface AbuseDetectionOptions {
   logger: Logger;
   /** The server policy in force now. */
   policy(): Policy;
+  /** Issue 13: blocks, delays and suspensions as they are put in place, and their lifting. */
+  mailLog?: MailLog | undefined;
 }
 
 const whatWasTooMuch: Record<AbuseRuleId, string> = {
@@ -46,11 +49,13 @@ export class AbuseDetection {
   readonly #submissions = new EventWindow();
   /** Address → time of its last successful login. */
   readonly #recentLogins = new Map<string, number>();
+  readonly #mailLog: MailLog;
   readonly #listeners = new Set<(block: AbuseBlock, change: "suspended" | "lifted") => void>();
 
   private constructor(blocks: AbuseBlockList, options: AbuseDetectionOptions) {
     this.#blocks = blocks;
     this.#options = options;
+    this.#mailLog = options.mailLog ?? noMailLog;
   }
 
   static async open(options: AbuseDetectionOptions): Promise<AbuseDetection> {

@@ -24,6 +24,7 @@ import { receiveBounceReport } from "../lists/bounce-report";
 import type { AbuseDetection, AbuseRefusal } from "../ids/abuse-detection";
 import type { WeakPasswords } from "../posture/weak-passwords";
 import { filterByLogPolicy } from "../log-policy";
+import { noMailLog, type MailLog } from "../mail-log/mail-log";
 import { newMessageId, type MailQueue, type NewQueueRecipient } from "../queue/queue";
 import { findDomain, splitAddress, type ActiveConfig } from "./active-config";
 import { listBouncesPost, listMessage, listPost } from "./mailing-list-headers";
@@ -88,6 +89,8 @@ export interface MailServerOptions {
   closeTimeoutMs: number;
   /** Idle timeout and greeting pause against hostile clients (settings `smtp`); connection caps are policy. */
   sessionLimits?: Partial<SessionLimits> | undefined;
+  /** Issue 13: every decision of a session is recorded here before its reply is sent. */
+  mailLog?: MailLog | undefined;
 }
 
 export interface ListenerPosture {
@@ -121,10 +124,12 @@ export class MailServer {
   readonly #draining = new Set<Promise<void>>();
   /** Row 20's sending counts; they outlive config changes, not restarts. */
   readonly #outboundCounters = new OutboundCounters();
+  readonly #mailLog: MailLog;
 
   private constructor(options: MailServerOptions) {
     this.#options = options;
     this.#current = options.initialConfig;
+    this.#mailLog = options.mailLog ?? noMailLog;
     // Row 23: what this server records follows the policy's SMTP log level.
     this.#logger = filterByLogPolicy(options.logger, () => this.#current.server.smtpLogLevel);
   }
