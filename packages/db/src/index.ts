@@ -1,7 +1,7 @@
 // Public surface of @mailwarden/db: the Prisma client and its types, and the small helpers every writer
-// shares (tokens, audit events, config-change and agent-command signals, policy revisions). Start-up
-// (embedded PostgreSQL or DATABASE_URL, migrations) is "@mailwarden/db/start", kept out of what Next.js
-// bundles; test helpers are "@mailwarden/db/testing".
+// shares (tokens, audit events, config-change and agent-command signals, policy revisions, the mail log's
+// storage and retention). Start-up (embedded PostgreSQL or DATABASE_URL, migrations) is
+// "@mailwarden/db/start", kept out of what Next.js bundles; test helpers are "@mailwarden/db/testing".
 export * from "./generated/prisma/enums";
 export { Prisma, PrismaClient } from "./generated/prisma/client";
 export type {
@@ -58,3 +58,13 @@ export {
   type PolicyTarget,
   type SavePolicyOverridesInput,
 } from "./policy-store";
+export { storeMailLogBatch, type MailLogBatch, type StoreMailLogOptions } from "./mail-log/ingest";
+export {
+  DEFAULT_LOG_RETENTION_DAYS,
+  dropExpiredMailLogPartitions,
+  logRetentionDays,
+  mailLogKeepFrom,
+  type MailLogRetentionOptions,
+  type MailLogRetentionResult,
+} from "./mail-log/retention";
+export { listMailLogPartitions, partitionNameOf, type MailLogPartition } from "./mail-log/partitions";

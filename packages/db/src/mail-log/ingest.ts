@@ -1,0 +1,188 @@
+// Storing one `agent.logs` batch (issue 13): one transaction that makes sure the batch's day partitions
+// exist and inserts every record with ONE statement (the rows travel as a single JSON parameter through
+// jsonb_to_recordset, like writeAudits), ON CONFLICT DO NOTHING on (server, sequence, time) — so a batch
+// stored twice, or two batches that overlap, leave each record once. The hub acknowledges a batch only
+// after this has returned, i.e. after the commit.
+//
+// What is stamped at ingest, for scoping and search without reading the JSON: the server's tenant; the
+// Domain the record names, only if that domain belongs to the same tenant (another customer's domain
+// named by an agent stays null); outcomeOf and recipientsOf from the protocol; addresses lower-cased.
+//
+// Time: a record is filed under the agent's own clock, with two exceptions, both counted as handled:
+// - dated before the retention cut-off (an agent that was offline a long time): not stored, since its
+//   day's partition is dropped or about to be; the ack still lets the agent delete it;
+// - dated more than a day ahead of the hub (a wrong agent clock): filed at the hub's receive time, the
+//   agent's time kept in `record`, rather than creating partitions for far-off days. These are checked
+//   against the server's sequence numbers in every partition, so a resend does not store them twice
+//   (unless the resend comes so late that the record is no longer a day ahead: it is then filed at its
+//   own time — a duplicate that needs both a clock more than a day off and a lost ack).
+import type { Db, Tx } from "../client";
+import { outcomeOf, recipientsOf, type MailLogRecord } from "@mailwarden/protocol";
+import { dayOf, ensurePartitions } from "./partitions";
+import { logRetentionDays, mailLogKeepFrom } from "./retention";
+
+export interface MailLogBatch {
+  serverId: string;
+  /** The server's tenant: every row is stamped with it, and only its domains are matched. */
+  tenantId: string;
+  /** Validated by mailLogRecordSchema (the hub's frame schema). */
+  records: readonly MailLogRecord[];
+}
+
+export interface StoreMailLogOptions {
+  /** The hub's receive time (tests pass a fake one). */
+  now?: Date;
+}
+
+/** How far ahead of the hub a record's time may be before it is filed at the receive time instead. */
+const MAX_CLOCK_AHEAD_MS = 86_400_000;
+/** The advisory-lock class of "one server's clamped records" (the object is hashtext(serverId)). */
+const SERVER_LOCK_CLASS = 0x4d4c_0002;
+
+/** Days whose partition this process has seen committed, per client: most batches skip the DDL. */
+const knownDays = new WeakMap<object, Set<number>>();
+
+interface Row {
+  seq: number;
+  at: string;
+  type: string;
+  outcome: string | null;
+  direction: string | null;
+  sender: string | null;
+  recipients: string[];
+  clientIp: string | null;
+  rule: string | null;
+  queueId: string | null;
+  messageId: string | null;
+  session: string | null;
+  domain: string | null;
+  record: unknown;
+}
+
+/**
+ * Stores a batch exactly once and returns how many of its records were new (a resent batch returns 0).
+ * Records older than the retention cut-off are skipped, not counted, and not an error.
+ */
+export async function storeMailLogBatch(
+  db: Db,
+  batch: MailLogBatch,
+  options: StoreMailLogOptions = {},
+): Promise<number> {
+  if (batch.records.length === 0) return 0;
+  const now = options.now ?? new Date();
+  const known = knownDays.get(db) ?? new Set<number>();
+  knownDays.set(db, known);
+  let days: number[] = [];
+  let stored: number;
+  try {
+    stored = await db.$transaction(
+      async (tx) => {
+        const keepFrom = mailLogKeepFrom(now, await logRetentionDays(tx));
+        const current: Row[] = [];
+        const clamped: Row[] = [];
+        for (const record of batch.records) {
+          const at = new Date(record.at);
+          if (at < keepFrom) continue;
+          const isAhead = at.getTime() - now.getTime() > MAX_CLOCK_AHEAD_MS;
+          (isAhead ? clamped : current).push(rowOf(record, isAhead ? now : at));
+        }
+        days = [...new Set([...current, ...clamped].map((row) => dayOf(new Date(row.at)).getTime()))];
+        const missing = days.filter((day) => !known.has(day)).map((day) => new Date(day));
+        await ensurePartitions(tx, missing);
+        let count = await insertRows(tx, batch, current, now, false);
+        if (clamped.length > 0) {
+          // Serialized per server: two hubs storing the same resent record cannot both find it absent.
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SERVER_LOCK_CLASS}::int, hashtext(${batch.serverId}))`;
+          count += await insertRows(tx, batch, clamped, now, true);
+        }
+        return count;
+      },
+      { maxWait: 10_000, timeout: 60_000 },
+    );
+  } catch (error) {
+    // A partition dropped behind this process's back (or a DDL rolled back) is looked at again next time.
+    for (const day of days) known.delete(day);
+    throw error;
+  }
+  // Committed: every day of the batch has its partition.
+  for (const day of days) known.add(day);
+  return stored;
+}
+
+async function insertRows(
+  tx: Tx,
+  batch: MailLogBatch,
+  rows: Row[],
+  receivedAt: Date,
+  isClamped: boolean,
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  // A record filed at the receive time has no stable (server, seq, at) key: look for its sequence
+  // number in every partition instead.
+  const onlyUnseen = isClamped
+    ? `WHERE NOT EXISTS (SELECT 1 FROM "MailLogRecord" m WHERE m."serverId" = $1 AND m."seq" = v."seq")`
+    : "";
+  return tx.$executeRawUnsafe(
+    `INSERT INTO "MailLogRecord" ("serverId", "seq", "at", "tenantId", "domainId", "type", "outcome",
+                                  "direction", "sender", "recipients", "clientIp", "rule", "queueId",
+                                  "messageId", "session", "record", "receivedAt")
+     SELECT $1, v."seq", v."at", $2, d."id", v."type", v."outcome", v."direction", v."sender",
+            COALESCE(v."recipients", '{}'), v."clientIp", v."rule", v."queueId", v."messageId", v."session",
+            v."record", $3::timestamptz
+       FROM jsonb_to_recordset($4::jsonb) AS v("seq" bigint, "at" timestamptz, "type" text, "outcome" text,
+            "direction" text, "sender" text, "recipients" text[], "clientIp" text, "rule" text,
+            "queueId" text, "messageId" text, "session" text, "domain" text, "record" jsonb)
+       LEFT JOIN "Domain" d ON d."name" = v."domain" AND d."tenantId" = $2
+     ${onlyUnseen}
+     ON CONFLICT ("serverId", "seq", "at") DO NOTHING`,
+    batch.serverId,
+    batch.tenantId,
+    receivedAt.toISOString(),
+    JSON.stringify(rows),
+  );
+}
+
+function rowOf(original: MailLogRecord, at: Date): Row {
+  const record = storable(original);
+  const text = (key: string): string | null => {
+    const value = (record as Record<string, unknown>)[key];
+    return typeof value === "string" ? value : null;
+  };
+  const from = text("from");
+  // An IP block is about a client address: a search by client IP finds it too.
+  const clientIp =
+    text("client") ?? (record.type === "abuse.blocked" && record.kind === "ip" ? record.subject : null);
+  return {
+    seq: record.seq,
+    // Milliseconds, as the column keeps them: the partition chosen here is the one Postgres picks.
+    at: at.toISOString(),
+    type: record.type,
+    outcome: outcomeOf(record),
+    direction: text("direction"),
+    sender: from === null ? null : from.toLowerCase(),
+    recipients: recipientsOf(record).map((address) => address.toLowerCase()),
+    clientIp,
+    rule: text("rule"),
+    queueId: text("queueId"),
+    messageId: text("messageId"),
+    session: text("session"),
+    domain: record.domain ? record.domain.toLowerCase().replace(/\.$/, "") : null,
+    record,
+  };
+}
+
+/**
+ * The record as Postgres can hold it: text and jsonb refuse NUL and lone UTF-16 surrogates, which valid
+ * JSON from an agent may still carry; a batch that can never be stored would block the agent's log.
+ */
+function storable(record: MailLogRecord): MailLogRecord {
+  return JSON.parse(
+    JSON.stringify(record, (_key, value: unknown) =>
+      typeof value === "string"
+        ? value
+            .replaceAll("\u0000", "")
+            .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD")
+        : value,
+    ),
+  ) as MailLogRecord;
+}
