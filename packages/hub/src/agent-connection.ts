@@ -1,11 +1,12 @@
 // One agent's socket, from its first frame to its close. Frames are handled one at a time, in order, on
 // a promise chain: a hello must finish authenticating before the frames behind it are looked at. Two
 // things skip the chain so nothing slow holds them up: heartbeats are answered at once, and config
-// pushes come from the hub's fan-out (./fan-out). What the hub records about the agent (online, last
-// seen, applied revision, offline) goes through the batched writer (./server-state-writer); other
-// database work through the hub's limiter (./db-work), which retries — a database fault never closes a
-// session. Nothing here may throw into ws: every failure ends as a close code the agent can act on and,
-// for refusals, one audit row.
+// pushes come from the hub's fan-out (./fan-out). Mail-log batches pass through the chain (to keep their
+// order) but are stored on a queue of their own (./log-ingest), acknowledged once committed. What the
+// hub records about the agent (online, last seen, applied revision, offline) goes through the batched
+// writer (./server-state-writer); other database work through the hub's limiter (./db-work), which
+// retries — a database fault never closes a session. Nothing here may throw into ws: every failure
+// ends as a close code the agent can act on and, for refusals, one audit row.
 import type { Logger } from "pino";
 import type WebSocket from "ws";
 import {
@@ -18,6 +19,7 @@ import {
 } from "@mailwarden/db";
 import {
   CloseCode,
+  LOG_BATCH_WINDOW,
   PROTOCOL_VERSION,
   agentMessageSchema,
   parseFrame,
@@ -30,6 +32,7 @@ import type { BatchLoader } from "./batch-loader";
 import type { DbWork } from "./db-work";
 import { redeemEnrollmentToken } from "./enrollment";
 import type { ConfigFanOut, ConfigTarget } from "./fan-out";
+import { MailLogIngest } from "./log-ingest";
 import type { RefusalAuditLimiter } from "./refusal-audit-limiter";
 import type { ConnectionIdentity, ServerStateWriter } from "./server-state-writer";
 import { closeSocket, sendMessage } from "./socket-io";
@@ -47,6 +50,8 @@ export interface HubContext {
   refusalAudits: RefusalAuditLimiter;
   /** Database calls, limited and retried. */
   work: DbWork;
+  /** Mail-log batches' own limiter (./log-ingest). */
+  logWork: DbWork;
   /** Online, last-seen, applied and offline marks, written in batches. */
   states: ServerStateWriter;
   fanOut: ConfigFanOut;
@@ -83,6 +88,8 @@ export class AgentConnection implements ConfigTarget {
   private lastSeenQueuedAt = 0;
   private isRefusalAudited = false;
   private work: Promise<void> = Promise.resolve();
+  /** The session's mail-log batches, stored beside the frame queue (./log-ingest). */
+  private logs: MailLogIngest | null = null;
   private readonly handshakeTimer: NodeJS.Timeout;
   private log: Logger;
 
@@ -206,6 +213,9 @@ export class AgentConnection implements ConfigTarget {
         return this.postureReported(message.posture);
       case "agent.command.result":
         return this.commandAnswered(message);
+      // Always through this queue, so batches reach the log queue in the order they arrived.
+      case "agent.logs":
+        return this.logsReceived(message);
       default:
         return this.refuse(
           CloseCode.badFrame,
@@ -278,6 +288,16 @@ export class AgentConnection implements ConfigTarget {
     if (previous && previous !== this) previous.replace();
     this.knownRevision = message.appliedRevision;
     this.reportedRevision = message.appliedRevision;
+    this.logs = new MailLogIngest({
+      prisma: this.ctx.prisma,
+      work: this.ctx.logWork,
+      logger: this.log,
+      serverId: server.id,
+      tenantId: server.tenantId,
+      isLive: () => this.state === "session" && this.ws.readyState === this.ws.OPEN,
+      acknowledge: (batch, stored) => sendMessage(this.ws, { type: "hub.logs.ack", batch, stored }),
+      track: (work) => this.ctx.track(work),
+    });
     this.lastSeenQueuedAt = Date.now();
     this.state = "session";
     // The hello is recorded (batched with other agents' writes) before the welcome, with the revision the
@@ -399,6 +419,17 @@ export class AgentConnection implements ConfigTarget {
     this.log.warn({ revision, errors }, "agent rejected config");
   }
 
+  /** Hands a batch to the log queue without waiting for it to be stored: the frame queue moves on. */
+  private logsReceived(message: AgentMessageOf<"agent.logs">): void {
+    if (this.logs?.accept(message) === false) {
+      this.refuse(
+        CloseCode.badFrame,
+        `more than ${LOG_BATCH_WINDOW} log batches sent without waiting for an ack`,
+        AuditEventType.AGENT_PROTOCOL_ERROR,
+      );
+    }
+  }
+
   private postureReported(posture: Posture): void {
     if (this.identity) this.ctx.track(this.ctx.states.markPosture(this.identity, posture));
   }
@@ -425,6 +456,7 @@ export class AgentConnection implements ConfigTarget {
 
   private onClose(code: number, reason: string): void {
     clearTimeout(this.handshakeTimer);
+    this.logs?.stop();
     if (this.state === "session") this.endSession(`closed with ${code}${reason ? ` (${reason})` : ""}`);
     else if (this.state !== "authenticating") this.unregister();
     // While authenticating, hello() sees the socket is gone once its database write is done.
@@ -440,6 +472,7 @@ export class AgentConnection implements ConfigTarget {
   private endSession(description: string): void {
     if (this.state !== "session" || !this.serverId || !this.identity) return;
     this.state = "closed";
+    this.logs?.stop();
     this.unregister();
     this.ctx.track(this.ctx.states.markOffline(this.identity, description));
     this.log.info({ description }, "agent disconnected");

@@ -29,6 +29,7 @@ import { loadCredentials } from "./authentication";
 import { BatchLoader } from "./batch-loader";
 import { DbWork } from "./db-work";
 import { ConfigFanOut } from "./fan-out";
+import { startMailLogRetention, type MailLogRetentionJob } from "./log-ingest";
 import { RefusalAuditLimiter } from "./refusal-audit-limiter";
 import { ServerStateWriter } from "./server-state-writer";
 
@@ -51,6 +52,13 @@ export interface HubOptions {
   dbConcurrency?: number;
   /** How long agents' state writes wait to be batched (default 100 ms). */
   stateFlushMs?: number;
+  /**
+   * Mail-log batches stored at once (default 2): a limiter of their own, so a flood of logs never
+   * delays hellos or config pushes. Keep this plus dbConcurrency below the Prisma pool's size.
+   */
+  logDbConcurrency?: number;
+  /** How often expired mail-log days are dropped (default hourly; 0 turns it off). */
+  logRetentionIntervalMs?: number;
 }
 
 /** What /healthz reports: a hub is healthy only while it hears config changes. */
@@ -101,6 +109,8 @@ export function createHub(options: HubOptions): Hub {
   let wakeStartup = () => {};
 
   const work = new DbWork({ concurrency: options.dbConcurrency ?? 4, logger });
+  const logWork = new DbWork({ concurrency: options.logDbConcurrency ?? 2, logger });
+  let retention: MailLogRetentionJob | null = null;
   const states = new ServerStateWriter({
     prisma,
     logger,
@@ -123,6 +133,7 @@ export function createHub(options: HubOptions): Hub {
     sessions,
     refusalAudits: new RefusalAuditLimiter(options.refusalAuditsPerMinute ?? 30),
     work,
+    logWork,
     states,
     fanOut,
     credentials: new BatchLoader((ids) => work.run("agent credentials", () => loadCredentials(prisma, ids))),
@@ -231,6 +242,10 @@ export function createHub(options: HubOptions): Hub {
         // Agents that said hello while this process was still starting may have missed a notification.
         recheckAll();
         expireCommands();
+        const retentionMs = options.logRetentionIntervalMs ?? 3_600_000;
+        if (retentionMs > 0) {
+          retention = startMailLogRetention({ prisma, logger, intervalMs: retentionMs, track: ctx.track });
+        }
         return;
       } catch (error) {
         problem = `cannot listen for changes: ${error instanceof Error ? error.message : String(error)}`;
@@ -286,6 +301,7 @@ export function createHub(options: HubOptions): Hub {
     clearInterval(sweeper);
     clearInterval(abandonedSweeper);
     clearInterval(commandSweeper);
+    retention?.stop();
     await fanOut.close();
     const sockets = [...wss.clients];
     const allClosed = Promise.all(
