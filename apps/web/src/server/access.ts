@@ -2,7 +2,7 @@
 // where-builder per entity turns an actor into the rows it may touch. It fails closed — no membership,
 // no matching role, or no actor means an empty result — and callers answer NOT_FOUND, never FORBIDDEN,
 // for rows outside that scope.
-import type { Prisma, Role } from "@mailwarden/db";
+import { Prisma, type Role } from "@mailwarden/db";
 import { AppError } from "./errors";
 
 export const permissions = [
@@ -21,6 +21,8 @@ export const permissions = [
   "policy.writeCustomer",
   "policy.writeDomain",
   "audit.read",
+  /** The mail log (records of what agents decided); which rows is decided by `scope.mailLog`. */
+  "logs.read",
   /** Provider staff (provider admins and auditors) and the console's own settings. */
   "staff.read",
   "staff.write",
@@ -44,8 +46,16 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     "policy.writeCustomer",
     "policy.writeDomain",
     "audit.read",
+    "logs.read",
   ],
-  DOMAIN_ADMIN: ["domain.read", "mailbox.read", "mailbox.write", "policy.read", "policy.writeDomain"],
+  DOMAIN_ADMIN: [
+    "domain.read",
+    "mailbox.read",
+    "mailbox.write",
+    "policy.read",
+    "policy.writeDomain",
+    "logs.read",
+  ],
   AUDITOR: readOnly,
 };
 
@@ -136,6 +146,31 @@ export const scope = {
     if (providerHas(actor, "audit.read")) return {};
     const ids = wholeTenantIds(actor, "audit.read");
     return ids.length ? { tenantId: { in: ids } } : nothing;
+  },
+
+  /**
+   * Mail-log rows, as an SQL condition on "MailLogRecord" (a raw-SQL table, so not a Prisma where). Provider
+   * staff with logs.read: all. Whole-customer members: their customers' rows — server-level rows (no
+   * domain: connections, TLS, blocks, gaps) only where they may also read the servers. Domain admins: rows
+   * of their domains only, never server-level ones. Anything else: no row (FALSE).
+   */
+  mailLog(actor: Actor): Prisma.Sql {
+    if (providerHas(actor, "logs.read")) return Prisma.sql`TRUE`;
+    const tenantIds = wholeTenantIds(actor, "logs.read");
+    const serverReaders = new Set(wholeTenantIds(actor, "server.read"));
+    const withServers = tenantIds.filter((id) => serverReaders.has(id));
+    const domainRowsOnly = tenantIds.filter((id) => !serverReaders.has(id));
+    const domainIds = domainLimitedIds(actor, "logs.read");
+    // One id as "=": the planner then reads the (column, at DESC) index in order and stops at the page.
+    const oneOf = (column: Prisma.Sql, ids: string[]) =>
+      ids.length === 1 ? Prisma.sql`${column} = ${ids[0]}` : Prisma.sql`${column} = ANY(${ids}::text[])`;
+    const tenant = Prisma.sql`"tenantId"`;
+    const or: Prisma.Sql[] = [];
+    if (withServers.length) or.push(oneOf(tenant, withServers));
+    if (domainRowsOnly.length)
+      or.push(Prisma.sql`(${oneOf(tenant, domainRowsOnly)} AND "domainId" IS NOT NULL)`);
+    if (domainIds.length) or.push(oneOf(Prisma.sql`"domainId"`, domainIds));
+    return or.length ? Prisma.sql`(${Prisma.join(or, " OR ")})` : Prisma.sql`FALSE`;
   },
 
   /**

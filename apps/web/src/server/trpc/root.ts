@@ -4,6 +4,7 @@ import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { customerRouter } from "./routers/customer";
 import { domainRouter } from "./routers/domain";
+import { mailLogRouter } from "./routers/mail-log";
 import { overviewRouter } from "./routers/overview";
 import { peopleRouter } from "./routers/people";
 import { policyRouter } from "./routers/policy";
@@ -16,6 +17,7 @@ export const appRouter = router({
   server: serverRouter,
   policy: policyRouter,
   audit: auditRouter,
+  mailLog: mailLogRouter,
   overview: overviewRouter,
   people: peopleRouter,
 });

@@ -7,6 +7,8 @@ import type { Db } from "@mailwarden/db";
 import { TRPCError } from "@trpc/server";
 import { appRouter } from "./root";
 import { callerFor, createTestRuntime, createUser } from "../testing";
+import { mailLogExportResponse } from "../mail-log-export";
+import { storeRecords } from "../test-support/mail-log-records";
 
 let stop: () => Promise<void>;
 let prisma: Db;
@@ -156,6 +158,50 @@ beforeAll(async () => {
       summary: "Domain alpha-secret.test added",
     },
   });
+  // A's mail log: a session on A's server (server-level records) that hands over a message for A's domain.
+  const now = Date.now();
+  const session = { session: "alpha-session", listener: "inbound", client: "198.51.100.77" };
+  await storeRecords(prisma, [
+    {
+      serverId: serverA.id,
+      tenantId: tenantA.id,
+      record: { seq: 1, at: new Date(now - 2000).toISOString(), type: "connection.opened", ...session },
+    },
+    {
+      serverId: serverA.id,
+      tenantId: tenantA.id,
+      domainId: domainA.id,
+      record: {
+        seq: 2,
+        at: new Date(now - 1000).toISOString(),
+        type: "message.accepted",
+        ...session,
+        direction: "inbound",
+        queueId: "ALPHAQUEUE1",
+        messageId: "<alpha-msg@alpha-secret.test>",
+        from: "partner@elsewhere.test",
+        to: ["ceo-alpha@alpha-secret.test"],
+        size: 100,
+        spf: "pass",
+        dkim: "pass",
+        dmarc: "pass",
+        arc: "none",
+        folder: "inbox",
+      },
+    },
+    {
+      serverId: serverA.id,
+      tenantId: tenantA.id,
+      record: {
+        seq: 3,
+        at: new Date(now).toISOString(),
+        type: "gap",
+        fromSeq: 4,
+        toSeq: 9,
+        reason: "spool-full",
+      },
+    },
+  ]);
   Object.assign(a, {
     tenantId: tenantA.id,
     domainId: domainA.id,
@@ -178,6 +224,10 @@ beforeAll(async () => {
       "mx-alpha-01",
       userA.id,
       "hash-alpha",
+      "ALPHAQUEUE1",
+      "alpha-msg",
+      "198.51.100.77",
+      "alpha-session",
     ],
   });
 
@@ -222,6 +272,8 @@ function sampleInput(schema: z.ZodType, key?: string): unknown {
     token: "not-a-real-token-but-long-enough",
     key: "requireSmtpAuth",
     blockId: "00000000000000a1",
+    messageId: "<alpha-msg@alpha-secret.test>",
+    queueId: "ALPHAQUEUE1",
   };
   const def = (schema as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
   switch (def.type) {
@@ -322,6 +374,10 @@ describe("tenant isolation across every procedure", () => {
     expect(paths).toContain("people.setUserLocked");
     expect(paths).toContain("people.issuePasswordReset");
     expect(paths).toContain("auth.endSessions");
+    expect(paths).toContain("mailLog.search");
+    expect(paths).toContain("mailLog.trace");
+    expect(paths).toContain("mailLog.serverGaps");
+    expect(paths).toContain("people.updateLogRetention");
   });
 
   for (const role of ["domainAdminId", "customerAdminId", "auditorId"] as const) {
@@ -347,6 +403,10 @@ describe("tenant isolation across every procedure", () => {
     for (const role of ["customerAdminId", "auditorId"] as const) {
       expect(await call(b[role], "people.staff", undefined)).toEqual({ ok: false, code: "FORBIDDEN" });
       expect(await call(b[role], "people.updateConsoleSettings", { idleTimeoutMinutes: 5 })).toEqual({
+        ok: false,
+        code: "FORBIDDEN",
+      });
+      expect(await call(b[role], "people.updateLogRetention", { logRetentionDays: 1 })).toEqual({
         ok: false,
         code: "FORBIDDEN",
       });
@@ -385,6 +445,25 @@ describe("tenant isolation across every procedure", () => {
     );
   });
 
+  // The export is a route handler, not a procedure: the same probes through it, with the same scope.
+  for (const role of ["domainAdminId", "customerAdminId", "auditorId"] as const) {
+    it(`the mail-log export gives a ${role.replace("Id", "")} of customer B nothing of customer A`, async () => {
+      for (const query of [
+        "format=ndjson",
+        `format=csv&serverId=${a.serverId}`,
+        `format=ndjson&domainId=${a.domainId}`,
+        "format=csv&recipient=ceo-alpha@alpha-secret.test",
+        "format=ndjson&message=alpha-msg@alpha-secret.test",
+        "format=ndjson&clientIp=198.51.100.77",
+      ]) {
+        const response = await mailLogExportResponse(prisma, b[role], new URLSearchParams(query));
+        const text = await response.text();
+        expect(response.status, query).toBe(200);
+        for (const secret of a.secrets) expect(text, query).not.toContain(secret);
+      }
+    });
+  }
+
   it("a user of customer B asking for A's domain gets NOT_FOUND, not FORBIDDEN", async () => {
     const result = await call(b.customerAdminId, "domain.get", { domainId: a.domainId });
     expect(result).toEqual({ ok: false, code: "NOT_FOUND" });
@@ -400,5 +479,14 @@ describe("tenant isolation across every procedure", () => {
     });
     const result = await call(provider.id, "domain.get", { domainId: a.domainId });
     expect(result.ok && JSON.stringify(result.data)).toContain("alpha-secret.test");
+    // The mail-log probes reach A's records too.
+    const logs = await call(provider.id, "mailLog.search", { serverId: a.serverId, limit: 50 });
+    expect(logs.ok && JSON.stringify(logs.data)).toContain("alpha-msg");
+    const trace = await call(provider.id, "mailLog.trace", { messageId: "<alpha-msg@alpha-secret.test>" });
+    expect(trace.ok && JSON.stringify(trace.data)).toContain("alpha-session");
+    const gaps = await call(provider.id, "mailLog.serverGaps", { serverId: a.serverId });
+    expect(gaps.ok && (gaps.data as unknown[]).length).toBe(1);
+    const exported = await mailLogExportResponse(prisma, provider.id, new URLSearchParams("format=csv"));
+    expect(await exported.text()).toContain("ALPHAQUEUE1");
   });
 });

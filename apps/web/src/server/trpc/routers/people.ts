@@ -8,7 +8,12 @@ import {
   setUserLockedInput,
   userIdInput,
 } from "~/lib/schemas/people";
-import { getConsoleSettings, updateConsoleSettings } from "../../services/console-settings";
+import { logRetentionInput } from "~/lib/schemas/mail-log";
+import {
+  getConsoleSettings,
+  updateConsoleSettings,
+  updateLogRetention,
+} from "../../services/console-settings";
 import {
   addProviderStaff,
   changeStaffRole,
@@ -38,6 +43,9 @@ export const peopleRouter = {
   updateConsoleSettings: protectedProcedure
     .input(consoleSettingsInput)
     .mutation(({ ctx, input }) => updateConsoleSettings(ctx.prisma, ctx.actor, input, ctx.ip)),
+  updateLogRetention: protectedProcedure
+    .input(logRetentionInput)
+    .mutation(({ ctx, input }) => updateLogRetention(ctx.prisma, ctx.actor, input, ctx.ip)),
   setUserLocked: protectedProcedure
     .input(setUserLockedInput)
     .mutation(({ ctx, input }) => setUserLocked(ctx.prisma, ctx.actor, input, ctx.ip)),
