@@ -86,6 +86,16 @@ export const agentSettingsSchema = z
       })
       .strict()
       .default({ initialDelayMs: 1000, maxDelayMs: 30_000 }),
+    /**
+     * Most bytes the mail log spool (<stateDir>/mail-log) may hold while the hub is out of reach; when
+     * full, the oldest records go and a gap record says which were lost. Default 256 MiB.
+     */
+    mailLogSpoolBytes: z
+      .number()
+      .int("a whole number of bytes")
+      .min(1024 * 1024, "at least 1 MiB (1048576 bytes)")
+      .max(1024 ** 4, "at most 1 TiB")
+      .default(256 * 1024 * 1024),
     /** How long open SMTP sessions may take to finish on shutdown before they get a 421. */
     shutdownGraceMs: z.number().int().min(0).default(10_000),
     /** The queue's delivery worker (src/delivery). */
