@@ -43,6 +43,10 @@ export interface MessageVerdict {
   spf: SpfResult;
   /** SPF/DKIM/DMARC/ARC in short, for the "message accepted" log line (inbound mail only). */
   results?: { spf: SpfResult; dkim: string[]; dmarc: string; arc: string };
+  /** reject / tempfail: the rule that decided (the mail log names it). */
+  rule?: string;
+  /** Outbound mail: the domain whose key signed it (row 11); undefined when it was not signed. */
+  signedBy?: string;
 }
 
 export interface MessageCheckOptions {
@@ -87,7 +91,7 @@ async function checkInbound(options: MessageCheckOptions): Promise<MessageVerdic
     return pending;
   };
   const recipientPolicy = recipientPolicyOf(facts.config, options.recipients);
-  const { outcome } = await runRules(
+  const { outcome, ruleId } = await runRules(
     "data",
     dataRules,
     { ...facts, sender, recipientPolicy, authentication },
@@ -95,7 +99,7 @@ async function checkInbound(options: MessageCheckOptions): Promise<MessageVerdic
     logger,
     { from: sender },
   );
-  if (outcome.action === "reject" || outcome.action === "tempfail") return refused(outcome, options);
+  if (outcome.action === "reject" || outcome.action === "tempfail") return refused(outcome, options, ruleId);
 
   // Under "tag" and "off" no rule needed the verdict, but the header is still written.
   let result: MessageAuthentication;
@@ -106,7 +110,7 @@ async function checkInbound(options: MessageCheckOptions): Promise<MessageVerdic
       { ...logBase(facts), rule: "authentication-results", outcome: "tempfail", err: error },
       "message authentication failed; tempfailing",
     );
-    return refused(tempfailOutcome, options);
+    return refused(tempfailOutcome, options, "authentication-results");
   }
   return {
     outcome,
@@ -141,7 +145,7 @@ async function checkOutbound(options: MessageCheckOptions, user: string): Promis
   try {
     const signed = await signMessage(options.dkimKeys, domain, options.message);
     logger.info({ ...logBase(facts), rule: "dkim-sign", outcome: "signed", domain }, "message DKIM-signed");
-    return { ...verdict, message: signed };
+    return { ...verdict, message: signed, signedBy: domain };
   } catch (error) {
     const permanent = error instanceof PermanentSigningError;
     logger.error(
@@ -158,12 +162,13 @@ async function checkOutbound(options: MessageCheckOptions, user: string): Promis
     return refused(
       permanent ? reject(UNSIGNABLE_REPLY.code, UNSIGNABLE_REPLY.message) : tempfailOutcome,
       options,
+      "dkim-sign",
     );
   }
 }
 
-function refused(outcome: RuleOutcome, options: MessageCheckOptions): MessageVerdict {
-  return { outcome, headers: "", message: options.message, folder: undefined, spf: "none" };
+function refused(outcome: RuleOutcome, options: MessageCheckOptions, rule: string): MessageVerdict {
+  return { outcome, headers: "", message: options.message, folder: undefined, spf: "none", rule };
 }
 
 function logBase(facts: SessionFacts) {

@@ -27,6 +27,9 @@ import { bounceDecision, buildDsn } from "./dsn";
 import { deliverLocallyOnce, maildirName } from "./local-delivery";
 import { deliverRemote, statusOf, type RecipientOutcome } from "./remote-delivery";
 import { retryDelayMs } from "./retry";
+import { enhancedStatusOf } from "../smtp/mail-log-records";
+import { messageIdOf } from "../smtp/message-headers";
+import type { MailDirection } from "@mailwarden/protocol";
 import { routeOf, type DeliveryRoute } from "./routing";
 
 export interface DeliverySettings {
@@ -432,6 +435,8 @@ export class DeliveryWorker {
     const schedule =
       this.#options.settings.retryScheduleOverrideMinutes ?? config.server.retryScheduleMinutes;
     let changed = false;
+    const records: Promise<void>[] = [];
+    const messageId = outcomes.length > 0 ? messageIdOf(message) : undefined;
     for (const outcome of outcomes) {
       // an attempt cut short by shutdown is not an attempt: it is simply made again after the restart
       if (outcome.outcome === "deferred" && this.#abort.signal.aborted) continue;
@@ -450,6 +455,7 @@ export class DeliveryWorker {
         recipient.remoteMta = outcome.remoteMta;
         delete recipient.lastError;
         this.#logger.info({ ...log, outcome: "delivered", to: outcome.remoteMta }, "delivered");
+        records.push(this.#recordDelivery(entry, recipient, outcome, messageId));
         continue;
       }
       recipient.lastError = outcome.response;
@@ -461,6 +467,7 @@ export class DeliveryWorker {
           { ...log, outcome: "deferred", nextAttemptAt: recipient.nextAttemptAt },
           "delivery deferred",
         );
+        records.push(this.#recordDelivery(entry, recipient, outcome, messageId));
         continue;
       }
       recipient.state = "failed";
@@ -472,7 +479,10 @@ export class DeliveryWorker {
         recipient.status = outcome.status;
       }
       this.#logger.info({ ...log, outcome: "failed", status: recipient.status }, "delivery failed");
+      records.push(this.#recordDelivery(entry, recipient, outcome, messageId));
     }
+    // In the log before the entry records the attempt: a crash in between repeats a record, never loses one.
+    await Promise.all(records);
     tracked.recovered = false;
     await this.#settle(id, entry, changed);
     // The local-delivery hook: vacation replies (row 7) for the mailboxes this attempt delivered to.
@@ -531,6 +541,50 @@ export class DeliveryWorker {
       reply,
     );
     this.#logger.info({ ...log, replyId }, "auto-reply queued");
+    await this.#mailLog.record({
+      type: "autoreply.sent",
+      at: new Date().toISOString(),
+      domain: domain.name,
+      queueId: entry.id,
+      replyQueueId: replyId,
+      from: mailbox.address,
+      to: entry.mailFrom,
+    });
+  }
+
+  /** One recipient's outcome of an attempt (issue 13): delivered, deferred (with the next try) or bounced. */
+  #recordDelivery(
+    entry: QueueEntry,
+    recipient: QueueRecipient,
+    outcome: Outcome,
+    messageId: string | undefined,
+  ): Promise<void> {
+    const direction = directionOfDelivery(entry, recipient);
+    const isDeferred = recipient.state === "pending";
+    return this.#mailLog.record({
+      type: "delivery",
+      at: new Date().toISOString(),
+      domain: direction === "outbound" ? senderDomain(entry) : domainOf(recipient.address),
+      direction,
+      queueId: entry.id,
+      messageId,
+      from: entry.mailFrom,
+      to: recipient.address,
+      outcome: recipient.state === "delivered" ? "delivered" : isDeferred ? "deferred" : "bounced",
+      host: (outcome.remoteMta ?? splitAddress(recipient.address).domain).slice(0, 253),
+      reply: (recipient.state === "failed"
+        ? (recipient.lastError ?? outcome.response)
+        : outcome.response
+      ).slice(0, 1000),
+      status:
+        recipient.state === "failed"
+          ? (recipient.status ?? "5.0.0")
+          : outcome.outcome === "delivered"
+            ? enhancedStatusOf(outcome.response) || "2.0.0"
+            : outcome.status,
+      attempt: recipient.attempts,
+      ...(isDeferred && { nextAttemptAt: recipient.nextAttemptAt }),
+    });
   }
 
   async #deliverLocal(
@@ -641,7 +695,18 @@ export class DeliveryWorker {
       if (decision.send) {
         const dsnId = `${entry.id}D${entry.dsnCount}`;
         if (!this.#entries.has(dsnId) && !(await this.#queue.exists(dsnId))) {
-          dsn = await this.#queueDsn(entry, dsnId, unreported, config);
+          const queued = await this.#queueDsn(entry, dsnId, unreported, config);
+          dsn = queued.dsn;
+          await this.#mailLog.record({
+            type: "dsn.sent",
+            at: new Date().toISOString(),
+            domain: entry.authenticatedUser ? senderDomain(entry) : domainOf(unreported[0]!.address),
+            queueId: entry.id,
+            dsnQueueId: dsnId,
+            messageId: queued.messageId,
+            to: entry.mailFrom,
+            action: "failed",
+          });
         }
         entry.dsnCount += 1;
       }
@@ -676,7 +741,7 @@ export class DeliveryWorker {
     dsnId: string,
     failed: QueueRecipient[],
     config: ActiveConfig,
-  ): Promise<QueueEntry> {
+  ): Promise<{ dsn: QueueEntry; messageId: string | undefined }> {
     const original = await this.#queue.readMessage(entry.id);
     const message = buildDsn({
       reportingMta: this.#options.hostname,
@@ -694,7 +759,7 @@ export class DeliveryWorker {
       original,
     });
     const mailbox = findMailbox(config, entry.mailFrom);
-    return this.#queue.enqueue(
+    const dsn = await this.#queue.enqueue(
       {
         id: dsnId,
         mailFrom: "",
@@ -711,7 +776,28 @@ export class DeliveryWorker {
       message,
       { notify: false },
     );
+    return { dsn, messageId: messageIdOf(original) };
   }
+}
+
+/**
+ * outbound: a user's mail, or a notification this agent sends (DSN, auto-reply) that leaves; inbound:
+ * mail for a local mailbox, or relayed onwards for a domain this server stands in for (backup MX).
+ */
+function directionOfDelivery(entry: QueueEntry, recipient: QueueRecipient): MailDirection {
+  if (entry.authenticatedUser) return "outbound";
+  if (recipient.mailbox) return "inbound";
+  const isGenerated = entry.dsnOf !== undefined || (entry.mailFrom === "" && /A\d+$/.test(entry.id));
+  return isGenerated ? "outbound" : "inbound";
+}
+
+/** The sending user's domain (else the envelope sender's); undefined for the null sender. */
+function senderDomain(entry: QueueEntry): string | undefined {
+  return domainOf(entry.authenticatedUser ?? entry.mailFrom);
+}
+
+function domainOf(address: string): string | undefined {
+  return address.includes("@") ? splitAddress(address).domain.toLowerCase() : undefined;
 }
 
 /** Some pending recipient is delivered over SMTP (not into a local Maildir). */

@@ -6,7 +6,9 @@
 // first block, so one user's misconfigured phone does not lock out the office sharing its address.
 import type { Policy } from "@mailwarden/policy";
 import type { Logger } from "pino";
+import type { MailLogEvent } from "@mailwarden/protocol";
 import { noMailLog, type MailLog } from "../mail-log/mail-log";
+import { domainOfAddress } from "../smtp/mail-log-records";
 import { clientAddress, entriesFor, isHostItself } from "../smtp/ip-lists";
 import type { Reply } from "../smtp/hostile/types";
 import { AbuseBlockList, type AbuseBlock, type AbuseRuleId, type AbuseTrip } from "./block-list";
@@ -19,6 +21,8 @@ import { internalSpammer } from "./internal-spammer";
 export interface AbuseRefusal {
   rule: AbuseRuleId;
   reply: Reply;
+  /** Set when this very call put the block in place: its mail-log record, to await before the reply. */
+  recorded?: Promise<void> | undefined;
 }
 
 export interface AbuseDetectionOptions {
@@ -37,11 +41,14 @@ const whatWasTooMuch: Record<AbuseRuleId, string> = {
   "ids.internal-spammer": "too many messages",
 };
 
+/** Expired blocks are looked for at most this often (their lift is recorded when they are found). */
+const EXPIRY_SWEEP_MS = 60_000;
+
 /** Successful logins remembered for the grace period; beyond this many, the oldest are forgotten. */
 const MAX_REMEMBERED_LOGINS = 10_000;
 
 export class AbuseDetection {
-  readonly #blocks: AbuseBlockList;
+  #blocks!: AbuseBlockList;
   readonly #options: AbuseDetectionOptions;
   readonly #connections = new EventWindow();
   readonly #unknownRecipients = new EventWindow();
@@ -51,25 +58,34 @@ export class AbuseDetection {
   readonly #recentLogins = new Map<string, number>();
   readonly #mailLog: MailLog;
   readonly #listeners = new Set<(block: AbuseBlock, change: "suspended" | "lifted") => void>();
+  /** Mail-log records not written yet; flush() waits for them. */
+  readonly #recording = new Set<Promise<void>>();
+  #nextSweep = 0;
 
-  private constructor(blocks: AbuseBlockList, options: AbuseDetectionOptions) {
-    this.#blocks = blocks;
+  private constructor(options: AbuseDetectionOptions) {
     this.#options = options;
     this.#mailLog = options.mailLog ?? noMailLog;
   }
 
   static async open(options: AbuseDetectionOptions): Promise<AbuseDetection> {
-    return new AbuseDetection(await AbuseBlockList.open(options.stateDir, options.logger), options);
+    const detection = new AbuseDetection(options);
+    detection.#blocks = await AbuseBlockList.open(options.stateDir, options.logger, (block) =>
+      detection.#recordLift(block, "expired"),
+    );
+    return detection;
   }
 
   /** A new connection: refused while the address is blocked or delayed; counted for the DoS rule. */
   admit(ip: string, now = Date.now()): AbuseRefusal | null {
+    this.#sweepExpired(now);
     const address = clientAddress(ip).address;
     if (this.#isExempt(address, now)) return null;
     const existing = this.#blocks.forAddress(address, now);
     if (existing) return refusalAtConnect(existing);
     const trip = denialOfService(this.#policy().abuseDenialOfService, this.#connections, address, now);
-    return trip ? refusalAtConnect(this.#blockAddress(address, trip, now)) : null;
+    if (!trip) return null;
+    const block = this.#blockAddress(address, trip, now);
+    return { ...refusalAtConnect(block), recorded: this.#recordBlock(block) };
   }
 
   /** A recipient refused as unknown; a refusal (421, closing) once the harvesting rule trips. */
@@ -79,7 +95,9 @@ export class AbuseDetection {
     const existing = this.#blocks.forAddress(address, now);
     if (existing) return refusalInSession(existing);
     const trip = harvesting(this.#policy().abuseHarvesting, this.#unknownRecipients, address, sessionId, now);
-    return trip ? refusalInSession(this.#blockAddress(address, trip, now)) : null;
+    if (!trip) return null;
+    const block = this.#blockAddress(address, trip, now);
+    return { ...refusalInSession(block), recorded: this.#recordBlock(block) };
   }
 
   /** A session ended: its own count of unknown recipients goes (the address's count stays). */
@@ -95,7 +113,9 @@ export class AbuseDetection {
     const existing = this.#blocks.forAddress(address, now);
     if (existing) return refusalInSession(existing);
     const trip = bruteForce(this.#policy().abuseBruteForce, this.#failedLogins, address, now);
-    return trip ? refusalInSession(this.#blockAddress(address, trip, now)) : null;
+    if (!trip) return null;
+    const block = this.#blockAddress(address, trip, now);
+    return { ...refusalInSession(block), recorded: this.#recordBlock(block) };
   }
 
   /** A successful login: the address earns the grace period (a delay before its first block). */
@@ -109,11 +129,14 @@ export class AbuseDetection {
     }
   }
 
-  /** A message accepted from a logged-in user; the internal-spammer rule may suspend them. */
-  messageAccepted(user: string, now = Date.now()): void {
-    if (this.#blocks.forUser(user)) return;
+  /**
+   * A message accepted from a logged-in user; the internal-spammer rule may suspend them. Returns the
+   * suspension's mail-log record when this message tripped it (the reply waits for it), else null.
+   */
+  messageAccepted(user: string, now = Date.now()): Promise<void> | null {
+    if (this.#blocks.forUser(user)) return null;
     const trip = internalSpammer(this.#policy().abuseInternalSpammer, this.#submissions, user, now);
-    if (!trip) return;
+    if (!trip) return null;
     const block = this.#blocks.add({
       kind: "user",
       subject: user.toLowerCase(),
@@ -127,7 +150,9 @@ export class AbuseDetection {
       { rule: trip.rule, user: block.subject, reason: trip.reason, block: block.id, outcome: "suspend" },
       "abuse detected: sending suspended and queued mail held",
     );
+    const recorded = this.#recordBlock(block);
     for (const listener of this.#listeners) listener(block, "suspended");
+    return recorded;
   }
 
   /** The refusal of a suspended user's MAIL FROM, or null. */
@@ -169,6 +194,7 @@ export class AbuseDetection {
       { rule: lifted.rule, kind: lifted.kind, subject: lifted.subject, block: id, outcome: "lifted" },
       "abuse block lifted by an administrator",
     );
+    void this.#recordLift(lifted, "console");
     for (const listener of this.#listeners) listener(lifted, "lifted");
     return true;
   }
@@ -181,9 +207,50 @@ export class AbuseDetection {
     this.#listeners.add(listener);
   }
 
-  /** Resolves once every block change so far is saved. */
-  flush(): Promise<void> {
-    return this.#blocks.flush();
+  /** Resolves once every block change so far is saved, and in the mail log. */
+  async flush(): Promise<void> {
+    await Promise.all([this.#blocks.flush(), ...this.#recording]);
+  }
+
+  #recordBlock(block: AbuseBlock): Promise<void> {
+    return this.#record({
+      type: "abuse.blocked",
+      at: block.since,
+      ...(block.kind === "user" && { domain: domainOfAddress(block.subject) }),
+      kind: block.kind,
+      subject: block.subject,
+      rule: block.rule,
+      action: block.action,
+      reason: block.reason.slice(0, 300),
+      until: block.until,
+    });
+  }
+
+  #recordLift(block: AbuseBlock, by: "console" | "expired"): Promise<void> {
+    return this.#record({
+      // An expired block ended at its time, whenever it is found.
+      type: "abuse.lifted",
+      at: by === "expired" && block.until ? block.until : new Date().toISOString(),
+      ...(block.kind === "user" && { domain: domainOfAddress(block.subject) }),
+      kind: block.kind,
+      subject: block.subject,
+      rule: block.rule,
+      by,
+    });
+  }
+
+  #record(event: MailLogEvent): Promise<void> {
+    const recording = this.#mailLog.record(event);
+    this.#recording.add(recording);
+    void recording.then(() => this.#recording.delete(recording));
+    return recording;
+  }
+
+  /** Drops the blocks whose time ran out (recording each lift), at most once per EXPIRY_SWEEP_MS. */
+  #sweepExpired(now: number): void {
+    if (now < this.#nextSweep) return;
+    this.#nextSweep = now + EXPIRY_SWEEP_MS;
+    this.#blocks.active(now);
   }
 
   #policy(): Policy {

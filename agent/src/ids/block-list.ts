@@ -43,15 +43,29 @@ export class AbuseBlockList {
   /** Set while a save is wanted; one write carries every change made before it starts. */
   #isDirty = false;
   #writing: Promise<void> | null = null;
+  readonly #onExpired: (block: AbuseBlock) => void;
 
-  private constructor(file: string, blocks: AbuseBlock[], logger: Logger) {
+  private constructor(
+    file: string,
+    blocks: AbuseBlock[],
+    logger: Logger,
+    onExpired: (block: AbuseBlock) => void,
+  ) {
     this.#file = file;
     this.#logger = logger;
+    this.#onExpired = onExpired;
     for (const block of blocks) this.#index(block);
   }
 
-  /** Reads the saved blocks; a missing file is an empty list, an unreadable one is logged and ignored. */
-  static async open(stateDir: string, logger: Logger): Promise<AbuseBlockList> {
+  /**
+   * Reads the saved blocks; a missing file is an empty list, an unreadable one is logged and ignored.
+   * `onExpired` hears of each block found past its end as it is dropped (the mail log records the lift).
+   */
+  static async open(
+    stateDir: string,
+    logger: Logger,
+    onExpired: (block: AbuseBlock) => void = () => undefined,
+  ): Promise<AbuseBlockList> {
     const file = abuseBlocksPath(stateDir);
     let blocks: AbuseBlock[] = [];
     try {
@@ -61,7 +75,7 @@ export class AbuseBlockList {
         logger.error({ err: error, file }, "abuse blocks unreadable; starting without them");
       }
     }
-    return new AbuseBlockList(file, blocks, logger);
+    return new AbuseBlockList(file, blocks, logger, onExpired);
   }
 
   /** The blocks in force at `now` (expired ones are dropped on the way). */
@@ -69,7 +83,7 @@ export class AbuseBlockList {
     const live: AbuseBlock[] = [];
     for (const block of this.#blocks.values()) {
       if (isLive(block, now)) live.push(block);
-      else this.#remove(block);
+      else this.#expire(block);
     }
     return live;
   }
@@ -98,7 +112,9 @@ export class AbuseBlockList {
     if (!found) return null;
     this.#remove(found);
     this.#save();
-    return isLive(found, now) ? found : null;
+    if (isLive(found, now)) return found;
+    this.#onExpired(found);
+    return null;
   }
 
   /** Resolves once every change so far is on disk. */
@@ -108,7 +124,7 @@ export class AbuseBlockList {
 
   #forSubject(kind: AbuseBlock["kind"], subject: string, now: number): AbuseBlock[] {
     const found = this.#bySubject.get(subjectKey(kind, subject)) ?? [];
-    for (const block of found) if (!isLive(block, now)) this.#remove(block);
+    for (const block of found) if (!isLive(block, now)) this.#expire(block);
     return found.filter((block) => isLive(block, now));
   }
 
@@ -116,6 +132,13 @@ export class AbuseBlockList {
     this.#blocks.set(block.id, block);
     const key = subjectKey(block.kind, block.subject);
     this.#bySubject.set(key, [...(this.#bySubject.get(key) ?? []), block]);
+  }
+
+  /** Drops a block whose time ran out; saved with the next change. */
+  #expire(block: AbuseBlock): void {
+    if (!this.#blocks.has(block.id)) return;
+    this.#remove(block);
+    this.#onExpired(block);
   }
 
   #remove(block: AbuseBlock): void {

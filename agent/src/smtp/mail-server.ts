@@ -15,7 +15,7 @@ import type {
   SMTPServerSession,
 } from "smtp-server";
 import type { Authenticator } from "../auth/message-authentication";
-import { checkMessage } from "../auth/message-checks";
+import { checkMessage, type MessageVerdict } from "../auth/message-checks";
 import type { DkimKeyStore } from "../dkim/dkim-keys";
 import { PermanentSigningError, UNSIGNABLE_REPLY } from "../dkim/dkim-sign";
 import type { DnsResolver } from "../dns/resolver";
@@ -26,7 +26,25 @@ import type { WeakPasswords } from "../posture/weak-passwords";
 import { filterByLogPolicy } from "../log-policy";
 import { noMailLog, type MailLog } from "../mail-log/mail-log";
 import { newMessageId, type MailQueue, type NewQueueRecipient } from "../queue/queue";
+import { JUNK_FOLDER } from "../maildir/maildir";
 import { findDomain, splitAddress, type ActiveConfig } from "./active-config";
+import type { CommandLine } from "./hostile/command";
+import type { GuardDecision, GuardPhase } from "./hostile/types";
+import {
+  address as logAddress,
+  clip,
+  commandAddress,
+  directionOf,
+  domainOfAddress,
+  INTERNAL_ERROR_RULE,
+  now,
+  recipientsByDomain,
+  refusalFields,
+  refusalOf,
+  sessionFields,
+  transactionDomain,
+} from "./mail-log-records";
+import { messageIdOf } from "./message-headers";
 import { listBouncesPost, listMessage, listPost } from "./mailing-list-headers";
 import { verifyMailboxPassword } from "./authenticate";
 import type { ClientLimits } from "./hostile/connection-limits";
@@ -245,9 +263,11 @@ export class MailServer {
       pauseGreeting: name === "inbound",
       guardLogger: this.#logger.child({ listener: name }),
       admit: (remoteAddress) => this.#options.abuse.admit(remoteAddress),
-      onHiddenAuth: (session) => this.#onHiddenAuth(session),
+      recordGuard: (phase, decision, session, line) =>
+        this.#recordGuard(name, phase, decision, session, line),
+      onHiddenAuth: (session, mechanism) => this.#onHiddenAuth(session, mechanism),
       onConnect: (session, callback) => this.#onConnect(name, session, callback),
-      onSecure: (socket, session, callback) => this.#onSecure(socket, session, callback),
+      onSecure: (socket, session, callback) => void this.#onSecure(socket, session, callback),
       onAuth: (auth, session, callback) => void this.#onAuth(auth, session, callback),
       onMailFrom: (from, session, callback) => void this.#onMailFrom(from, session, callback),
       onRcptTo: (to, session, callback) => void this.#onRcptTo(to, session, callback),
@@ -331,39 +351,90 @@ export class MailServer {
     this.#logger.debug({ session: session.id, listener, remoteAddress: session.remoteAddress }, "connection");
     // Rows 17 and 19: blacklist and DNS blocklists, before the greeting; a refusal closes the connection.
     const facts = { ...this.#facts(session, config), dns: this.#options.dns, logger: this.#logger };
+    const who = sessionFields(session, listener);
     runRules("connect", connectRules, facts, phaseFallback.connect, this.#logger)
-      .then(({ outcome }) => {
+      .then(async ({ outcome, ruleId }) => {
         // A greeting-time tempfail is 421 (RFC 5321 3.8): the client retries later, elsewhere or here.
-        if (outcome.action === "tempfail") return callback(smtpError({ ...outcome, code: 421 }));
-        callback(toCallbackError(outcome));
+        const decided = outcome.action === "tempfail" ? { ...outcome, code: 421 } : outcome;
+        const refusal = refusalOf({ outcome: decided, ruleId });
+        await this.#mailLog.record(
+          refusal
+            ? { type: "connection.refused", at: now(), ...who, ...refusal }
+            : { type: "connection.opened", at: now(), ...who },
+        );
+        callback(toCallbackError(decided));
       })
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
         this.#logger.error({ phase: "connect", session: session.id, err: error }, "connect check failed");
-        callback(smtpError({ code: 421, message: tempfailReply.message }));
+        const reply = { code: 421, message: tempfailReply.message };
+        await this.#mailLog.record({
+          type: "connection.refused",
+          at: now(),
+          ...who,
+          ...refusalFields(INTERNAL_ERROR_RULE, reply),
+        });
+        callback(smtpError(reply));
       });
   }
 
-  #onSecure(
+  async #onSecure(
     socket: net.Socket | TLSSocket,
     session: SMTPServerSession,
     callback: (error?: Error | null) => void,
-  ): void {
+  ): Promise<void> {
     const protocol = "getProtocol" in socket ? socket.getProtocol() : null;
-    this.#state(session).tlsProtocol = protocol;
+    const state = this.#state(session);
+    state.tlsProtocol = protocol;
     unhideAuth(session);
     this.#logger.debug({ session: session.id, tlsProtocol: protocol }, "tls established");
+    const cipher =
+      ("getCipher" in socket ? socket.getCipher()?.name : undefined) ??
+      (session.tlsOptions || undefined)?.name;
+    await this.#mailLog.record({
+      type: "tls.established",
+      at: now(),
+      ...sessionFields(session, state.listener),
+      version: clip(protocol ?? "unknown", 32),
+      cipher: clip(cipher ?? "unknown", 128),
+    });
     callback();
   }
 
-  async #onHiddenAuth(session: SMTPServerSession): Promise<Reply | null> {
-    const { outcome } = await runRules(
+  async #onHiddenAuth(session: SMTPServerSession, mechanism: string): Promise<Reply | null> {
+    const result = await runRules(
       "auth",
       authRules,
       this.#facts(session, this.#state(session).connectionConfig),
       phaseFallback.auth,
       this.#logger,
     );
-    return outcome.action === "reject" || outcome.action === "tempfail" ? outcome : null;
+    const refusal = refusalOf(result);
+    if (!refusal) return null;
+    await this.#recordAuthFailed(session, mechanism, "", refusal);
+    return { code: refusal.code, message: refusal.reply };
+  }
+
+  #recordAuthFailed(
+    session: SMTPServerSession,
+    mechanism: string,
+    user: string,
+    refusal: ReturnType<typeof refusalFields>,
+  ): Promise<void> {
+    return this.#mailLog.record({
+      type: "auth.failed",
+      at: now(),
+      domain: this.#localDomainOf(user),
+      ...sessionFields(session, this.#state(session).listener),
+      ...refusal,
+      mechanism: clip(mechanism, 32),
+      user: logAddress(user),
+    });
+  }
+
+  /** The domain of `user` when it is one of this server's; a login names no other domain's tenant. */
+  #localDomainOf(user: string): string | undefined {
+    const domain = domainOfAddress(user);
+    return domain && findDomain(this.#current, domain) ? domain : undefined;
   }
 
   async #onAuth(
@@ -373,14 +444,18 @@ export class MailServer {
   ): Promise<void> {
     try {
       // The same rule that answers hidden AUTH also guards the normal path (defence in depth).
-      const { outcome } = await runRules(
+      const ruled = await runRules(
         "auth",
         authRules,
         this.#facts(session, this.#state(session).connectionConfig),
         phaseFallback.auth,
         this.#logger,
       );
-      if (outcome.action === "reject" || outcome.action === "tempfail") return callback(smtpError(outcome));
+      const refusal = refusalOf(ruled);
+      if (refusal) {
+        await this.#recordAuthFailed(session, auth.method, auth.username ?? "", refusal);
+        return callback(smtpError(ruled.outcome as Reply));
+      }
       const username = auth.username ?? "";
       const result = await verifyMailboxPassword(
         this.#current,
@@ -401,18 +476,43 @@ export class MailServer {
         );
         // Row 21: the failure that trips brute force ends the session with the block's 421.
         const blocked = this.#options.abuse.loginFailed(session.remoteAddress);
+        const reply = blocked?.reply ?? { code: 535, message: "5.7.8 Authentication credentials invalid" };
+        await Promise.all([
+          blocked?.recorded,
+          this.#recordAuthFailed(
+            session,
+            auth.method,
+            username,
+            refusalFields(blocked?.rule ?? "smtp-auth", reply),
+          ),
+        ]);
         if (blocked) return callback(this.#abuseRefusal("auth", session, blocked));
-        return callback(smtpError({ code: 535, message: "5.7.8 Authentication credentials invalid" }));
+        return callback(smtpError(reply));
       }
       this.#options.abuse.loginSucceeded(session.remoteAddress);
       this.#logger.info(
         { ...base, outcome: "accept", user: result.address, method: auth.method },
         "authenticated",
       );
+      await this.#mailLog.record({
+        type: "auth.succeeded",
+        at: now(),
+        domain: domainOfAddress(result.address),
+        ...sessionFields(session, base.listener),
+        mechanism: clip(auth.method, 32),
+        user: logAddress(result.address),
+      });
       callback(null, { user: result.address });
     } catch (error) {
       this.#logger.error({ session: session.id, err: error }, "authentication check failed");
-      callback(smtpError({ code: 454, message: "4.7.0 Temporary authentication failure" }));
+      const reply = { code: 454, message: "4.7.0 Temporary authentication failure" };
+      await this.#recordAuthFailed(
+        session,
+        auth.method,
+        auth.username ?? "",
+        refusalFields(INTERNAL_ERROR_RULE, reply),
+      );
+      callback(smtpError(reply));
     }
   }
 
@@ -425,7 +525,10 @@ export class MailServer {
       // Row 21: a user suspended by the internal-spammer rule sends nothing until it is lifted.
       const suspended =
         typeof session.user === "string" ? this.#options.abuse.sendingSuspension(session.user) : null;
-      if (suspended) return callback(this.#abuseRefusal("mail", session, suspended));
+      if (suspended) {
+        await this.#recordMailFrom(session, address.address, refusalFields(suspended.rule, suspended.reply));
+        return callback(this.#abuseRefusal("mail", session, suspended));
+      }
       const state = this.#state(session);
       state.transactionConfig = this.#current;
       state.clientHeaders = [];
@@ -445,17 +548,88 @@ export class MailServer {
         this.#logger,
         { from: address.address },
       );
-      if (client.outcome.action === "reject" || client.outcome.action === "tempfail") {
-        return callback(smtpError(client.outcome));
+      const clientRefusal = refusalOf(client);
+      if (clientRefusal) {
+        await this.#recordMailFrom(session, address.address, clientRefusal);
+        return callback(smtpError(client.outcome as Reply));
       }
-      const { outcome } = await runRules("mail", mailFromRules, facts, phaseFallback.mail, this.#logger, {
+      const result = await runRules("mail", mailFromRules, facts, phaseFallback.mail, this.#logger, {
         from: address.address,
       });
-      callback(toCallbackError(outcome));
+      await this.#recordMailFrom(session, address.address, refusalOf(result));
+      callback(toCallbackError(result.outcome));
     } catch (error) {
       this.#logger.error({ phase: "mail", session: session.id, err: error }, "MAIL FROM check failed");
+      await this.#recordMailFrom(session, address.address, refusalFields(INTERNAL_ERROR_RULE, tempfailReply));
       callback(smtpError(tempfailReply));
     }
+  }
+
+  #recordMailFrom(
+    session: SMTPServerSession,
+    from: string,
+    refusal: ReturnType<typeof refusalFields> | null,
+  ): Promise<void> {
+    return this.#mailLog.record({
+      type: "mail.from",
+      at: now(),
+      domain: transactionDomain(session),
+      ...sessionFields(session, this.#state(session).listener),
+      from: logAddress(from),
+      ...(refusal ? { outcome: "refused", ...refusal } : { outcome: "accepted" }),
+    });
+  }
+
+  #recordRcptTo(
+    session: SMTPServerSession,
+    from: string,
+    to: string,
+    refusal: ReturnType<typeof refusalFields> | null,
+    acceptedBy?: string,
+  ): Promise<void> {
+    return this.#mailLog.record({
+      type: "rcpt.to",
+      at: now(),
+      domain: transactionDomain(session, to),
+      ...sessionFields(session, this.#state(session).listener),
+      from: logAddress(from),
+      to: logAddress(to),
+      direction: directionOf(session),
+      ...(refusal
+        ? { outcome: "refused", ...refusal }
+        : { outcome: "accepted", ...(acceptedBy && acceptedBy !== "default" && { rule: acceptedBy }) }),
+    });
+  }
+
+  /**
+   * Issue 13: a guard's refusal (./hostile) as a record, before its reply is sent: a connection turned
+   * away before the greeting, or a MAIL / RCPT command refused before smtp-server parsed it. Refusals of
+   * other commands and of whole sessions (idle, too many errors) have no record type; undefined then.
+   */
+  #recordGuard(
+    listener: ListenerName,
+    phase: GuardPhase,
+    decision: GuardDecision,
+    session: SMTPServerSession,
+    line: CommandLine | undefined,
+  ): Promise<void> | undefined {
+    const refusal = refusalFields(decision.rule, decision.reply);
+    if (phase === "connect") {
+      return this.#mailLog.record({
+        type: "connection.refused",
+        at: now(),
+        ...sessionFields(session, listener),
+        ...refusal,
+      });
+    }
+    if (phase !== "command" || !line) return undefined;
+    const text = line.line.toString("latin1");
+    if (line.name === "MAIL") return this.#recordMailFrom(session, commandAddress(text), refusal);
+    if (line.name === "RCPT") {
+      const from = session.envelope?.mailFrom ? session.envelope.mailFrom.address : "";
+      return this.#recordRcptTo(session, from, commandAddress(text), refusal);
+    }
+    return undefined;
   }
 
   async #onRcptTo(
@@ -483,11 +657,25 @@ export class MailServer {
       // Row 21: an unknown local recipient counts towards harvesting; the one that trips it ends the session.
       if (ruleId === localRecipient.id && outcome.action === "reject") {
         const blocked = this.#options.abuse.unknownRecipient(session.remoteAddress, session.id);
-        if (blocked) return callback(this.#abuseRefusal("rcpt", session, blocked));
+        if (blocked) {
+          await Promise.all([
+            blocked.recorded,
+            this.#recordRcptTo(session, sender, address.address, refusalFields(blocked.rule, blocked.reply)),
+          ]);
+          return callback(this.#abuseRefusal("rcpt", session, blocked));
+        }
       }
+      await this.#recordRcptTo(session, sender, address.address, refusalOf({ outcome, ruleId }), ruleId);
       callback(toCallbackError(outcome));
     } catch (error) {
       this.#logger.error({ phase: "rcpt", session: session.id, err: error }, "RCPT TO check failed");
+      const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+      await this.#recordRcptTo(
+        session,
+        sender,
+        address.address,
+        refusalFields(INTERNAL_ERROR_RULE, tempfailReply),
+      );
       callback(smtpError(tempfailReply));
     }
   }
@@ -502,6 +690,13 @@ export class MailServer {
     // Sends counted by the throttle (row 20): given back unless the message is queued.
     const reservations: Reservation[] = [];
     let isQueued = false;
+    let size: number | undefined;
+    let body: Buffer | undefined;
+    /** Records the refusal (per recipient domain, see recipientsByDomain), then answers with it. */
+    const refuse = async (rule: string, reply: Reply) => {
+      await this.#recordMessageRefused(session, refusalFields(rule, reply), size, body);
+      callback(smtpError(reply));
+    };
     try {
       // Size, bare CR/LF (SMTP smuggling), NUL and line-length guards; logged with their rule id.
       const received = await readMessage(stream, {
@@ -509,14 +704,18 @@ export class MailServer {
         logger: this.#logger,
         logFields: logBase,
       });
-      if (!received.ok) return callback(smtpError(received.reply));
-      const body = received.body;
+      if (!received.ok) {
+        size = received.bytes;
+        return await refuse(received.rule, received.reply);
+      }
+      body = received.body;
+      size = body.length;
       const state = this.#state(session);
       const config = state.transactionConfig;
       const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
       // Rows 3, 18, 20: the message's From header, its links and the sending limits, for every session.
       const tags: string[] = [...state.clientHeaders];
-      const { outcome: messageOutcome } = await runRules(
+      const { outcome: messageOutcome, ruleId: messageRule } = await runRules(
         "data",
         messageRules,
         {
@@ -534,7 +733,7 @@ export class MailServer {
         { from: sender, id },
       );
       if (messageOutcome.action === "reject" || messageOutcome.action === "tempfail") {
-        return callback(smtpError(messageOutcome));
+        return await refuse(messageRule, messageOutcome);
       }
       // Rows 8-11: SPF/DKIM/DMARC of mail from outside (refuse, tag or Junk), DKIM signature on users' mail.
       const verdict = await checkMessage({
@@ -550,7 +749,7 @@ export class MailServer {
         logger: this.#logger,
       });
       if (verdict.outcome.action === "reject" || verdict.outcome.action === "tempfail") {
-        return callback(smtpError(verdict.outcome));
+        return await refuse(verdict.rule ?? "default", verdict.outcome);
       }
       // Row 22: a delivery status notification about a list's copies is counted, not stored.
       const bouncedList = listBouncesPost(config, session.envelope.rcptTo);
@@ -567,9 +766,10 @@ export class MailServer {
           },
           report.reply.code === 250 ? "list bounce report received" : "not a bounce report",
         );
+        // Counted, not stored: no queue id, so only a refusal has a record.
         return report.reply.code === 250
           ? callback(null, report.reply.message)
-          : callback(smtpError(report.reply));
+          : await refuse("mailing-list-bounces", report.reply);
       }
       const header = (recipient?: string) =>
         receivedHeader({
@@ -606,7 +806,7 @@ export class MailServer {
       }
       if (recipients.size === 0) {
         // a guard only: RCPT accepted each recipient under this same pinned config, so each leads somewhere
-        return callback(smtpError({ code: 550, message: "5.1.1 Mailbox unavailable" }));
+        return await refuse("default", { code: 550, message: "5.1.1 Mailbox unavailable" });
       }
       // Row 22: a list address travels alone (rules/mailing-list); its copies carry the list headers and
       // the list's bounce address as envelope sender, so failures never go back to the poster.
@@ -623,12 +823,10 @@ export class MailServer {
           if (this.#options.listBounces.isPaused(list, address)) recipients.delete(address);
         }
         if (recipients.size === 0) {
-          return callback(
-            smtpError({
-              code: 550,
-              message: `5.2.1 Every member of ${list.address} is paused after bounces`,
-            }),
-          );
+          return await refuse("mailing-list", {
+            code: 550,
+            message: `5.2.1 Every member of ${list.address} is paused after bounces`,
+          });
         }
         const leaves = [...recipients.values()].some((recipient) => !recipient.mailbox);
         try {
@@ -643,12 +841,12 @@ export class MailServer {
             { ...logBase, rule: "dkim-sign", outcome: "reject", err: error.message },
             "list copy not signed",
           );
-          return callback(smtpError(UNSIGNABLE_REPLY));
+          return await refuse("dkim-sign", UNSIGNABLE_REPLY);
         }
       }
       const user = typeof session.user === "string" ? session.user : undefined;
       // Row 21: counted before it is queued, so the message that trips the rule is already held.
-      if (user) this.#options.abuse.messageAccepted(user);
+      const suspension = user ? this.#options.abuse.messageAccepted(user) : null;
       await this.#options.queue.enqueue(
         { id, mailFrom, recipients: [...recipients.values()], authenticatedUser: user, spf: verdict.spf },
         stored,
@@ -670,14 +868,68 @@ export class MailServer {
         },
         "message accepted",
       );
+      await Promise.all([suspension, this.#recordMessageAccepted(session, id, body, verdict)]);
       callback(null, `2.0.0 Ok: queued as ${id}`);
     } catch (error) {
       this.#logger.error({ ...logBase, outcome: "tempfail", err: error }, "could not store message");
       stream.resume();
-      callback(smtpError(tempfailReply));
+      if (isQueued) return callback(smtpError(tempfailReply));
+      await refuse(INTERNAL_ERROR_RULE, tempfailReply);
     } finally {
       if (!isQueued) for (const reservation of reservations) reservation.release();
     }
+  }
+
+  /** message.accepted, one record per recipient domain (outbound: one for the sender's domain). */
+  #recordMessageAccepted(
+    session: SMTPServerSession,
+    queueId: string,
+    body: Buffer,
+    verdict: MessageVerdict,
+  ): Promise<unknown> {
+    const common = {
+      type: "message.accepted" as const,
+      at: now(),
+      ...sessionFields(session, this.#state(session).listener),
+      direction: directionOf(session),
+      queueId,
+      messageId: messageIdOf(body),
+      from: logAddress(session.envelope.mailFrom ? session.envelope.mailFrom.address : ""),
+      size: body.length,
+      ...authenticationResults(verdict),
+      folder: verdict.folder === JUNK_FOLDER ? ("junk" as const) : ("inbox" as const),
+    };
+    const recipients = session.envelope.rcptTo.map((recipient) => recipient.address);
+    return Promise.all(
+      [...recipientsByDomain(session, recipients)].map(([domain, to]) =>
+        this.#mailLog.record({ ...common, domain, to }),
+      ),
+    );
+  }
+
+  /** message.refused at DATA, one record per recipient domain like message.accepted. */
+  #recordMessageRefused(
+    session: SMTPServerSession,
+    refusal: ReturnType<typeof refusalFields>,
+    size: number | undefined,
+    body: Buffer | undefined,
+  ): Promise<unknown> {
+    const common = {
+      type: "message.refused" as const,
+      at: now(),
+      ...sessionFields(session, this.#state(session).listener),
+      ...refusal,
+      direction: directionOf(session),
+      messageId: body && messageIdOf(body),
+      from: logAddress(session.envelope.mailFrom ? session.envelope.mailFrom.address : ""),
+      size,
+    };
+    const recipients = session.envelope.rcptTo.map((recipient) => recipient.address);
+    return Promise.all(
+      [...recipientsByDomain(session, recipients)].map(([domain, to]) =>
+        this.#mailLog.record({ ...common, domain, to }),
+      ),
+    );
   }
 
   /** Logs a row 21 refusal like a rule decision and turns it into the callback's error. */
@@ -699,6 +951,23 @@ export class MailServer {
     );
     return smtpError(refusal.reply);
   }
+}
+
+/** SPF/DKIM/DMARC/ARC as the mail log holds them: mailauth's verdict inbound, our own signature outbound. */
+function authenticationResults(verdict: MessageVerdict) {
+  const results = verdict.results;
+  if (!results) {
+    return { spf: verdict.spf, dkim: verdict.signedBy ? "signed" : "none", dmarc: "none", arc: "none" };
+  }
+  // The best signature decides, as DMARC reads them: any pass is a pass.
+  const dkimResults = results.dkim.map((entry) => entry.slice(entry.lastIndexOf(":") + 1));
+  const dkim = dkimResults.includes("pass") ? "pass" : (dkimResults[0] ?? "none");
+  return {
+    spf: clip(results.spf, 32),
+    dkim: clip(dkim, 32),
+    dmarc: clip(results.dmarc, 32),
+    arc: clip(results.arc, 32),
+  };
 }
 
 function smtpError(reply: Reply): Error {

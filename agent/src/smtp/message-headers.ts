@@ -46,3 +46,9 @@ export function fromAddresses(message: Buffer): string[] | null {
     .filter((address) => address.length > 0);
   return addresses.length > 0 ? addresses : null;
 }
+
+/** The Message-ID header's value (e.g. "<abc@example.test>"), for the mail log; undefined without one. */
+export function messageIdOf(message: Buffer): string | undefined {
+  const field = headerFields(message).find((candidate) => candidate.name === "message-id");
+  return field && field.value.length > 0 ? field.value.slice(0, 998) : undefined;
+}

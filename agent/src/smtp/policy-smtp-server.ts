@@ -45,8 +45,8 @@ import { logGuardDecision, type GuardDecision, type GuardPhase, type Reply } fro
 export type { Reply };
 
 export interface PolicySmtpServerOptions extends SMTPServerOptions {
-  /** Answers an AUTH attempt on a session whose AUTH is hidden. null → let smtp-server answer. */
-  onHiddenAuth(session: SMTPServerSession): Promise<Reply | null>;
+  /** Answers an AUTH attempt (with that mechanism) on a session whose AUTH is hidden. null → let smtp-server answer. */
+  onHiddenAuth(session: SMTPServerSession, mechanism: string): Promise<Reply | null>;
   /** Idle timeout and greeting pause; missing values take ./hostile/limits defaults. */
   sessionLimits?: Partial<SessionLimits> | undefined;
   /** Row 15: the connection limits a client address is held to, from the current policy. */
@@ -57,6 +57,18 @@ export interface PolicySmtpServerOptions extends SMTPServerOptions {
   guardLogger?: Logger | undefined;
   /** Row 21: refuses a blocked client before anything else (and counts the connection); null admits. */
   admit?: ((remoteAddress: string) => GuardDecision | null) | undefined;
+  /**
+   * Issue 13: records a guard's refusal in the mail log; its reply is sent once the returned promise
+   * settles. undefined when there is nothing to record (the reply goes out at once).
+   */
+  recordGuard?:
+    | ((
+        phase: GuardPhase,
+        decision: GuardDecision,
+        session: SMTPServerSession,
+        line: CommandLine | undefined,
+      ) => Promise<void> | undefined)
+    | undefined;
 }
 
 export function hideAuth(session: SMTPServerSession): void {
@@ -101,7 +113,10 @@ class PolicySmtpConnection extends SMTPConnection {
       if (blocked) {
         logGuardDecision(this.#policy.guardLogger, "connect", blocked, this.#logFields());
         const error = Object.assign(new Error(blocked.reply.message), { responseCode: blocked.reply.code });
-        return this._refuse(error, false);
+        const recorded = [blocked.recorded, this.#record("connect", blocked)].filter((p) => p !== undefined);
+        if (recorded.length === 0) return this._refuse(error, false);
+        void Promise.all(recorded).then(() => this._refuse(error, false));
+        return;
       }
       const refusal = checkConnectionLimits(
         this._server.connections,
@@ -111,7 +126,8 @@ class PolicySmtpConnection extends SMTPConnection {
         Date.now(),
         this.name,
       );
-      if (refusal) return this.#refuse("connect", refusal);
+      if (refusal)
+        return this.#recordThen("connect", refusal, undefined, () => this.#refuse("connect", refusal));
       const pause = this.#policy.greetingPause;
       const delay = pause ? pause.delayFor(this.remoteAddress, Date.now()) : 0;
       if (delay === 0) return this.connectionReady();
@@ -126,7 +142,10 @@ class PolicySmtpConnection extends SMTPConnection {
     // Lines buffered during a TLS handshake, before the greeting or during shutdown keep smtp-server's
     // own handling (dropped, "421 You talk too soon", "421 Server shutting down").
     if (this._upgrading || !this._ready || this._closing || this._server._closeTimeout) {
-      if (!this._ready && !this._upgrading && !this.#talkedEarly) this.#onEarlyTalk();
+      if (!this._ready && !this._upgrading && !this.#talkedEarly) {
+        const decision = this.#onEarlyTalk();
+        return this.#recordThen("connect", decision, undefined, () => super._onCommand(command, callback));
+      }
       return super._onCommand(command, callback);
     }
     const next = callback ?? (() => undefined);
@@ -142,12 +161,12 @@ class PolicySmtpConnection extends SMTPConnection {
       commandLineLength.check(line) ??
       this.#junk.check(line) ??
       this.#recipients.check(line, this.session.envelope);
-    if (refusal) return this.#refuseCommand(refusal, next);
+    if (refusal) return this.#refuseCommand(refusal, next, line);
     if (!this.#isHiddenAuthAttempt(line)) return this.#dispatch(line, command, callback);
     // smtp-server's parser waits for `callback` before reading the next command, so the async
     // decision cannot race with pipelined commands.
     this.#policy
-      .onHiddenAuth(this.session)
+      .onHiddenAuth(this.session, authMechanism(line))
       .catch(() => ({ code: 454, message: "4.7.0 Temporary authentication failure" }))
       .then((reply) => {
         if (!reply) return this.#dispatch(line, command, callback);
@@ -197,20 +216,45 @@ class PolicySmtpConnection extends SMTPConnection {
 
   #dispatch(line: CommandLine, command: Buffer, callback?: () => void): void {
     const refusal = authBase64.check(line);
-    if (refusal) return this.#refuseCommand(refusal, callback ?? (() => undefined));
+    if (refusal) return this.#refuseCommand(refusal, callback ?? (() => undefined), line);
     super._onCommand(command, callback);
   }
 
-  #refuseCommand(refusal: GuardDecision, next: () => void): void {
+  #refuseCommand(refusal: GuardDecision, next: () => void, line: CommandLine): void {
     // A refused AUTH continuation line ends the exchange.
     this._nextHandler = false;
-    this.#isUncountedReply = refusal.rule === RecipientBudget.id && refusal.reply.code === 452;
-    try {
-      this.#refuse("command", refusal);
-    } finally {
-      this.#isUncountedReply = false;
-    }
-    this._whenWritable(next);
+    // smtp-server reads the next command only after `next`: the reply still goes out in order.
+    this.#recordThen("command", refusal, line, () => {
+      this.#isUncountedReply = refusal.rule === RecipientBudget.id && refusal.reply.code === 452;
+      try {
+        this.#refuse("command", refusal);
+      } finally {
+        this.#isUncountedReply = false;
+      }
+      this._whenWritable(next);
+    });
+  }
+
+  /** Runs `then` once the guard decision is in the mail log (at once when there is nothing to record). */
+  #recordThen(
+    phase: GuardPhase,
+    decision: GuardDecision,
+    line: CommandLine | undefined,
+    then: () => void,
+  ): void {
+    const recorded = this.#record(phase, decision, line);
+    if (recorded) void recorded.then(then);
+    else then();
+  }
+
+  #record(phase: GuardPhase, decision: GuardDecision, line?: CommandLine): Promise<void> | undefined {
+    if (!this.#policy.recordGuard) return undefined;
+    // Before the greeting smtp-server has not filled the session in yet: who connected comes from here.
+    const session =
+      phase === "connect"
+        ? { ...this.session, id: this.id, remoteAddress: this.remoteAddress }
+        : this.session;
+    return this.#policy.recordGuard(phase, decision, session, line);
   }
 
   #refuse(phase: GuardPhase, refusal: GuardDecision): void {
@@ -223,16 +267,16 @@ class PolicySmtpConnection extends SMTPConnection {
     return { session: this.id, client: this.remoteAddress };
   }
 
-  #onEarlyTalk(): void {
+  #onEarlyTalk(): GuardDecision {
     this.#talkedEarly = true;
     this.#policy.greetingPause?.talkedEarly(this.remoteAddress);
     // smtp-server answers "421 You talk too soon" and closes; we log it like every guard decision
-    logGuardDecision(
-      this.#policy.guardLogger,
-      "connect",
-      { rule: EARLY_TALKER_RULE, reply: { code: 421, message: `${this.name} You talk too soon` } },
-      this.#logFields(),
-    );
+    const decision = {
+      rule: EARLY_TALKER_RULE,
+      reply: { code: 421, message: `${this.name} You talk too soon` },
+    };
+    logGuardDecision(this.#policy.guardLogger, "connect", decision, this.#logFields());
+    return decision;
   }
 
   #isHiddenAuthAttempt(line: CommandLine): boolean {
@@ -242,12 +286,18 @@ class PolicySmtpConnection extends SMTPConnection {
   }
 }
 
+/** The SASL mechanism an AUTH command line names ("" when it names none). */
+function authMechanism(line: CommandLine): string {
+  return (line.line.toString("latin1").trim().split(/\s+/)[1] ?? "").toUpperCase();
+}
+
 export class PolicySmtpServer extends SMTPServer {
   readonly onHiddenAuth: PolicySmtpServerOptions["onHiddenAuth"];
   readonly sessionLimits: SessionLimits;
   readonly guardLogger: Logger | undefined;
   readonly connectionLimitsFor: PolicySmtpServerOptions["connectionLimitsFor"];
   readonly admit: PolicySmtpServerOptions["admit"];
+  readonly recordGuard: PolicySmtpServerOptions["recordGuard"];
   /** New connections per client address in the last minute, on this listener. */
   readonly connectionRate = new ConnectionRate();
   /** null on submission listeners: no pause before the greeting. */
@@ -270,6 +320,7 @@ export class PolicySmtpServer extends SMTPServer {
     this.guardLogger = options.guardLogger;
     this.connectionLimitsFor = options.connectionLimitsFor;
     this.admit = options.admit;
+    this.recordGuard = options.recordGuard;
     this.greetingPause = options.pauseGreeting
       ? new GreetingPause(limits.greetingDelayMs, limits.greetingMemoryHours)
       : null;

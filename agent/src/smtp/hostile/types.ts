@@ -12,6 +12,8 @@ export interface Reply {
 export interface GuardDecision {
   rule: string;
   reply: Reply;
+  /** The mail-log record of what led to the decision (an abuse block), still being written. */
+  recorded?: Promise<void> | undefined;
 }
 
 export type GuardPhase = "connect" | "command" | "data" | "session" | "tls";
