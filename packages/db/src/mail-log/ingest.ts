@@ -1,8 +1,10 @@
-// Storing one `agent.logs` batch (issue 13): one transaction that makes sure the batch's day partitions
-// exist and inserts every record with ONE statement (the rows travel as a single JSON parameter through
-// jsonb_to_recordset, like writeAudits), ON CONFLICT DO NOTHING on (server, sequence, time) — so a batch
-// stored twice, or two batches that overlap, leave each record once. The hub acknowledges a batch only
-// after this has returned, i.e. after the commit.
+// Storing one `agent.logs` batch (issue 13) atomically: every record goes in with ONE statement (the rows
+// travel as a single JSON parameter through jsonb_to_recordset, like writeAudits), ON CONFLICT DO NOTHING
+// on (server, sequence, time) — so a batch stored twice, or two batches that overlap, leave each record
+// once. The hub acknowledges a batch only after this has returned, i.e. after the commit. In the common
+// case that one statement is the whole transaction (one round trip); a batch that needs a new day's
+// partition, or carries records from a clock far ahead, runs in an explicit transaction that creates the
+// partitions first (./partitions).
 //
 // What is stamped at ingest, for scoping and search without reading the JSON: the server's tenant; the
 // Domain the record names, only if that domain belongs to the same tenant (another customer's domain
@@ -39,8 +41,15 @@ const MAX_CLOCK_AHEAD_MS = 86_400_000;
 /** The advisory-lock class of "one server's clamped records" (the object is hashtext(serverId)). */
 const SERVER_LOCK_CLASS = 0x4d4c_0002;
 
-/** Days whose partition this process has seen committed, per client: most batches skip the DDL. */
-const knownDays = new WeakMap<object, Set<number>>();
+/** How long a process trusts the retention setting it read (a change takes effect within this). */
+const RETENTION_CACHE_MS = 60_000;
+
+/** Per client: the days whose partition this process saw committed, and the retention setting it read. */
+interface ClientCache {
+  days: Set<number>;
+  retention?: { days: number; readAt: number };
+}
+const caches = new WeakMap<object, ClientCache>();
 
 interface Row {
   seq: number;
@@ -70,47 +79,59 @@ export async function storeMailLogBatch(
 ): Promise<number> {
   if (batch.records.length === 0) return 0;
   const now = options.now ?? new Date();
-  const known = knownDays.get(db) ?? new Set<number>();
-  knownDays.set(db, known);
-  let days: number[] = [];
+  const cache = caches.get(db) ?? { days: new Set<number>() };
+  caches.set(db, cache);
+  const keepFrom = mailLogKeepFrom(now, await retentionDaysOf(db, cache));
+  const current: Row[] = [];
+  const clamped: Row[] = [];
+  for (const record of batch.records) {
+    const at = new Date(record.at);
+    if (at < keepFrom) continue;
+    const isAhead = at.getTime() - now.getTime() > MAX_CLOCK_AHEAD_MS;
+    (isAhead ? clamped : current).push(rowOf(record, isAhead ? now : at));
+  }
+  const days = [...new Set([...current, ...clamped].map((row) => dayOf(new Date(row.at)).getTime()))];
+  const missing = days.filter((day) => !cache.days.has(day)).map((day) => new Date(day));
   let stored: number;
   try {
-    stored = await db.$transaction(
-      async (tx) => {
-        const keepFrom = mailLogKeepFrom(now, await logRetentionDays(tx));
-        const current: Row[] = [];
-        const clamped: Row[] = [];
-        for (const record of batch.records) {
-          const at = new Date(record.at);
-          if (at < keepFrom) continue;
-          const isAhead = at.getTime() - now.getTime() > MAX_CLOCK_AHEAD_MS;
-          (isAhead ? clamped : current).push(rowOf(record, isAhead ? now : at));
-        }
-        days = [...new Set([...current, ...clamped].map((row) => dayOf(new Date(row.at)).getTime()))];
-        const missing = days.filter((day) => !known.has(day)).map((day) => new Date(day));
-        await ensurePartitions(tx, missing);
-        let count = await insertRows(tx, batch, current, now, false);
-        if (clamped.length > 0) {
-          // Serialized per server: two hubs storing the same resent record cannot both find it absent.
-          await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SERVER_LOCK_CLASS}::int, hashtext(${batch.serverId}))`;
-          count += await insertRows(tx, batch, clamped, now, true);
-        }
-        return count;
-      },
-      { maxWait: 10_000, timeout: 60_000 },
-    );
+    if (missing.length === 0 && clamped.length === 0) {
+      stored = await insertRows(db, batch, current, now, false);
+    } else {
+      stored = await db.$transaction(
+        async (tx) => {
+          await ensurePartitions(tx, missing);
+          let count = await insertRows(tx, batch, current, now, false);
+          if (clamped.length > 0) {
+            // Serialized per server: two hubs storing the same resent record cannot both find it absent.
+            await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SERVER_LOCK_CLASS}::int, hashtext(${batch.serverId}))`;
+            count += await insertRows(tx, batch, clamped, now, true);
+          }
+          return count;
+        },
+        { maxWait: 10_000, timeout: 60_000 },
+      );
+    }
   } catch (error) {
     // A partition dropped behind this process's back (or a DDL rolled back) is looked at again next time.
-    for (const day of days) known.delete(day);
+    for (const day of days) cache.days.delete(day);
+    cache.retention = undefined;
     throw error;
   }
   // Committed: every day of the batch has its partition.
-  for (const day of days) known.add(day);
+  for (const day of days) cache.days.add(day);
   return stored;
 }
 
+async function retentionDaysOf(db: Db, cache: ClientCache): Promise<number> {
+  const nowMs = Date.now();
+  if (!cache.retention || nowMs - cache.retention.readAt > RETENTION_CACHE_MS) {
+    cache.retention = { days: await logRetentionDays(db), readAt: nowMs };
+  }
+  return cache.retention.days;
+}
+
 async function insertRows(
-  tx: Tx,
+  tx: Db | Tx,
   batch: MailLogBatch,
   rows: Row[],
   receivedAt: Date,
@@ -138,12 +159,11 @@ async function insertRows(
     batch.serverId,
     batch.tenantId,
     receivedAt.toISOString(),
-    JSON.stringify(rows),
+    storableJson(rows),
   );
 }
 
-function rowOf(original: MailLogRecord, at: Date): Row {
-  const record = storable(original);
+function rowOf(record: MailLogRecord, at: Date): Row {
   const text = (key: string): string | null => {
     const value = (record as Record<string, unknown>)[key];
     return typeof value === "string" ? value : null;
@@ -171,18 +191,18 @@ function rowOf(original: MailLogRecord, at: Date): Row {
   };
 }
 
+/** What Postgres text and jsonb refuse: NUL, and UTF-16 surrogates that are not part of a pair. */
+const unstorable = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /**
- * The record as Postgres can hold it: text and jsonb refuse NUL and lone UTF-16 surrogates, which valid
- * JSON from an agent may still carry; a batch that can never be stored would block the agent's log.
+ * The rows as one JSON parameter Postgres can hold: valid JSON from an agent may still carry what text
+ * and jsonb refuse, and a batch that can never be stored would block the agent's log. JSON.stringify
+ * writes NUL and lone surrogates as \u escapes, so the rare batch that needs cleaning is cheap to spot.
  */
-function storable(record: MailLogRecord): MailLogRecord {
-  return JSON.parse(
-    JSON.stringify(record, (_key, value: unknown) =>
-      typeof value === "string"
-        ? value
-            .replaceAll("\u0000", "")
-            .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD")
-        : value,
-    ),
-  ) as MailLogRecord;
+function storableJson(rows: Row[]): string {
+  const json = JSON.stringify(rows);
+  if (!/\\u(0000|d[89a-f])/i.test(json)) return json;
+  return JSON.stringify(rows, (_key, value: unknown) =>
+    typeof value === "string" ? value.replace(unstorable, (c) => (c === "\u0000" ? "" : "\uFFFD")) : value,
+  );
 }
