@@ -1,6 +1,6 @@
 // Wires one agent together: settings → last applied config (or locked-down defaults) → certificate →
-// mail server → hub client. Config pushes from the hub and from embedders go through the same
-// applyConfig, which validates, swaps the mail server's snapshot and persists, or changes nothing.
+// mail log spool → mail server → hub client. Config pushes from the hub and from embedders go through the
+// same applyConfig, which validates, swaps the mail server's snapshot and persists, or changes nothing.
 import type { Logger } from "pino";
 import type { Posture } from "@mailwarden/protocol";
 import { DkimKeyStore } from "./dkim/dkim-keys";
@@ -16,6 +16,8 @@ import { ListBounceLedger } from "./lists/bounce-ledger";
 import { isAbuseCommand, listAbuseBlocks, runAbuseCommand } from "./hub/abuse-commands";
 import { runQueueCommand } from "./hub/queue-commands";
 import { createLogger } from "./log";
+import { LogShipper } from "./mail-log/shipper";
+import { MailLogSpool, mailLogDir } from "./mail-log/spool";
 import { filterByLogPolicy } from "./log-policy";
 import { Pop3Server, type Pop3ListenerName } from "./pop3/pop3-server";
 import { buildPosture } from "./posture/posture";
@@ -59,6 +61,8 @@ export interface RunningAgent {
   delivery: DeliveryWorker;
   /** Row 21: abuse detection and its blocks (list, lift). */
   abuse: AbuseDetection;
+  /** Issue 13: the mail log spool every component records its decisions in. */
+  mailLog: MailLogSpool;
   /** Closes the hub socket and the listeners (open sessions get shutdownGraceMs to finish). */
   stop(): Promise<void>;
 }
@@ -114,12 +118,20 @@ async function startLocked(
     configured: settings.tls,
     logger: logger.child({ component: "tls" }),
   });
-  // Row 21: blocks saved before a restart are in force from the first connection.
   let liveConfig = (): ActiveConfig => initialConfig;
+  // Issue 13: every decision is recorded here before the reply it describes; row 23 decides which.
+  const mailLog = await MailLogSpool.open({
+    dir: mailLogDir(settings.stateDir),
+    logger: logger.child({ component: "mail-log" }),
+    maxBytes: settings.mailLogSpoolBytes,
+    levels: () => liveConfig().server,
+  });
+  // Row 21: blocks saved before a restart are in force from the first connection.
   const abuse = await AbuseDetection.open({
     stateDir: settings.stateDir,
     logger: logger.child({ component: "ids" }),
     policy: () => liveConfig().server,
+    mailLog,
   });
   // Row 22: list members' bounces, counted by the delivery worker and from DSNs to <list>-bounces.
   const listBounces = await ListBounceLedger.open({
@@ -139,6 +151,7 @@ async function startLocked(
     // Row 21: a suspended user's queued mail waits until the suspension is lifted.
     isHeld: (entry) => abuse.isHeld(entry.authenticatedUser),
     listBounces,
+    mailLog,
     // Row 23: what the worker records follows the policy's delivery log level.
     logger: filterByLogPolicy(
       logger.child({ component: "delivery" }),
@@ -159,11 +172,13 @@ async function startLocked(
     queue,
     abuse,
     listBounces,
+    mailLog,
     logger: logger.child({ component: "smtp" }),
     sessionLimits: settings.smtp,
     closeTimeoutMs: settings.shutdownGraceMs,
   }).catch(async (error: unknown) => {
     await authenticationPool?.close();
+    await mailLog.close();
     throw error;
   });
   // POP3 serves the same mailboxes under the same config, certificate and TLS policy as SMTP.
@@ -181,6 +196,7 @@ async function startLocked(
   }).catch(async (error: unknown) => {
     await mailServer.close();
     await authenticationPool?.close();
+    await mailLog.close();
     throw error;
   });
   liveConfig = () => mailServer.config;
@@ -217,6 +233,7 @@ async function startLocked(
       { revision, domains: compiled.active.domains.size, listeners: compiled.active.raw.listeners },
       "config applied",
     );
+    await mailLog.record({ type: "policy.applied", at: new Date().toISOString(), revision });
     return { ok: true, revision };
   };
 
@@ -237,12 +254,14 @@ async function startLocked(
     });
 
   let hub: HubClient | null = null;
+  let shipper: LogShipper | null = null;
   if (options.connectToHub !== false) {
     const credential = await readCredential(settings.stateDir).catch((error: Error) => {
       logger.error({ err: error.message }, "credential file unusable; not connecting to the hub");
       return null;
     });
     if (credential) {
+      shipper = new LogShipper({ spool: mailLog, logger: logger.child({ component: "mail-log" }) });
       hub = new HubClient({
         credential,
         hostname: settings.hostname,
@@ -255,6 +274,7 @@ async function startLocked(
         getPosture: posture,
         runCommand: async (command) =>
           isAbuseCommand(command) ? runAbuseCommand(abuse, command) : runQueueCommand(delivery, command),
+        mailLog: shipper,
       });
       void hub.start();
     } else {
@@ -283,6 +303,7 @@ async function startLocked(
     posture,
     delivery,
     abuse,
+    mailLog,
     stop() {
       stopping ??= (async () => {
         await hub?.stop();
@@ -291,6 +312,8 @@ async function startLocked(
         await queue.close();
         await abuse.flush();
         await listBounces.flush();
+        shipper?.close();
+        await mailLog.close();
         await authenticationPool?.close();
         await stateLock.release();
         logger.info("agent stopped");

@@ -21,6 +21,7 @@ import {
   type HubMessage,
   type Posture,
 } from "@mailwarden/protocol";
+import type { LogShipperLink } from "../mail-log/shipper";
 import type { Credential } from "../state/credential";
 import { backoffDelay, parseRetryAfter, retryAfterDelay, type BackoffOptions } from "./backoff";
 import type { CommandOutcome } from "./queue-commands";
@@ -45,6 +46,8 @@ export interface HubClientOptions {
   getPosture(): Promise<Posture>;
   /** Runs a dashboard command (hub.command); without it every command is answered ok: false. */
   runCommand?(command: HubCommand): Promise<CommandOutcome>;
+  /** Ships the mail log (agent.logs / hub.logs.ack) on every connection, after the welcome. */
+  mailLog?: LogShipperLink;
 }
 
 interface SessionEnd {
@@ -216,6 +219,7 @@ export class HubClient {
           Math.max(10, Math.floor(interval / 4)),
         );
         void this.#sendPosture(ws);
+        this.#options.mailLog?.connected((frame) => this.#sendText(ws, frame));
       };
 
       ws.on("open", () => {
@@ -264,6 +268,9 @@ export class HubClient {
           case "hub.enrolled":
             this.#logger.warn("ignored hub.enrolled outside enrollment");
             return;
+          case "hub.logs.ack":
+            if (wasWelcomed) this.#options.mailLog?.acknowledged(message);
+            return;
         }
       });
       // A hub admitting a reconnect storm at its own pace answers 503 with the second to come back in.
@@ -284,6 +291,7 @@ export class HubClient {
         clearInterval(heartbeatTimer);
         clearInterval(watchdogTimer);
         if (this.#socket === ws) this.#socket = null;
+        if (wasWelcomed) this.#options.mailLog?.disconnected();
         resolve({ code, reason: reason.toString(), wasWelcomed, retryAfterSeconds });
       });
     });
@@ -356,6 +364,13 @@ export class HubClient {
       return;
     }
     ws.send(encodeFrame(message));
+  }
+
+  /** A frame already encoded (the mail log's batches); false once the socket is not open. */
+  #sendText(ws: WebSocket, frame: Buffer): boolean {
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(frame, { binary: false });
+    return true;
   }
 }
 

@@ -610,7 +610,10 @@ export class MailLogSpool implements MailLog {
       if (name.startsWith(`.${WATERMARK_FILE}.`) && name.endsWith(".tmp"))
         await unlinkIfPresent(path.join(this.#dir, name));
     }
-    this.#ackedSeq = this.#persistedAckedSeq = await readWatermark(path.join(this.#dir, WATERMARK_FILE));
+    this.#ackedSeq = this.#persistedAckedSeq = await readWatermark(
+      path.join(this.#dir, WATERMARK_FILE),
+      this.#logger,
+    );
     const found = names
       .map((name) => SEGMENT_NAME.exec(name))
       .filter((match): match is RegExpExecArray => match !== null)
@@ -717,7 +720,7 @@ function subtractRanges(holes: SeqRange[], named: SeqRange[]): SeqRange[] {
   return left;
 }
 
-async function readWatermark(file: string): Promise<number> {
+async function readWatermark(file: string, logger: Logger): Promise<number> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -725,11 +728,15 @@ async function readWatermark(file: string): Promise<number> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
     throw error;
   }
-  const value = (JSON.parse(text) as { ackedSeq?: unknown }).ackedSeq;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new Error(`${file} does not hold an acknowledged sequence number`);
+  try {
+    const value = (JSON.parse(text) as { ackedSeq?: unknown }).ackedSeq;
+    if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return value;
+  } catch {
+    // reported below
   }
-  return value;
+  // written atomically, so this takes a damaged disk; resending is harmless (the hub stores each once)
+  logger.error({ file }, "mail log: acknowledged position unreadable; everything in the spool is sent again");
+  return 0;
 }
 
 /** Reads a segment's records in order; returns where it stopped at a torn or damaged record, if it did. */

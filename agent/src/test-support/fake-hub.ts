@@ -1,5 +1,7 @@
 // A tiny hub for agent tests: a real ws server on a loopback port speaking the protocol just enough —
 // enrollment with one valid token, hello → welcome, and helpers to push configs, drop or close sockets.
+// Mail log batches are stored by sequence number and acknowledged at once, or held back until a test
+// acknowledges them (logAcks = false), like a hub whose database is slow or gone.
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import {
@@ -10,6 +12,7 @@ import {
   parseFrame,
   type AgentMessage,
   type HubMessage,
+  type MailLogRecord,
 } from "@mailwarden/protocol";
 
 export const VALID_TOKEN = "valid-enrollment-token-0123456789";
@@ -20,6 +23,15 @@ export interface FakeHubOptions {
   heartbeatIntervalMs?: number;
   /** Answer heartbeats with hub.heartbeat.ack (default true). Off simulates a hub gone silent. */
   ackHeartbeats?: boolean;
+  /** Store and acknowledge agent.logs batches at once (default true); off: they wait for ackLogBatches(). */
+  logAcks?: boolean;
+}
+
+/** An agent.logs batch received and not acknowledged yet. */
+export interface HeldLogBatch {
+  socket: WebSocket;
+  batch: number;
+  records: MailLogRecord[];
 }
 
 /** A hub admitting a reconnect storm: the next `count` upgrades get 503 with this Retry-After. */
@@ -34,12 +46,18 @@ export class FakeHub {
   /** When each upgrade was refused or accepted (ms since epoch), in order. */
   readonly upgrades: { at: number; refused: boolean }[] = [];
   refusal: UpgradeRefusal = { count: 0, retryAfter: "1" };
+  /** Mail log records stored, by sequence number (each once, as the real hub's idempotent ingest). */
+  readonly storedLogs = new Map<number, MailLogRecord>();
+  /** Sequence numbers that arrived again after their batch had been acknowledged: never expected. */
+  readonly logsResentAfterAck: number[] = [];
+  /** Batches waiting for ackLogBatches() while logAcks is off. */
+  readonly heldLogBatches: HeldLogBatch[] = [];
   #server: WebSocketServer;
   #options: Required<FakeHubOptions>;
 
   private constructor(server: WebSocketServer, options: FakeHubOptions) {
     this.#server = server;
-    this.#options = { heartbeatIntervalMs: 100, ackHeartbeats: true, ...options };
+    this.#options = { heartbeatIntervalMs: 100, ackHeartbeats: true, logAcks: true, ...options };
     server.on("connection", (socket) => this.#onConnection(socket));
   }
 
@@ -70,6 +88,30 @@ export class FakeHub {
 
   set ackHeartbeats(value: boolean) {
     this.#options.ackHeartbeats = value;
+  }
+
+  set logAcks(value: boolean) {
+    this.#options.logAcks = value;
+  }
+
+  /** Every mail log record received, in arrival order (resent ones again). */
+  logRecordsReceived(): MailLogRecord[] {
+    return this.messages("agent.logs").flatMap((message) => message.records);
+  }
+
+  /**
+   * Stores and acknowledges up to `count` held batches, oldest first; a batch whose socket has closed is
+   * forgotten unstored (the agent sends it again). Returns how many were acknowledged.
+   */
+  ackLogBatches(count = Infinity): number {
+    let acked = 0;
+    while (acked < count && this.heldLogBatches.length > 0) {
+      const held = this.heldLogBatches.shift()!;
+      if (held.socket.readyState !== held.socket.OPEN) continue;
+      this.#storeAndAck(held);
+      acked += 1;
+    }
+    return acked;
   }
 
   /** The most recent socket that completed hello. */
@@ -121,10 +163,24 @@ export class FakeHub {
             socket.send(hubFrame({ type: "hub.heartbeat.ack", receivedAt: new Date().toISOString() }));
           }
           return;
+        case "agent.logs": {
+          const held = { socket, batch: message.batch, records: message.records };
+          if (this.#options.logAcks) this.#storeAndAck(held);
+          else this.heldLogBatches.push(held);
+          return;
+        }
         default:
           return;
       }
     });
+  }
+
+  #storeAndAck(held: HeldLogBatch): void {
+    for (const record of held.records) {
+      if (this.storedLogs.has(record.seq)) this.logsResentAfterAck.push(record.seq);
+      this.storedLogs.set(record.seq, record);
+    }
+    held.socket.send(hubFrame({ type: "hub.logs.ack", batch: held.batch, stored: held.records.length }));
   }
 }
 
