@@ -17,6 +17,7 @@ const navItems: { href: string; label: string; permission?: Permission; provider
   { href: "/customers", label: "Customers", providerOnly: true },
   { href: "/domains", label: "Domains", permission: "domain.read" },
   { href: "/servers", label: "Servers", permission: "server.read" },
+  { href: "/logs", label: "Logs", permission: "logs.read" },
   { href: "/policy", label: "Policy", permission: "policy.writeProvider" },
   { href: "/audit", label: "Audit log", permission: "audit.read" },
   { href: "/people", label: "People", providerOnly: true },

@@ -114,6 +114,7 @@ export function PolicyEditor({
   const [lockNotice, setLockNotice] = React.useState<{ key: PolicyKey; text: string } | null>(null);
   const [propagateKey, setPropagateKey] = React.useState<PolicyKey | null>(null);
   const changeCount = Object.keys(drafts).length;
+  const highlighted = useLinkedSetting(Boolean(query.data));
 
   if (query.error) return <Alert tone="error">{errorMessage(query.error)}</Alert>;
   if (!query.data) return <p className="text-sm text-slate-500">Loading policy…</p>;
@@ -258,6 +259,7 @@ export function PolicyEditor({
               {inGroup.map((s) => (
                 <SettingRow
                   key={s.key}
+                  isHighlighted={highlighted === s.key}
                   inputKey={`${formVersion}:${rowVersion[s.key] ?? 0}:${JSON.stringify(s.value)}`}
                   setting={s}
                   draft={drafts[s.key]}
@@ -328,7 +330,28 @@ export function PolicyEditor({
   );
 }
 
+/**
+ * A link to one setting ("…?tab=policy#setting-spfCheck", e.g. from a refusal in the mail log): once the
+ * settings are on screen, that row is scrolled to and marked for a few seconds.
+ */
+function useLinkedSetting(isLoaded: boolean): string | null {
+  const [key, setKey] = React.useState<string | null>(null);
+  React.useEffect(() => {
+    if (!isLoaded) return;
+    const match = /^#setting-([A-Za-z]+)$/.exec(window.location.hash);
+    if (!match) return;
+    const row = document.querySelector(`[data-testid="setting-row-${match[1]}"]`);
+    if (!row) return;
+    row.scrollIntoView({ block: "center" });
+    setKey(match[1]!);
+    const timer = setTimeout(() => setKey(null), 4000);
+    return () => clearTimeout(timer);
+  }, [isLoaded]);
+  return key;
+}
+
 function SettingRow({
+  isHighlighted = false,
   inputKey,
   setting: s,
   draft,
@@ -344,6 +367,8 @@ function SettingRow({
   onLock,
   onPropagate,
 }: {
+  /** The row a link pointed at: marked so the eye finds it. */
+  isHighlighted?: boolean;
   /** Changes when the input must show its value afresh (discarded, saved, reset). */
   inputKey: string;
   setting: Setting;
@@ -373,7 +398,9 @@ function SettingRow({
       className={cn(
         "flex flex-col gap-3 border-l-4 px-4 py-4 md:flex-row md:flex-wrap md:items-start md:justify-between md:gap-4 md:px-5",
         isChanged ? "border-l-amber-400 bg-amber-50/50" : error ? "border-l-red-400" : "border-l-transparent",
+        isHighlighted && !isChanged && "border-l-brand-500 bg-brand-50/60 transition-colors",
       )}
+      data-highlighted={isHighlighted || undefined}
       data-testid={`setting-row-${s.key}`}
       data-changed={isChanged || undefined}
     >

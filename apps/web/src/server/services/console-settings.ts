@@ -1,6 +1,6 @@
 // Provider-wide settings of the console itself (not the lockdown policy the agents enforce): today the
 // idle timeout of console sessions and how long the mail log is kept. One row; audited like every change.
-import { writeAudit, type Db, type Tx } from "@mailwarden/db";
+import { logRetentionDays, writeAudit, type Db } from "@mailwarden/db";
 import { assertProviderCan, type Actor } from "../access";
 import { idleTimeoutMinutes } from "../auth/sessions";
 import { auditActor } from "./audit";
@@ -11,16 +11,6 @@ export async function getConsoleSettings(prisma: Db, actor: Actor) {
     idleTimeoutMinutes: await idleTimeoutMinutes(prisma),
     logRetentionDays: await logRetentionDays(prisma),
   };
-}
-
-export const DEFAULT_LOG_RETENTION_DAYS = 30;
-
-export async function logRetentionDays(prisma: Db | Tx): Promise<number> {
-  const settings = await prisma.consoleSettings.findUnique({
-    where: { id: "provider" },
-    select: { logRetentionDays: true },
-  });
-  return settings?.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
 }
 
 /** How many days of mail-log records are kept; older days are dropped whole by the retention job. */

@@ -1,8 +1,9 @@
-// Test support: stores mail-log records as the hub's ingest would (columns derived from the record,
-// day partitions created on demand), so the console's reading side can be tested before and apart from
-// the agent and the hub. Switch to packages/db's storeMailLogBatch once it is committed.
-import { Prisma, type Db } from "@mailwarden/db";
-import { outcomeOf, recipientsOf, type MailLogRecord } from "@mailwarden/protocol";
+// Test support: stores mail-log records through the hub's own ingest (storeMailLogBatch: columns derived
+// from the record, the domain stamped from its name, day partitions created), one batch per server, so
+// the console's reading side is tested on exactly the rows agents produce. A fixture names the domain by
+// its row id; it is put into the record by name, as an agent would.
+import { storeMailLogBatch, type Db } from "@mailwarden/db";
+import type { MailLogRecord } from "@mailwarden/protocol";
 
 export interface StoredRecord {
   serverId: string;
@@ -11,38 +12,22 @@ export interface StoredRecord {
   record: MailLogRecord;
 }
 
-const created = new Set<string>();
-
-async function ensurePartition(prisma: Db, at: Date) {
-  const day = at.toISOString().slice(0, 10);
-  if (created.has(day)) return;
-  const next = new Date(`${day}T00:00:00Z`);
-  next.setUTCDate(next.getUTCDate() + 1);
-  const name = `MailLogRecord_${day.replaceAll("-", "")}`;
-  await prisma.$executeRawUnsafe(
-    `CREATE TABLE IF NOT EXISTS "${name}" PARTITION OF "MailLogRecord" FOR VALUES FROM ('${day}') TO ('${next.toISOString().slice(0, 10)}')`,
-  );
-  created.add(day);
-}
-
 export async function storeRecords(prisma: Db, records: StoredRecord[]): Promise<void> {
-  created.clear();
-  for (const r of records) await ensurePartition(prisma, new Date(r.record.at));
-  const rows = records.map(({ serverId, tenantId, domainId, record }) => {
-    const fields = record as Record<string, unknown>;
-    return Prisma.sql`(${serverId}, ${record.seq}, ${new Date(record.at)}, ${tenantId}, ${domainId ?? null},
-      ${record.type}, ${outcomeOf(record)}, ${(fields.direction as string | undefined) ?? null},
-      ${typeof fields.from === "string" ? fields.from.toLowerCase() : null},
-      ${recipientsOf(record).map((a) => a.toLowerCase())}::text[],
-      ${(fields.client as string | undefined) ?? null}, ${(fields.rule as string | undefined) ?? null},
-      ${(fields.queueId as string | undefined) ?? null}, ${(fields.messageId as string | undefined) ?? null},
-      ${(fields.session as string | undefined) ?? null}, ${JSON.stringify(record)}::jsonb)`;
+  const domainIds = [...new Set(records.flatMap((r) => (r.domainId ? [r.domainId] : [])))];
+  const domains = await prisma.domain.findMany({
+    where: { id: { in: domainIds } },
+    select: { id: true, name: true },
   });
-  for (let i = 0; i < rows.length; i += 500) {
-    await prisma.$executeRaw`
-      INSERT INTO "MailLogRecord" ("serverId", seq, at, "tenantId", "domainId", type, outcome, direction,
-        sender, recipients, "clientIp", rule, "queueId", "messageId", session, record)
-      VALUES ${Prisma.join(rows.slice(i, i + 500))}
-      ON CONFLICT DO NOTHING`;
+  const nameOf = new Map(domains.map((d) => [d.id, d.name]));
+  const batches = new Map<string, { serverId: string; tenantId: string; records: MailLogRecord[] }>();
+  for (const { serverId, tenantId, domainId, record } of records) {
+    const batch = batches.get(serverId) ?? { serverId, tenantId, records: [] };
+    batches.set(serverId, batch);
+    batch.records.push(domainId ? { ...record, domain: nameOf.get(domainId) } : record);
+  }
+  for (const batch of batches.values()) {
+    batch.records.sort((x, y) => x.seq - y.seq);
+    for (let i = 0; i < batch.records.length; i += 500)
+      await storeMailLogBatch(prisma, { ...batch, records: batch.records.slice(i, i + 500) });
   }
 }

@@ -1,9 +1,11 @@
 // People: the hosting provider's own console users (provider admins and auditors, both with mandatory
-// 2FA), what an admin can do to their accounts, and how long an unused console session lasts.
+// 2FA), what an admin can do to their accounts, how long an unused console session lasts and how long
+// the mail log is kept.
 "use client";
 import * as React from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useWatch } from "react-hook-form";
+import { LogRetentionCard } from "~/components/console/log-retention-card";
 import { UserAccountActions } from "~/components/console/user-account-actions";
 import { Form, FormError, FormField, FormPasswordField, useZodForm } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
@@ -138,6 +140,7 @@ export default function PeoplePage() {
           )}
         </Card>
         <SessionSettingsCard canWrite={canWrite} />
+        <LogRetentionCard canWrite={canWrite} />
       </div>
       {canWrite && me.data && (
         <AddPersonDialog

@@ -14,6 +14,7 @@ import { CatchAllCard } from "~/components/console/catch-all-card";
 import { DkimRecordCard } from "~/components/console/dkim-record-card";
 import { MailingListsCard } from "~/components/console/mailing-lists-card";
 import { PolicyEditor } from "~/components/console/policy-editor";
+import { RecentMailCard } from "~/components/console/recent-mail-card";
 import { SendingLimitsDialog } from "~/components/console/sending-limits-dialog";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
@@ -262,6 +263,22 @@ export default function DomainPage() {
               id: "dns",
               label: "DNS",
               panel: <DkimRecordCard domainId={d.id} domainName={shownName} />,
+            },
+            {
+              id: "mail",
+              label: "Recent mail",
+              panel: (
+                <RecentMailCard
+                  domainId={d.id}
+                  canOpenServers={
+                    Boolean(me.data?.providerRole) ||
+                    (me.data?.memberships.some(
+                      (m) => m.tenantId === d.tenant.id && m.role !== "DOMAIN_ADMIN",
+                    ) ??
+                      false)
+                  }
+                />
+              ),
             },
           ]}
         />

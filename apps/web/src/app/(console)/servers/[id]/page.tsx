@@ -7,6 +7,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { AbuseBlocksCard } from "~/components/console/abuse-blocks-card";
 import { EnrollmentInstructions } from "~/components/console/enrollment-instructions";
 import { ListenersCard } from "~/components/console/listeners-card";
+import { LogGapsAlert } from "~/components/console/log-gaps-alert";
 import { PolicyEditor } from "~/components/console/policy-editor";
 import { QueueCard } from "~/components/console/queue-card";
 import { ServerRoleCard } from "~/components/console/server-role-card";
@@ -142,6 +143,7 @@ export default function ServerPage() {
               label: "Overview & posture",
               panel: (
                 <div className="space-y-6">
+                  <LogGapsAlert serverId={s.id} />
                   <Card className="p-5">
                     <dl className="grid grid-cols-2 gap-4 md:grid-cols-4">
                       <Item label="Status">
