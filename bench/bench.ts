@@ -38,6 +38,13 @@ const { values: flags } = parseArgs({
     /** Which load the profiled agent run uses (a load id: reuse-1k, reuse-100k, new-1k, new-100k). */
     "profile-load": { type: "string", default: "reuse-1k" },
     keep: { type: "boolean", default: false },
+    /**
+     * Only these peers (comma-separated names), for a script that needs just some of them (bench/logs.ts
+     * compares "agent" with MAIL_LOG_OFF); RESULTS.md is then not written, only the JSON.
+     */
+    only: { type: "string" },
+    /** Where the run's figures go as JSON (bench/.work/results.json by default). */
+    json: { type: "string" },
     out: { type: "string", default: path.join(repoRoot, "bench/RESULTS.md") },
   },
 });
@@ -56,6 +63,10 @@ const CALIBRATION_MESSAGES = flags.quick ? 100 : 200;
 const IDLE_SECONDS = 10;
 /** New connections per run stay far below the 28k ephemeral ports (TIME_WAIT). */
 const MAX_MESSAGES = { reused: 40_000, new: 10_000 };
+
+/** The agent with its mail log switched off (row 23 "off"): the mail log's cost, for bench/logs.ts. */
+export const MAIL_LOG_OFF = "agent, mail log off";
+const only = flags.only ? new Set(flags.only.split(",").map((name) => name.trim())) : null;
 
 export const loads: Load[] = [
   { id: "reuse-1k", label: "20 sessions, reused connections, 1 KiB", sessions: 20, reuse: true, size: "1k" },
@@ -161,9 +172,19 @@ async function main(): Promise<void> {
 
   // Two agents with their own state directories: the real one, and one with the bench-only preload that
   // removes the 100 ms greeting delay (it only takes part in the new-connection 1 KiB loads).
-  const [agentPort, noDelayPort] = (await freePorts(2)) as [number, number];
+  const [agentPort, noDelayPort, logOffPort] = (await freePorts(3)) as [number, number, number];
   const setup = await prepareAgent(path.join(work, "agent"), agentPort, dns.server);
   const noDelaySetup = await prepareAgent(path.join(work, "agent-no-delay"), noDelayPort, dns.server);
+  const logOffSetup = await prepareAgent(
+    path.join(work, "agent-log-off"),
+    logOffPort,
+    dns.server,
+    {},
+    {
+      smtpLogLevel: "off",
+      deliveryLogLevel: "off",
+    },
+  );
   report.agentSettingsDropped = setup.droppedSettings;
 
   // All peers run at once and take turns, load by load (smtp-sink, Haraka, Postfix, agent, then again in
@@ -187,7 +208,17 @@ async function main(): Promise<void> {
         }),
       noDelayLoads,
     ],
+    [
+      MAIL_LOG_OFF,
+      () =>
+        startAgentPeer(path.join(work, "agent-log-off"), logOffSetup, logOffPort, {
+          name: MAIL_LOG_OFF,
+          logName: "agent-log-off.log",
+        }),
+      everything,
+    ],
   ] as const) {
+    if (only ? !only.has(name) : name === MAIL_LOG_OFF) continue;
     log(`starting ${name}`);
     peers.push({ peer: await start(), loads: peerLoads });
   }
@@ -208,8 +239,8 @@ async function main(): Promise<void> {
     for (const peer of taking) record(runs.get(peer)!, load, attempts.get(peer)!);
   }
 
-  const named = (name: string) => peers.find((entry) => entry.peer.name === name)!.peer;
-  report.authResults = await authenticationResultsOf(named("agent"), setup, messageFiles["1k"]);
+  const named = (name: string) => peers.find((entry) => entry.peer.name === name)?.peer;
+  if (!only) report.authResults = await authenticationResultsOf(named("agent")!, setup, messageFiles["1k"]);
   // The servers' memory once they are idle again after all the loads (the agent's goal: ≤ 100 MB).
   log(`waiting ${IDLE_SECONDS} s, then reading each server's memory at rest`);
   await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
@@ -219,11 +250,12 @@ async function main(): Promise<void> {
   for (const { peer } of peers) await peer.stop();
   const noDelay = named("agent, greeting delay 0");
   report.peers = peers.filter(({ peer }) => peer !== noDelay).map(({ peer }) => runs.get(peer)!);
-  report.noDelay = runs.get(noDelay)!;
+  report.noDelay = noDelay ? runs.get(noDelay)! : null;
   report.agentLog = await agentLogFacts(path.join(work, "agent", "agent.log"));
-  report.postfixLog = await postfixLogFacts(path.join(work, "postfix", "maillog"));
+  if (!only || only.has(POSTFIX))
+    report.postfixLog = await postfixLogFacts(path.join(work, "postfix", "maillog"));
 
-  if (!flags["no-profile"]) {
+  if (!flags["no-profile"] && !only) {
     const profileLoad = loads.find((load) => load.id === flags["profile-load"]);
     if (!profileLoad) throw new Error(`--profile-load: no load "${flags["profile-load"]}"`);
     log(`profiling the agent under the ${profileLoad.label} load (node --cpu-prof)`);
@@ -260,11 +292,13 @@ async function main(): Promise<void> {
   report.totalSeconds = (performance.now() - started) / 1000;
   // Formatted as `prettier --check .` (part of npm test) expects.
   const prettierOptions = (await prettier.resolveConfig(flags.out)) ?? {};
-  const markdown = renderReport(report, flags.out);
-  await writeFile(flags.out, await prettier.format(markdown, { ...prettierOptions, parser: "markdown" }));
+  if (!only) {
+    const markdown = renderReport(report, flags.out);
+    await writeFile(flags.out, await prettier.format(markdown, { ...prettierOptions, parser: "markdown" }));
+  }
   await mkdir(path.join(repoRoot, "bench/.work"), { recursive: true });
   const json = await prettier.format(JSON.stringify(report), { ...prettierOptions, parser: "json" });
-  await writeFile(path.join(repoRoot, "bench/.work/results.json"), json);
+  await writeFile(flags.json ?? path.join(repoRoot, "bench/.work/results.json"), json);
   log(`wrote ${path.relative(process.cwd(), flags.out)} (${report.totalSeconds.toFixed(0)} s in all)`);
   if (flags.keep) log(`kept ${work}`);
   else await rm(work, { recursive: true, force: true });

@@ -299,6 +299,8 @@ export async function prepareAgent(
   dnsServer: string,
   /** Extra agent settings for a variant (explore.ts), e.g. { authThreads: 0 }. */
   extraSettings: Record<string, unknown> = {},
+  /** Server policy fields for a variant, e.g. the mail log off (row 23). */
+  serverPolicy: Record<string, unknown> = {},
 ): Promise<AgentSetup> {
   const stateDir = path.join(workDir, "agent-state");
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
@@ -358,7 +360,7 @@ export async function prepareAgent(
     // The default policy, except that every session of the bench comes from 127.0.0.1: the
     // per-address caps (row 15, in the policy since it is per server) are raised above the 200 sessions
     // of the new-connection load, as the per-address settings of older agents are above.
-    server: { ...defaultPolicy, ...benchConnectionLimits(defaultPolicy) },
+    server: { ...defaultPolicy, ...benchConnectionLimits(defaultPolicy), ...serverPolicy },
     domains: [
       {
         name: LOCAL_DOMAIN,
