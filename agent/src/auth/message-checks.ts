@@ -124,7 +124,12 @@ async function checkInbound(options: MessageCheckOptions): Promise<MessageVerdic
       dkim: result.dkim.results.map(
         (signature) => `${signature.signingDomain ?? "?"}:${signature.status.result}`,
       ),
-      dmarc: result.dmarc ? `${result.dmarc.status.result} (p=${result.dmarc.policy})` : "none",
+      // A domain without a DMARC record has no policy to name.
+      dmarc: !result.dmarc
+        ? "none"
+        : result.dmarc.policy
+          ? `${result.dmarc.status.result} (p=${result.dmarc.policy})`
+          : result.dmarc.status.result,
       arc: result.arc ? result.arc.status.result : "off",
     },
   };
