@@ -1,7 +1,7 @@
-// The mail log's promise across a kill -9 (issue 13): the real agent process records decisions (here:
-// configs the hub pushes, each answered only after its policy.applied record is written), part of them
-// reaches the hub and is acknowledged, then the agent is killed with SIGKILL right after recording the
-// rest. Started again, it ships what the hub has not acknowledged — every sequence number stored
+// The mail log's promise across a kill -9 (issue 13): the real agent process records decisions (configs
+// the hub pushes, each answered only after its policy.applied record is written, and SMTP sessions whose
+// refusals are recorded before the reply), part of them reaches the hub and is acknowledged, then the
+// agent is killed with SIGKILL right after the last reply. Started again, it ships what the hub has not acknowledged — every sequence number stored
 // exactly once, none lost, none sent again after its acknowledgement.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -12,9 +12,12 @@ import { enroll } from "../hub/enroll";
 import { emptyTestZone } from "../test-support/dns-zone";
 import { FakeHub, VALID_TOKEN } from "../test-support/fake-hub";
 import { agentConfig, loopbackSettings, tempDir, waitFor } from "../test-support/fixtures";
+import { freePort } from "../test-support/ports";
+import { SmtpDialog } from "../test-support/smtp-dialog";
 import { mailLogDir } from "./spool";
 
 const launcher = fileURLToPath(new URL("../../bin/mailwarden-agent.mjs", import.meta.url));
+const SESSIONS = 10;
 const children: ChildProcess[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -60,7 +63,10 @@ describe("mail log across SIGKILL", () => {
       hostname: "mx.kill.test",
       dnsServers: [(await emptyTestZone()).address],
       reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+      smtp: { greetingDelayMs: 0 },
     });
+    const inbound = await freePort();
+    settings.listeners!.inbound = { port: inbound, host: "127.0.0.1" };
     await writeFile(configPath, JSON.stringify(settings));
     const config = agentConfig([]);
     const push = async (from: number, to: number) => {
@@ -87,6 +93,15 @@ describe("mail log across SIGKILL", () => {
     );
     await waitFor(async () => (await savedAckedSeq(stateDir)) >= 20, 10_000, "the saved watermark");
     await push(21, 40);
+    // SMTP sessions refused at RCPT (no local domains): the kill comes right after the last refusal
+    const refusedCodes: number[] = [];
+    for (let n = 1; n <= SESSIONS; n += 1) {
+      const { dialog } = await SmtpDialog.connect(inbound);
+      await dialog.command("EHLO client.kill.test");
+      await dialog.command("MAIL FROM:<sender@elsewhere.test>");
+      refusedCodes.push((await dialog.command(`RCPT TO:<nobody${n}@not-here.test>`)).code);
+      dialog.close();
+    }
     first.child.kill("SIGKILL");
     await new Promise((resolve) => first.child.once("exit", resolve));
     const batchesBeforeKill = hub.messages("agent.logs").length;
@@ -95,15 +110,25 @@ describe("mail log across SIGKILL", () => {
     hub.logAcks = true;
     const second = runAgent(configPath);
     await waitFor(
-      () => hub.storedLogs.size >= 40,
+      () =>
+        [...hub.storedLogs.values()].filter((r) => r.type === "rcpt.to").length >= SESSIONS &&
+        [...hub.storedLogs.values()].filter((r) => r.type === "policy.applied").length >= 40,
       15_000,
       `the rest of the records after the restart (${second.output()})`,
     );
-    await waitFor(async () => (await savedAckedSeq(stateDir)) >= 40, 10_000, "the final watermark");
+    const lastSeq = Math.max(...hub.storedLogs.keys());
+    await waitFor(async () => (await savedAckedSeq(stateDir)) >= lastSeq, 10_000, "the final watermark");
     second.child.kill("SIGTERM");
     await new Promise((resolve) => second.child.once("exit", resolve));
 
     const seqs = [...hub.storedLogs.keys()].sort((a, b) => a - b);
+    expect(refusedCodes.every((code) => code >= 500)).toBe(true);
+    const refusedRecipients = [...hub.storedLogs.values()].flatMap((r) =>
+      r.type === "rcpt.to" && r.outcome === "refused" ? [r.to] : [],
+    );
+    expect(refusedRecipients.sort()).toEqual(
+      Array.from({ length: SESSIONS }, (_, i) => `nobody${i + 1}@not-here.test`).sort(),
+    );
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
     const revisions = [...hub.storedLogs.values()].flatMap((r) =>
       r.type === "policy.applied" ? [r.revision] : [],
