@@ -303,7 +303,7 @@ export class MailLogSpool implements MailLog {
   async #readChunk(segment: Segment, offset: number): Promise<Buffer> {
     segment.handle ??= await open(segment.file, "r");
     const length = Math.min(READ_CHUNK_BYTES, segment.syncedSize - offset);
-    const chunk = Buffer.alloc(length);
+    const chunk = Buffer.allocUnsafe(length);
     const { bytesRead } = await segment.handle.read(chunk, 0, length, offset);
     return chunk.subarray(0, bytesRead);
   }
