@@ -101,7 +101,7 @@ describe("shipping the mail log", () => {
     // the watermark is saved, and the segments that held only acknowledged records are gone
     await waitFor(async () => {
       const saved = await readFile(path.join(dir, "acked.json"), "utf8").catch(() => "{}");
-      return (JSON.parse(saved) as { ackedSeq?: number }).ackedSeq === total + 50 && spool.segmentCount === 1;
+      return (JSON.parse(saved) as { ackedSeq?: number }).ackedSeq === total + 50 && spool.segmentCount <= 1;
     });
     expect(segmentsBefore).toBeGreaterThan(1);
   });

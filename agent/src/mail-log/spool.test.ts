@@ -1,7 +1,7 @@
 // The spool against real files: numbering across restarts, one write per event-loop turn with the
 // fdatasync a second later (fake timers), a torn tail, the size cap and its gap record, a failing disk
 // that never holds mail up, and row 23's levels.
-import { appendFile, readdir, readFile, stat, truncate, unlink } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, stat, truncate, unlink } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { MailLogEvent, MailLogRecord } from "@mailwarden/protocol";
@@ -59,10 +59,10 @@ async function shippable(spool: MailLogSpool): Promise<MailLogRecord[]> {
 }
 
 /** Lets real I/O (an fdatasync can take a while) finish while the timers are fake. */
-async function until(check: () => boolean, what: string): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = performance.now() + 10_000;
   while (performance.now() < deadline) {
-    if (check()) return;
+    if (await check()) return;
     await new Promise((resolve) => setImmediate(resolve));
   }
   throw new Error(`never happened: ${what}`);
@@ -94,6 +94,22 @@ describe("mail log spool", () => {
     await third.record(applied(5));
     expect((await shippable(third)).map((r) => r.seq)).toEqual([5]);
     expect(JSON.parse(await readFile(path.join(dir, "acked.json"), "utf8"))).toEqual({ ackedSeq: 4 });
+  });
+
+  it("deletes acknowledged records: older segments at once, the newest too once it is big enough", async () => {
+    const dir = await spoolDir();
+    const spool = await openSpool(dir, { segmentBytes: 4096 });
+    for (let i = 1; i <= 200; i += 1) await spool.record(applied(i));
+    expect(spool.segmentCount).toBeGreaterThan(3);
+    spool.acknowledge(150);
+    await until(() => spool.segmentCount <= 2, "the acknowledged segments to go");
+    expect((await shippable(spool)).map((r) => r.seq)).toEqual(range(151, 200));
+    spool.acknowledge(200);
+    const spoolFiles = async () => (await readdir(dir)).filter((name) => name.endsWith(".spool"));
+    await until(async () => (await spoolFiles()).length === 0, "the last segment to go");
+    expect(spool.segmentCount).toBe(0);
+    await spool.record(applied(201));
+    expect(await shippable(spool)).toMatchObject([{ seq: 201, revision: 201 }]);
   });
 
   it("writes one event-loop turn's records in one write, resolves before any fdatasync, and syncs 1 s later", async () => {
@@ -217,6 +233,18 @@ describe("mail log spool", () => {
       reason: "write-failed",
     });
     expect(records.filter((r) => r.type === "policy.applied").length).toBe(9 - lost.length);
+  });
+
+  it("opens even when a segment cannot be read, and goes on numbering", async () => {
+    const dir = await spoolDir();
+    const first = await openSpool(dir);
+    await first.record(applied(1));
+    await first.close();
+    // not a file one can read records from
+    await mkdir(path.join(dir, "0000000009.spool"));
+    const second = await openSpool(dir);
+    await second.record(applied(2));
+    expect((await shippable(second)).map((r) => r.seq)).toEqual([1, 2]);
   });
 
   it("follows row 23: off records nothing, normal only what went wrong, detailed everything", async () => {

@@ -336,8 +336,19 @@ export class MailLogSpool implements MailLog {
         return;
       }
       this.#persistedAckedSeq = value;
+      const newest = this.#segments.at(-1);
+      // the newest segment is kept for appends, unless it is all acknowledged and big enough that starting
+      // a new one (a file created before some record's reply) is worth it
+      const isNewestDone =
+        newest !== undefined &&
+        newest.lastSeq > 0 &&
+        newest.lastSeq <= value &&
+        newest.lastSeq === this.#nextSeq - 1 &&
+        newest.size >= Math.min(this.#segmentBytes / 4, 1024 * 1024) &&
+        this.#flushing === null;
+      if (isNewestDone) newest.closedForAppends = true;
       const done = this.#segments.filter(
-        (segment) => segment !== this.#segments.at(-1) && segment.lastSeq <= value && !segment.dropped,
+        (segment) => (segment !== newest || isNewestDone) && segment.lastSeq <= value && !segment.dropped,
       );
       await this.#deleteSegments(done).catch((error: unknown) =>
         this.#logger.error({ err: error }, "mail log: could not delete acknowledged segments"),
@@ -627,7 +638,7 @@ export class MailLogSpool implements MailLog {
       const segment: Segment = {
         id,
         file,
-        handle: await open(file, "r"),
+        handle: null,
         size: 0,
         syncedSize: 0,
         firstSeq: 0,
@@ -637,25 +648,33 @@ export class MailLogSpool implements MailLog {
         fromEarlierRun: true,
         dropped: false,
       };
-      this.#segments.push(segment);
-      const damagedAt = await replaySegment(segment, (seq, payload) => {
-        if (seq < expected) return; // acknowledged (or out of order: never shipped)
-        if (seq > expected) holes.push({ fromSeq: expected, toSeq: seq - 1 });
-        expected = seq + 1;
-        if (segment.firstSeq === 0) segment.firstSeq = seq;
-        segment.lastSeq = seq;
-        const gap = gapOf(payload);
-        if (gap) {
-          named.push(gap);
-          segment.gaps.push({ ...gap, seq });
+      try {
+        segment.handle = await open(file, "r");
+        const damagedAt = await replaySegment(segment, (seq, payload) => {
+          if (seq < expected) return; // acknowledged (or out of order: never shipped)
+          if (seq > expected) holes.push({ fromSeq: expected, toSeq: seq - 1 });
+          expected = seq + 1;
+          if (segment.firstSeq === 0) segment.firstSeq = seq;
+          segment.lastSeq = seq;
+          const gap = gapOf(payload);
+          if (gap) {
+            named.push(gap);
+            segment.gaps.push({ ...gap, seq });
+          }
+        });
+        if (damagedAt !== null && found.at(-1)?.id !== id) {
+          this.#logger.warn({ file, offset: damagedAt }, "mail log spool damaged; rest of segment skipped");
         }
-      });
-      if (damagedAt !== null && found.at(-1)?.id !== id) {
-        this.#logger.warn({ file, offset: damagedAt }, "mail log spool damaged; rest of segment skipped");
+        // what a killed process left in the page cache is made durable before it is shipped
+        await segment.handle.datasync();
+        segment.syncedSize = segment.size;
+        this.#segments.push(segment);
+      } catch (error) {
+        // an unreadable segment never stops the agent (nor its mail): its numbers get a gap
+        this.#logger.error({ err: error, file }, "mail log spool segment unreadable; skipped");
+        await segment.handle?.close().catch(() => undefined);
+        if (segment.firstSeq > 0) holes.push({ fromSeq: segment.firstSeq, toSeq: expected - 1 });
       }
-      // what a killed process left in the page cache is made durable before it is shipped
-      await segment.handle!.datasync();
-      segment.syncedSize = segment.size;
     }
     this.#nextSeq = expected;
     this.#missingAtStart = subtractRanges(holes, named);
