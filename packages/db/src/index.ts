@@ -67,4 +67,9 @@ export {
   type MailLogRetentionOptions,
   type MailLogRetentionResult,
 } from "./mail-log/retention";
-export { listMailLogPartitions, partitionNameOf, type MailLogPartition } from "./mail-log/partitions";
+export {
+  createUpcomingMailLogPartitions,
+  listMailLogPartitions,
+  partitionNameOf,
+  type MailLogPartition,
+} from "./mail-log/partitions";

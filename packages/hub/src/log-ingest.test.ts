@@ -363,7 +363,7 @@ describe("exactly once", () => {
 });
 
 describe("retention", () => {
-  it("drops a day older than the retention setting when a hub starts, and nothing younger", async () => {
+  it("drops a day older than the retention setting when a hub starts, nothing younger, and prepares tomorrow", async () => {
     const old = new Date(Date.now() - 40 * 86_400_000);
     const oldDay = old.toISOString().slice(0, 10);
     const young = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
@@ -382,6 +382,10 @@ describe("retention", () => {
       )[0]!.n > 0n;
     await eventually(async () => !(await exists(nameOf(oldDay))));
     expect(await exists(nameOf(young))).toBe(true);
+    // And the days to come are ready before their first record.
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    await eventually(async () => (await exists(nameOf(today))) && (await exists(nameOf(tomorrow))));
   });
 });
 

@@ -6,9 +6,15 @@
 // after a pause) for as long as the connection lives; if it dies first, the agent resends what was not
 // acknowledged after it reconnects, and idempotent storage makes the second copy a no-op.
 //
-// Also here: the periodic retention run every hub process makes (safe when several do).
+// Also here: the periodic retention run every hub process makes (safe when several do), which also
+// creates the coming day's partition before its first record arrives.
 import type { Logger } from "pino";
-import { dropExpiredMailLogPartitions, storeMailLogBatch, type Db } from "@mailwarden/db";
+import {
+  createUpcomingMailLogPartitions,
+  dropExpiredMailLogPartitions,
+  storeMailLogBatch,
+  type Db,
+} from "@mailwarden/db";
 import { LOG_BATCH_WINDOW, type MailLogRecord } from "@mailwarden/protocol";
 import type { DbWork } from "./db-work";
 
@@ -103,8 +109,9 @@ export interface MailLogRetentionJob {
 }
 
 /**
- * Drops expired mail-log partitions now and then every `intervalMs`. Every hub process runs one: the
- * partition lock makes concurrent runs take turns, and a failed run is simply tried at the next tick.
+ * Drops expired mail-log days and creates today's and tomorrow's partitions, now and then every
+ * `intervalMs`. Every hub process runs one: the partition lock makes concurrent runs take turns, and a
+ * failed run is simply tried at the next tick.
  */
 export function startMailLogRetention(options: {
   prisma: Db;
@@ -116,12 +123,12 @@ export function startMailLogRetention(options: {
   let running: Promise<void> | null = null;
   const runOnce = () => {
     if (running) return;
-    running = dropExpiredMailLogPartitions(prisma)
-      .then(
-        ({ dropped, keepFrom }) =>
-          dropped.length > 0 && logger.info({ dropped, keepFrom }, "dropped expired mail-log days"),
-        (error: unknown) => logger.warn({ err: error }, "mail-log retention failed; trying again later"),
-      )
+    running = (async () => {
+      const { dropped, keepFrom } = await dropExpiredMailLogPartitions(prisma);
+      if (dropped.length > 0) logger.info({ dropped, keepFrom }, "dropped expired mail-log days");
+      await createUpcomingMailLogPartitions(prisma);
+    })()
+      .catch((error: unknown) => logger.warn({ err: error }, "mail-log retention failed; trying again later"))
       .then(() => {
         running = null;
       });

@@ -7,7 +7,7 @@ import type { MailLogRecord } from "@mailwarden/protocol";
 import { createPrismaClient } from "../client";
 import { createTestDatabase, type TestDatabase } from "../testing";
 import { storeMailLogBatch } from "./ingest";
-import { listMailLogPartitions } from "./partitions";
+import { createUpcomingMailLogPartitions, listMailLogPartitions } from "./partitions";
 import { dropExpiredMailLogPartitions, mailLogKeepFrom } from "./retention";
 
 let db: TestDatabase;
@@ -193,6 +193,24 @@ describe("storeMailLogBatch", () => {
     expect(await storeMailLogBatch(db.prisma, { ...s, records: [record] }, { now: NOW })).toBe(1);
     const [row] = await rowsOf(s.serverId);
     expect(row).toMatchObject({ sender: "a@b.test", record: { reply: "250 ok \ufffd" } });
+  });
+});
+
+describe("createUpcomingMailLogPartitions", () => {
+  it("creates today's and tomorrow's partitions ahead of the first record, harmlessly twice at once", async () => {
+    const now = new Date("2026-12-30T23:30:00.000Z");
+    const second = createPrismaClient(db.url);
+    try {
+      await Promise.all([
+        createUpcomingMailLogPartitions(db.prisma, { now }),
+        createUpcomingMailLogPartitions(second, { now }),
+      ]);
+    } finally {
+      await second.$disconnect();
+    }
+    const names = (await listMailLogPartitions(db.prisma)).map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(["MailLogRecord_20261230", "MailLogRecord_20261231"]));
+    expect(names).not.toContain("MailLogRecord_20270101");
   });
 });
 

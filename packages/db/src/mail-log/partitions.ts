@@ -56,6 +56,19 @@ export async function ensurePartitions(tx: Tx, days: readonly Date[]): Promise<v
   }
 }
 
+/**
+ * Creates today's and the next `daysAhead` days' partitions ahead of time (run by the hourly retention
+ * job), so the first batch after midnight does not have to wait for DDL on the parent table.
+ */
+export async function createUpcomingMailLogPartitions(
+  db: Db,
+  options: { now?: Date; daysAhead?: number } = {},
+): Promise<void> {
+  const today = dayOf(options.now ?? new Date());
+  const days = Array.from({ length: 1 + (options.daysAhead ?? 1) }, (_, i) => addDays(today, i));
+  await db.$transaction((tx) => ensurePartitions(tx, days), { maxWait: 10_000, timeout: 60_000 });
+}
+
 export interface MailLogPartition {
   name: string;
   /** Midnight UTC of the day it holds. */
