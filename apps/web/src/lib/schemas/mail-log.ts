@@ -40,7 +40,8 @@ export const mailLogFilterInput = z.object({
   to: z.coerce.date("Enter a date and time.").optional(),
   serverId: optionalRowId,
   domainId: optionalRowId,
-  direction: z
+  /** Not "direction": tRPC's infinite queries put their own `direction` (forward/backward) in the input. */
+  mailDirection: z
     .enum([...mailDirections, ""], "Choose a direction.")
     .transform((value) => value || undefined)
     .optional(),

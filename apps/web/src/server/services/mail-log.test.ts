@@ -279,11 +279,15 @@ describe("mail log search", () => {
     expect(await search({ clientIp: "203.0.113.9" })).toEqual([21, 20]);
     expect(await search({ rule: "spf" })).toEqual([21]);
     expect(await search({ outcome: "rejected" })).toEqual([21]);
-    expect(await search({ direction: "inbound", domainId: ids.d1, serverId: ids.mx1 })).toEqual([14, 13, 12]);
+    expect(await search({ mailDirection: "inbound", domainId: ids.d1, serverId: ids.mx1 })).toEqual([
+      14, 13, 12,
+    ]);
     expect(await search({ from: new Date(at(3)), to: new Date(at(4)), serverId: ids.mx1 })).toEqual([13, 12]);
     // A Message-ID with or without its brackets, or a queue id.
     expect(await search({ message: "m1@sender.test" })).toEqual([13, 1]);
     expect(await search({ message: "Q2" })).toEqual([2, 1]);
+    // What tRPC's infinite queries add to the input (their own "direction") is not a filter.
+    expect(await search({ message: "Q2", direction: "forward" })).toEqual([2, 1]);
   });
 
   it("answers a bad address or IP with a plain message for that field", async () => {

@@ -62,7 +62,7 @@ function filterConditions(filter: MailLogFilter): Prisma.Sql[] {
   if (filter.to) where.push(Prisma.sql`at <= ${filter.to}`);
   if (filter.serverId) where.push(Prisma.sql`"serverId" = ${filter.serverId}`);
   if (filter.domainId) where.push(Prisma.sql`"domainId" = ${filter.domainId}`);
-  if (filter.direction) where.push(Prisma.sql`direction = ${filter.direction}`);
+  if (filter.mailDirection) where.push(Prisma.sql`direction = ${filter.mailDirection}`);
   if (filter.outcome) where.push(Prisma.sql`outcome = ${filter.outcome}`);
   if (filter.sender) where.push(Prisma.sql`sender = ${filter.sender}`);
   if (filter.recipient) where.push(Prisma.sql`recipients @> ARRAY[${filter.recipient}]::text[]`);

@@ -22,7 +22,7 @@ import type { z } from "zod";
 
 const LIVE_POLL_MS = 4000;
 const textFields = ["sender", "recipient", "clientIp", "rule", "message"] as const;
-const choiceFields = ["serverId", "domainId", "direction", "outcome"] as const;
+const choiceFields = ["serverId", "domainId", "mailDirection", "outcome"] as const;
 type FormValues = z.input<typeof mailLogSearchForm>;
 
 /** The form's values from the URL ("" for what is not there). */
@@ -219,7 +219,7 @@ function Logs() {
                 </Select>
               )}
             </FormField>
-            <FormField form={form} name="direction" label="Direction">
+            <FormField form={form} name="mailDirection" label="Direction">
               {(control) => (
                 <Select {...control}>
                   <option value="">Both directions</option>
