@@ -27,7 +27,7 @@ import { bounceDecision, buildDsn } from "./dsn";
 import { deliverLocallyOnce, maildirName } from "./local-delivery";
 import { deliverRemote, statusOf, type RecipientOutcome } from "./remote-delivery";
 import { retryDelayMs } from "./retry";
-import { enhancedStatusOf } from "../smtp/mail-log-records";
+import { address as logAddress, enhancedStatusOf } from "../smtp/mail-log-records";
 import { messageIdOf } from "../smtp/message-headers";
 import type { MailDirection } from "@mailwarden/protocol";
 import { routeOf, type DeliveryRoute } from "./routing";
@@ -548,7 +548,7 @@ export class DeliveryWorker {
       queueId: entry.id,
       replyQueueId: replyId,
       from: mailbox.address,
-      to: entry.mailFrom,
+      to: logAddress(entry.mailFrom),
     });
   }
 
@@ -568,8 +568,8 @@ export class DeliveryWorker {
       direction,
       queueId: entry.id,
       messageId,
-      from: entry.mailFrom,
-      to: recipient.address,
+      from: logAddress(entry.mailFrom),
+      to: logAddress(recipient.address),
       outcome: recipient.state === "delivered" ? "delivered" : isDeferred ? "deferred" : "bounced",
       host: (outcome.remoteMta ?? splitAddress(recipient.address).domain).slice(0, 253),
       reply: (recipient.state === "failed"
@@ -704,7 +704,7 @@ export class DeliveryWorker {
             queueId: entry.id,
             dsnQueueId: dsnId,
             messageId: queued.messageId,
-            to: entry.mailFrom,
+            to: logAddress(entry.mailFrom),
             action: "failed",
           });
         }

@@ -17,6 +17,7 @@ import { swaks } from "../test-support/swaks";
 import { RawSession } from "./hostile/raw-session";
 import { startMailLogTestAgent, type MailLogTestAgent } from "./mail-log-test-agent";
 
+// alice sends 3 messages in these tests, carol 4: the fourth suspends carol (row 21, internal spammer).
 const ALICE_PASSWORD = "alice-Correct-horse-1";
 const CAROL_PASSWORD = "carol-Battery-staple-2";
 
@@ -45,7 +46,10 @@ beforeAll(async () => {
     .mx("remote.test", "mx.remote.test")
     .a("mx.remote.test", "127.0.0.1")
     .txt("sender.test", "v=spf1 ip4:127.0.0.1 -all")
-    .txt("forger.test", "v=spf1 -all");
+    .txt("forger.test", "v=spf1 -all")
+    // SPF neutral and no signature: DMARC fails, and p=quarantine sends the message to Junk.
+    .txt("spoof.test", "v=spf1 ?all")
+    .txt("_dmarc.spoof.test", "v=DMARC1; p=quarantine");
   // temp@ always answers 4xx (deferred, then given up), gone@ 5xx (bounced at once).
   mx.answer = (recipient) =>
     recipient === "temp@remote.test"
@@ -89,7 +93,7 @@ beforeAll(async () => {
         dnsBlocklists: false,
         ipBlacklist: [{ network: "127.0.0.2", reason: "spam run", expiresAt: null }],
         abuseBruteForce: { enabled: true, failures: 3, minutes: 10, blockMinutes: 30 },
-        abuseInternalSpammer: { enabled: true, messages: 3, minutes: 60 },
+        abuseInternalSpammer: { enabled: true, messages: 4, minutes: 60 },
       },
     ),
   );
@@ -311,6 +315,14 @@ describe("a message", () => {
     });
   });
 
+  it("accepted into Junk when DMARC says quarantine, with the DMARC result", async () => {
+    const queueId = queueIdOf(
+      await sendInbound("boss@spoof.test", "bob@example.test", "<spoofed-1@spoof.test>"),
+    );
+    const accepted = await recorded("message.accepted", (record) => record.queueId === queueId);
+    expect(accepted).toMatchObject({ folder: "junk", spf: "neutral", dmarc: "fail (p=quarantine)" });
+  });
+
   it("refused at DATA: the rule (SPF) and the codes, for the recipient's domain", async () => {
     await expect(
       sendInbound("someone@forger.test", "bob@example.test", "<forged-1@forger.test>"),
@@ -407,6 +419,25 @@ describe("a message", () => {
     });
   });
 
+  it("bounced at once by a 5xx, with the remote server's reply and status", async () => {
+    const response = await submit(
+      "alice@example.test",
+      ALICE_PASSWORD,
+      "gone@remote.test",
+      "<out-3@example.test>",
+    );
+    const queueId = queueIdOf(response);
+    const bounced = await recorded("delivery", (record) => record.queueId === queueId);
+    expect(bounced).toMatchObject({
+      outcome: "bounced",
+      attempt: 1,
+      status: "5.1.1",
+      host: "mx.remote.test [127.0.0.1]",
+      to: "gone@remote.test",
+    });
+    expect(bounced.reply).toContain("550 5.1.1 no such user here");
+  });
+
   it("an auto-reply queued for a mailbox on vacation", async () => {
     const queueId = queueIdOf(
       await sendInbound("friend@sender.test", "vacation@example.test", "<hi@sender.test>"),
@@ -467,7 +498,7 @@ describe("abuse detection", () => {
   });
 
   it("records a user's suspension by the internal-spammer rule, and the MAIL FROM it refuses", async () => {
-    for (let i = 1; i <= 3; i += 1) {
+    for (let i = 1; i <= 4; i += 1) {
       await submit("carol@example.test", CAROL_PASSWORD, "bob@example.test", `<carol-${i}@example.test>`);
     }
     const suspended = await recorded("abuse.blocked", (record) => record.subject === "carol@example.test");
@@ -479,7 +510,7 @@ describe("abuse detection", () => {
       domain: "example.test",
     });
     await expect(
-      submit("carol@example.test", CAROL_PASSWORD, "bob@example.test", "<carol-4@example.test>"),
+      submit("carol@example.test", CAROL_PASSWORD, "bob@example.test", "<carol-5@example.test>"),
     ).rejects.toThrow(/550 5\.7\.1 Sending suspended/);
     const refused = await recorded(
       "mail.from",
