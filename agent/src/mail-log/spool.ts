@@ -28,6 +28,7 @@ import {
   type MailLogEvent,
   type MailLogRecord,
 } from "@mailwarden/protocol";
+import { z } from "zod";
 import { DirectorySync, unlinkIfPresent, writeAll } from "../queue/durable-files";
 import { mkdirDurable, writeFileAtomic } from "../state/atomic-write";
 import type { MailLog } from "./mail-log";
@@ -41,6 +42,22 @@ export const MAX_SPOOL_RECORD_BYTES = 512 * 1024;
 /** Default spool size (setting mailLogSpoolBytes). */
 export const DEFAULT_MAIL_LOG_SPOOL_BYTES = 256 * 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * The record schema without `seq`: events are checked as components hand them over, before they have a
+ * number (half the cost of adding one and parsing a record: this runs before SMTP replies).
+ */
+const mailLogEventSchema = z.discriminatedUnion(
+  "type",
+  (mailLogRecordSchema.options as readonly z.ZodObject[]).map((option) =>
+    option.omit({ seq: true }),
+  ) as unknown as typeof mailLogRecordSchema.options,
+);
+
+function withoutSeq(event: MailLogEvent): object {
+  const { seq: _seq, ...rest } = event as MailLogEvent & { seq?: unknown };
+  return rest;
+}
 
 /** Row 23's two settings, read at every record so a policy change applies at once. */
 export interface MailLogLevels {
@@ -203,7 +220,7 @@ export class MailLogSpool implements MailLog {
       return Promise.resolve();
     }
     // checked here, once, so that the shipper never sends a batch the hub would refuse
-    const parsed = mailLogRecordSchema.safeParse({ ...event, seq: 1 });
+    const parsed = mailLogEventSchema.safeParse(event);
     if (!parsed.success) {
       this.stats.invalid += 1;
       const issue = parsed.error.issues[0];
@@ -213,11 +230,17 @@ export class MailLogSpool implements MailLog {
       );
       return Promise.resolve();
     }
-    const { seq: _seq, ...rest } = parsed.data;
-    const tail = JSON.stringify(rest).slice(1);
-    if (Buffer.byteLength(tail) + 32 > MAX_SPOOL_RECORD_BYTES) {
+    // the event as given (the hub ignores keys the schema does not know, as zod does here); its JSON is
+    // stored after {"seq":N, — so a stray seq of its own must go first
+    let tail: string;
+    try {
+      tail = JSON.stringify("seq" in event ? withoutSeq(event) : event).slice(1);
+    } catch {
+      tail = "";
+    }
+    if (tail === "" || Buffer.byteLength(tail) + 32 > MAX_SPOOL_RECORD_BYTES) {
       this.stats.invalid += 1;
-      this.#logger.error({ type: event.type }, "mail log record refused: too large");
+      this.#logger.error({ type: event.type }, "mail log record refused: too large or not JSON");
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
