@@ -94,6 +94,9 @@ beforeAll(async () => {
         ipBlacklist: [{ network: "127.0.0.2", reason: "spam run", expiresAt: null }],
         abuseBruteForce: { enabled: true, failures: 3, minutes: 10, blockMinutes: 30 },
         abuseInternalSpammer: { enabled: true, messages: 4, minutes: 60 },
+        abuseHarvesting: { enabled: true, unknownRecipients: 3, minutes: 10, blockMinutes: 30 },
+        // 127.0.0.1 (the host itself) is exempt from per-address limits and abuse detection alike.
+        connectionLimits: { maxConcurrent: 500, maxPerIp: 2, maxNewPerIpPerMinute: 1000 },
       },
     ),
   );
@@ -194,6 +197,24 @@ describe("the SMTP session", () => {
       listener: "inbound",
       reply: "5.7.1 Connections from your address are refused by this server (blacklist 127.0.0.2)",
     });
+  });
+
+  it("records a connection turned away by a guard (too many from one address) with its rule", async () => {
+    const open = [
+      await RawSession.connect(agent.ports.inbound, { localAddress: "127.0.0.7" }),
+      await RawSession.connect(agent.ports.inbound, { localAddress: "127.0.0.7" }),
+    ];
+    const third = await RawSession.connect(agent.ports.inbound, { localAddress: "127.0.0.7" });
+    expect(third.replies[0]!.code).toBe(421);
+    for (const session of [...open, third]) session.destroy();
+    const refused = await recorded("connection.refused", (record) => record.client === "127.0.0.7");
+    expect(refused).toMatchObject({
+      rule: "connect.max-clients-per-address",
+      code: 421,
+      status: "4.7.0",
+      listener: "inbound",
+    });
+    expect(ofType("connection.opened", (record) => record.client === "127.0.0.7")).toHaveLength(2);
   });
 
   it("records a failed and a successful login with mechanism, user and the refusal's rule", async () => {
@@ -484,6 +505,26 @@ describe("abuse detection", () => {
     // The console hears "done" only once the lift is in the log.
     expect(ofType("abuse.lifted", (record) => record.subject === "127.0.0.3")).toEqual([
       expect.objectContaining({ kind: "ip", rule: "ids.brute-force", by: "console" }),
+    ]);
+  });
+
+  it("records a harvesting block and the RCPT it refused with 421", async () => {
+    const session = await RawSession.connect(agent.ports.inbound, { localAddress: "127.0.0.4" });
+    await session.command("EHLO client.test");
+    await session.command("MAIL FROM:<collector@sender.test>");
+    const codes = [];
+    for (let i = 1; i <= 3; i += 1)
+      codes.push((await session.command(`RCPT TO:<guess${i}@example.test>`)).code);
+    expect(codes).toEqual([550, 550, 421]);
+    session.destroy();
+    const refusals = ofType("rcpt.to", (record) => record.client === "127.0.0.4");
+    expect(refusals.map((record) => [record.to, record.rule, record.code])).toEqual([
+      ["guess1@example.test", "local-recipient", 550],
+      ["guess2@example.test", "local-recipient", 550],
+      ["guess3@example.test", "ids.harvesting", 421],
+    ]);
+    expect(ofType("abuse.blocked", (record) => record.subject === "127.0.0.4")).toEqual([
+      expect.objectContaining({ kind: "ip", rule: "ids.harvesting", action: "block" }),
     ]);
   });
 
