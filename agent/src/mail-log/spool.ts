@@ -265,6 +265,7 @@ export class MailLogSpool implements MailLog {
   async readAfter(afterSeq: number, maxRecords: number, maxBytes: number): Promise<SpooledRecord[]> {
     const out: SpooledRecord[] = [];
     let bytes = 0;
+    let isFull = false;
     let after = Math.max(afterSeq, this.#ackedSeq);
     const hint = this.#readHint;
     let startIndex: number;
@@ -279,7 +280,7 @@ export class MailLogSpool implements MailLog {
     for (let i = startIndex; i < this.#segments.length; i += 1) {
       const segment = this.#segments[i]!;
       if (i !== startIndex) offset = 0;
-      while (offset < segment.syncedSize && out.length < maxRecords && bytes < maxBytes) {
+      while (offset < segment.syncedSize && !isFull) {
         let chunk: Buffer;
         try {
           chunk = await this.#readChunk(segment, offset);
@@ -288,9 +289,14 @@ export class MailLogSpool implements MailLog {
           throw error;
         }
         let at = 0;
-        while (at + HEADER_BYTES <= chunk.length && out.length < maxRecords && bytes < maxBytes) {
+        while (at + HEADER_BYTES <= chunk.length && !isFull) {
           const length = chunk.readUInt32LE(at);
           if (at + HEADER_BYTES + length > chunk.length) break;
+          // the byte budget holds for the batch as a whole (one record alone always fits)
+          if (out.length > 0 && bytes + length > maxBytes) {
+            isFull = true;
+            break;
+          }
           const payload = chunk.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length);
           if (crc32(payload) !== chunk.readUInt32LE(at + 4)) {
             this.#logger.error(
@@ -309,14 +315,15 @@ export class MailLogSpool implements MailLog {
             continue;
           }
           out.push({ seq, json: Buffer.from(payload) });
-          bytes += length;
+          bytes += length + 1;
           after = seq;
+          isFull = out.length >= maxRecords || bytes >= maxBytes;
         }
-        if (at === 0) break; // nothing decodable here (cannot happen with records ≤ the chunk size)
         offset += at;
+        if (at === 0) break; // full, or nothing decodable here (not with records ≤ the chunk size)
       }
       this.#readHint = { segment, offset, afterSeq: after };
-      if (out.length >= maxRecords || bytes >= maxBytes) break;
+      if (isFull) break;
       // a segment not yet fully synced: later segments must wait, to keep the order
       if (segment.syncedSize < segment.size || offset < segment.syncedSize) break;
     }
