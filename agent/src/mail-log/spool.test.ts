@@ -241,7 +241,7 @@ describe("mail log spool", () => {
     await first.record(applied(1));
     await first.close();
     // not a file one can read records from
-    await mkdir(path.join(dir, "0000000009.spool"));
+    await mkdir(path.join(dir, "0000000002.spool"));
     const second = await openSpool(dir);
     await second.record(applied(2));
     expect((await shippable(second)).map((r) => r.seq)).toEqual([1, 2]);

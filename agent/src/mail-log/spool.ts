@@ -438,10 +438,17 @@ export class MailLogSpool implements MailLog {
     while (this.#pending.length > 0 || this.#gapsToWrite().length > 0) {
       const batch = this.#pending;
       this.#pending = [];
-      const isWritten = await this.#writeBatch(batch);
+      const written = await this.#writeBatch(batch);
       for (const item of batch) item.resolve();
       // after a failure the disk gets a rest: the next record or the sync tick tries again
-      if (!isWritten) break;
+      if (!written) break;
+      if (written.drops.length > 0) {
+        // the gap record must survive a power cut before the records it names are deleted
+        await this.#syncNow();
+        await this.#deleteSegments(written.drops).catch((error: unknown) =>
+          this.#logger.error({ err: error }, "mail log: could not delete a full spool's oldest segments"),
+        );
+      }
     }
   }
 
@@ -451,8 +458,11 @@ export class MailLogSpool implements MailLog {
     return gaps;
   }
 
-  /** Never throws: a failure drops the batch and remembers its numbers for a gap record. */
-  async #writeBatch(batch: Pending[]): Promise<boolean> {
+  /**
+   * Never throws: a failure drops the batch, remembers its numbers for a gap record and returns null.
+   * Written, it returns the segments a full spool must now delete (once the gap record is durable).
+   */
+  async #writeBatch(batch: Pending[]): Promise<{ drops: Segment[] } | null> {
     const firstSeq = this.#nextSeq;
     // the records first, then the gap records: a gap that cannot be written gives its number back
     const recordsEnd = firstSeq + batch.length;
@@ -462,7 +472,7 @@ export class MailLogSpool implements MailLog {
     } catch (error) {
       this.#nextSeq = recordsEnd;
       this.#failed(firstSeq, error);
-      return false;
+      return null;
     }
     const at = new Date().toISOString();
     const tails = batch.map((item) => item.tail);
@@ -505,7 +515,7 @@ export class MailLogSpool implements MailLog {
       });
       this.#nextSeq = recordsEnd;
       this.#failed(firstSeq, error);
-      return false;
+      return null;
     }
     if (segment.firstSeq === 0) segment.firstSeq = firstSeq;
     newGaps.forEach((gap, i) => segment.gaps.push({ ...gap, seq: gapsStart + i }));
@@ -516,16 +526,9 @@ export class MailLogSpool implements MailLog {
     this.stats.gaps += newGaps.length;
     this.#missingAtStart = [];
     this.#lostToFailedWrites = null;
-    if (drops.length > 0) {
-      this.#logger.warn(lost ?? {}, "mail log spool full: oldest records dropped");
-      // the gap record must survive a power cut before the records it names are deleted
-      await this.#syncNow();
-      await this.#deleteSegments(drops).catch((error: unknown) =>
-        this.#logger.error({ err: error }, "mail log: could not delete a full spool's oldest segments"),
-      );
-    }
+    if (drops.length > 0) this.#logger.warn(lost ?? {}, "mail log spool full: oldest records dropped");
     this.#armSyncTimer();
-    return true;
+    return { drops };
   }
 
   #failed(firstSeq: number, error: unknown): void {
@@ -543,7 +546,7 @@ export class MailLogSpool implements MailLog {
   async #appendSegment(): Promise<Segment> {
     const newest = this.#segments.at(-1);
     if (newest && !newest.closedForAppends && newest.size < this.#segmentBytes) return newest;
-    const id = (newest?.id ?? this.#highestIdSeen) + 1;
+    const id = Math.max(newest?.id ?? 0, this.#highestIdSeen) + 1;
     const file = path.join(this.#dir, `${String(id).padStart(10, "0")}.spool`);
     const handle = await open(file, "wx+", 0o600);
     this.#highestIdSeen = id;
