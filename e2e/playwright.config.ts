@@ -45,6 +45,7 @@ export default defineConfig({
         "responsive.spec.ts",
         "policy-editor.spec.ts",
         "health.spec.ts",
+        "mail-logs.spec.ts",
       ],
       dependencies: ["console"],
     },

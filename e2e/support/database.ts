@@ -33,3 +33,26 @@ export function reportPosture(serverName: string, fields: Record<string, unknown
     if (rowCount !== 1) throw new Error(`expected one server named ${serverName}, updated ${rowCount}`);
   });
 }
+
+/**
+ * A `gap` record from the server named `serverName`, as its agent sends one when its spool overflowed:
+ * sequence numbers `fromSeq`..`toSeq` lost. Filed now (today's partition exists once the agent shipped).
+ */
+export function recordLogGap(serverName: string, fromSeq: number, toSeq: number): Promise<void> {
+  return withConsoleDatabase(async (client) => {
+    const record = {
+      seq: toSeq + 1,
+      at: new Date().toISOString(),
+      type: "gap",
+      fromSeq,
+      toSeq,
+      reason: "spool-full",
+    };
+    const { rowCount } = await client.query(
+      `INSERT INTO "MailLogRecord" ("serverId", seq, at, "tenantId", type, record)
+       SELECT id, $2, $3, "tenantId", 'gap', $4::jsonb FROM "Server" WHERE name = $1 AND "revokedAt" IS NULL`,
+      [serverName, record.seq, record.at, JSON.stringify(record)],
+    );
+    if (rowCount !== 1) throw new Error(`expected one server named ${serverName}, stored ${rowCount}`);
+  });
+}

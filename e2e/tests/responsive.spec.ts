@@ -43,11 +43,17 @@ function consoleRoutes(): Route[] {
     { path: "/customers", title: "Customers" },
     { path: `/customers/${state.customerId}`, title: customer, tabs: ["domains", "users", "policy"] },
     { path: "/domains", title: "Domains" },
-    { path: `/domains/${state.domainId}`, title: domain, tabs: ["mailboxes", "addresses", "policy", "dns"] },
+    {
+      path: `/domains/${state.domainId}`,
+      title: domain,
+      tabs: ["mailboxes", "addresses", "policy", "dns", "mail"],
+    },
     { path: "/servers", title: "Servers" },
     { path: `/servers/${state.serverId}`, title: server, tabs: ["overview", "policy", "queue", "blocks"] },
     { path: "/policy", title: "Policy" },
     { path: "/people", title: /People|Mailwarden/ },
+    { path: "/logs", title: "Logs" },
+    { path: "/logs/trace?messageId=nothing-here@e2e.test", title: "Logs" },
     { path: "/audit", title: "Audit log" },
     { path: "/account", title: "Account" },
     // Signed in with 2FA on, the enrollment page still has to fit (it may send the user on).

@@ -22,9 +22,10 @@ export function LogGapsAlert({ serverId }: { serverId: string }) {
       <ul className="mt-1 list-disc space-y-0.5 pl-5">
         {gaps.data.map((gap) => (
           <li key={gap.key}>
-            Log records missing between {gap.from ? formatDateTime(gap.from) : "an earlier time"} and{" "}
-            {formatDateTime(gap.to)}: {gap.lost} record{gap.lost === 1 ? "" : "s"} dropped because{" "}
-            {reasons[gap.reason]}.
+            {gap.from
+              ? `Log records missing between ${formatDateTime(gap.from)} and ${formatDateTime(gap.to)}`
+              : `Log records missing before ${formatDateTime(gap.to)}`}
+            : {gap.lost} record{gap.lost === 1 ? "" : "s"} dropped because {reasons[gap.reason]}.
           </li>
         ))}
       </ul>

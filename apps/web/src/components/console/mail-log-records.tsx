@@ -78,11 +78,11 @@ function TraceLink({ item }: { item: LogItem }) {
   );
 }
 
-function Where({ item }: { item: LogItem }) {
+function Where({ item, showDomain }: { item: LogItem; showDomain: boolean }) {
   return (
     <>
       {item.serverName}
-      {item.domainName && <> · {displayDomain(item.domainName)}</>}
+      {showDomain && item.domainName && <> · {displayDomain(item.domainName)}</>}
     </>
   );
 }
@@ -107,7 +107,7 @@ export function MailLogList({
               <OutcomeBadge outcome={item.outcome} />
               <LogTime at={item.at} />
               <span className="min-w-0 break-words">
-                <Where item={item} />
+                <Where item={item} showDomain={showDomain} />
               </span>
             </div>
             <p className="break-words text-slate-900">{describeRecord(item.record)}</p>

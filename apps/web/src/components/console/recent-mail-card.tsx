@@ -26,7 +26,7 @@ export function RecentMailCard({ domainId, canOpenServers }: { domainId: string;
         <CardHeader
           title="Recent refusals"
           description={`Mail refused, put off or bounced in the last ${recent.data?.days ?? 7} days, newest first.`}
-          action={link("&outcome=rejected", "All refusals in Logs →")}
+          action={link("&outcome=rejected", "Refused mail in Logs →")}
         />
         {!recent.data ? (
           <p className="p-5 text-sm text-slate-500">Loading…</p>

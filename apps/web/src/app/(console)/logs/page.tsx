@@ -140,6 +140,11 @@ function Logs() {
   }
 
   const hasFilter = !isEmptyFilter(filter);
+  const [isMoreShown, setMoreShown] = React.useState(() =>
+    (["from", "to", "outcome", "mailDirection", "serverId", "domainId", "rule"] as const).some((key) =>
+      Boolean(applied[key]),
+    ),
+  );
   const traceable = filter.message
     ? `/logs/trace?${/@|^</.test(filter.message) ? "messageId" : "queueId"}=${encodeURIComponent(filter.message)}`
     : null;
@@ -205,60 +210,75 @@ function Logs() {
               placeholder="203.0.113.9"
               autoComplete="off"
             />
-            <FormField form={form} name="from" label="From" type="datetime-local" />
-            <FormField form={form} name="to" label="Until" type="datetime-local" />
-            <FormField form={form} name="outcome" label="Outcome">
-              {(control) => (
-                <Select {...control}>
-                  <option value="">Any outcome</option>
-                  {mailLogOutcomes.map((o) => (
-                    <option key={o} value={o}>
-                      {outcomeLabels[o]}
-                    </option>
-                  ))}
-                </Select>
-              )}
-            </FormField>
-            <FormField form={form} name="mailDirection" label="Direction">
-              {(control) => (
-                <Select {...control}>
-                  <option value="">Both directions</option>
-                  {mailDirections.map((d) => (
-                    <option key={d} value={d}>
-                      {d === "inbound" ? "Inbound (to your domains)" : "Outbound (sent by your users)"}
-                    </option>
-                  ))}
-                </Select>
-              )}
-            </FormField>
-            {(options.data?.servers.length ?? 0) > 0 && (
-              <FormField form={form} name="serverId" label="Server">
+            {/* A phone shows the four searches people start from; the rest on request (display: contents
+                keeps them in the grid where there is room for all). */}
+            <div className={isMoreShown ? "contents" : "hidden sm:contents"} id="more-log-filters">
+              <FormField form={form} name="from" label="From" type="datetime-local" />
+              <FormField form={form} name="to" label="Until" type="datetime-local" />
+              <FormField form={form} name="outcome" label="Outcome">
                 {(control) => (
                   <Select {...control}>
-                    <option value="">All servers</option>
-                    {options.data?.servers.map((s) => (
-                      <option key={s.id} value={s.id}>
-                        {s.name}
+                    <option value="">Any outcome</option>
+                    {mailLogOutcomes.map((o) => (
+                      <option key={o} value={o}>
+                        {outcomeLabels[o]}
                       </option>
                     ))}
                   </Select>
                 )}
               </FormField>
-            )}
-            <FormField form={form} name="domainId" label="Domain">
-              {(control) => (
-                <Select {...control}>
-                  <option value="">All domains</option>
-                  {options.data?.domains.map((d) => (
-                    <option key={d.id} value={d.id}>
-                      {displayDomain(d.name)}
-                    </option>
-                  ))}
-                </Select>
+              <FormField form={form} name="mailDirection" label="Direction">
+                {(control) => (
+                  <Select {...control}>
+                    <option value="">Both directions</option>
+                    {mailDirections.map((d) => (
+                      <option key={d} value={d}>
+                        {d === "inbound" ? "Inbound (to your domains)" : "Outbound (sent by your users)"}
+                      </option>
+                    ))}
+                  </Select>
+                )}
+              </FormField>
+              {(options.data?.servers.length ?? 0) > 0 && (
+                <FormField form={form} name="serverId" label="Server">
+                  {(control) => (
+                    <Select {...control}>
+                      <option value="">All servers</option>
+                      {options.data?.servers.map((s) => (
+                        <option key={s.id} value={s.id}>
+                          {s.name}
+                        </option>
+                      ))}
+                    </Select>
+                  )}
+                </FormField>
               )}
-            </FormField>
-            <FormField form={form} name="rule" label="Rule" placeholder="spf" autoComplete="off" />
+              <FormField form={form} name="domainId" label="Domain">
+                {(control) => (
+                  <Select {...control}>
+                    <option value="">All domains</option>
+                    {options.data?.domains.map((d) => (
+                      <option key={d.id} value={d.id}>
+                        {displayDomain(d.name)}
+                      </option>
+                    ))}
+                  </Select>
+                )}
+              </FormField>
+              <FormField form={form} name="rule" label="Rule" placeholder="spf" autoComplete="off" />
+            </div>
           </div>
+          {!isMoreShown && (
+            <button
+              type="button"
+              className="text-sm font-medium text-brand-700 hover:underline sm:hidden"
+              aria-controls="more-log-filters"
+              aria-expanded={false}
+              onClick={() => setMoreShown(true)}
+            >
+              More filters: time, outcome, direction, server, domain, rule
+            </button>
+          )}
           <div className="flex flex-wrap items-center gap-3">
             <Button type="submit">Search</Button>
             {hasFilter && (

@@ -91,8 +91,8 @@ function Trace() {
       ) : (
         <div className="space-y-6">
           <Card className="p-5">
-            <dl className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
-              <Fact label="Message-ID">
+            <dl className="grid gap-4 sm:grid-cols-2 lg:grid-cols-5">
+              <Fact label="Message-ID" className="sm:col-span-2">
                 <span className="break-all">{trace.data.messageId ?? "—"}</span>
               </Fact>
               <Fact label="Sender">{trace.data.sender ?? "—"}</Fact>
@@ -143,9 +143,17 @@ function Trace() {
   );
 }
 
-function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+function Fact({
+  label,
+  className,
+  children,
+}: {
+  label: string;
+  className?: string;
+  children: React.ReactNode;
+}) {
   return (
-    <div className="min-w-0">
+    <div className={cn("min-w-0", className)}>
       <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
       <dd className="mt-0.5 text-sm text-slate-900">{children}</dd>
     </div>
