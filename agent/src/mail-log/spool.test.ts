@@ -198,6 +198,34 @@ describe("mail log spool", () => {
     expect(records[4]).toMatchObject({ type: "gap", fromSeq: 4, toSeq: 6, reason: "write-failed" });
   });
 
+  it("does not hold replies for a disk that hangs, and writes everything in order once it answers", async () => {
+    const dir = await spoolDir();
+    let release: (() => void) | null = null;
+    const spool = await openSpool(dir, {
+      write: async (handle, pieces, position) => {
+        if (release === null) await new Promise<void>((resolve) => (release = resolve));
+        await writeAll(handle, pieces, position);
+      },
+    });
+    let isAnswered = false;
+    const first = spool.record(applied(1)).then(() => (isAnswered = true));
+    await until(() => release !== null, "the write to start");
+    vi.advanceTimersByTime(1999);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(isAnswered).toBe(false);
+    vi.advanceTimersByTime(1);
+    await first;
+    // while the disk still hangs, new records are answered at once
+    await Promise.all([spool.record(applied(2)), spool.record(applied(3))]);
+    release!();
+    await until(() => spool.stats.records === 3, "the writes to finish");
+    expect((await shippable(spool)).map((r) => [r.seq, r.type === "policy.applied" && r.revision])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+  });
+
   it("writes a failed write's gap a second later even when nothing else is recorded", async () => {
     const dir = await spoolDir();
     let isFailing = true;

@@ -75,6 +75,11 @@ export interface MailLogSpoolOptions {
   segmentBytes?: number;
   /** Longest time between a write and the fdatasync that covers it. */
   syncIntervalMs?: number;
+  /**
+   * A write (or a full spool's clean-up) still running after this long no longer holds replies: its
+   * records, and those recorded meanwhile, resolve at once and are written when the disk answers.
+   */
+  writePatienceMs?: number;
   /** Row 23 levels of the applied config; without it everything is recorded. */
   levels?: () => MailLogLevels;
   /** Writes a batch (tests inject failures here: disk full, EIO). */
@@ -147,6 +152,9 @@ export class MailLogSpool implements MailLog {
   readonly #maxBytes: number;
   readonly #segmentBytes: number;
   readonly #syncIntervalMs: number;
+  readonly #writePatienceMs: number;
+  /** A write has outlasted #writePatienceMs: records resolve without waiting for it. */
+  #isStalled = false;
   readonly #levels: (() => MailLogLevels) | null;
   readonly #write: NonNullable<MailLogSpoolOptions["write"]>;
   readonly #sync = new DirectorySync();
@@ -176,6 +184,7 @@ export class MailLogSpool implements MailLog {
     this.#segmentBytes =
       options.segmentBytes ?? Math.min(16 * 1024 * 1024, Math.max(64 * 1024, Math.floor(this.#maxBytes / 8)));
     this.#syncIntervalMs = options.syncIntervalMs ?? 1000;
+    this.#writePatienceMs = options.writePatienceMs ?? 2000;
     this.#levels = options.levels ?? null;
     this.#write = options.write ?? writeAll;
   }
@@ -246,6 +255,7 @@ export class MailLogSpool implements MailLog {
     return new Promise<void>((resolve) => {
       this.#pending.push({ tail, resolve });
       this.#scheduleFlush();
+      if (this.#isStalled) resolve();
     });
   }
 
@@ -438,16 +448,31 @@ export class MailLogSpool implements MailLog {
     while (this.#pending.length > 0 || this.#gapsToWrite().length > 0) {
       const batch = this.#pending;
       this.#pending = [];
-      const written = await this.#writeBatch(batch);
-      for (const item of batch) item.resolve();
-      // after a failure the disk gets a rest: the next record or the sync tick tries again
-      if (!written) break;
-      if (written.drops.length > 0) {
-        // the gap record must survive a power cut before the records it names are deleted
-        await this.#syncNow();
-        await this.#deleteSegments(written.drops).catch((error: unknown) =>
-          this.#logger.error({ err: error }, "mail log: could not delete a full spool's oldest segments"),
+      // a disk that hangs must not hang mail with it
+      const patience = setTimeout(() => {
+        this.#isStalled = true;
+        this.#logger.warn(
+          { waitedMs: this.#writePatienceMs },
+          "mail log spool write is slow; not waiting for it",
         );
+        for (const item of [...batch, ...this.#pending]) item.resolve();
+      }, this.#writePatienceMs);
+      patience.unref();
+      try {
+        const written = await this.#writeBatch(batch);
+        for (const item of batch) item.resolve();
+        // after a failure the disk gets a rest: the next record or the sync tick tries again
+        if (!written) break;
+        if (written.drops.length > 0) {
+          // the gap record must survive a power cut before the records it names are deleted
+          await this.#syncNow();
+          await this.#deleteSegments(written.drops).catch((error: unknown) =>
+            this.#logger.error({ err: error }, "mail log: could not delete a full spool's oldest segments"),
+          );
+        }
+      } finally {
+        clearTimeout(patience);
+        this.#isStalled = false;
       }
     }
   }
