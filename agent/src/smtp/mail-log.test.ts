@@ -217,6 +217,19 @@ describe("the SMTP session", () => {
     expect(ofType("connection.opened", (record) => record.client === "127.0.0.7")).toHaveLength(2);
   });
 
+  it("records an early talker turned away before the greeting, and never greets it", async () => {
+    const session = await RawSession.connect(agent.ports.inbound, {
+      localAddress: "127.0.0.8",
+      waitForGreeting: false,
+    });
+    await session.write("EHLO hasty.test\r\n");
+    await session.closed;
+    expect(session.replies.map((reply) => reply.code)).toEqual([421]);
+    const refused = await recorded("connection.refused", (record) => record.client === "127.0.0.8");
+    expect(refused).toMatchObject({ rule: "connect.early-talker", code: 421, listener: "inbound" });
+    expect(ofType("connection.opened", (record) => record.client === "127.0.0.8")).toEqual([]);
+  });
+
   it("records a failed and a successful login with mechanism, user and the refusal's rule", async () => {
     const session = await RawSession.connect(agent.ports.submission);
     await session.command("EHLO client.test");

@@ -132,7 +132,9 @@ class PolicySmtpConnection extends SMTPConnection {
       const delay = pause ? pause.delayFor(this.remoteAddress, Date.now()) : 0;
       if (delay === 0) return this.connectionReady();
       setTimeout(() => {
-        if (!this.#talkedEarly) pause!.passed(this.remoteAddress, Date.now());
+        // An early talker is being refused (421, once its record is written): it is never greeted.
+        if (this.#talkedEarly) return;
+        pause!.passed(this.remoteAddress, Date.now());
         this.connectionReady();
       }, delay).unref();
     });
