@@ -198,7 +198,7 @@ describe("mail log spool", () => {
     expect(records[4]).toMatchObject({ type: "gap", fromSeq: 4, toSeq: 6, reason: "write-failed" });
   });
 
-  it("does not hold replies for a disk that hangs, and writes everything in order once it answers", async () => {
+  it("does not hold replies for a disk that hangs, writes what waited once it answers, and names what could not wait", async () => {
     const dir = await spoolDir();
     let release: (() => void) | null = null;
     const spool = await openSpool(dir, {
@@ -206,6 +206,7 @@ describe("mail log spool", () => {
         if (release === null) await new Promise<void>((resolve) => (release = resolve));
         await writeAll(handle, pieces, position);
       },
+      maxWaitingBytes: 150, // three records
     });
     let isAnswered = false;
     const first = spool.record(applied(1)).then(() => (isAnswered = true));
@@ -215,15 +216,19 @@ describe("mail log spool", () => {
     expect(isAnswered).toBe(false);
     vi.advanceTimersByTime(1);
     await first;
-    // while the disk still hangs, new records are answered at once
-    await Promise.all([spool.record(applied(2)), spool.record(applied(3))]);
+    // while the disk still hangs, new records are answered at once; beyond what may wait, they are dropped
+    await Promise.all([2, 3, 4, 5].map((revision) => spool.record(applied(revision))));
     release!();
-    await until(() => spool.stats.records === 3, "the writes to finish");
-    expect((await shippable(spool)).map((r) => [r.seq, r.type === "policy.applied" && r.revision])).toEqual([
+    await until(() => spool.stats.gaps === 1, "the writes to finish");
+    const records = await shippable(spool);
+    expect(records.map((r) => [r.seq, r.type === "policy.applied" ? r.revision : r.type])).toEqual([
       [1, 1],
       [2, 2],
       [3, 3],
+      [4, 4],
+      [6, "gap"],
     ]);
+    expect(records[4]).toMatchObject({ fromSeq: 5, toSeq: 5, reason: "write-failed" });
   });
 
   it("writes a failed write's gap a second later even when nothing else is recorded", async () => {

@@ -80,6 +80,8 @@ export interface MailLogSpoolOptions {
    * records, and those recorded meanwhile, resolve at once and are written when the disk answers.
    */
   writePatienceMs?: number;
+  /** While a write hangs, records beyond this many bytes waiting for it are dropped (and become a gap). */
+  maxWaitingBytes?: number;
   /** Row 23 levels of the applied config; without it everything is recorded. */
   levels?: () => MailLogLevels;
   /** Writes a batch (tests inject failures here: disk full, EIO). */
@@ -155,6 +157,10 @@ export class MailLogSpool implements MailLog {
   readonly #writePatienceMs: number;
   /** A write has outlasted #writePatienceMs: records resolve without waiting for it. */
   #isStalled = false;
+  readonly #maxWaitingBytes: number;
+  #pendingBytes = 0;
+  /** Records dropped while a write hung, before they had a number: they get numbers and a gap. */
+  #droppedWhileStalled = 0;
   readonly #levels: (() => MailLogLevels) | null;
   readonly #write: NonNullable<MailLogSpoolOptions["write"]>;
   readonly #sync = new DirectorySync();
@@ -185,6 +191,7 @@ export class MailLogSpool implements MailLog {
       options.segmentBytes ?? Math.min(16 * 1024 * 1024, Math.max(64 * 1024, Math.floor(this.#maxBytes / 8)));
     this.#syncIntervalMs = options.syncIntervalMs ?? 1000;
     this.#writePatienceMs = options.writePatienceMs ?? 2000;
+    this.#maxWaitingBytes = options.maxWaitingBytes ?? 16 * 1024 * 1024;
     this.#levels = options.levels ?? null;
     this.#write = options.write ?? writeAll;
   }
@@ -252,6 +259,11 @@ export class MailLogSpool implements MailLog {
       this.#logger.error({ type: event.type }, "mail log record refused: too large or not JSON");
       return Promise.resolve();
     }
+    if (this.#isStalled && this.#pendingBytes >= this.#maxWaitingBytes) {
+      this.#droppedWhileStalled += 1;
+      return Promise.resolve();
+    }
+    this.#pendingBytes += tail.length;
     return new Promise<void>((resolve) => {
       this.#pending.push({ tail, resolve });
       this.#scheduleFlush();
@@ -445,9 +457,10 @@ export class MailLogSpool implements MailLog {
   }
 
   async #flush(): Promise<void> {
-    while (this.#pending.length > 0 || this.#gapsToWrite().length > 0) {
+    while (this.#pending.length > 0 || this.#gapsToWrite().length > 0 || this.#droppedWhileStalled > 0) {
       const batch = this.#pending;
       this.#pending = [];
+      this.#pendingBytes = 0;
       // a disk that hangs must not hang mail with it
       const patience = setTimeout(() => {
         this.#isStalled = true;
@@ -489,8 +502,11 @@ export class MailLogSpool implements MailLog {
    */
   async #writeBatch(batch: Pending[]): Promise<{ drops: Segment[] } | null> {
     const firstSeq = this.#nextSeq;
-    // the records first, then the gap records: a gap that cannot be written gives its number back
-    const recordsEnd = firstSeq + batch.length;
+    // numbers: the records, then those dropped while a write hung (lost), then the gap records — a gap
+    // that cannot be written gives its number back
+    const dropped = this.#droppedWhileStalled;
+    this.#droppedWhileStalled = 0;
+    const recordsEnd = firstSeq + batch.length + dropped;
     let segment: Segment;
     try {
       segment = await this.#appendSegment();
@@ -502,7 +518,8 @@ export class MailLogSpool implements MailLog {
     const at = new Date().toISOString();
     const tails = batch.map((item) => item.tail);
     const gaps = this.#gapsToWrite();
-    const gapsStart = firstSeq + tails.length;
+    if (dropped > 0)
+      gaps.push({ fromSeq: recordsEnd - dropped, toSeq: recordsEnd - 1, reason: "write-failed" });
     for (const gap of gaps) tails.push(gapTail(at, gap));
     // full: the oldest segments go, and a gap record says which numbers went with them
     const incoming = tails.reduce((sum, tail) => sum + tail.length + 32, 0);
@@ -522,15 +539,16 @@ export class MailLogSpool implements MailLog {
     for (const gap of newGaps.slice(gaps.length)) tails.push(gapTail(at, gap));
     const pieces: Buffer[] = [];
     let length = 0;
+    const seqOfTail = (i: number) => (i < batch.length ? firstSeq + i : recordsEnd + i - batch.length);
     tails.forEach((tail, i) => {
-      const payload = Buffer.from(`{"seq":${firstSeq + i},${tail}`, "utf8");
+      const payload = Buffer.from(`{"seq":${seqOfTail(i)},${tail}`, "utf8");
       const header = Buffer.alloc(HEADER_BYTES);
       header.writeUInt32LE(payload.length, 0);
       header.writeUInt32LE(crc32(payload), 4);
       pieces.push(header, payload);
       length += HEADER_BYTES + payload.length;
     });
-    this.#nextSeq = firstSeq + tails.length;
+    this.#nextSeq = seqOfTail(tails.length);
     try {
       await this.#write(segment.handle!, pieces, segment.size);
     } catch (error) {
@@ -542,8 +560,8 @@ export class MailLogSpool implements MailLog {
       this.#failed(firstSeq, error);
       return null;
     }
-    if (segment.firstSeq === 0) segment.firstSeq = firstSeq;
-    newGaps.forEach((gap, i) => segment.gaps.push({ ...gap, seq: gapsStart + i }));
+    if (segment.firstSeq === 0) segment.firstSeq = batch.length > 0 ? firstSeq : recordsEnd;
+    newGaps.forEach((gap, i) => segment.gaps.push({ ...gap, seq: recordsEnd + i }));
     segment.lastSeq = this.#nextSeq - 1;
     segment.size += length;
     this.stats.records += tails.length;
