@@ -268,6 +268,22 @@ describe("mail log spool", () => {
     expect(records.filter((r) => r.type === "policy.applied").length).toBe(9 - lost.length);
   });
 
+  it("does not call numbers lost that precede the spool when its watermark file is gone", async () => {
+    const dir = await spoolDir();
+    const first = await openSpool(dir, { segmentBytes: 256 });
+    for (let i = 1; i <= 9; i += 1) await first.record(applied(i));
+    first.acknowledge(4);
+    await first.close();
+    await unlink(path.join(dir, "acked.json"));
+    const second = await openSpool(dir);
+    const records = await shippable(second);
+    // sent again from the oldest segment kept (the hub stores each once), no gap, numbering goes on
+    expect(records.some((r) => r.type === "gap")).toBe(false);
+    expect(records.at(-1)!.seq).toBe(9);
+    await second.record(applied(10));
+    expect((await shippable(second)).at(-1)).toMatchObject({ seq: 10, revision: 10 });
+  });
+
   it("opens even when a segment cannot be read, and goes on numbering", async () => {
     const dir = await spoolDir();
     const first = await openSpool(dir);

@@ -707,6 +707,9 @@ export class MailLogSpool implements MailLog {
       .map((match) => ({ id: Number(match[1]), file: path.join(this.#dir, match[0]) }))
       .sort((a, b) => a.id - b.id);
     let expected = this.#ackedSeq + 1;
+    // without a saved watermark (nothing acknowledged yet, or the file was lost), numbers before the first
+    // record found are not called lost: the hub most likely has them
+    let isExpectedKnown = this.#ackedSeq > 0;
     const holes: SeqRange[] = [];
     const named: SeqRange[] = [];
     for (const { id, file } of found) {
@@ -728,7 +731,8 @@ export class MailLogSpool implements MailLog {
         segment.handle = await open(file, "r");
         const damagedAt = await replaySegment(segment, (seq, payload) => {
           if (seq < expected) return; // acknowledged (or out of order: never shipped)
-          if (seq > expected) holes.push({ fromSeq: expected, toSeq: seq - 1 });
+          if (seq > expected && isExpectedKnown) holes.push({ fromSeq: expected, toSeq: seq - 1 });
+          isExpectedKnown = true;
           expected = seq + 1;
           if (segment.firstSeq === 0) segment.firstSeq = seq;
           segment.lastSeq = seq;
