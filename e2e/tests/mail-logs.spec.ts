@@ -162,3 +162,26 @@ test("a server whose agent lost records says which ones are missing", async ({ p
   );
   await screenshot(page, "mail-logs-server-gap");
 });
+
+test("the provider sets how long the mail log is kept, within 1 to 3650 days, audited", async ({ page }) => {
+  await signInAsProviderAdmin(page);
+  await nav(page, "People").click();
+  const field = page.getByLabel("Keep records for (days)");
+  await expect(field).toHaveValue("30");
+  await field.fill("0");
+  await page.getByRole("button", { name: "Save" }).last().click();
+  await expect(page.getByText("At least 1 day.")).toBeVisible();
+  await field.fill("45");
+  await page.getByRole("button", { name: "Save" }).last().click();
+  await expect(page.getByText("Saved.")).toBeVisible();
+  await screenshot(page, "mail-logs-retention");
+  await nav(page, "Audit log").click();
+  await expect(
+    page.getByTestId("audit-table").getByText("Mail-log records are now kept for 45 days"),
+  ).toBeVisible();
+  // Back to the default for the journeys after this one.
+  await nav(page, "People").click();
+  await page.getByLabel("Keep records for (days)").fill("30");
+  await page.getByRole("button", { name: "Save" }).last().click();
+  await expect(page.getByText("Saved.")).toBeVisible();
+});

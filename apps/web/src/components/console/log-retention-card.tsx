@@ -51,7 +51,7 @@ export function LogRetentionCard({ canWrite }: { canWrite: boolean }) {
           max={3650}
           className="max-w-xs"
           disabled={!canWrite}
-          hint="1 to 3650 days. Shortening it deletes older records at the next daily clean-up."
+          hint="1 to 3650 days. Shortening it deletes the older days within the hour."
         />
         {canWrite && (
           <div className="flex items-center gap-3">
