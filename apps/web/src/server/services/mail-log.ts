@@ -140,16 +140,16 @@ function decodeCursor(value: string): Cursor {
 }
 
 /**
- * One page of records matching `filter`, newest first. The cursor is the last row's (at, serverId, seq):
- * rows at the same millisecond are ordered by server and sequence, so no row is skipped or repeated
- * across pages, and a page costs the same however deep it is (no OFFSET).
+ * One page of records matching `filter`, newest first, as SQL (exported so a test can check its plan).
+ * The cursor is the last row's (at, serverId, seq): rows at the same millisecond are ordered by server
+ * and sequence, so no row is skipped or repeated across pages, and a page costs the same however deep it
+ * is (no OFFSET).
  */
-async function searchPage(
-  prisma: Db,
+export function searchSql(
   actor: Actor,
   filter: MailLogFilter,
   options: { cursor?: string; limit: number },
-) {
+): Prisma.Sql {
   const conditions = filterConditions(filter);
   if (options.cursor) {
     const c = decodeCursor(options.cursor);
@@ -159,9 +159,17 @@ async function searchPage(
       Prisma.sql`(at, "serverId", seq) < (${c.at}::timestamptz, ${c.serverId}, ${c.seq}::bigint)`,
     );
   }
-  const rows = await prisma.$queryRaw<Row[]>`
-    SELECT ${columns} FROM "MailLogRecord" ${whereOf(actor, conditions)} ${newestFirst}
+  return Prisma.sql`SELECT ${columns} FROM "MailLogRecord" ${whereOf(actor, conditions)} ${newestFirst}
     LIMIT ${options.limit + 1}`;
+}
+
+async function searchPage(
+  prisma: Db,
+  actor: Actor,
+  filter: MailLogFilter,
+  options: { cursor?: string; limit: number },
+) {
+  const rows = await prisma.$queryRaw<Row[]>(searchSql(actor, filter, options));
   const hasMore = rows.length > options.limit;
   const page = rows.slice(0, options.limit);
   const last = page[page.length - 1];
