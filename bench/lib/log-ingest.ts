@@ -163,22 +163,31 @@ async function shipAll(url: string, server: Fleet["servers"][number]): Promise<v
   await once(ws, "open");
   let next = 0;
   let acked = 0;
+  let beating: NodeJS.Timeout | undefined;
   await new Promise<void>((resolve, reject) => {
     const sendMore = () => {
       while (next < frames.length && next - acked < LOG_BATCH_WINDOW) ws.send(frames[next++]!);
     };
     ws.on("message", (data) => {
-      const message = JSON.parse(data.toString()) as { type: string };
-      if (message.type === "hub.welcome") sendMore();
+      const message = JSON.parse(data.toString()) as { type: string; heartbeatIntervalMs?: number };
+      if (message.type === "hub.welcome") {
+        // Beats like a real agent, so the hub keeps the session while acks wait on the database.
+        beating = setInterval(
+          () => ws.send(encodeFrame({ type: "agent.heartbeat", sentAt: new Date().toISOString() })),
+          message.heartbeatIntervalMs,
+        );
+        sendMore();
+      }
       if (message.type === "hub.logs.ack") {
         acked++;
         if (acked === frames.length) resolve();
         else sendMore();
       }
     });
-    ws.on("close", (code, reason) =>
-      reject(new Error(`hub closed the socket: ${code} ${reason.toString()}`)),
-    );
+    ws.on("close", (code, reason) => {
+      clearInterval(beating);
+      reject(new Error(`hub closed the socket: ${code} ${reason.toString()}`));
+    });
     ws.send(
       encodeFrame({
         type: "agent.hello",
@@ -191,6 +200,7 @@ async function shipAll(url: string, server: Fleet["servers"][number]): Promise<v
       }),
     );
   });
+  clearInterval(beating);
   ws.removeAllListeners("close");
   ws.close();
 }
