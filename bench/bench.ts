@@ -65,7 +65,7 @@ const IDLE_SECONDS = 10;
 const MAX_MESSAGES = { reused: 40_000, new: 10_000 };
 
 /** The agent with its mail log switched off (row 23 "off"): the mail log's cost, for bench/logs.ts. */
-export const MAIL_LOG_OFF = "agent, mail log off";
+export const MAIL_LOG_OFF = "agent (mail log off)";
 const only = flags.only ? new Set(flags.only.split(",").map((name) => name.trim())) : null;
 
 export const loads: Load[] = [
@@ -299,7 +299,9 @@ async function main(): Promise<void> {
   await mkdir(path.join(repoRoot, "bench/.work"), { recursive: true });
   const json = await prettier.format(JSON.stringify(report), { ...prettierOptions, parser: "json" });
   await writeFile(flags.json ?? path.join(repoRoot, "bench/.work/results.json"), json);
-  log(`wrote ${path.relative(process.cwd(), flags.out)} (${report.totalSeconds.toFixed(0)} s in all)`);
+  log(
+    `wrote ${only ? (flags.json ?? "bench/.work/results.json") : path.relative(process.cwd(), flags.out)} (${report.totalSeconds.toFixed(0)} s in all)`,
+  );
   if (flags.keep) log(`kept ${work}`);
   else await rm(work, { recursive: true, force: true });
 }

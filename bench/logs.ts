@@ -24,7 +24,7 @@ import { freePort } from "./lib/procs";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
 /** bench.ts's MAIL_LOG_OFF (importing bench.ts would run it). */
-const MAIL_LOG_OFF = "agent, mail log off";
+const MAIL_LOG_OFF = "agent (mail log off)";
 const { values: flags } = parseArgs({
   options: {
     records: { type: "string", default: "10000000" },

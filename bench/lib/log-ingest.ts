@@ -135,7 +135,16 @@ async function createFleet(prisma: Db, shape: IngestShape): Promise<Fleet> {
 async function startHub(databaseUrl: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(repoRoot, "packages/hub/src/log-ingest-hub-process.ts"), databaseUrl],
+    [
+      // MW_BENCH_PROFILE_DIR=<dir>: the hub writes a .cpuprofile there (what holds the ingest back).
+      ...(process.env.MW_BENCH_PROFILE_DIR
+        ? ["--cpu-prof", "--cpu-prof-dir", process.env.MW_BENCH_PROFILE_DIR]
+        : []),
+      "--import",
+      "tsx",
+      path.join(repoRoot, "packages/hub/src/log-ingest-hub-process.ts"),
+      databaseUrl,
+    ],
     { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] },
   );
   const lines = createInterface({ input: child.stdout! });

@@ -122,7 +122,7 @@ export function renderLogsReport(report: LogsReport, previousFile: string): stri
     line("## (c) The agent's SMTP throughput, mail log detailed against off");
     line();
     line(
-      "`bash bench/run.sh --only agent,'agent, mail log off'`: two agents started side by side from the same settings, one with the default policy (`smtpLogLevel` and `deliveryLogLevel` `detailed`: every record spooled and fsynced within a second; no hub, so the spool keeps them) and one with both `off`, taking turns under the same smtp-source loads (best of the turns).",
+      "`bash bench/run.sh --only agent,'agent (mail log off)'`: two agents started side by side from the same settings, one with the default policy (`smtpLogLevel` and `deliveryLogLevel` `detailed`: every record spooled and fsynced within a second; no hub, so the spool keeps them) and one with both `off`, taking turns under the same smtp-source loads (best of the turns).",
     );
     line();
     line("| load | detailed, msgs/s | off, msgs/s | detailed / off |");

@@ -1,5 +1,5 @@
 // Storing one `agent.logs` batch (issue 13) atomically: every record goes in with ONE statement (the rows
-// travel as a single JSON parameter through jsonb_to_recordset, like writeAudits), ON CONFLICT DO NOTHING
+// travel as a single JSON parameter through json_to_recordset — json, not jsonb: Postgres then parses the batch once as it streams it instead of building a jsonb tree of all of it first), ON CONFLICT DO NOTHING
 // on (server, sequence, time) — so a batch stored twice, or two batches that overlap, leave each record
 // once. The hub acknowledges a batch only after this has returned, i.e. after the commit. In the common
 // case that one statement is the whole transaction (one round trip); a batch that needs a new day's
@@ -150,7 +150,7 @@ async function insertRows(
      SELECT $1, v."seq", v."at", $2, d."id", v."type", v."outcome", v."direction", v."sender",
             COALESCE(v."recipients", '{}'), v."clientIp", v."rule", v."queueId", v."messageId", v."session",
             v."record", $3::timestamptz
-       FROM jsonb_to_recordset($4::jsonb) AS v("seq" bigint, "at" timestamptz, "type" text, "outcome" text,
+       FROM json_to_recordset($4::json) AS v("seq" bigint, "at" timestamptz, "type" text, "outcome" text,
             "direction" text, "sender" text, "recipients" text[], "clientIp" text, "rule" text,
             "queueId" text, "messageId" text, "session" text, "domain" text, "record" jsonb)
        LEFT JOIN "Domain" d ON d."name" = v."domain" AND d."tenantId" = $2
