@@ -1,5 +1,6 @@
 // Storing one `agent.logs` batch (issue 13) atomically: every record goes in with ONE statement (the rows
-// travel as a single JSON parameter through json_to_recordset — json, not jsonb: Postgres then parses the batch once as it streams it instead of building a jsonb tree of all of it first), ON CONFLICT DO NOTHING
+// travel as a single JSON parameter through json_to_recordset — json, not jsonb, so Postgres parses the
+// batch once as it reads it instead of first building a jsonb tree of all of it), ON CONFLICT DO NOTHING
 // on (server, sequence, time) — so a batch stored twice, or two batches that overlap, leave each record
 // once. The hub acknowledges a batch only after this has returned, i.e. after the commit. In the common
 // case that one statement is the whole transaction (one round trip); a batch that needs a new day's
