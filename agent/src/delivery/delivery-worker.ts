@@ -246,15 +246,36 @@ export class DeliveryWorker {
   }
 
   /** Fails every pending recipient now; a DSN follows if policy row 6 allows. */
-  bounce(id: string): Promise<boolean> {
-    return this.#adminChange(id, "bounce", (entry, now) => {
-      for (const recipient of pending(entry)) {
+  async bounce(id: string): Promise<boolean> {
+    let returned: { entry: QueueEntry; recipients: QueueRecipient[] } | undefined;
+    const found = await this.#adminChange(id, "bounce", (entry, now) => {
+      const recipients = pending(entry);
+      for (const recipient of recipients) {
         recipient.state = "failed";
         recipient.status = "5.0.0";
         recipient.lastError = "returned to the sender by the administrator";
         recipient.finishedAt = now;
       }
+      returned = { entry, recipients };
     });
+    // The mail log says where each of these recipients' copies went: back, by an admin's decision.
+    for (const recipient of returned?.recipients ?? []) {
+      const response = recipient.lastError ?? "";
+      await this.#recordDelivery(
+        returned!.entry,
+        recipient,
+        {
+          index: -1,
+          address: recipient.address,
+          outcome: "failed",
+          response,
+          status: "5.0.0",
+          remoteMta: "administrator",
+        },
+        undefined,
+      );
+    }
+    return found;
   }
 
   /** Drops the entry without delivering or bouncing it. */

@@ -472,6 +472,25 @@ describe("a message", () => {
     expect(bounced.reply).toContain("550 5.1.1 no such user here");
   });
 
+  it("returned to the sender by an admin from the queue view: bounced, by the administrator", async () => {
+    const response = await submit(
+      "alice@example.test",
+      ALICE_PASSWORD,
+      "temp@remote.test",
+      "<out-4@example.test>",
+    );
+    const queueId = queueIdOf(response);
+    // Waits for an attempt in flight (the queue's per-message lock), then fails what is still pending.
+    expect(await agent.delivery.bounce(queueId)).toBe(true);
+    const bounced = await recorded(
+      "delivery",
+      (record) => record.queueId === queueId && record.outcome === "bounced",
+    );
+    expect(bounced).toMatchObject({ host: "administrator", status: "5.0.0", to: "temp@remote.test" });
+    expect(bounced.reply).toBe("returned to the sender by the administrator");
+    expect(bounced.attempt).toBeLessThanOrEqual(1);
+  });
+
   it("an auto-reply queued for a mailbox on vacation", async () => {
     const queueId = queueIdOf(
       await sendInbound("friend@sender.test", "vacation@example.test", "<hi@sender.test>"),

@@ -138,11 +138,15 @@ export const mailLogRecordSchema = z.discriminatedUnion("type", [
     from: address,
     to: address,
     outcome: z.enum(["delivered", "deferred", "bounced"]),
-    /** "maildir" for a local mailbox, otherwise the remote host that answered (or was tried). */
+    /**
+     * "maildir" for a local mailbox, the remote host that answered (or was tried), or "administrator"
+     * when an admin returned the message to its sender from the console's queue view.
+     */
     host: text(253),
     reply,
     status: enhancedStatus,
-    attempt: z.number().int().positive(),
+    /** Attempts made so far; 0 when an admin returned the message before its first one. */
+    attempt: z.number().int().nonnegative(),
     /** Deferred: when the next attempt is due. */
     nextAttemptAt: z.iso.datetime({ offset: true }).optional(),
   }),

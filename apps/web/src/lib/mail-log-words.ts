@@ -158,7 +158,12 @@ export function describeRecord(record: MailLogRecord): string {
     case "message.refused":
       return `Refused a message from ${record.from || "<>"} to ${listOf(record.to)}: ${because(record)}`;
     case "delivery": {
-      const where = record.host === "maildir" ? "the mailbox" : record.host;
+      const where =
+        record.host === "maildir"
+          ? "the mailbox"
+          : record.host === "administrator"
+            ? "by an admin"
+            : record.host;
       if (record.outcome === "delivered") return `Delivered to ${record.to} (${where})`;
       if (record.outcome === "deferred")
         return `Delivery to ${record.to} put off (attempt ${record.attempt}, ${where}): ${record.reply}`;
