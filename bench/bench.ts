@@ -255,7 +255,7 @@ async function main(): Promise<void> {
   if (!only || only.has(POSTFIX))
     report.postfixLog = await postfixLogFacts(path.join(work, "postfix", "maillog"));
 
-  if (!flags["no-profile"] && !only) {
+  if (!flags["no-profile"] && (!only || only.has("agent"))) {
     const profileLoad = loads.find((load) => load.id === flags["profile-load"]);
     if (!profileLoad) throw new Error(`--profile-load: no load "${flags["profile-load"]}"`);
     log(`profiling the agent under the ${profileLoad.label} load (node --cpu-prof)`);

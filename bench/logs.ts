@@ -141,6 +141,7 @@ async function smtpComparison(work: string): Promise<SmtpComparison[]> {
       `agent,${MAIL_LOG_OFF}`,
       "--json",
       json,
+      "--no-profile",
       ...(flags.quick ? ["--quick"] : []),
     ],
     { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"] },
