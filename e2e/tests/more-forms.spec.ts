@@ -87,22 +87,27 @@ test("new provider staff and the idle timeout", async ({ page }) => {
   await person.getByRole("button", { name: "Cancel" }).click();
 
   const timeout = page.getByLabel(/Sign out after/);
+  // The People page has more settings cards (the mail log's retention): this one's Save.
+  const sessionsSave = page
+    .locator("form")
+    .filter({ has: timeout })
+    .getByRole("button", { name: "Save", exact: true });
   for (const [value, message] of [
     ["3", "At least 5 minutes."],
     ["5000", "At most 1440 minutes (24 hours)."],
     ["7.5", "Enter a whole number of minutes."],
   ] as const) {
     await timeout.fill(value);
-    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await sessionsSave.click();
     await expectMessageUnder(timeout, message);
   }
   await expectPlainWords(page);
   await timeout.fill("45");
-  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await sessionsSave.click();
   await expect(page.getByText("Saved.")).toBeVisible();
   await page.reload();
   await expect(page.getByLabel(/Sign out after/)).toHaveValue("45");
   await timeout.fill("30");
-  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await sessionsSave.click();
   await expect(page.getByText("Saved.")).toBeVisible();
 });
