@@ -94,3 +94,28 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     throw error;
   }
 }
+
+/**
+ * Holds the mail-log table (issue 13) from a second connection, so an ingest's insert waits inside its
+ * statement: a slow or stuck database at a known point. Returns the release (safe to call twice).
+ */
+export async function holdMailLogTable(url: string): Promise<() => Promise<void>> {
+  const locker = new pg.Client({ connectionString: url });
+  locker.on("error", () => undefined);
+  await locker.connect();
+  await locker.query(`BEGIN; LOCK TABLE "MailLogRecord" IN SHARE MODE`);
+  let released: Promise<void> | null = null;
+  return () =>
+    (released ??= locker
+      .query("ROLLBACK")
+      .then(() => locker.end())
+      .catch(() => undefined));
+}
+
+/** Whether some backend waits for a lock on the mail-log table: an insert started and cannot finish. */
+export async function isMailLogInsertWaiting(prisma: Db): Promise<boolean> {
+  const rows = await prisma.$queryRaw<{ n: bigint }[]>`
+    SELECT count(*) AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+     WHERE NOT l.granted AND c.relname LIKE 'MailLogRecord%'`;
+  return Number(rows[0]?.n ?? 0) > 0;
+}

@@ -6,11 +6,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { CloseCode, LOG_BATCH_WINDOW, MAX_FRAME_BYTES, type MailLogRecord } from "@mailwarden/protocol";
-import { createTestDatabase } from "@mailwarden/db/testing";
+import { createTestDatabase, holdMailLogTable, isMailLogInsertWaiting } from "@mailwarden/db/testing";
 import {
   FakeAgent,
   createEnrolledServer,
@@ -66,29 +65,14 @@ async function seqsOf(serverId: string): Promise<number[]> {
   return rows.map((row) => Number(row.seq));
 }
 
-/** A second connection that holds the log table so inserts wait (a slow or stuck database). */
+/** Holds the log table so the hub's insert waits mid-statement; returns the release. */
 async function holdLogTable(): Promise<() => Promise<void>> {
-  const locker = new pg.Client({ connectionString: db.url });
-  locker.on("error", () => undefined);
-  await locker.connect();
-  await locker.query(`BEGIN; LOCK TABLE "MailLogRecord" IN SHARE MODE`);
-  let released: Promise<void> | null = null;
-  const release = () =>
-    (released ??= locker
-      .query("ROLLBACK")
-      .then(() => locker.end())
-      .catch(() => undefined));
+  const release = await holdMailLogTable(db.url);
   cleanups.push(release);
   return release;
 }
 
-/** Whether some backend waits for a lock on the log table (an insert that started and cannot finish). */
-async function isInsertWaiting(): Promise<boolean> {
-  const rows = await db.prisma.$queryRaw<{ n: bigint }[]>`
-    SELECT count(*) AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-     WHERE NOT l.granted AND c.relname LIKE 'MailLogRecord%'`;
-  return Number(rows[0]?.n ?? 0) > 0;
-}
+const isInsertWaiting = () => isMailLogInsertWaiting(db.prisma);
 
 async function heartbeatAnswered(agent: FakeAgent): Promise<void> {
   agent.send({ type: "agent.heartbeat", sentAt: new Date().toISOString() });

@@ -19,9 +19,13 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "@mailwarden/db/testing";
+import {
+  createTestDatabase,
+  holdMailLogTable,
+  isMailLogInsertWaiting,
+  type TestDatabase,
+} from "@mailwarden/db/testing";
 import { createEnrollmentToken, createTenant, eventually } from "@mailwarden/hub/testing";
 import { freePorts } from "../../../../agent/src/test-support/ports";
 import { SmtpDialog } from "../../../../agent/src/test-support/smtp-dialog";
@@ -198,27 +202,12 @@ async function expectSettledExactlyOnce(what: string): Promise<number> {
 
 /** Holds the log table so the hub's insert waits mid-statement; returns the release. */
 async function holdLogTable(): Promise<() => Promise<void>> {
-  const locker = new pg.Client({ connectionString: db.url });
-  locker.on("error", () => undefined);
-  await locker.connect();
-  await locker.query(`BEGIN; LOCK TABLE "MailLogRecord" IN SHARE MODE`);
-  let released: Promise<void> | null = null;
-  const release = () =>
-    (released ??= locker
-      .query("ROLLBACK")
-      .then(() => locker.end())
-      .catch(() => undefined));
+  const release = await holdMailLogTable(db.url);
   cleanups.push(release);
   return release;
 }
 
-/** Whether some backend waits for the log table: a batch is inside the hub's insert. */
-async function isInsertWaiting(): Promise<boolean> {
-  const rows = await db.prisma.$queryRaw<{ n: bigint }[]>`
-    SELECT count(*) AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-     WHERE NOT l.granted AND c.relname LIKE 'MailLogRecord%'`;
-  return Number(rows[0]?.n ?? 0) > 0;
-}
+const isInsertWaiting = () => isMailLogInsertWaiting(db.prisma);
 
 /** Forwards loopback TCP to the hub; can cut every connection and refuse new ones for a while. */
 class TcpProxy {
